@@ -1,0 +1,12 @@
+/* cardsmith: umbrella header. */
+#ifndef CARDSMITH_H
+#define CARDSMITH_H
+
+#include "common.h"
+#include "buf.h"
+#include "tlv.h"
+#include "transport.h"
+#include "apdu.h"
+#include "pcsc.h"
+
+#endif

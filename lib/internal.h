@@ -1,0 +1,40 @@
+/* libcardsmith internals shared between lib/ files; never installed. */
+#ifndef CARDSMITH_INTERNAL_H
+#define CARDSMITH_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "cardsmith/cardsmith.h"
+
+#define CSI_ERRMSG_MAX 512
+
+struct cs_ctx {
+	enum cs_err err;
+	char errmsg[CSI_ERRMSG_MAX];
+	uint16_t last_sw;
+	int tries_left;
+	cs_log_fn *log_fn;
+	void *log_arg;
+	enum cs_log_level log_max;
+};
+
+/*
+ * Record a failure in ctx (may be NULL) and return code, so callers can
+ * write `return csi_fail(ctx, CS_ERR_X, "...")`.
+ */
+enum cs_err csi_fail(struct cs_ctx *ctx, enum cs_err code, const char *fmt,
+    ...) CS_PRINTF(3, 4);
+/* As csi_fail, then append ": <OpenSSL reason>" and clear OpenSSL's queue. */
+enum cs_err csi_fail_ossl(struct cs_ctx *ctx, enum cs_err code,
+    const char *fmt, ...) CS_PRINTF(3, 4);
+/* Log a line at level if a callback wants it. */
+void csi_log(struct cs_ctx *ctx, enum cs_log_level level, const char *fmt,
+    ...) CS_PRINTF(3, 4);
+bool csi_log_wants(const struct cs_ctx *ctx, enum cs_log_level level);
+void csi_set_sw(struct cs_ctx *ctx, uint16_t sw, int tries);
+
+#define CSI_DEBUG(ctx, ...) csi_log_f((ctx), CS_LOG_DEBUG, __func__, __VA_ARGS__)
+void csi_log_f(struct cs_ctx *ctx, enum cs_log_level level, const char *func,
+    const char *fmt, ...) CS_PRINTF(4, 5);
+
+#endif
