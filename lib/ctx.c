@@ -84,6 +84,9 @@ csi_set_sw(struct cs_ctx *ctx, uint16_t sw, int tries)
 	ctx->tries_left = tries;
 }
 
+static void vfail(struct cs_ctx *ctx, enum cs_err code, const char *fmt,
+    va_list ap) CS_PRINTF(3, 0);
+
 static void
 vfail(struct cs_ctx *ctx, enum cs_err code, const char *fmt, va_list ap)
 {
@@ -140,6 +143,9 @@ csi_log_wants(const struct cs_ctx *ctx, enum cs_log_level level)
 {
 	return ctx != NULL && ctx->log_fn != NULL && level <= ctx->log_max;
 }
+
+static void vlog(struct cs_ctx *ctx, enum cs_log_level level,
+    const char *prefix, const char *fmt, va_list ap) CS_PRINTF(4, 0);
 
 static void
 vlog(struct cs_ctx *ctx, enum cs_log_level level, const char *prefix,

@@ -30,7 +30,8 @@ for f in "$build"/tests/unit/test_* "$build"/tests/integration/test_* \
 	"$build"/tests/fuzz/replay_* "$top"/tests/cli/t-*.sh; do
 	[ -f "$f" ] && [ -x "$f" ] || continue
 	case "$f" in *.o | *.d) continue ;; esac
-	[ -n "$pattern" ] && case "$f" in *"$pattern"*) ;; *) continue ;; esac
+	# PATTERN matches the test's own name, never the build directory.
+	[ -n "$pattern" ] && case "$(basename "$f")" in *"$pattern"*) ;; *) continue ;; esac
 	list+=("$f")
 done
 if [ ${#list[@]} -eq 0 ]; then

@@ -61,7 +61,11 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_cur_skip(struct cs_cur *c, size_t n);
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_cur_dup(const struct cs_cur *c,
     uint8_t **out, size_t *outlen);
 
-/* --- buffer --- */
+/*
+ * --- buffer ---
+ * Source bytes passed to the put/insert functions must not point into the
+ * destination buffer: growing it may move its storage.
+ */
 
 CS_EXPORT void cs_buf_init(struct cs_buf *b, size_t max, bool secret);
 /* Ensure room for extra more bytes; CS_ERR_LIMIT beyond max. */

@@ -19,7 +19,8 @@
  * Read one TLV from c: *tag and *val (a borrowed view of the value).
  * Errors: CS_ERR_TRUNCATED (header or value runs past the end),
  * CS_ERR_MALFORMED (indefinite or unsupported length form, tag longer than
- * 3 bytes). On failure c is unchanged.
+ * 3 bytes, a 00 tag byte). On failure c is unchanged and *tag and *val are
+ * cleared, so cs_tlv_get(&c, &tag, &c) can step into a value.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_tlv_get(struct cs_cur *c,
     uint32_t *tag, struct cs_cur *val);
@@ -44,12 +45,15 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_tlv_find(const struct cs_cur *c,
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_tlv_parse_single(
     const struct cs_cur *c, uint32_t want, struct cs_cur *val);
 
-/* Number of bytes the header (tag + length) of such a TLV takes. */
+/* Bytes the header (tag + length) takes; 0 if it cannot be encoded. */
 CS_EXPORT size_t cs_tlv_hdr_len(uint32_t tag, size_t len);
-/* Append a header; CS_ERR_ARG for tag 0 or > 3 bytes, len > CS_TLV_LEN_MAX. */
+/*
+ * Append a header; CS_ERR_ARG for a tag that is not a valid 1-3 byte BER
+ * tag, or len > CS_TLV_LEN_MAX.
+ */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_tlv_put_hdr(struct cs_buf *b,
     uint32_t tag, size_t len);
-/* Append a whole TLV. */
+/* Append a whole TLV (v must not point into b); b unchanged on failure. */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_tlv_put(struct cs_buf *b, uint32_t tag,
     const void *v, size_t len);
 /* Append a TLV with a one-byte value. */
@@ -58,7 +62,8 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_tlv_put_u8(struct cs_buf *b,
 /*
  * Nested construction: cs_tlv_open records where a TLV starts (*mark);
  * append the value, then cs_tlv_close inserts the header with the final
- * length.
+ * length (CS_ERR_ARG for a bad mark or a value over CS_TLV_LEN_MAX; b
+ * unchanged on failure).
  */
 CS_EXPORT void cs_tlv_open(const struct cs_buf *b, size_t *mark);
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_tlv_close(struct cs_buf *b,
