@@ -53,23 +53,26 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_apdu_parse_resp(const uint8_t *resp,
 
 /*
  * Run one command over t: command chaining (CLA |= 0x10, 255-byte pieces)
- * when the data does not fit a short APDU and CS_APDU_EXTENDED is not set;
+ * when the data does not fit a short APDU and CS_APDU_EXTENDED is not set
+ * (an Le over 256 then puts the last piece in extended form);
  * 61xx pieces fetched with GET RESPONSE and concatenated into resp;
  * 6Cxx answered once by re-sending with Le = xx. Each exchange is traced at
  * CS_LOG_APDU with secrets redacted.
  *
  * Returns CS_OK when the exchange completed, whatever the final SW (*sw);
  * transport failures and limits are errors. resp receives the data (it is
- * reset first); use a buffer with secret set for secret answers.
+ * reset first); use a buffer with secret set for secret answers (ECDH
+ * secrets, deciphered data): the trace then redacts them too.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_apdu_transmit(struct cs_ctx *ctx,
     struct cs_transport *t, const struct cs_apdu *a, unsigned int flags,
     struct cs_buf *resp, uint16_t *sw);
 
 /*
- * Map a status word to a code and a message in ctx naming what ("VERIFY
- * PIN"). 9000 → CS_OK. 63Cx → CS_ERR_AUTH with *tries = x ("PIN
- * verification failed, 2 tries left"), 6983 → CS_ERR_BLOCKED (tries 0),
+ * Map a status word to a code and a message in ctx naming what ("PIN").
+ * 9000 → CS_OK. 63Cx (x > 0) → CS_ERR_AUTH with *tries = x ("PIN:
+ * verification failed, 2 tries left"); 63C0 and 6983 → CS_ERR_BLOCKED
+ * (tries 0),
  * 6982 → CS_ERR_ACCESS, 6A82/6A88 → CS_ERR_NOT_FOUND, 6D00/6E00 →
  * CS_ERR_UNSUPPORTED, others → CS_ERR_SW. *tries (may be NULL) is set to
  * -1 when the SW carries no count.
