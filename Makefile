@@ -44,7 +44,8 @@ LDLIBS := $(PKG_LIBS) -lpthread -ldl
 
 LIB_SRC := $(wildcard lib/*.c)
 CA_SRC := $(wildcard ca/*.c)
-CLI_SRC := $(wildcard cli/*.c)
+CLI_SRC := $(filter-out cli/main.c,$(wildcard cli/*.c))
+CLI_MAIN := $(wildcard cli/main.c)
 SIM_SRC := $(filter-out sim/main.c,$(wildcard sim/*.c))
 SIM_MAIN := $(wildcard sim/main.c)
 SUP_SRC := $(wildcard tests/support/*.c)
@@ -61,8 +62,9 @@ LIBCS_SO := $(BUILD)/lib/libcardsmith.so.0
 LIBCA := $(if $(CA_SRC),$(BUILD)/lib/libcardsmith-ca.a)
 LIBSIM := $(if $(SIM_SRC),$(BUILD)/lib/libcardsmith-sim.a)
 LIBSUP := $(if $(SUP_SRC),$(BUILD)/lib/libcstest.a)
+LIBCLI := $(if $(CLI_SRC),$(BUILD)/lib/libcardsmith-cli.a)
 
-CLI_BIN := $(BUILD)/bin/cardsmith
+CLI_BIN := $(if $(CLI_MAIN),$(BUILD)/bin/cardsmith)
 SIM_BIN := $(if $(SIM_MAIN),$(BUILD)/bin/cardsmith-sim)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
@@ -72,12 +74,13 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 # Everything a program may need; static archives only pull what is used.
 PROG_LIBS = $(LIBSIM) $(LIBCA) $(LIBCS)
-TEST_LIBS = $(LIBSUP) $(LIBSIM) $(LIBCA) $(LIBCS)
+TEST_LIBS = $(LIBSUP) $(LIBCLI) $(LIBSIM) $(LIBCA) $(LIBCS)
 
 .PHONY: all deps check tests asan valgrind fuzz-build fuzz demo install \
 	uninstall clean format format-check bench
 .DEFAULT_GOAL := all
-.SECONDARY:
+# Keep objects built through pattern chains (tests) between runs.
+.PRECIOUS: $(BUILD)/obj/%.o $(BUILD)/fuzz/obj/%.o
 
 all: $(LIBCS) $(LIBCS_SO) $(CLI_BIN) $(SIM_BIN)
 
@@ -120,7 +123,8 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/tests/%.o: CFLAGS += $(CMOCKA_CFLAGS) -Itests/support -Itests -Wno-pedantic
+$(BUILD)/obj/tests/%.o: CFLAGS += $(CMOCKA_CFLAGS) -Itests/support -Itests -Icli -Isim \
+	-Wno-pedantic
 $(BUILD)/obj/bench/%.o: CFLAGS += -Itests/support -Itests
 $(BUILD)/obj/sim/%.o: CPPFLAGS += -Isim
 
@@ -145,9 +149,14 @@ $(BUILD)/lib/libcstest.a: $(call obj,$(SUP_SRC))
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(CLI_BIN): $(call obj,$(CLI_SRC)) $(LIBCA) $(LIBCS)
+$(LIBCLI): $(call obj,$(CLI_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRC)) $(LIBCA) $(LIBCS) $(LDLIBS)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(CLI_BIN): $(call obj,$(CLI_MAIN)) $(LIBCLI) $(LIBCA) $(LIBCS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(call obj,$(CLI_MAIN)) $(LIBCLI) $(LIBCA) \
+	    $(LIBCS) $(LDLIBS)
 
 $(BUILD)/bin/cardsmith-sim: $(call obj,$(SIM_MAIN)) $(LIBSIM) $(LIBCS)
 	@mkdir -p $(@D)
@@ -188,8 +197,10 @@ $(FUZZ_DIR)/obj/%.o: %.c
 	$(FUZZ_CC) $(CPPFLAGS) -Isim -Itests/support -Itests -std=c11 \
 	    $(PKG_CFLAGS) $(CMOCKA_CFLAGS) $(FUZZ_FLAGS) -c $< -o $@
 
-$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o \
-    $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))
+$(FUZZ_DIR)/libfuzzdeps.a: $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/libfuzzdeps.a
 	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 fuzz-build: deps

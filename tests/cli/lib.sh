@@ -1,0 +1,151 @@
+# Shared helpers for tests/cli/t-*.sh (sourced, not run).
+#
+#   . "$(dirname "$0")/lib.sh"
+#   tmp=$(cs_tmpdir)            # removed on exit
+#   cs_run "$tmp/x" readers --json   # stdout -> $tmp/x.out, stderr ->
+#                                    # $tmp/x.err, exit status -> $RC
+#   check_eq "exit 0" 0 "$RC"
+#   check_eq "ok" true "$(json_get "$tmp/x.out" ok)"
+#   tap_done                    # prints the plan, exits 1 if any failed
+#
+# Output is TAP: "ok N - desc" / "not ok N - desc", plan "1..N" at the end.
+# Requires CS_BUILD (set by tests/run.sh); CS is the binary under test.
+
+set -u
+: "${CS_BUILD:?CS_BUILD must point at a build directory (use tests/run.sh)}"
+: "${CS_SRC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+CS="$CS_BUILD/bin/cardsmith"
+TAP_N=0
+TAP_FAILED=0
+CS_TMPDIRS=()
+RC=0
+
+_cs_cleanup() {
+	local d
+	for d in "${CS_TMPDIRS[@]+"${CS_TMPDIRS[@]}"}"; do
+		rm -rf "$d"
+	done
+}
+trap _cs_cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A fresh private directory, removed when the test exits. Call it in the
+# main shell (not in $(...)) as: cs_tmpdir; tmp=$CS_TMP
+cs_tmpdir() {
+	CS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/cs-cli.XXXXXX") || {
+		echo "Bail out! mktemp failed"
+		exit 1
+	}
+	CS_TMPDIRS+=("$CS_TMP")
+}
+
+tap_ok() {
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N - $1"
+}
+
+# tap_fail DESC [DETAIL...]: a failing case; details go out as TAP comments.
+tap_fail() {
+	local desc=$1
+	shift
+	TAP_N=$((TAP_N + 1))
+	TAP_FAILED=$((TAP_FAILED + 1))
+	echo "not ok $TAP_N - $desc"
+	if [ $# -gt 0 ]; then
+		printf '%s\n' "$@" | sed 's/^/#   /'
+	fi
+}
+
+tap_skip() {
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N - $1 # SKIP ${2:-}"
+}
+
+# check_eq DESC EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		tap_ok "$1"
+	else
+		tap_fail "$1" "expected: $2" "got:      $3"
+	fi
+}
+
+# check_match DESC ERE FILE: some line of FILE matches ERE.
+check_match() {
+	if grep -qE -- "$2" "$3"; then
+		tap_ok "$1"
+	else
+		tap_fail "$1" "no line matches /$2/ in $3:" "$(head -20 "$3")"
+	fi
+}
+
+# check_empty DESC FILE
+check_empty() {
+	if [ ! -s "$2" ]; then
+		tap_ok "$1"
+	else
+		tap_fail "$1" "expected $2 to be empty, it has:" "$(head -20 "$2")"
+	fi
+}
+
+# check_file DESC EXPECTED_FILE ACTUAL_FILE (golden comparison)
+check_file() {
+	local d
+	if d=$(diff -u "$2" "$3"); then
+		tap_ok "$1"
+	else
+		tap_fail "$1" "$d"
+	fi
+}
+
+# cs_run PREFIX ARGS...: run cardsmith; PREFIX.out/.err, status in RC.
+cs_run() {
+	local prefix=$1
+	shift
+	RC=0
+	"$CS" "$@" >"$prefix.out" 2>"$prefix.err" </dev/null || RC=$?
+}
+
+# json_valid FILE: exactly one JSON document (exit status).
+json_valid() {
+	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" \
+		2>/dev/null
+}
+
+# json_get FILE PATH: print the value at a dotted PATH ("error.code",
+# "readers.0.name", "readers.#" for a length). Strings print raw; true,
+# false and null print as in JSON; objects and arrays print as JSON.
+# Prints "<invalid>" if FILE is not one JSON document and "<missing>" if
+# PATH is absent.
+json_get() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+try:
+    v = json.load(open(sys.argv[1]))
+except Exception:
+    print("<invalid>"); sys.exit(0)
+for k in [k for k in sys.argv[2].split(".") if k]:
+    try:
+        if k == "#":
+            v = len(v)
+        elif isinstance(v, list):
+            v = v[int(k)]
+        else:
+            v = v[k]
+    except Exception:
+        print("<missing>"); sys.exit(0)
+if isinstance(v, str):
+    print(v)
+else:
+    print(json.dumps(v))
+PY
+}
+
+# tap_done: print the plan; exit non-zero if any case failed.
+tap_done() {
+	echo "1..$TAP_N"
+	[ "$TAP_FAILED" -eq 0 ] || exit 1
+	exit 0
+}
