@@ -1,0 +1,1213 @@
+/*
+ * YubiKey PIV attestation (piv-apdu.md §6): decode the statement a card
+ * returns for ATTEST and the device's F9 certificate, verify the path
+ * statement <- F9 <- [vendor intermediates] <- root, and read the Yubico
+ * extensions (arc 1.3.6.1.4.1.41482.3).
+ *
+ * The F9 certificate is not always a CA (no basicConstraints on some 4.3
+ * and 5.2 keys), so the statement is checked against F9 by hand (issuer
+ * name, signature, validity) and F9 is the *leaf* of the X.509 path
+ * validation. That tolerates the quirk at the F9 position only: everything
+ * above F9 must be a real CA, which OpenSSL enforces.
+ *
+ * All X.509/ASN.1 decoding goes through OpenSSL; the raw contents of the
+ * Yubico extensions are read with cs_cur.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include "internal.h"
+
+#include "banned.h"
+
+#ifndef CS_DATADIR
+#define CS_DATADIR "/usr/local/share/cardsmith"
+#endif
+
+/* A PEM file of roots and intermediates; generous, still bounded. */
+#define TRUST_FILE_MAX (64u * CS_ATTEST_CERT_MAX)
+/* A CSR carries two certificates plus its own key and signature. */
+#define CSR_MAX (4u * CS_ATTEST_CERT_MAX)
+/* Base64 and armour inflate PEM by ~4/3; allow twice the DER bound. */
+#define PEM_FACTOR 2u
+
+#define YK_ARC "1.3.6.1.4.1.41482.3."
+#define OID_FIRMWARE YK_ARC "3"
+#define OID_SERIAL YK_ARC "7"
+#define OID_POLICY YK_ARC "8"
+#define OID_FORM_FACTOR YK_ARC "9"
+#define OID_FIPS YK_ARC "10"
+#define OID_CSPN YK_ARC "11" /* on a certificate; in a CSR: old statement */
+#define OID_CSR_STMT YK_ARC "1"
+#define OID_CSR_F9 YK_ARC "2"
+
+#define SLOT_CN_PREFIX "YubiKey PIV Attestation "
+#define U2F_ROOT_CN "Yubico U2F Root CA Serial 457200631"
+
+struct cs_trust {
+	struct cs_ctx *ctx; /* borrowed; receives error detail */
+	STACK_OF(X509) *anchors;
+	STACK_OF(X509) *inter;
+	STACK_OF(X509) *legacy; /* U2F root: anchor only on request */
+};
+
+/* --- small helpers --- */
+
+static bool
+is_der(const uint8_t *p, size_t len)
+{
+	/* A DER certificate, CSR or SPKI starts with SEQUENCE. */
+	return len > 0 && p[0] == 0x30;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t
+days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static bool
+asn1_time_unix(const ASN1_TIME *t, int64_t *out)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return false;
+	*out = days_from_civil((int64_t)tm.tm_year + 1900,
+	    (int64_t)tm.tm_mon + 1, tm.tm_mday) * 86400 +
+	    (int64_t)tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+	return true;
+}
+
+/* One-line RFC 2253 form of a name, truncated to fit; "" on failure. */
+static void
+name_oneline(const X509_NAME *name, char *buf, size_t cap)
+{
+	BIO *b;
+	char *p = NULL;
+	long n;
+	size_t len;
+
+	buf[0] = '\0';
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		return;
+	if (X509_NAME_print_ex(b, name, 0,
+	    XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
+	    (n = BIO_get_mem_data(b, &p)) > 0 && p != NULL) {
+		len = (size_t)n < cap - 1 ? (size_t)n : cap - 1;
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+	}
+	BIO_free(b);
+}
+
+static ASN1_OBJECT *
+oid(const char *txt)
+{
+	return OBJ_txt2obj(txt, 1);
+}
+
+/*
+ * Decode one certificate, DER (whole input, no trailing bytes) or PEM
+ * (first CERTIFICATE block). what names it in messages.
+ */
+static enum cs_err
+decode_cert(struct cs_ctx *ctx, const char *what, const uint8_t *p,
+    size_t len, X509 **out)
+{
+	const unsigned char *q = p;
+	BIO *b = NULL;
+	X509 *x = NULL;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*out = NULL;
+	if (p == NULL || len == 0) {
+		r = csi_fail(ctx, CS_ERR_MALFORMED, "%s: empty input", what);
+		goto out;
+	}
+	if (len > (is_der(p, len) ? 1u : PEM_FACTOR) * CS_ATTEST_CERT_MAX) {
+		r = csi_fail(ctx, CS_ERR_LIMIT, "%s: %zu bytes, more than %u",
+		    what, len, CS_ATTEST_CERT_MAX);
+		goto out;
+	}
+	if (is_der(p, len)) {
+		if ((x = d2i_X509(NULL, &q, (long)len)) == NULL) {
+			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
+			    "%s: not a DER certificate", what);
+			goto out;
+		}
+		if (q != p + len) {
+			r = csi_fail(ctx, CS_ERR_MALFORMED,
+			    "%s: trailing data after certificate", what);
+			goto out;
+		}
+	} else {
+		if ((b = BIO_new_mem_buf(p, (int)len)) == NULL) {
+			r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "%s", what);
+			goto out;
+		}
+		if ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL) {
+			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
+			    "%s: no PEM certificate", what);
+			goto out;
+		}
+		if (i2d_X509(x, NULL) > (int)CS_ATTEST_CERT_MAX) {
+			r = csi_fail(ctx, CS_ERR_LIMIT,
+			    "%s: certificate larger than %u", what,
+			    CS_ATTEST_CERT_MAX);
+			goto out;
+		}
+	}
+	ERR_clear_error();
+	*out = x;
+	x = NULL;
+	r = CS_OK;
+out:
+	X509_free(x);
+	BIO_free(b);
+	return r;
+}
+
+/*
+ * The value of extension txt in x as a cursor (borrowed from x). *found is
+ * false if absent. A repeated extension is malformed (RFC 5280 4.2).
+ */
+static enum cs_err
+get_ext(struct cs_ctx *ctx, const char *what, const X509 *x, const char *txt,
+    bool *found, struct cs_cur *val)
+{
+	ASN1_OBJECT *obj = NULL;
+	X509_EXTENSION *ext;
+	const ASN1_OCTET_STRING *os;
+	int i;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*found = false;
+	cs_cur_init(val, NULL, 0);
+	if ((obj = oid(txt)) == NULL) {
+		r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "OID %s", txt);
+		goto out;
+	}
+	if ((i = X509_get_ext_by_OBJ(x, obj, -1)) < 0) {
+		r = CS_OK;
+		goto out;
+	}
+	if (X509_get_ext_by_OBJ(x, obj, i) >= 0) {
+		r = csi_fail(ctx, CS_ERR_MALFORMED,
+		    "%s: extension %s appears twice", what, txt);
+		goto out;
+	}
+	if ((ext = X509_get_ext(x, i)) == NULL ||
+	    (os = X509_EXTENSION_get_data(ext)) == NULL) {
+		r = csi_fail(ctx, CS_ERR_MALFORMED, "%s: extension %s unreadable",
+		    what, txt);
+		goto out;
+	}
+	cs_cur_init(val, ASN1_STRING_get0_data(os),
+	    (size_t)ASN1_STRING_length(os));
+	*found = true;
+	r = CS_OK;
+out:
+	ASN1_OBJECT_free(obj);
+	return r;
+}
+
+/* An extension that must hold exactly n raw bytes. */
+static enum cs_err
+get_ext_raw(struct cs_ctx *ctx, const char *what, const X509 *x,
+    const char *txt, uint8_t *dst, size_t n, bool *found)
+{
+	struct cs_cur val;
+	enum cs_err r;
+
+	if ((r = get_ext(ctx, what, x, txt, found, &val)) != CS_OK ||
+	    !*found)
+		return r;
+	if (cs_cur_copy(&val, dst, n) != CS_OK || !cs_cur_is_empty(&val)) {
+		*found = false;
+		return csi_fail(ctx, CS_ERR_MALFORMED,
+		    "%s: extension %s must be %zu bytes, is %zu", what, txt, n,
+		    cs_cur_len(&val));
+	}
+	return CS_OK;
+}
+
+/* .3.7: the extnValue contents are a DER INTEGER, non-negative. */
+static enum cs_err
+get_ext_serial(struct cs_ctx *ctx, const X509 *x, struct cs_attest_info *in)
+{
+	struct cs_cur val;
+	ASN1_INTEGER *ai = NULL;
+	const unsigned char *q;
+	bool found;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if ((r = get_ext(ctx, "statement", x, OID_SERIAL, &found, &val)) !=
+	    CS_OK)
+		goto out;
+	r = CS_OK;
+	if (!found)
+		goto out;
+	q = cs_cur_ptr(&val);
+	if (cs_cur_len(&val) == 0 || cs_cur_len(&val) > 32 ||
+	    (ai = d2i_ASN1_INTEGER(NULL, &q, (long)cs_cur_len(&val))) == NULL ||
+	    q != cs_cur_ptr(&val) + cs_cur_len(&val)) {
+		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
+		    "statement: extension %s (serial) is not a DER INTEGER",
+		    OID_SERIAL);
+		goto out;
+	}
+	if (ASN1_STRING_type(ai) == V_ASN1_NEG_INTEGER ||
+	    ASN1_INTEGER_get_uint64(&in->serial, ai) != 1) {
+		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
+		    "statement: extension %s (serial) is negative or too large",
+		    OID_SERIAL);
+		goto out;
+	}
+	in->has_serial = true;
+out:
+	ASN1_INTEGER_free(ai);
+	return r;
+}
+
+static int
+hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Slot from the subject CN "YubiKey PIV Attestation 9a"; -1 if not so. */
+static int
+parse_slot(const X509 *x)
+{
+	const X509_NAME *name = X509_get_subject_name(x);
+	const ASN1_STRING *cn;
+	struct cs_cur c, pfx;
+	uint8_t hi, lo;
+	int i, h, l;
+
+	if (name == NULL ||
+	    (i = X509_NAME_get_index_by_NID(name, NID_commonName, -1)) < 0 ||
+	    X509_NAME_get_index_by_NID(name, NID_commonName, i) >= 0)
+		return -1;
+	cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+	if (cn == NULL)
+		return -1;
+	cs_cur_init(&c, ASN1_STRING_get0_data(cn),
+	    (size_t)ASN1_STRING_length(cn));
+	if (cs_cur_get_bytes(&c, strlen(SLOT_CN_PREFIX), &pfx) != CS_OK ||
+	    !cs_cur_eq(&pfx, SLOT_CN_PREFIX, strlen(SLOT_CN_PREFIX)) ||
+	    cs_cur_get_u8(&c, &hi) != CS_OK || cs_cur_get_u8(&c, &lo) != CS_OK ||
+	    !cs_cur_is_empty(&c))
+		return -1;
+	if ((h = hexval(hi)) < 0 || (l = hexval(lo)) < 0)
+		return -1;
+	return h << 4 | l;
+}
+
+/* PIV algorithm id of a public key (piv-apdu.md §3.2); 0 if none fits. */
+static uint8_t
+piv_alg(const EVP_PKEY *k)
+{
+	char group[64];
+	size_t glen = 0;
+
+	if (k == NULL)
+		return 0;
+	switch (EVP_PKEY_get_base_id(k)) {
+	case EVP_PKEY_RSA:
+		switch (EVP_PKEY_get_bits(k)) {
+		case 1024:
+			return 0x06;
+		case 2048:
+			return 0x07;
+		case 3072:
+			return 0x05;
+		case 4096:
+			return 0x16;
+		default:
+			return 0;
+		}
+	case EVP_PKEY_EC:
+		if (EVP_PKEY_get_group_name(k, group, sizeof(group), &glen) != 1)
+			return 0;
+		switch (OBJ_sn2nid(group)) {
+		case NID_X9_62_prime256v1:
+			return 0x11;
+		case NID_secp384r1:
+			return 0x14;
+		default:
+			return 0;
+		}
+	case EVP_PKEY_ED25519:
+		return 0xE0;
+	case EVP_PKEY_X25519:
+		return 0xE1;
+	default:
+		return 0;
+	}
+}
+
+/* Subject, issuer, slot, validity, key and Yubico extensions of stmt. */
+static enum cs_err
+parse_stmt(struct cs_ctx *ctx, const X509 *x, struct cs_attest_info *in)
+{
+	uint8_t pol[2], ff;
+	bool found;
+	enum cs_err r;
+
+	name_oneline(X509_get_subject_name(x), in->subject,
+	    sizeof(in->subject));
+	name_oneline(X509_get_issuer_name(x), in->issuer, sizeof(in->issuer));
+	in->slot = parse_slot(x);
+	in->key_alg = piv_alg(X509_get0_pubkey(x));
+	if (!asn1_time_unix(X509_get0_notBefore(x), &in->not_before) ||
+	    !asn1_time_unix(X509_get0_notAfter(x), &in->not_after))
+		return csi_fail_ossl(ctx, CS_ERR_MALFORMED,
+		    "statement: validity unreadable");
+	if ((r = get_ext_raw(ctx, "statement", x, OID_FIRMWARE, in->firmware,
+	    sizeof(in->firmware), &in->has_firmware)) != CS_OK ||
+	    (r = get_ext_serial(ctx, x, in)) != CS_OK ||
+	    (r = get_ext_raw(ctx, "statement", x, OID_POLICY, pol, sizeof(pol),
+	    &found)) != CS_OK)
+		return r;
+	if (found) {
+		in->has_policy = true;
+		in->pin_policy = pol[0];
+		in->touch_policy = pol[1];
+	}
+	if ((r = get_ext_raw(ctx, "statement", x, OID_FORM_FACTOR, &ff, 1,
+	    &found)) != CS_OK)
+		return r;
+	if (found) {
+		in->has_form_factor = true;
+		in->form_factor = ff;
+	}
+	return CS_OK;
+}
+
+/* F9: firmware .3.3, FIPS .3.10, CSPN .3.11 (presence flags). */
+static enum cs_err
+parse_f9(struct cs_ctx *ctx, const X509 *x, struct cs_attest_info *in)
+{
+	struct cs_cur val;
+	enum cs_err r;
+
+	if ((r = get_ext_raw(ctx, "F9 certificate", x, OID_FIRMWARE,
+	    in->f9_firmware, sizeof(in->f9_firmware),
+	    &in->has_f9_firmware)) != CS_OK ||
+	    (r = get_ext(ctx, "F9 certificate", x, OID_FIPS, &in->f9_fips,
+	    &val)) != CS_OK ||
+	    (r = get_ext(ctx, "F9 certificate", x, OID_CSPN, &in->f9_cspn,
+	    &val)) != CS_OK)
+		return r;
+	return CS_OK;
+}
+
+/* --- trust store --- */
+
+enum cs_err
+cs_trust_new(struct cs_ctx *ctx, struct cs_trust **out)
+{
+	struct cs_trust *t = NULL;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if (out == NULL)
+		return csi_fail(ctx, CS_ERR_ARG, "trust: no output pointer");
+	*out = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		r = csi_fail(ctx, CS_ERR_NOMEM, "trust store");
+		goto out;
+	}
+	t->ctx = ctx;
+	if ((t->anchors = sk_X509_new_null()) == NULL ||
+	    (t->inter = sk_X509_new_null()) == NULL ||
+	    (t->legacy = sk_X509_new_null()) == NULL) {
+		r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "trust store");
+		goto out;
+	}
+	*out = t;
+	t = NULL;
+	r = CS_OK;
+out:
+	cs_trust_free(t);
+	return r;
+}
+
+void
+cs_trust_free(struct cs_trust *t)
+{
+	if (t == NULL)
+		return;
+	sk_X509_pop_free(t->anchors, X509_free);
+	sk_X509_pop_free(t->inter, X509_free);
+	sk_X509_pop_free(t->legacy, X509_free);
+	free(t);
+}
+
+/* Every certificate in a PEM buffer, or the one DER certificate. */
+static enum cs_err
+decode_all(struct cs_ctx *ctx, const uint8_t *p, size_t len,
+    STACK_OF(X509) *into)
+{
+	const unsigned char *q = p;
+	BIO *b = NULL;
+	X509 *x = NULL;
+	unsigned long e;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if (is_der(p, len)) {
+		if (len > CS_ATTEST_CERT_MAX) {
+			r = csi_fail(ctx, CS_ERR_LIMIT,
+			    "trust: certificate larger than %u",
+			    CS_ATTEST_CERT_MAX);
+			goto out;
+		}
+		if ((x = d2i_X509(NULL, &q, (long)len)) == NULL ||
+		    q != p + len) {
+			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
+			    "trust: not a DER certificate");
+			goto out;
+		}
+		if (sk_X509_push(into, x) <= 0) {
+			r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "trust");
+			goto out;
+		}
+		x = NULL;
+		r = CS_OK;
+		goto out;
+	}
+	if ((b = BIO_new_mem_buf(p, (int)len)) == NULL) {
+		r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "trust");
+		goto out;
+	}
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		if (sk_X509_push(into, x) <= 0) {
+			r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "trust");
+			goto out;
+		}
+		x = NULL;
+	}
+	/* The loop ends at "no start line" once the input is used up. */
+	e = ERR_peek_last_error();
+	if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
+		    "trust: bad PEM certificate #%d", sk_X509_num(into) + 1);
+		goto out;
+	}
+	ERR_clear_error();
+	r = CS_OK;
+out:
+	X509_free(x);
+	BIO_free(b);
+	return r;
+}
+
+static bool
+is_self_signed_ca(X509 *x)
+{
+	return X509_self_signed(x, 1) == 1 && X509_check_ca(x) != 0;
+}
+
+static bool
+is_u2f_root(const X509 *x)
+{
+	char cn[128];
+	int n;
+
+	n = X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+	    NID_commonName, cn, sizeof(cn));
+	return n == (int)strlen(U2F_ROOT_CN) &&
+	    cs_memeq_public(cn, U2F_ROOT_CN, (size_t)n);
+}
+
+/*
+ * Classify and add. All or nothing: on failure t is unchanged. With
+ * mark_u2f, the legacy U2F root goes to t->legacy instead of the anchors.
+ */
+static enum cs_err
+trust_add(struct cs_trust *t, const uint8_t *bytes, size_t len,
+    unsigned int flags, bool mark_u2f)
+{
+	STACK_OF(X509) *certs = NULL;
+	STACK_OF(X509) *dst;
+	X509 *x;
+	int n0a, n0i, n0l;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if (t == NULL)
+		return CS_ERR_ARG;
+	n0a = sk_X509_num(t->anchors);
+	n0i = sk_X509_num(t->inter);
+	n0l = sk_X509_num(t->legacy);
+	if (bytes == NULL || len == 0 || ((flags & CS_TRUST_ANCHOR) &&
+	    (flags & CS_TRUST_INTERMEDIATE)) ||
+	    (flags & ~(unsigned int)(CS_TRUST_ANCHOR |
+	    CS_TRUST_INTERMEDIATE)) != 0) {
+		r = csi_fail(t->ctx, CS_ERR_ARG, "trust: bad arguments");
+		goto out;
+	}
+	if (len > TRUST_FILE_MAX) {
+		r = csi_fail(t->ctx, CS_ERR_LIMIT, "trust: %zu bytes, more "
+		    "than %u", len, TRUST_FILE_MAX);
+		goto out;
+	}
+	if ((certs = sk_X509_new_null()) == NULL) {
+		r = csi_fail_ossl(t->ctx, CS_ERR_NOMEM, "trust");
+		goto out;
+	}
+	if ((r = decode_all(t->ctx, bytes, len, certs)) != CS_OK)
+		goto out;
+	if (sk_X509_num(certs) == 0) {
+		r = csi_fail(t->ctx, CS_ERR_MALFORMED,
+		    "trust: no certificate found");
+		goto out;
+	}
+	while ((x = sk_X509_shift(certs)) != NULL) {
+		if (flags & CS_TRUST_ANCHOR)
+			dst = t->anchors;
+		else if (flags & CS_TRUST_INTERMEDIATE)
+			dst = t->inter;
+		else if (is_self_signed_ca(x))
+			dst = mark_u2f && is_u2f_root(x) ? t->legacy :
+			    t->anchors;
+		else
+			dst = t->inter;
+		if (sk_X509_push(dst, x) <= 0) {
+			X509_free(x);
+			r = csi_fail_ossl(t->ctx, CS_ERR_NOMEM, "trust");
+			goto out;
+		}
+	}
+	r = CS_OK;
+out:
+	if (r != CS_OK && t != NULL) {
+		while (sk_X509_num(t->anchors) > n0a)
+			X509_free(sk_X509_pop(t->anchors));
+		while (sk_X509_num(t->inter) > n0i)
+			X509_free(sk_X509_pop(t->inter));
+		while (sk_X509_num(t->legacy) > n0l)
+			X509_free(sk_X509_pop(t->legacy));
+	}
+	sk_X509_pop_free(certs, X509_free);
+	return r;
+}
+
+enum cs_err
+cs_trust_add(struct cs_trust *t, const uint8_t *bytes, size_t len,
+    unsigned int flags)
+{
+	return trust_add(t, bytes, len, flags, false);
+}
+
+static enum cs_err
+read_file(struct cs_ctx *ctx, const char *path, size_t max, uint8_t **out,
+    size_t *outlen)
+{
+	FILE *f = NULL;
+	uint8_t *buf = NULL;
+	size_t n = 0, got;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((f = fopen(path, "rb")) == NULL) {
+		r = csi_fail(ctx, CS_ERR_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((buf = malloc(max + 1)) == NULL) {
+		r = csi_fail(ctx, CS_ERR_NOMEM, "%s", path);
+		goto out;
+	}
+	while ((got = fread(buf + n, 1, max + 1 - n, f)) > 0) {
+		n += got;
+		if (n > max)
+			break;
+	}
+	if (ferror(f)) {
+		r = csi_fail(ctx, CS_ERR_IO, "%s: read error", path);
+		goto out;
+	}
+	if (n > max) {
+		r = csi_fail(ctx, CS_ERR_LIMIT, "%s: larger than %zu bytes",
+		    path, max);
+		goto out;
+	}
+	*out = buf;
+	*outlen = n;
+	buf = NULL;
+	r = CS_OK;
+out:
+	free(buf);
+	if (f != NULL)
+		fclose(f);
+	return r;
+}
+
+static enum cs_err
+trust_add_file(struct cs_trust *t, const char *path, unsigned int flags,
+    bool mark_u2f)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if (t == NULL || path == NULL)
+		return csi_fail(t != NULL ? t->ctx : NULL, CS_ERR_ARG,
+		    "trust: no file");
+	if ((r = read_file(t->ctx, path, TRUST_FILE_MAX, &buf, &len)) !=
+	    CS_OK)
+		goto out;
+	if ((r = trust_add(t, buf, len, flags, mark_u2f)) != CS_OK) {
+		/* Prefix the file name to the detail trust_add left. */
+		char detail[CSI_ERRMSG_MAX];
+
+		if (t->ctx != NULL) {
+			snprintf(detail, sizeof(detail), "%s",
+			    cs_ctx_errmsg(t->ctx));
+			r = csi_fail(t->ctx, r, "%s: %s", path, detail);
+		}
+		goto out;
+	}
+out:
+	free(buf);
+	return r;
+}
+
+enum cs_err
+cs_trust_add_file(struct cs_trust *t, const char *path, unsigned int flags)
+{
+	return trust_add_file(t, path, flags, false);
+}
+
+enum cs_err
+cs_trust_load_default(struct cs_trust *t, const char *path)
+{
+	/*
+	 * No search of the current directory or the environment: a relative
+	 * fallback would let whoever controls the working directory supply
+	 * the trust anchors. Source-tree callers pass the path.
+	 */
+	if (path == NULL)
+		path = CS_DATADIR "/yubico-piv-roots.pem";
+	return trust_add_file(t, path, 0, true);
+}
+
+size_t
+cs_trust_count(const struct cs_trust *t, bool anchors)
+{
+	if (t == NULL)
+		return 0;
+	return (size_t)sk_X509_num(anchors ? t->anchors : t->inter);
+}
+
+/* --- statement --- */
+
+enum cs_err
+cs_attest_parse(struct cs_ctx *ctx, const uint8_t *stmt, size_t stmt_len,
+    struct cs_attest_info *info)
+{
+	struct cs_attest_info in;
+	X509 *x = NULL;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if (info == NULL)
+		return csi_fail(ctx, CS_ERR_ARG, "attest: no info");
+	memset(info, 0, sizeof(*info));
+	info->slot = -1;
+	memset(&in, 0, sizeof(in));
+	in.slot = -1;
+	if ((r = decode_cert(ctx, "statement", stmt, stmt_len, &x)) != CS_OK ||
+	    (r = parse_stmt(ctx, x, &in)) != CS_OK)
+		goto out;
+	*info = in;
+	r = CS_OK;
+out:
+	X509_free(x);
+	return r;
+}
+
+static bool
+no_root_error(int err)
+{
+	switch (err) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Explain a failed path validation: what failed, and at which cert. */
+static enum cs_err
+chain_fail(struct cs_ctx *ctx, X509_STORE_CTX *sctx)
+{
+	char name[128];
+	int err = X509_STORE_CTX_get_error(sctx);
+	int depth = X509_STORE_CTX_get_error_depth(sctx);
+	X509 *cur = X509_STORE_CTX_get_current_cert(sctx);
+	const char *why = X509_verify_cert_error_string(err);
+	const char *hint = no_root_error(err) ?
+	    " (no trusted manufacturer root)" : "";
+
+	ERR_clear_error();
+	if (depth <= 0 || cur == NULL)
+		return csi_fail(ctx, CS_ERR_VERIFY, "F9 certificate: %s%s",
+		    why, hint);
+	name_oneline(X509_get_subject_name(cur), name, sizeof(name));
+	return csi_fail(ctx, CS_ERR_VERIFY,
+	    "chain certificate at depth %d (%s): %s%s", depth, name, why, hint);
+}
+
+/* F9 up to an anchor; the anchor's subject goes into root. */
+static enum cs_err
+verify_chain(struct cs_ctx *ctx, const struct cs_trust *trust, X509 *f9,
+    time_t at, unsigned int flags, char *root, size_t rootcap)
+{
+	X509_STORE *st = NULL;
+	X509_STORE_CTX *sctx = NULL;
+	X509_VERIFY_PARAM *vp;
+	STACK_OF(X509) *chain;
+	int i, n;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if ((st = X509_STORE_new()) == NULL ||
+	    (sctx = X509_STORE_CTX_new()) == NULL) {
+		r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "attest: X509 store");
+		goto out;
+	}
+	n = sk_X509_num(trust->anchors);
+	for (i = 0; i < n; i++)
+		if (X509_STORE_add_cert(st, sk_X509_value(trust->anchors, i)) !=
+		    1) {
+			r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "attest: anchor");
+			goto out;
+		}
+	n = (flags & CS_ATTEST_ALLOW_U2F_ROOT) ? sk_X509_num(trust->legacy) : 0;
+	for (i = 0; i < n; i++)
+		if (X509_STORE_add_cert(st, sk_X509_value(trust->legacy, i)) !=
+		    1) {
+			r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "attest: anchor");
+			goto out;
+		}
+	if (X509_STORE_CTX_init(sctx, st, f9, trust->inter) != 1) {
+		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "attest: X509 store");
+		goto out;
+	}
+	vp = X509_STORE_CTX_get0_param(sctx);
+	X509_VERIFY_PARAM_clear_flags(vp, X509_V_FLAG_X509_STRICT |
+	    X509_V_FLAG_PARTIAL_CHAIN);
+	if (flags & CS_ATTEST_NO_TIME)
+		X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_NO_CHECK_TIME);
+	else
+		X509_VERIFY_PARAM_set_time(vp, at);
+	X509_STORE_CTX_set_purpose(sctx, X509_PURPOSE_ANY);
+	if (X509_verify_cert(sctx) != 1) {
+		r = chain_fail(ctx, sctx);
+		goto out;
+	}
+	chain = X509_STORE_CTX_get0_chain(sctx);
+	if (chain == NULL || sk_X509_num(chain) < 1) {
+		r = csi_fail(ctx, CS_ERR_INTERNAL, "attest: empty chain");
+		goto out;
+	}
+	name_oneline(X509_get_subject_name(sk_X509_value(chain,
+	    sk_X509_num(chain) - 1)), root, rootcap);
+	r = CS_OK;
+out:
+	X509_STORE_CTX_free(sctx);
+	X509_STORE_free(st);
+	ERR_clear_error();
+	return r;
+}
+
+/* Statement against F9: issuer name, signature, validity at `at`. */
+static enum cs_err
+verify_stmt(struct cs_ctx *ctx, X509 *stmt, X509 *f9, time_t at,
+    unsigned int flags)
+{
+	EVP_PKEY *k;
+	int rc;
+
+	if (X509_NAME_cmp(X509_get_issuer_name(stmt),
+	    X509_get_subject_name(f9)) != 0)
+		return csi_fail(ctx, CS_ERR_VERIFY,
+		    "statement issuer does not match the F9 subject");
+	/*
+	 * The statement skips X.509 path validation, so apply its rule on
+	 * critical extensions here (RFC 5280 4.2): Yubico marks none.
+	 */
+	if (X509_get_extension_flags(stmt) & EXFLAG_INVALID)
+		return csi_fail(ctx, CS_ERR_MALFORMED,
+		    "statement: invalid extensions");
+	if (X509_get_extension_flags(stmt) & EXFLAG_CRITICAL)
+		return csi_fail(ctx, CS_ERR_VERIFY,
+		    "statement has an unsupported critical extension");
+	if ((k = X509_get0_pubkey(f9)) == NULL)
+		return csi_fail_ossl(ctx, CS_ERR_MALFORMED,
+		    "F9 certificate: public key unreadable");
+	if ((rc = X509_verify(stmt, k)) != 1) {
+		ERR_clear_error();
+		return csi_fail(ctx, CS_ERR_VERIFY,
+		    "statement signature does not verify with the F9 key");
+	}
+	if (flags & CS_ATTEST_NO_TIME)
+		return CS_OK;
+	if ((rc = X509_cmp_time(X509_get0_notBefore(stmt), &at)) == 0 ||
+	    X509_cmp_time(X509_get0_notAfter(stmt), &at) == 0)
+		return csi_fail_ossl(ctx, CS_ERR_MALFORMED,
+		    "statement: validity unreadable");
+	if (rc > 0)
+		return csi_fail(ctx, CS_ERR_VERIFY, "statement not yet valid");
+	if (X509_cmp_time(X509_get0_notAfter(stmt), &at) < 0)
+		return csi_fail(ctx, CS_ERR_VERIFY, "statement expired");
+	return CS_OK;
+}
+
+enum cs_err
+cs_attest_verify(struct cs_ctx *ctx, const struct cs_trust *trust,
+    const uint8_t *stmt, size_t stmt_len, const uint8_t *f9, size_t f9_len,
+    int64_t at, unsigned int flags, struct cs_attest_info *info)
+{
+	struct cs_attest_info in;
+	X509 *xs = NULL, *xf = NULL;
+	time_t when;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if (info != NULL) {
+		memset(info, 0, sizeof(*info));
+		info->slot = -1;
+	}
+	memset(&in, 0, sizeof(in));
+	in.slot = -1;
+	if (trust == NULL || info == NULL ||
+	    (flags & ~(unsigned int)(CS_ATTEST_ALLOW_U2F_ROOT |
+	    CS_ATTEST_NO_TIME)) != 0) {
+		r = csi_fail(ctx, CS_ERR_ARG, "attest: bad arguments");
+		goto out;
+	}
+	when = at == 0 ? time(NULL) : (time_t)at;
+	if ((r = decode_cert(ctx, "statement", stmt, stmt_len, &xs)) !=
+	    CS_OK ||
+	    (r = decode_cert(ctx, "F9 certificate", f9, f9_len, &xf)) !=
+	    CS_OK ||
+	    (r = verify_stmt(ctx, xs, xf, when, flags)) != CS_OK ||
+	    (r = verify_chain(ctx, trust, xf, when, flags, in.root,
+	    sizeof(in.root))) != CS_OK ||
+	    (r = parse_stmt(ctx, xs, &in)) != CS_OK ||
+	    (r = parse_f9(ctx, xf, &in)) != CS_OK)
+		goto out;
+	*info = in;
+	r = CS_OK;
+out:
+	X509_free(xs);
+	X509_free(xf);
+	return r;
+}
+
+/* --- key match --- */
+
+static enum cs_err
+decode_pubkey(struct cs_ctx *ctx, const uint8_t *p, size_t len,
+    EVP_PKEY **out)
+{
+	const unsigned char *q = p;
+	BIO *b = NULL;
+	EVP_PKEY *k = NULL;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*out = NULL;
+	if (p == NULL || len == 0 || len > PEM_FACTOR * CS_ATTEST_CERT_MAX) {
+		r = csi_fail(ctx, len == 0 ? CS_ERR_MALFORMED : CS_ERR_LIMIT,
+		    "public key: bad length %zu", len);
+		goto out;
+	}
+	if (is_der(p, len)) {
+		if ((k = d2i_PUBKEY(NULL, &q, (long)len)) == NULL ||
+		    q != p + len) {
+			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
+			    "public key: not a DER SubjectPublicKeyInfo");
+			goto out;
+		}
+	} else {
+		if ((b = BIO_new_mem_buf(p, (int)len)) == NULL) {
+			r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "public key");
+			goto out;
+		}
+		if ((k = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL)) == NULL) {
+			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
+			    "public key: no PEM public key");
+			goto out;
+		}
+	}
+	*out = k;
+	k = NULL;
+	r = CS_OK;
+out:
+	EVP_PKEY_free(k);
+	BIO_free(b);
+	return r;
+}
+
+enum cs_err
+cs_attest_match_key(struct cs_ctx *ctx, const uint8_t *stmt, size_t stmt_len,
+    const uint8_t *spki, size_t spki_len)
+{
+	X509 *x = NULL;
+	EVP_PKEY *k = NULL;
+	const EVP_PKEY *sk;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if ((r = decode_cert(ctx, "statement", stmt, stmt_len, &x)) != CS_OK ||
+	    (r = decode_pubkey(ctx, spki, spki_len, &k)) != CS_OK)
+		goto out;
+	if ((sk = X509_get0_pubkey(x)) == NULL) {
+		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
+		    "statement: public key unreadable");
+		goto out;
+	}
+	if (EVP_PKEY_eq(sk, k) != 1) {
+		r = csi_fail(ctx, CS_ERR_VERIFY,
+		    "attested key differs from the given key");
+		goto out;
+	}
+	r = CS_OK;
+out:
+	ERR_clear_error();
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return r;
+}
+
+/* --- CSR --- */
+
+static enum cs_err
+decode_csr(struct cs_ctx *ctx, const uint8_t *p, size_t len, X509_REQ **out)
+{
+	const unsigned char *q = p;
+	BIO *b = NULL;
+	X509_REQ *req = NULL;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*out = NULL;
+	if (p == NULL || len == 0) {
+		r = csi_fail(ctx, CS_ERR_MALFORMED, "CSR: empty input");
+		goto out;
+	}
+	if (len > (is_der(p, len) ? 1u : PEM_FACTOR) * CSR_MAX) {
+		r = csi_fail(ctx, CS_ERR_LIMIT, "CSR: %zu bytes, too large",
+		    len);
+		goto out;
+	}
+	if (is_der(p, len)) {
+		if ((req = d2i_X509_REQ(NULL, &q, (long)len)) == NULL ||
+		    q != p + len) {
+			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
+			    "CSR: not a DER PKCS#10 request");
+			goto out;
+		}
+	} else {
+		if ((b = BIO_new_mem_buf(p, (int)len)) == NULL) {
+			r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "CSR");
+			goto out;
+		}
+		if ((req = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL)) ==
+		    NULL) {
+			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
+			    "CSR: no PEM certificate request");
+			goto out;
+		}
+	}
+	*out = req;
+	req = NULL;
+	r = CS_OK;
+out:
+	X509_REQ_free(req);
+	BIO_free(b);
+	return r;
+}
+
+/*
+ * Extension txt of a CSR's extensionRequest: its OCTET STRING must hold
+ * one DER certificate, which is copied out. *found false if absent.
+ */
+static enum cs_err
+csr_cert_ext(struct cs_ctx *ctx, const STACK_OF(X509_EXTENSION) *exts,
+    const char *txt, bool *found, uint8_t **der, size_t *derlen)
+{
+	ASN1_OBJECT *obj = NULL;
+	X509_EXTENSION *ext;
+	const ASN1_OCTET_STRING *os;
+	const unsigned char *q;
+	X509 *x = NULL;
+	struct cs_cur val;
+	int i;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*found = false;
+	*der = NULL;
+	*derlen = 0;
+	if ((obj = oid(txt)) == NULL) {
+		r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "OID %s", txt);
+		goto out;
+	}
+	if ((i = X509v3_get_ext_by_OBJ(exts, obj, -1)) < 0) {
+		r = CS_OK;
+		goto out;
+	}
+	if (X509v3_get_ext_by_OBJ(exts, obj, i) >= 0) {
+		r = csi_fail(ctx, CS_ERR_MALFORMED,
+		    "CSR: extension %s appears twice", txt);
+		goto out;
+	}
+	if ((ext = X509v3_get_ext(exts, i)) == NULL ||
+	    (os = X509_EXTENSION_get_data(ext)) == NULL) {
+		r = csi_fail(ctx, CS_ERR_MALFORMED,
+		    "CSR: extension %s unreadable", txt);
+		goto out;
+	}
+	cs_cur_init(&val, ASN1_STRING_get0_data(os),
+	    (size_t)ASN1_STRING_length(os));
+	q = cs_cur_ptr(&val);
+	if (cs_cur_len(&val) == 0 || cs_cur_len(&val) > CS_ATTEST_CERT_MAX ||
+	    (x = d2i_X509(NULL, &q, (long)cs_cur_len(&val))) == NULL ||
+	    q != cs_cur_ptr(&val) + cs_cur_len(&val)) {
+		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
+		    "CSR: extension %s is not one DER certificate", txt);
+		goto out;
+	}
+	if ((r = cs_cur_dup(&val, der, derlen)) != CS_OK) {
+		r = csi_fail(ctx, r, "CSR: extension %s", txt);
+		goto out;
+	}
+	*found = true;
+	r = CS_OK;
+out:
+	X509_free(x);
+	ASN1_OBJECT_free(obj);
+	return r;
+}
+
+enum cs_err
+cs_attest_from_csr(struct cs_ctx *ctx, const uint8_t *csr, size_t csr_len,
+    uint8_t **stmt, size_t *stmt_len, uint8_t **f9, size_t *f9_len)
+{
+	X509_REQ *req = NULL;
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	uint8_t *s = NULL, *f = NULL;
+	size_t slen = 0, flen = 0;
+	bool has_s, has_f;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if (stmt == NULL || stmt_len == NULL || f9 == NULL || f9_len == NULL)
+		return csi_fail(ctx, CS_ERR_ARG, "CSR: no output pointers");
+	*stmt = *f9 = NULL;
+	*stmt_len = *f9_len = 0;
+	if ((r = decode_csr(ctx, csr, csr_len, &req)) != CS_OK)
+		goto out;
+	if ((exts = X509_REQ_get_extensions(req)) == NULL) {
+		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
+		    "CSR: extensionRequest unreadable");
+		goto out;
+	}
+	/* .3.1 since yubico-piv-tool 2.7.2; .3.11 before (piv-apdu §6.6). */
+	if ((r = csr_cert_ext(ctx, exts, OID_CSR_STMT, &has_s, &s, &slen)) !=
+	    CS_OK)
+		goto out;
+	if (!has_s && (r = csr_cert_ext(ctx, exts, OID_CSPN, &has_s, &s,
+	    &slen)) != CS_OK)
+		goto out;
+	if ((r = csr_cert_ext(ctx, exts, OID_CSR_F9, &has_f, &f, &flen)) !=
+	    CS_OK)
+		goto out;
+	if (!has_s) {
+		r = csi_fail(ctx, CS_ERR_NOT_FOUND,
+		    "CSR: no attestation statement (%s or %s)", OID_CSR_STMT,
+		    OID_CSPN);
+		goto out;
+	}
+	if (!has_f) {
+		r = csi_fail(ctx, CS_ERR_MALFORMED,
+		    "CSR: attestation statement without F9 certificate (%s)",
+		    OID_CSR_F9);
+		goto out;
+	}
+	*stmt = s;
+	*stmt_len = slen;
+	*f9 = f;
+	*f9_len = flen;
+	s = f = NULL;
+	r = CS_OK;
+out:
+	cs_free(s);
+	cs_free(f);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_REQ_free(req);
+	ERR_clear_error();
+	return r;
+}
+
+/* --- names --- */
+
+const char *
+cs_attest_pin_policy_str(uint8_t v)
+{
+	static const char *const names[] = { "default", "never", "once",
+		"always", "match-once", "match-always" };
+
+	return v < sizeof(names) / sizeof(names[0]) ? names[v] : "unknown";
+}
+
+const char *
+cs_attest_touch_policy_str(uint8_t v)
+{
+	static const char *const names[] = { "default", "never", "always",
+		"cached" };
+
+	return v < sizeof(names) / sizeof(names[0]) ? names[v] : "unknown";
+}
+
+const char *
+cs_attest_form_factor_str(uint8_t v)
+{
+	static const char *const names[] = { "unknown", "USB-A keychain",
+		"USB-A nano", "USB-C keychain", "USB-C nano",
+		"USB-C+Lightning", "USB-A bio keychain", "USB-C bio keychain" };
+
+	/* Low nibble is the form; 0x80 FIPS, 0x40 Security Key series. */
+	v &= 0x0f;
+	return v < sizeof(names) / sizeof(names[0]) ? names[v] : "unknown";
+}
