@@ -149,3 +149,78 @@ tap_done() {
 	[ "$TAP_FAILED" -eq 0 ] || exit 1
 	exit 0
 }
+
+# --- card sessions against cardsmith-sim (tests t-2NN) ---
+
+# cs_with_sim [SIM-ARGS...] -- COMMAND...: run COMMAND under a private
+# pcscd with a fresh cardsmith-sim (vendor root in $CS_T/vendor, state in
+# the harness directory, so every call starts from a factory card). Needs
+# cs_tmpdir first. Returns COMMAND's status (77: no pcscd/vpcd; 125:
+# harness failure). SIM-ARGS are plain words (--firmware 5.7.4, --fault
+# drop-after=9).
+cs_with_sim() {
+	local simargs=""
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		simargs="$simargs $1"
+		shift
+	done
+	shift
+	export CS_T="$CS_TMP"
+	if [ ! -f "$CS_T/vendor/root.pem" ]; then
+		"$CS_BUILD/bin/cardsmith-sim" init-vendor "$CS_T/vendor" \
+			>/dev/null 2>&1 || return 125
+	fi
+	"$CS_SRC/scripts/with-virtual-reader.sh" --card \
+		"exec cardsmith-sim --vpcd-port \$CS_VPCD_PORT --state \$CS_HARNESS_DIR/card.state --vendor \$CS_T/vendor$simargs" \
+		-- "$@"
+}
+
+# cs_need_sim: exit 77 (skip) unless the simulator and harness exist.
+cs_need_sim() {
+	[ -x "$CS_BUILD/bin/cardsmith-sim" ] || exit 77
+	[ -x "$CS_BUILD/tests/harness/vreader" ] || exit 77
+	command -v setsid >/dev/null || exit 77
+}
+
+# cs_nt PREFIX ARGS...: as cs_run, but in a new session without a
+# controlling terminal, so no prompt can ever wait (setsid).
+cs_nt() {
+	local prefix=$1
+	shift
+	RC=0
+	setsid -w "$CS" "$@" >"$prefix.out" 2>"$prefix.err" </dev/null || RC=$?
+}
+
+# pub_der FILE: a PEM public key as hex of its DER (for comparisons).
+pub_der() {
+	openssl pkey -pubin -in "$1" -outform DER 2>/dev/null | od -An -tx1 |
+		tr -d ' \n'
+}
+# cert_pub_der FILE / csr_pub_der FILE: the key inside, as hex DER.
+cert_pub_der() {
+	openssl x509 -in "$1" -pubkey -noout 2>/dev/null |
+		openssl pkey -pubin -outform DER 2>/dev/null | od -An -tx1 |
+		tr -d ' \n'
+}
+csr_pub_der() {
+	openssl req -in "$1" -pubkey -noout 2>/dev/null |
+		openssl pkey -pubin -outform DER 2>/dev/null | od -An -tx1 |
+		tr -d ' \n'
+}
+
+# check_rc DESC EXPECTED: compare $RC, showing stderr of $LAST on failure.
+check_rc() {
+	if [ "$RC" = "$2" ]; then
+		tap_ok "$1"
+	else
+		tap_fail "$1" "expected exit $2, got $RC" \
+			"$(head -5 "${LAST:-/dev/null}.err" 2>/dev/null)"
+	fi
+}
+
+# cs_do NAME ARGS...: cs_nt into $CS_T/NAME.{out,err}; sets LAST.
+cs_do() {
+	LAST="$CS_T/$1"
+	shift
+	cs_nt "$LAST" "$@"
+}
