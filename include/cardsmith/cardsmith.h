@@ -8,5 +8,8 @@
 #include "transport.h"
 #include "apdu.h"
 #include "pcsc.h"
+#include "attest.h"
+#include "piv.h"
+#include "csr.h"
 
 #endif
