@@ -562,19 +562,21 @@ cs_apdu_map_sw(struct cs_ctx *ctx, uint16_t sw, const char *what,
 	r = cs_apdu_sw_err(sw, &n);
 	if (tries != NULL)
 		*tries = n;
-	csi_set_sw(ctx, sw, n);
 	if (what == NULL)
 		what = "APDU";
-	if (r == CS_OK)
-		return CS_OK;
 	if (r == CS_ERR_AUTH)
-		return csi_fail(ctx, r, "%s: verification failed, %d %s left",
+		(void)csi_fail(ctx, r, "%s: verification failed, %d %s left",
 		    what, n, n == 1 ? "try" : "tries");
-	if (r == CS_ERR_BLOCKED && sw == 0x6983)
-		return csi_fail(ctx, r, "%s: blocked (%s, %04X)", what,
+	else if (r == CS_ERR_BLOCKED && sw == 0x6983)
+		(void)csi_fail(ctx, r, "%s: blocked (%s, %04X)", what,
 		    cs_apdu_sw_str(sw), sw);
-	if (r == CS_ERR_BLOCKED)
-		return csi_fail(ctx, r,
+	else if (r == CS_ERR_BLOCKED)
+		(void)csi_fail(ctx, r,
 		    "%s: verification failed, 0 tries left, blocked", what);
-	return csi_fail(ctx, r, "%s: %s (%04X)", what, cs_apdu_sw_str(sw), sw);
+	else if (r != CS_OK)
+		(void)csi_fail(ctx, r, "%s: %s (%04X)", what,
+		    cs_apdu_sw_str(sw), sw);
+	/* After csi_fail, which forgets any earlier failure's retry count. */
+	csi_set_sw(ctx, sw, n);
+	return r;
 }

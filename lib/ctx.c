@@ -36,6 +36,8 @@ void
 cs_ctx_set_log(struct cs_ctx *ctx, enum cs_log_level max, cs_log_fn *fn,
     void *arg)
 {
+	if (ctx == NULL)
+		return;
 	ctx->log_fn = fn;
 	ctx->log_arg = arg;
 	ctx->log_max = max;
@@ -86,19 +88,27 @@ csi_set_sw(struct cs_ctx *ctx, uint16_t sw, int tries)
 
 static void vfail(struct cs_ctx *ctx, enum cs_err code, const char *fmt,
     va_list ap) CS_PRINTF(3, 0);
+static void log_fail(struct cs_ctx *ctx);
 
 static void
 vfail(struct cs_ctx *ctx, enum cs_err code, const char *fmt, va_list ap)
 {
 	ctx->err = code;
+	/* A retry count belongs to the failure that reported it only. */
+	ctx->tries_left = -1;
 	vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
-	if (ctx->log_fn != NULL && ctx->log_max >= CS_LOG_DEBUG) {
-		char line[CSI_ERRMSG_MAX + 64];
+}
 
-		snprintf(line, sizeof(line), "error %s: %s", cs_errname(code),
-		    ctx->errmsg);
-		ctx->log_fn(ctx->log_arg, CS_LOG_DEBUG, line);
-	}
+static void
+log_fail(struct cs_ctx *ctx)
+{
+	char line[CSI_ERRMSG_MAX + 64];
+
+	if (ctx->log_fn == NULL || ctx->log_max < CS_LOG_DEBUG)
+		return;
+	snprintf(line, sizeof(line), "error %s: %s", cs_errname(ctx->err),
+	    ctx->errmsg);
+	ctx->log_fn(ctx->log_arg, CS_LOG_DEBUG, line);
 }
 
 enum cs_err
@@ -111,6 +121,7 @@ csi_fail(struct cs_ctx *ctx, enum cs_err code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfail(ctx, code, fmt, ap);
 	va_end(ap);
+	log_fail(ctx);
 	return code;
 }
 
@@ -133,6 +144,7 @@ csi_fail_ossl(struct cs_ctx *ctx, enum cs_err code, const char *fmt, ...)
 			snprintf(ctx->errmsg + n, sizeof(ctx->errmsg) - n,
 			    ": %s", reason != NULL ? reason : "OpenSSL error");
 		}
+		log_fail(ctx);
 	}
 	ERR_clear_error();
 	return code;

@@ -33,6 +33,7 @@ struct pcsc_card {
 	SCARDCONTEXT hctx;
 	SCARDHANDLE h;
 	DWORD proto;
+	DWORD share; /* kept so a reconnect after reset stays exclusive */
 	bool have_ctx, have_card;
 	char name[CS_READER_NAME_MAX];
 };
@@ -285,7 +286,7 @@ reconnect_after_reset(struct pcsc_card *pc)
 {
 	DWORD proto = 0;
 
-	if (SCardReconnect(pc->h, SCARD_SHARE_SHARED,
+	if (SCardReconnect(pc->h, pc->share,
 	        SCARD_PROTOCOL_T1 | SCARD_PROTOCOL_T0, SCARD_LEAVE_CARD,
 	        &proto) == SCARD_S_SUCCESS)
 		pc->proto = proto;
@@ -470,6 +471,7 @@ connect_card(struct pcsc_card *pc, DWORD share)
 {
 	LONG rv;
 
+	pc->share = share;
 	rv = SCardConnect(pc->hctx, pc->name, share, SCARD_PROTOCOL_T1, &pc->h,
 	    &pc->proto);
 	if (rv == SCARD_E_PROTO_MISMATCH)

@@ -51,11 +51,21 @@ tag_is_valid(uint32_t tag)
 	uint8_t first = (uint8_t)(tag >> (8 * (n - 1)));
 	size_t i;
 
+	uint8_t second;
+
 	if (tag == 0 || n > TAG_BYTES_MAX)
 		return false;
 	if (n == 1)
 		return (first & TAG_NUM_MASK) != TAG_NUM_MASK;
-	if ((first & TAG_NUM_MASK) != TAG_NUM_MASK)
+	/* FF, like 00, is inter-object padding (ISO 7816-4 §5.2.2.1). */
+	if ((first & TAG_NUM_MASK) != TAG_NUM_MASK || first == 0xff)
+		return false;
+	second = (uint8_t)(tag >> (8 * (n - 2)));
+	/*
+	 * X.690 §8.1.2.4.2 c: the first subsequent byte carries bits; ISO
+	 * 7816-4 §5.2.2.1: tag numbers below 31 use the one-byte form.
+	 */
+	if ((second & ~TAG_MORE) == 0 || (n == 2 && second < TAG_NUM_MASK))
 		return false;
 	/* Subsequent bytes: bit 8 set on all but the last. */
 	for (i = n - 1; i > 0; i--) {
@@ -96,6 +106,9 @@ get_tag(struct cs_cur *c, uint32_t *tag)
 			v = (v << 8) | b;
 			n++;
 		} while ((b & TAG_MORE) != 0);
+		/* One rule for both directions: what we read, we can write. */
+		if (!tag_is_valid(v))
+			return CS_ERR_MALFORMED;
 	}
 	*c = t;
 	*tag = v;

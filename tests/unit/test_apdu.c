@@ -1139,6 +1139,33 @@ test_apdu_trace_silent_below_apdu_level(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+/* Review finding: a retry count must not outlive the failure it came with. */
+static void
+test_apdu_tries_left_not_stale(void **state)
+{
+	struct cs_ctx *ctx;
+	struct cs_fake *f;
+	struct cs_transport *t;
+	struct cs_apdu a = { 0, 0xCB, 0x3F, 0xFF, NULL, 0, 256 };
+	struct cs_buf resp = CS_BUF_INIT(4096);
+	uint16_t sw;
+
+	(void)state;
+	assert_int_equal(cs_ctx_new(&ctx), CS_OK);
+	assert_int_equal(cs_apdu_map_sw(ctx, 0x63C2, "PIN", NULL), CS_ERR_AUTH);
+	assert_int_equal(cs_ctx_tries_left(ctx), 2);
+	assert_int_equal(cs_fake_new(&f, &t), CS_OK);
+	assert_int_equal(cs_fake_expect_hex(f, "*", "5C 9000"), CS_OK);
+	assert_int_equal(cs_apdu_transmit(ctx, t, &a, 0, &resp, &sw), CS_OK);
+	a.lc = 1; /* lc > 0 with no data: CS_ERR_ARG, no status word involved */
+	assert_int_equal(cs_apdu_transmit(ctx, t, &a, 0, &resp, &sw),
+	    CS_ERR_ARG);
+	assert_int_equal(cs_ctx_tries_left(ctx), -1);
+	cs_buf_release(&resp);
+	cs_fake_free(f);
+	cs_ctx_free(ctx);
+}
+
 int
 main(void)
 {
@@ -1177,6 +1204,7 @@ main(void)
 		T(test_apdu_transmit_rejects_bad_args),
 		T(test_apdu_fake_flags_unexpected_command),
 		T(test_apdu_map_sw_table),
+		T(test_apdu_tries_left_not_stale),
 		T(test_apdu_map_sw_ok),
 		T(test_apdu_sw_str),
 		T(test_apdu_trace_verify_redacted),

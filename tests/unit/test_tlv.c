@@ -681,7 +681,7 @@ static void
 test_tlv_put_accepts_good_tags(void **state)
 {
 	static const uint32_t good[] = { 0x01, 0x53, 0x7E, 0xFE, 0x9E, 0x5F2F,
-		0x7F49, 0x7F61, 0x5F1F, 0xFF7F, 0x5FC105, 0x5FFF00, 0x7F8101 };
+		0x7F49, 0x7F61, 0x5F1F, 0x5FC105, 0x5FFF00, 0x7F8101 };
 	struct cs_buf b = CS_BUF_INIT(64);
 	struct cs_cur c, val;
 	uint32_t tag;
@@ -901,6 +901,38 @@ test_tlv_close_over_buf_max(void **state)
 	cs_buf_release(&b);
 }
 
+/* Review finding: non-minimal and padding tags are outside the subset. */
+static void
+test_tlv_rejects_nonminimal_and_padding_tags(void **state)
+{
+	static const uint8_t t1[] = { 0x5F, 0x01, 0x00 };
+	static const uint8_t t2[] = { 0x5F, 0x80, 0x01, 0x00 };
+	static const uint8_t t3[] = { 0x1F, 0x00, 0x00 };
+	static const uint8_t t4[] = { 0xFF, 0x01, 0x00 };
+	const uint8_t *in[] = { t1, t2, t3, t4 };
+	size_t len[] = { sizeof(t1), sizeof(t2), sizeof(t3), sizeof(t4) };
+	struct cs_buf b = CS_BUF_INIT(64);
+	struct cs_cur c, v;
+	uint32_t tag;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		cs_cur_init(&c, in[i], len[i]);
+		assert_int_equal(cs_tlv_get(&c, &tag, &v), CS_ERR_MALFORMED);
+		assert_int_equal(cs_cur_len(&c), len[i]);
+	}
+	assert_int_equal(cs_tlv_put(&b, 0x5F01, NULL, 0), CS_ERR_ARG);
+	assert_int_equal(cs_tlv_put(&b, 0x5F8001, NULL, 0), CS_ERR_ARG);
+	assert_int_equal(cs_tlv_put(&b, 0xFF01, NULL, 0), CS_ERR_ARG);
+	/* The PIV tags themselves stay valid. */
+	assert_int_equal(cs_tlv_put(&b, 0x5F1F, NULL, 0), CS_OK);
+	assert_int_equal(cs_tlv_put(&b, 0x7F49, NULL, 0), CS_OK);
+	assert_int_equal(cs_tlv_put(&b, 0x5FFF00, NULL, 0), CS_OK);
+	assert_int_equal(cs_tlv_put(&b, 0x5FC105, NULL, 0), CS_OK);
+	cs_buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -910,6 +942,7 @@ main(void)
 		cmocka_unit_test(test_tlv_get_three_byte_tag),
 		cmocka_unit_test(test_tlv_get_leaves_next_sibling),
 		cmocka_unit_test(test_tlv_rejects_four_byte_tag),
+		cmocka_unit_test(test_tlv_rejects_nonminimal_and_padding_tags),
 		cmocka_unit_test(test_tlv_rejects_zero_tag),
 		cmocka_unit_test(test_tlv_rejects_truncated_tag),
 		cmocka_unit_test(test_tlv_rejects_empty_input),
