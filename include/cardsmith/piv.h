@@ -93,7 +93,8 @@ struct cs_card_info {
 struct cs_card;
 
 enum cs_card_open_flags {
-	CS_CARD_EXCLUSIVE = 1 << 0, /* exclusive PC/SC access */
+	/* Exclusive PC/SC access (used by cs_card_find, which connects). */
+	CS_CARD_EXCLUSIVE = 1 << 0,
 };
 
 /*
@@ -166,7 +167,7 @@ struct cs_piv_retries {
 };
 
 /*
- * VERIFY. Wrong PIN: CS_ERR_AUTH with *tries set and "PIN verification
+ * VERIFY. Wrong PIN: CS_ERR_AUTH with *tries set and "PIN: verification
  * failed, N tries left" in ctx; blocked: CS_ERR_BLOCKED. tries may be NULL.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_piv_verify_pin(struct cs_card *card,
@@ -211,6 +212,18 @@ enum cs_piv_mgm_flags {
 	CS_PIV_MGM_PROTECT = 1 << 0,
 	CS_PIV_MGM_TOUCH = 1 << 1, /* require touch for mgmt auth */
 };
+struct cs_piv_mgm_meta {
+	uint8_t alg;          /* CS_PIV_ALG_3DES / AES128 / AES192 / AES256 */
+	uint8_t touch_policy; /* enum cs_piv_touch_policy, 0 if not reported */
+	bool known_default;   /* is_default is meaningful */
+	bool is_default;      /* still the factory default key */
+};
+/*
+ * GET METADATA for the management key (9B). CS_ERR_UNSUPPORTED when the
+ * card has no metadata (then assume 3DES).
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_piv_mgm_metadata(struct cs_card *card,
+    struct cs_piv_mgm_meta *meta);
 /* SET MANAGEMENT KEY (needs mgmt auth). */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_piv_set_mgm_key(struct cs_card *card,
     uint8_t alg, const uint8_t *key, size_t keylen, unsigned int flags);
@@ -261,11 +274,17 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_piv_key_metadata(struct cs_card *card,
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_piv_sign(struct cs_card *card,
     uint8_t slot, uint8_t alg, const char *digest_name, const uint8_t *digest,
     size_t digest_len, uint8_t **sig, size_t *sig_len);
-/* Raw private-key operation (RSA m^d, input = modulus length). */
+/*
+ * Raw private-key operation (RSA m^d, input = modulus length). *out is
+ * secret (padded plaintext): free it with cs_free_secret.
+ */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_piv_decipher(struct cs_card *card,
     uint8_t slot, uint8_t alg, const uint8_t *in, size_t inlen,
     uint8_t **out, size_t *outlen);
-/* ECDH with the slot key; peer is an uncompressed point or X25519 key. */
+/*
+ * ECDH with the slot key; peer is an uncompressed point or X25519 key.
+ * *secret: free it with cs_free_secret.
+ */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_piv_ecdh(struct cs_card *card,
     uint8_t slot, uint8_t alg, const uint8_t *peer, size_t peerlen,
     uint8_t **secret, size_t *secret_len);
