@@ -214,7 +214,7 @@ fuzz: fuzz-build
 	    -artifact_prefix=$(FUZZ_DIR)/crash-$$n- \
 	    $(FUZZ_DIR)/corpus/$$n tests/fuzz/corpus/$$n 2>$(FUZZ_DIR)/$$n.log \
 	    || { tail -40 $(FUZZ_DIR)/$$n.log; exit 1; }; \
-	  grep -E 'stat::number_of_executed_runs' $(FUZZ_DIR)/$$n.log || true; \
+	  grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' $(FUZZ_DIR)/$$n.log || true; \
 	done
 
 install: all
@@ -228,7 +228,10 @@ install: all
 	ln -sf libcardsmith.so.0 $(DESTDIR)$(PREFIX)/lib/libcardsmith.so
 	install -m 0644 include/cardsmith/*.h \
 	    $(DESTDIR)$(PREFIX)/include/cardsmith/
-	if [ -d share ]; then cp -R share/. $(DESTDIR)$(PREFIX)/share/cardsmith/; fi
+	install -m 0644 share/yubico-piv-roots.pem \
+	    $(DESTDIR)$(PREFIX)/share/cardsmith/
+	install -d $(DESTDIR)$(PREFIX)/share/cardsmith/profiles
+	install -m 0644 profiles/*.cnf $(DESTDIR)$(PREFIX)/share/cardsmith/profiles/
 	if ls doc/*.1 >/dev/null 2>&1; then \
 	    install -m 0644 doc/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
 

@@ -125,18 +125,19 @@ csi_fail(struct cs_ctx *ctx, enum cs_err code, const char *fmt, ...)
 	return code;
 }
 
-enum cs_err
-csi_fail_ossl(struct cs_ctx *ctx, enum cs_err code, const char *fmt, ...)
+static enum cs_err
+vfail_ossl(struct cs_ctx *ctx, enum cs_err code, const char *fmt, va_list ap)
+    CS_PRINTF(3, 0);
+
+static enum cs_err
+vfail_ossl(struct cs_ctx *ctx, enum cs_err code, const char *fmt, va_list ap)
 {
-	va_list ap;
 	unsigned long e;
 	size_t n;
 
 	e = ERR_peek_last_error();
 	if (ctx != NULL) {
-		va_start(ap, fmt);
 		vfail(ctx, code, fmt, ap);
-		va_end(ap);
 		n = strlen(ctx->errmsg);
 		if (e != 0 && n + 3 < sizeof(ctx->errmsg)) {
 			const char *reason = ERR_reason_error_string(e);
@@ -147,6 +148,42 @@ csi_fail_ossl(struct cs_ctx *ctx, enum cs_err code, const char *fmt, ...)
 		log_fail(ctx);
 	}
 	ERR_clear_error();
+	return code;
+}
+
+enum cs_err
+csi_fail_ossl(struct cs_ctx *ctx, enum cs_err code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = vfail_ossl(ctx, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+enum cs_err
+cs_ctx_fail_crypto(struct cs_ctx *ctx, enum cs_err code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = vfail_ossl(ctx, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+enum cs_err
+cs_ctx_fail(struct cs_ctx *ctx, enum cs_err code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ctx == NULL)
+		return code;
+	va_start(ap, fmt);
+	vfail(ctx, code, fmt, ap);
+	va_end(ap);
+	log_fail(ctx);
 	return code;
 }
 
@@ -176,6 +213,18 @@ vlog(struct cs_ctx *ctx, enum cs_log_level level, const char *prefix,
 
 void
 csi_log(struct cs_ctx *ctx, enum cs_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!csi_log_wants(ctx, level))
+		return;
+	va_start(ap, fmt);
+	vlog(ctx, level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+cs_ctx_log(struct cs_ctx *ctx, enum cs_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -93,6 +93,23 @@ CS_EXPORT uint16_t cs_ctx_last_sw(const struct cs_ctx *ctx);
 CS_EXPORT int cs_ctx_tries_left(const struct cs_ctx *ctx);
 /* Forget the last failure. */
 CS_EXPORT void cs_ctx_clear_error(struct cs_ctx *ctx);
+/*
+ * For code built on the library (ca/, tools) that reports through the same
+ * context: record a failure (ctx may be NULL) and return code, so callers
+ * can write `return cs_ctx_fail(ctx, CS_ERR_X, "...")`.
+ */
+CS_EXPORT enum cs_err cs_ctx_fail(struct cs_ctx *ctx, enum cs_err code,
+    const char *fmt, ...) CS_PRINTF(3, 4);
+/*
+ * As cs_ctx_fail, then append ": <reason>" of the crypto library's last
+ * error and clear its error queue, so no stale error leaks into a later
+ * call.
+ */
+CS_EXPORT enum cs_err cs_ctx_fail_crypto(struct cs_ctx *ctx, enum cs_err code,
+    const char *fmt, ...) CS_PRINTF(3, 4);
+/* Send a line to the context's log callback if it wants that level. */
+CS_EXPORT void cs_ctx_log(struct cs_ctx *ctx, enum cs_log_level level,
+    const char *fmt, ...) CS_PRINTF(3, 4);
 
 /* Free memory handed out by the library; NULL is accepted. */
 CS_EXPORT void cs_free(void *p);

@@ -1,0 +1,1593 @@
+/*
+ * CA directory: init, import, open, close; file helpers shared by ca/.
+ *
+ * Layout (ca/README.md): ca.cnf, root.crt.pem, root.key.pem,
+ * issuing.{crt,key}.pem, [hw-issuing.{crt,key}.pem], chain.pem (imported
+ * CAs), trust/ (PEM roots), profiles/ (.cnf), registry.db. Keys are PKCS#8
+ * encrypted with AES-256-CBC under the CA passphrase; every file is 0600
+ * and the directory 0700.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/conf.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "ca_int.h"
+
+#include "banned.h"
+
+#ifndef CS_DATADIR
+#define CS_DATADIR "/usr/local/share/cardsmith"
+#endif
+
+static const char *const level_names[CS_CA_LEVEL_COUNT] = {
+	"none",
+	"software",
+	"hardware-enrolled",
+	"hardware-attested",
+};
+
+const char *
+cs_ca_level_name(enum cs_ca_level level)
+{
+	if ((unsigned int)level >= CS_CA_LEVEL_COUNT)
+		return "none";
+	return level_names[level];
+}
+
+enum cs_err
+cs_ca_level_parse(const char *name, enum cs_ca_level *out)
+{
+	size_t i;
+
+	*out = CS_CA_LEVEL_NONE;
+	if (name == NULL)
+		return CS_ERR_ARG;
+	for (i = 1; i < CS_CA_LEVEL_COUNT; i++)
+		if (strcmp(name, level_names[i]) == 0) {
+			*out = (enum cs_ca_level)i;
+			return CS_OK;
+		}
+	return CS_ERR_ARG;
+}
+
+/* --- file helpers --- */
+
+enum cs_err
+csa_path(struct cs_ctx *ctx, char *dst, size_t cap, const char *dir,
+    const char *name)
+{
+	int n = snprintf(dst, cap, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= cap)
+		return cs_ctx_fail(ctx, CS_ERR_LIMIT, "%s: path too long", name);
+	return CS_OK;
+}
+
+enum cs_err
+csa_read_file(struct cs_ctx *ctx, const char *path, size_t max, uint8_t **out,
+    size_t *outlen)
+{
+	struct cs_buf b = CS_BUF_INIT(max);
+	uint8_t chunk[8192];
+	ssize_t n;
+	int fd;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return cs_ctx_fail(ctx,
+		    errno == ENOENT ? CS_ERR_NOT_FOUND : CS_ERR_IO, "%s: %s",
+		    path, strerror(errno));
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			r = cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if ((r = cs_buf_put(&b, chunk, (size_t)n)) != CS_OK) {
+			r = cs_ctx_fail(ctx, r, "%s: larger than %zu bytes", path,
+			    max);
+			goto out;
+		}
+	}
+	r = cs_buf_take(&b, out, outlen);
+out:
+	close(fd);
+	cs_buf_release(&b);
+	return r;
+}
+
+enum cs_err
+csa_write_file(struct cs_ctx *ctx, const char *path, const void *p, size_t len,
+    int mode, bool excl)
+{
+	char tmp[CSA_PATH_MAX];
+	const uint8_t *q = p;
+	struct stat st;
+	ssize_t n;
+	int fd = -1, k;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if (excl && lstat(path, &st) == 0)
+		return cs_ctx_fail(ctx, CS_ERR_IO, "%s: already exists", path);
+	k = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	if (k < 0 || (size_t)k >= sizeof(tmp))
+		return cs_ctx_fail(ctx, CS_ERR_LIMIT, "%s: path too long", path);
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
+	if (fd == -1)
+		return cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", tmp, strerror(errno));
+	while (len > 0) {
+		n = write(fd, q, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", tmp,
+			    strerror(errno));
+			goto out;
+		}
+		q += n;
+		len -= (size_t)n;
+	}
+	if (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0) {
+		r = cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		r = cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (excl ? link(tmp, path) != 0 : rename(tmp, path) != 0) {
+		r = cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	r = CS_OK;
+out:
+	if (fd != -1)
+		close(fd);
+	(void)unlink(tmp);
+	return r;
+}
+
+static bool
+is_der(const uint8_t *p, size_t len)
+{
+	return len >= 2 && p[0] == 0x30;
+}
+
+enum cs_err
+csa_cert_decode(struct cs_ctx *ctx, const char *what, const uint8_t *p,
+    size_t len, X509 **out)
+{
+	const unsigned char *q = p;
+	BIO *b = NULL;
+	X509 *x = NULL;
+
+	*out = NULL;
+	if (p == NULL || len == 0 || len > CS_CA_INPUT_MAX)
+		return cs_ctx_fail(ctx, CS_ERR_MALFORMED, "%s: bad length %zu",
+		    what, len);
+	if (is_der(p, len)) {
+		x = d2i_X509(NULL, &q, (long)len);
+		if (x == NULL || q != p + len) {
+			X509_free(x);
+			return cs_ctx_fail_crypto(ctx, CS_ERR_MALFORMED,
+			    "%s: not a DER certificate", what);
+		}
+	} else {
+		if ((b = BIO_new_mem_buf(p, (int)len)) == NULL)
+			return cs_ctx_fail_crypto(ctx, CS_ERR_NOMEM, "%s", what);
+		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		BIO_free(b);
+		if (x == NULL)
+			return cs_ctx_fail_crypto(ctx, CS_ERR_MALFORMED,
+			    "%s: no PEM certificate", what);
+	}
+	ERR_clear_error();
+	*out = x;
+	return CS_OK;
+}
+
+enum cs_err
+csa_certs_decode(struct cs_ctx *ctx, const char *what, const uint8_t *p,
+    size_t len, STACK_OF(X509) * *out)
+{
+	STACK_OF(X509) *sk = NULL;
+	BIO *b = NULL;
+	X509 *x = NULL;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*out = NULL;
+	if ((sk = sk_X509_new_null()) == NULL)
+		return cs_ctx_fail_crypto(ctx, CS_ERR_NOMEM, "%s", what);
+	if (p != NULL && is_der(p, len)) {
+		if ((r = csa_cert_decode(ctx, what, p, len, &x)) != CS_OK)
+			goto out;
+		if (!sk_X509_push(sk, x)) {
+			X509_free(x);
+			r = cs_ctx_fail_crypto(ctx, CS_ERR_NOMEM, "%s", what);
+			goto out;
+		}
+	} else {
+		if (p == NULL || len == 0 || len > CSA_FILE_MAX ||
+		    (b = BIO_new_mem_buf(p, (int)len)) == NULL) {
+			r = cs_ctx_fail(ctx, CS_ERR_MALFORMED, "%s: empty", what);
+			goto out;
+		}
+		while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+			if (!sk_X509_push(sk, x)) {
+				X509_free(x);
+				r = cs_ctx_fail_crypto(ctx, CS_ERR_NOMEM, "%s",
+				    what);
+				goto out;
+			}
+		ERR_clear_error();
+	}
+	if (sk_X509_num(sk) == 0) {
+		r = cs_ctx_fail(ctx, CS_ERR_MALFORMED, "%s: no certificate", what);
+		goto out;
+	}
+	*out = sk;
+	sk = NULL;
+	r = CS_OK;
+out:
+	BIO_free(b);
+	sk_X509_pop_free(sk, X509_free);
+	return r;
+}
+
+void
+csa_name_line(const X509_NAME *n, char *dst, size_t cap)
+{
+	BIO *b;
+	int len;
+
+	if (cap == 0)
+		return;
+	dst[0] = '\0';
+	if (n == NULL || (b = BIO_new(BIO_s_mem())) == NULL)
+		return;
+	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) >= 0) {
+		len = BIO_read(b, dst, (int)(cap - 1));
+		dst[len > 0 ? len : 0] = '\0';
+	}
+	BIO_free(b);
+}
+
+void
+csa_serial_hex(const ASN1_INTEGER *s, char *dst, size_t cap)
+{
+	BIGNUM *bn;
+	char *h;
+
+	if (cap == 0)
+		return;
+	dst[0] = '\0';
+	if ((bn = ASN1_INTEGER_to_BN(s, NULL)) == NULL)
+		return;
+	if ((h = BN_bn2hex(bn)) != NULL) {
+		snprintf(dst, cap, "%s", h);
+		OPENSSL_free(h);
+	}
+	BN_free(bn);
+}
+
+int64_t
+csa_asn1_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+/*
+ * "CN=a,O=b" (RFC 4514 order, '\' escapes) or OpenSSL's "/CN=a/O=b".
+ * Printable names only: this is for profile templates and CA subjects.
+ */
+enum cs_err
+csa_name_parse(struct cs_ctx *ctx, const char *s, X509_NAME **out)
+{
+	X509_NAME *n = NULL;
+	char part[512], *eq;
+	char sep = ',';
+	size_t i = 0, k;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*out = NULL;
+	if (s == NULL || *s == '\0')
+		return cs_ctx_fail(ctx, CS_ERR_ARG, "empty subject");
+	if (*s == '/') {
+		sep = '/';
+		i = 1;
+	}
+	if ((n = X509_NAME_new()) == NULL)
+		return cs_ctx_fail_crypto(ctx, CS_ERR_NOMEM, "subject");
+	while (s[i] != '\0') {
+		k = 0;
+		while (s[i] != '\0' && s[i] != sep) {
+			if (s[i] == '\\' && s[i + 1] != '\0')
+				i++;
+			if (k + 1 >= sizeof(part)) {
+				r = cs_ctx_fail(ctx, CS_ERR_LIMIT,
+				    "subject: component too long");
+				goto out;
+			}
+			part[k++] = s[i++];
+		}
+		part[k] = '\0';
+		if (s[i] == sep)
+			i++;
+		if (k == 0)
+			continue;
+		if ((eq = strchr(part, '=')) == NULL || eq == part ||
+		    eq[1] == '\0') {
+			r = cs_ctx_fail(ctx, CS_ERR_ARG,
+			    "subject: '%s' is not TYPE=value", part);
+			goto out;
+		}
+		*eq = '\0';
+		while (part[0] == ' ')
+			memmove(part, part + 1, strlen(part));
+		if (!X509_NAME_add_entry_by_txt(n, part, MBSTRING_UTF8,
+		        (const unsigned char *)eq + 1, -1, -1, 0)) {
+			r = cs_ctx_fail_crypto(ctx, CS_ERR_ARG,
+			    "subject: attribute '%s'", part);
+			goto out;
+		}
+	}
+	if (X509_NAME_entry_count(n) == 0) {
+		r = cs_ctx_fail(ctx, CS_ERR_ARG, "empty subject");
+		goto out;
+	}
+	*out = n;
+	n = NULL;
+	r = CS_OK;
+out:
+	X509_NAME_free(n);
+	return r;
+}
+
+bool
+csa_has_policy(const X509 *x, const char *oid, bool *anyp)
+{
+	CERTIFICATEPOLICIES *cp;
+	POLICYINFO *pi;
+	char buf[CS_CA_OID_MAX];
+	bool found = false;
+	int i;
+
+	if (anyp != NULL)
+		*anyp = false;
+	cp = X509_get_ext_d2i(x, NID_certificate_policies, NULL, NULL);
+	if (cp == NULL)
+		return false;
+	for (i = 0; i < sk_POLICYINFO_num(cp); i++) {
+		pi = sk_POLICYINFO_value(cp, i);
+		if (OBJ_obj2nid(pi->policyid) == NID_any_policy && anyp != NULL)
+			*anyp = true;
+		if (oid != NULL &&
+		    OBJ_obj2txt(buf, sizeof(buf), pi->policyid, 1) > 0 &&
+		    strcmp(buf, oid) == 0)
+			found = true;
+	}
+	CERTIFICATEPOLICIES_free(cp);
+	return found;
+}
+
+uint32_t
+csa_key_alg(const EVP_PKEY *k, unsigned int *bits)
+{
+	char grp[64];
+	size_t glen = 0;
+	int b = EVP_PKEY_get_bits(k);
+
+	*bits = b > 0 ? (unsigned int)b : 0;
+	switch (EVP_PKEY_get_base_id(k)) {
+	case EVP_PKEY_RSA:
+		if (b == 2048)
+			return CS_CA_ALG_RSA2048;
+		if (b == 3072)
+			return CS_CA_ALG_RSA3072;
+		if (b == 4096)
+			return CS_CA_ALG_RSA4096;
+		return 0;
+	case EVP_PKEY_EC:
+		if (EVP_PKEY_get_group_name(k, grp, sizeof(grp), &glen) != 1)
+			return 0;
+		if (strcmp(grp, "prime256v1") == 0)
+			return CS_CA_ALG_P256;
+		if (strcmp(grp, "secp384r1") == 0)
+			return CS_CA_ALG_P384;
+		return 0;
+	case EVP_PKEY_ED25519:
+		return CS_CA_ALG_ED25519;
+	default:
+		return 0;
+	}
+}
+
+/* --- level map: SEQUENCE OF SEQUENCE { UTF8String, OBJECT IDENTIFIER } --- */
+
+static int
+push_pair(STACK_OF(ASN1_TYPE) * outer, const char *name, const char *oid)
+{
+	STACK_OF(ASN1_TYPE) *inner = NULL;
+	ASN1_TYPE *t1 = NULL, *t2 = NULL, *seq = NULL;
+	ASN1_UTF8STRING *s = NULL;
+	ASN1_OBJECT *o = NULL;
+	ASN1_STRING *der = NULL;
+	unsigned char *p = NULL;
+	int len, ok = 0;
+
+	if ((inner = sk_ASN1_TYPE_new_null()) == NULL ||
+	    (t1 = ASN1_TYPE_new()) == NULL || (t2 = ASN1_TYPE_new()) == NULL ||
+	    (s = ASN1_UTF8STRING_new()) == NULL ||
+	    !ASN1_STRING_set(s, name, -1) || (o = OBJ_txt2obj(oid, 1)) == NULL)
+		goto out;
+	ASN1_TYPE_set(t1, V_ASN1_UTF8STRING, s);
+	s = NULL;
+	ASN1_TYPE_set(t2, V_ASN1_OBJECT, o);
+	o = NULL;
+	if (!sk_ASN1_TYPE_push(inner, t1))
+		goto out;
+	t1 = NULL;
+	if (!sk_ASN1_TYPE_push(inner, t2))
+		goto out;
+	t2 = NULL;
+	if ((len = i2d_ASN1_SEQUENCE_ANY(inner, &p)) <= 0 ||
+	    (der = ASN1_STRING_new()) == NULL ||
+	    !ASN1_STRING_set(der, p, len) || (seq = ASN1_TYPE_new()) == NULL)
+		goto out;
+	ASN1_TYPE_set(seq, V_ASN1_SEQUENCE, der);
+	der = NULL;
+	if (!sk_ASN1_TYPE_push(outer, seq))
+		goto out;
+	seq = NULL;
+	ok = 1;
+out:
+	OPENSSL_free(p);
+	ASN1_STRING_free(der);
+	ASN1_TYPE_free(seq);
+	ASN1_TYPE_free(t1);
+	ASN1_TYPE_free(t2);
+	ASN1_UTF8STRING_free(s);
+	ASN1_OBJECT_free(o);
+	sk_ASN1_TYPE_pop_free(inner, ASN1_TYPE_free);
+	return ok;
+}
+
+enum cs_err
+csa_levelmap_ext(struct cs_ctx *ctx, const struct cs_ca *ca,
+    X509_EXTENSION **out)
+{
+	STACK_OF(ASN1_TYPE) *outer = NULL;
+	ASN1_OCTET_STRING *os = NULL;
+	ASN1_OBJECT *id = NULL;
+	unsigned char *p = NULL;
+	char oid[CS_CA_OID_MAX];
+	int len, i;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*out = NULL;
+	snprintf(oid, sizeof(oid), "%.118s%s", ca->arc, CSA_SUFFIX_LEVELMAP);
+	if ((outer = sk_ASN1_TYPE_new_null()) == NULL) {
+		r = cs_ctx_fail_crypto(ctx, CS_ERR_NOMEM, "level map");
+		goto out;
+	}
+	for (i = CS_CA_LEVEL_COUNT - 1; i >= 1; i--)
+		if (!push_pair(outer, level_names[i], ca->oid[i])) {
+			r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "level map");
+			goto out;
+		}
+	if ((len = i2d_ASN1_SEQUENCE_ANY(outer, &p)) <= 0 ||
+	    (os = ASN1_OCTET_STRING_new()) == NULL ||
+	    !ASN1_OCTET_STRING_set(os, p, len) ||
+	    (id = OBJ_txt2obj(oid, 1)) == NULL ||
+	    (*out = X509_EXTENSION_create_by_OBJ(NULL, id, 0, os)) == NULL) {
+		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "level map");
+		goto out;
+	}
+	r = CS_OK;
+out:
+	OPENSSL_free(p);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(id);
+	sk_ASN1_TYPE_pop_free(outer, ASN1_TYPE_free);
+	return r;
+}
+
+/* Find the extension whose OID ends in .2.1 and parses as a level map. */
+bool
+csa_levelmap_read(const X509 *x, char oids[][CS_CA_OID_MAX])
+{
+	STACK_OF(ASN1_TYPE) *outer = NULL, *inner = NULL;
+	const ASN1_OCTET_STRING *os;
+	const unsigned char *p;
+	X509_EXTENSION *e;
+	ASN1_TYPE *t, *a, *b;
+	enum cs_ca_level lv;
+	char name[64], id[CS_CA_OID_MAX];
+	size_t idl;
+	int i, j, n = X509_get_ext_count(x);
+	bool found = false;
+
+	for (i = 0; i < n && !found; i++) {
+		e = X509_get_ext(x, i);
+		if (OBJ_obj2txt(id, sizeof(id), X509_EXTENSION_get_object(e),
+		        1) <= 0)
+			continue;
+		/* <arc>.2.1 for whatever arc the CA uses. */
+		idl = strlen(id);
+		if (idl < 4 || strcmp(id + idl - 4, CSA_SUFFIX_LEVELMAP) != 0)
+			continue;
+		os = X509_EXTENSION_get_data(e);
+		p = ASN1_STRING_get0_data(os);
+		outer = d2i_ASN1_SEQUENCE_ANY(NULL, &p, ASN1_STRING_length(os));
+		if (outer == NULL)
+			continue;
+		for (j = 0; j < sk_ASN1_TYPE_num(outer); j++) {
+			t = sk_ASN1_TYPE_value(outer, j);
+			if (t->type != V_ASN1_SEQUENCE)
+				continue;
+			p = ASN1_STRING_get0_data(t->value.sequence);
+			inner = d2i_ASN1_SEQUENCE_ANY(NULL, &p,
+			    ASN1_STRING_length(t->value.sequence));
+			if (inner == NULL)
+				continue;
+			if (sk_ASN1_TYPE_num(inner) == 2 &&
+			    (a = sk_ASN1_TYPE_value(inner, 0))->type ==
+			        V_ASN1_UTF8STRING &&
+			    (b = sk_ASN1_TYPE_value(inner, 1))->type ==
+			        V_ASN1_OBJECT &&
+			    ASN1_STRING_length(a->value.utf8string) <
+			        (int)sizeof(name)) {
+				memcpy(name,
+				    ASN1_STRING_get0_data(a->value.utf8string),
+				    (size_t)ASN1_STRING_length(
+				        a->value.utf8string));
+				name[ASN1_STRING_length(a->value.utf8string)] =
+				    '\0';
+				if (cs_ca_level_parse(name, &lv) == CS_OK &&
+				    OBJ_obj2txt(oids[lv], CS_CA_OID_MAX,
+				        b->value.object, 1) > 0)
+					found = true;
+			}
+			sk_ASN1_TYPE_pop_free(inner, ASN1_TYPE_free);
+			inner = NULL;
+		}
+		sk_ASN1_TYPE_pop_free(outer, ASN1_TYPE_free);
+		outer = NULL;
+	}
+	ERR_clear_error();
+	return found;
+}
+
+/* certificatePolicies with the comma-separated OIDs, no qualifiers. */
+enum cs_err
+csa_add_policies(struct cs_ctx *ctx, X509 *x, const char *list)
+{
+	CERTIFICATEPOLICIES *cp = NULL;
+	POLICYINFO *pi = NULL;
+	char buf[2048], *it, *save = NULL;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if (strlen(list) >= sizeof(buf))
+		return cs_ctx_fail(ctx, CS_ERR_LIMIT, "policy list too long");
+	snprintf(buf, sizeof(buf), "%s", list);
+	if ((cp = sk_POLICYINFO_new_null()) == NULL)
+		goto fail;
+	for (it = strtok_r(buf, ",", &save); it != NULL;
+	     it = strtok_r(NULL, ",", &save)) {
+		if ((pi = POLICYINFO_new()) == NULL)
+			goto fail;
+		ASN1_OBJECT_free(pi->policyid);
+		if ((pi->policyid = OBJ_txt2obj(it, 1)) == NULL) {
+			r = cs_ctx_fail_crypto(ctx, CS_ERR_ARG, "policy '%.64s'",
+			    it);
+			goto out;
+		}
+		if (!sk_POLICYINFO_push(cp, pi))
+			goto fail;
+		pi = NULL;
+	}
+	if (X509_add1_ext_i2d(x, NID_certificate_policies, cp, 0,
+	        X509V3_ADD_REPLACE) != 1)
+		goto fail;
+	r = CS_OK;
+	goto out;
+fail:
+	r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "certificatePolicies");
+out:
+	POLICYINFO_free(pi);
+	sk_POLICYINFO_pop_free(cp, POLICYINFO_free);
+	return r;
+}
+
+/* --- keys --- */
+
+static enum cs_err
+gen_key(struct cs_ctx *ctx, enum cs_ca_key_type type, EVP_PKEY **out)
+{
+	*out = NULL;
+	switch (type) {
+	case CS_CA_KEY_P256:
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		break;
+	case CS_CA_KEY_P384:
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+		break;
+	case CS_CA_KEY_RSA2048:
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+		break;
+	case CS_CA_KEY_RSA3072:
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
+		break;
+	case CS_CA_KEY_RSA4096:
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
+		break;
+	default:
+		return cs_ctx_fail(ctx, CS_ERR_ARG, "unknown CA key type");
+	}
+	if (*out == NULL)
+		return cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "CA key generation");
+	return CS_OK;
+}
+
+static enum cs_err
+write_key(struct cs_ctx *ctx, const char *dir, const char *name, EVP_PKEY *k,
+    const char *pass, size_t passlen)
+{
+	char path[CSA_PATH_MAX];
+	BIO *b = NULL;
+	BUF_MEM *m;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if (passlen == 0 || passlen > INT_MAX)
+		return cs_ctx_fail(ctx, CS_ERR_ARG, "CA passphrase is empty");
+	if ((r = csa_path(ctx, path, sizeof(path), dir, name)) != CS_OK)
+		return r;
+	if ((b = BIO_new(BIO_s_secmem())) == NULL ||
+	    !PEM_write_bio_PKCS8PrivateKey(b, k, EVP_aes_256_cbc(),
+	        (const char *)pass, (int)passlen, NULL, NULL)) {
+		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "%s: encrypt key", name);
+		goto out;
+	}
+	BIO_get_mem_ptr(b, &m);
+	r = csa_write_file(ctx, path, m->data, m->length, 0600, true);
+out:
+	BIO_free(b);
+	return r;
+}
+
+static enum cs_err
+write_cert(struct cs_ctx *ctx, const char *dir, const char *name, X509 *x)
+{
+	char path[CSA_PATH_MAX];
+	BIO *b = NULL;
+	BUF_MEM *m;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if ((r = csa_path(ctx, path, sizeof(path), dir, name)) != CS_OK)
+		return r;
+	if ((b = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_X509(b, x)) {
+		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "%s", name);
+		goto out;
+	}
+	BIO_get_mem_ptr(b, &m);
+	r = csa_write_file(ctx, path, m->data, m->length, 0600, true);
+out:
+	BIO_free(b);
+	return r;
+}
+
+static enum cs_err
+add_ext(struct cs_ctx *ctx, X509 *x, X509V3_CTX *v3, int nid, const char *value)
+{
+	X509_EXTENSION *e;
+
+	e = X509V3_EXT_conf_nid(NULL, v3, nid, value);
+	if (e == NULL || !X509_add_ext(x, e, -1)) {
+		X509_EXTENSION_free(e);
+		return cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "extension %s = %s",
+		    OBJ_nid2sn(nid), value);
+	}
+	X509_EXTENSION_free(e);
+	return CS_OK;
+}
+
+static enum cs_err
+rand_serial(struct cs_ctx *ctx, X509 *x)
+{
+	unsigned char b[16];
+	BIGNUM *bn = NULL;
+	enum cs_err r = CS_OK;
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		return cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "serial");
+	b[0] = (unsigned char)((b[0] & 0x7f) | 0x40);
+	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) == NULL ||
+	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL)
+		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "serial");
+	BN_free(bn);
+	return r;
+}
+
+static const EVP_MD *
+md_for(const EVP_PKEY *k)
+{
+	if (EVP_PKEY_get_base_id(k) == EVP_PKEY_EC &&
+	    EVP_PKEY_get_bits(k) > 256)
+		return EVP_sha384();
+	return EVP_sha256();
+}
+
+/* CA certificate for key k with subject, signed by issuer (NULL: self). */
+static enum cs_err
+make_ca_cert(struct cs_ca *ca, EVP_PKEY *k, const char *subject,
+    unsigned int days, X509 *issuer, EVP_PKEY *ikey, const char *policies,
+    int pathlen, X509 **out)
+{
+	struct cs_ctx *ctx = ca->ctx;
+	X509V3_CTX v3;
+	X509_NAME *name = NULL;
+	X509_EXTENSION *lm = NULL;
+	X509 *x = NULL;
+	char bc[64];
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*out = NULL;
+	if ((r = csa_name_parse(ctx, subject, &name)) != CS_OK)
+		goto out;
+	if ((x = X509_new()) == NULL || !X509_set_version(x, 2) ||
+	    !X509_set_subject_name(x, name) ||
+	    !X509_set_issuer_name(x,
+	        issuer != NULL ? X509_get_subject_name(issuer) : name) ||
+	    !X509_set_pubkey(x, k) ||
+	    X509_gmtime_adj(X509_getm_notBefore(x), -300) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, NULL) ==
+	        NULL) {
+		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "CA certificate");
+		goto out;
+	}
+	if (issuer != NULL &&
+	    ASN1_TIME_compare(X509_get0_notAfter(x),
+	        X509_get0_notAfter(issuer)) > 0 &&
+	    !X509_set1_notAfter(x, X509_get0_notAfter(issuer))) {
+		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "CA certificate");
+		goto out;
+	}
+	if ((r = rand_serial(ctx, x)) != CS_OK)
+		goto out;
+	X509V3_set_ctx(&v3, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
+	if (pathlen >= 0)
+		snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%d",
+		    pathlen);
+	else
+		snprintf(bc, sizeof(bc), "critical,CA:TRUE");
+	if ((r = add_ext(ctx, x, &v3, NID_basic_constraints, bc)) != CS_OK ||
+	    (r = add_ext(ctx, x, &v3, NID_key_usage,
+	         "critical,keyCertSign,cRLSign")) != CS_OK ||
+	    (r = add_ext(ctx, x, &v3, NID_subject_key_identifier, "hash")) !=
+	        CS_OK ||
+	    (issuer != NULL &&
+	        (r = add_ext(ctx, x, &v3, NID_authority_key_identifier,
+	             "keyid:always")) != CS_OK) ||
+	    (r = csa_add_policies(ctx, x, policies)) != CS_OK ||
+	    (r = csa_levelmap_ext(ctx, ca, &lm)) != CS_OK)
+		goto out;
+	if (!X509_add_ext(x, lm, -1) ||
+	    X509_sign(x, ikey != NULL ? ikey : k,
+	        md_for(ikey != NULL ? ikey : k)) <= 0) {
+		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "sign CA certificate");
+		goto out;
+	}
+	*out = x;
+	x = NULL;
+	r = CS_OK;
+out:
+	X509_EXTENSION_free(lm);
+	X509_NAME_free(name);
+	X509_free(x);
+	return r;
+}
+
+static enum cs_err
+new_arc(struct cs_ctx *ctx, char *dst, size_t cap)
+{
+	unsigned char u[16];
+	BIGNUM *bn = NULL;
+	char *dec = NULL;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	/* ITU-T X.667 / RFC 4122 version 4 UUID, written as an integer. */
+	if (RAND_bytes(u, sizeof(u)) != 1)
+		return cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "arc");
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+	if ((bn = BN_bin2bn(u, sizeof(u), NULL)) == NULL ||
+	    (dec = BN_bn2dec(bn)) == NULL) {
+		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "arc");
+		goto out;
+	}
+	snprintf(dst, cap, "2.25.%s", dec);
+	r = CS_OK;
+out:
+	OPENSSL_free(dec);
+	BN_free(bn);
+	return r;
+}
+
+static bool
+valid_oid(const char *s)
+{
+	ASN1_OBJECT *o;
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n >= CS_CA_OID_MAX - 8)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((s[i] < '0' || s[i] > '9') && s[i] != '.')
+			return false;
+	if ((o = OBJ_txt2obj(s, 1)) == NULL) {
+		ERR_clear_error();
+		return false;
+	}
+	ASN1_OBJECT_free(o);
+	return true;
+}
+
+static void
+set_oids(struct cs_ca *ca)
+{
+	snprintf(ca->oid[CS_CA_LEVEL_HW_ATTESTED], CS_CA_OID_MAX, "%.118s%s",
+	    ca->arc, CSA_SUFFIX_ATTESTED);
+	snprintf(ca->oid[CS_CA_LEVEL_HW_ENROLLED], CS_CA_OID_MAX, "%.118s%s",
+	    ca->arc, CSA_SUFFIX_ENROLLED);
+	snprintf(ca->oid[CS_CA_LEVEL_SOFTWARE], CS_CA_OID_MAX, "%.118s%s",
+	    ca->arc, CSA_SUFFIX_SOFTWARE);
+	ca->oid[CS_CA_LEVEL_NONE][0] = '\0';
+}
+
+static enum cs_err
+ca_new(struct cs_ctx *ctx, const char *dir, struct cs_ca **out)
+{
+	struct cs_ca *ca;
+
+	*out = NULL;
+	if (dir == NULL || strlen(dir) + 64 >= CSA_PATH_MAX)
+		return cs_ctx_fail(ctx, CS_ERR_ARG, "CA directory: bad path");
+	if ((ca = calloc(1, sizeof(*ca))) == NULL)
+		return cs_ctx_fail(ctx, CS_ERR_NOMEM, "CA");
+	ca->ctx = ctx;
+	snprintf(ca->dir, sizeof(ca->dir), "%s", dir);
+	*out = ca;
+	return CS_OK;
+}
+
+void
+cs_ca_close(struct cs_ca *ca)
+{
+	if (ca == NULL)
+		return;
+	csa_pool_release(ca);
+	cs_ca_lock(ca);
+	X509_free(ca->root);
+	X509_free(ca->signer_cert[0]);
+	X509_free(ca->signer_cert[1]);
+	sk_X509_pop_free(ca->extra_chain, X509_free);
+	cs_trust_free(ca->trust);
+	if (ca->store != NULL)
+		ca->store->ops->close(ca->store);
+	free(ca);
+}
+
+static enum cs_err
+make_dir(struct cs_ctx *ctx, const char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	if (mkdir(dir, 0700) == 0)
+		return CS_OK;
+	if (errno != EEXIST)
+		return cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", dir, strerror(errno));
+	if ((d = opendir(dir)) == NULL)
+		return cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", dir, strerror(errno));
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	if (n != 0)
+		return cs_ctx_fail(ctx, CS_ERR_IO,
+		    "%s: not empty (a CA exists there?)", dir);
+	if (chmod(dir, 0700) != 0)
+		return cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", dir, strerror(errno));
+	return CS_OK;
+}
+
+static enum cs_err
+write_config(struct cs_ca *ca, bool hw)
+{
+	char path[CSA_PATH_MAX], text[1024];
+	int n;
+	enum cs_err r;
+
+	if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir, "ca.cnf")) !=
+	    CS_OK)
+		return r;
+	n = snprintf(text, sizeof(text),
+	    "# cardsmith CA configuration (written by cardsmith ca init)\n"
+	    "[ca]\narc = %s\nhardware_ca = %s\n"
+	    "oid_hardware_attested = %s\noid_hardware_enrolled = %s\n"
+	    "oid_software = %s\n",
+	    ca->arc, hw ? "yes" : "no", ca->oid[CS_CA_LEVEL_HW_ATTESTED],
+	    ca->oid[CS_CA_LEVEL_HW_ENROLLED], ca->oid[CS_CA_LEVEL_SOFTWARE]);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return cs_ctx_fail(ca->ctx, CS_ERR_LIMIT, "ca.cnf too long");
+	return csa_write_file(ca->ctx, path, text, (size_t)n, 0600, true);
+}
+
+static bool
+file_exists(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0;
+}
+
+static enum cs_err
+copy_file(struct cs_ctx *ctx, const char *src, const char *dst)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	enum cs_err r;
+
+	if ((r = csa_read_file(ctx, src, CSA_FILE_MAX, &data, &len)) == CS_OK)
+		r = csa_write_file(ctx, dst, data, len, 0600, false);
+	cs_free(data);
+	return r;
+}
+
+static enum cs_err
+install_support(struct cs_ca *ca, const struct cs_ca_init_opts *o)
+{
+	/*
+	 * Installed locations only: never the working directory, whose
+	 * owner would then choose the manufacturer roots. Callers running
+	 * from a source tree pass roots_path / profiles_dir.
+	 */
+	static const char *const roots[] = {
+		CS_DATADIR "/yubico-piv-roots.pem",
+	};
+	static const char *const pdirs[] = {
+		CS_DATADIR "/profiles",
+	};
+	char path[CSA_PATH_MAX], src[CSA_PATH_MAX];
+	const char *rp = o->roots_path, *pd = o->profiles_dir;
+	struct dirent *e;
+	DIR *d;
+	size_t i, n;
+	enum cs_err r = CS_OK;
+
+	for (i = 0; rp == NULL && i < sizeof(roots) / sizeof(*roots); i++)
+		if (file_exists(roots[i]))
+			rp = roots[i];
+	for (i = 0; pd == NULL && i < sizeof(pdirs) / sizeof(*pdirs); i++)
+		if (file_exists(pdirs[i]))
+			pd = pdirs[i];
+	if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir, "trust")) !=
+	        CS_OK ||
+	    mkdir(path, 0700) != 0 ||
+	    (r = csa_path(ca->ctx, path, sizeof(path), ca->dir, "profiles")) !=
+	        CS_OK ||
+	    mkdir(path, 0700) != 0)
+		return r != CS_OK ? r
+		                  : cs_ctx_fail(ca->ctx, CS_ERR_IO, "%s: %s", path,
+		                        strerror(errno));
+	if (rp != NULL) {
+		if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir,
+		         "trust/yubico-piv-roots.pem")) != CS_OK ||
+		    (r = copy_file(ca->ctx, rp, path)) != CS_OK)
+			return r;
+	} else
+		cs_ctx_log(ca->ctx, CS_LOG_INFO,
+		    "no manufacturer roots found; "
+		    "add some with 'cardsmith ca trust add'");
+	if (pd == NULL || (d = opendir(pd)) == NULL)
+		return CS_OK;
+	while (r == CS_OK && (e = readdir(d)) != NULL) {
+		n = strlen(e->d_name);
+		if (n < 5 || strcmp(e->d_name + n - 4, ".cnf") != 0)
+			continue;
+		if (snprintf(src, sizeof(src), "%s/%s", pd, e->d_name) >=
+		        (int)sizeof(src) ||
+		    snprintf(path, sizeof(path), "%s/profiles/%s", ca->dir,
+		        e->d_name) >= (int)sizeof(path))
+			continue;
+		r = copy_file(ca->ctx, src, path);
+	}
+	closedir(d);
+	return r;
+}
+
+static enum cs_err
+policy_list(struct cs_ca *ca, const char *extra, bool sw, bool hw, char *dst,
+    size_t cap)
+{
+	size_t n;
+
+	dst[0] = '\0';
+	if (hw)
+		snprintf(dst, cap, "%s,%s", ca->oid[CS_CA_LEVEL_HW_ATTESTED],
+		    ca->oid[CS_CA_LEVEL_HW_ENROLLED]);
+	n = strlen(dst);
+	if (sw)
+		snprintf(dst + n, cap - n, "%s%s", n > 0 ? "," : "",
+		    ca->oid[CS_CA_LEVEL_SOFTWARE]);
+	n = strlen(dst);
+	if (extra != NULL && *extra != '\0')
+		snprintf(dst + n, cap - n, ",%s", extra);
+	if (strlen(dst) + 1 >= cap)
+		return cs_ctx_fail(ca->ctx, CS_ERR_LIMIT, "policy list too long");
+	return CS_OK;
+}
+
+static enum cs_err
+check_extra(struct cs_ctx *ctx, const char *extra)
+{
+	char buf[1024], *s, *save = NULL;
+
+	if (extra == NULL || *extra == '\0')
+		return CS_OK;
+	if (strlen(extra) >= sizeof(buf))
+		return cs_ctx_fail(ctx, CS_ERR_LIMIT, "extra policies too long");
+	snprintf(buf, sizeof(buf), "%s", extra);
+	for (s = strtok_r(buf, ",", &save); s != NULL;
+	     s = strtok_r(NULL, ",", &save))
+		if (!valid_oid(s) || strcmp(s, "2.5.29.32.0") == 0)
+			return cs_ctx_fail(ctx, CS_ERR_ARG,
+			    "extra policy '%s' is not a specific OID", s);
+	return CS_OK;
+}
+
+static enum cs_err
+init_common(struct cs_ctx *ctx, const char *dir,
+    const struct cs_ca_init_opts *o, struct cs_ca **out)
+{
+	struct cs_ca *ca = NULL;
+	enum cs_err r;
+
+	*out = NULL;
+	if (o == NULL)
+		return cs_ctx_fail(ctx, CS_ERR_ARG, "CA init: no options");
+	if ((r = check_extra(ctx, o->extra_policies)) != CS_OK ||
+	    (r = ca_new(ctx, dir, &ca)) != CS_OK)
+		return r;
+	if (o->arc != NULL) {
+		if (!valid_oid(o->arc)) {
+			cs_ca_close(ca);
+			return cs_ctx_fail(ctx, CS_ERR_ARG,
+			    "arc '%s' is not an OID", o->arc);
+		}
+		snprintf(ca->arc, sizeof(ca->arc), "%s", o->arc);
+	} else if ((r = new_arc(ctx, ca->arc, sizeof(ca->arc))) != CS_OK) {
+		cs_ca_close(ca);
+		return r;
+	}
+	set_oids(ca);
+	if ((r = make_dir(ctx, dir)) != CS_OK) {
+		cs_ca_close(ca);
+		return r;
+	}
+	*out = ca;
+	return CS_OK;
+}
+
+static enum cs_err
+open_store(struct cs_ca *ca)
+{
+	char path[CSA_PATH_MAX];
+	enum cs_err r;
+
+	if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir,
+	         "registry.db")) != CS_OK)
+		return r;
+	return csa_store_open_sqlite(ca->ctx, path, &ca->store);
+}
+
+enum cs_err
+cs_ca_init(struct cs_ctx *ctx, const char *dir, const struct cs_ca_init_opts *o,
+    const char *pass, size_t passlen, struct cs_ca **out)
+{
+	struct cs_ca *ca = NULL;
+	EVP_PKEY *rk = NULL, *ik = NULL, *hk = NULL;
+	char pol[2048];
+	bool hw;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*out = NULL;
+	if (pass == NULL || passlen == 0)
+		return cs_ctx_fail(ctx, CS_ERR_ARG, "CA passphrase is empty");
+	if ((r = init_common(ctx, dir, o, &ca)) != CS_OK)
+		return r;
+	hw = (o->flags & CS_CA_INIT_HARDWARE_CA) != 0;
+	if ((r = gen_key(ctx, o->key_type, &rk)) != CS_OK ||
+	    (r = gen_key(ctx, o->key_type, &ik)) != CS_OK ||
+	    (hw && (r = gen_key(ctx, o->key_type, &hk)) != CS_OK) ||
+	    (r = policy_list(ca, o->extra_policies, true, true, pol,
+	         sizeof(pol))) != CS_OK ||
+	    (r = make_ca_cert(ca, rk,
+	         o->root_subject != NULL ? o->root_subject
+	                                 : "CN=cardsmith Root CA",
+	         o->root_days ? o->root_days : 7300, NULL, NULL, pol, 1,
+	         &ca->root)) != CS_OK ||
+	    (r = policy_list(ca, o->extra_policies, true, !hw, pol,
+	         sizeof(pol))) != CS_OK ||
+	    (r = make_ca_cert(ca, ik,
+	         o->issuing_subject != NULL ? o->issuing_subject
+	                                    : "CN=cardsmith Issuing CA",
+	         o->issuing_days ? o->issuing_days : 3650, ca->root, rk, pol, 0,
+	         &ca->signer_cert[CSA_SIGNER_ISSUING])) != CS_OK)
+		goto out;
+	if (hw &&
+	    ((r = policy_list(ca, o->extra_policies, false, true, pol,
+	          sizeof(pol))) != CS_OK ||
+	        (r = make_ca_cert(ca, hk,
+	             o->hw_issuing_subject != NULL
+	                 ? o->hw_issuing_subject
+	                 : "CN=cardsmith Hardware Issuing CA",
+	             o->issuing_days ? o->issuing_days : 3650, ca->root, rk,
+	             pol, 0, &ca->signer_cert[CSA_SIGNER_HW])) != CS_OK))
+		goto out;
+	if ((r = write_key(ctx, dir, "root.key.pem", rk, pass, passlen)) !=
+	        CS_OK ||
+	    (r = write_key(ctx, dir, "issuing.key.pem", ik, pass, passlen)) !=
+	        CS_OK ||
+	    (hw &&
+	        (r = write_key(ctx, dir, "hw-issuing.key.pem", hk, pass,
+	             passlen)) != CS_OK) ||
+	    (r = write_cert(ctx, dir, "root.crt.pem", ca->root)) != CS_OK ||
+	    (r = write_cert(ctx, dir, "issuing.crt.pem",
+	         ca->signer_cert[CSA_SIGNER_ISSUING])) != CS_OK ||
+	    (hw &&
+	        (r = write_cert(ctx, dir, "hw-issuing.crt.pem",
+	             ca->signer_cert[CSA_SIGNER_HW])) != CS_OK) ||
+	    (r = install_support(ca, o)) != CS_OK ||
+	    (r = open_store(ca)) != CS_OK ||
+	    (r = write_config(ca, hw)) != CS_OK)
+		goto out;
+	*out = ca;
+	ca = NULL;
+	r = CS_OK;
+out:
+	EVP_PKEY_free(rk);
+	EVP_PKEY_free(ik);
+	EVP_PKEY_free(hk);
+	cs_ca_close(ca);
+	return r;
+}
+
+struct pass_arg {
+	const char *p;
+	size_t len;
+};
+
+static int
+pass_cb(char *buf, int size, int rwflag, void *u)
+{
+	const struct pass_arg *a = u;
+
+	(void)rwflag;
+	if (a == NULL || a->p == NULL || size <= 0 || a->len > (size_t)size)
+		return -1;
+	memcpy(buf, a->p, a->len);
+	return (int)a->len;
+}
+
+enum cs_err
+csa_key_decode(struct cs_ctx *ctx, const char *what, const uint8_t *p,
+    size_t len, const char *pass, size_t passlen, EVP_PKEY **out)
+{
+	struct pass_arg a = { pass, passlen };
+	BIO *b;
+	unsigned long e;
+
+	*out = NULL;
+	if ((b = BIO_new_mem_buf(p, (int)len)) == NULL)
+		return cs_ctx_fail_crypto(ctx, CS_ERR_NOMEM, "%s", what);
+	*out = PEM_read_bio_PrivateKey(b, NULL, pass_cb, &a);
+	BIO_free(b);
+	if (*out == NULL) {
+		e = ERR_peek_last_error();
+		ERR_clear_error();
+		if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
+		    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
+			return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+			    "%s: no PEM private key", what);
+		return cs_ctx_fail(ctx, CS_ERR_AUTH,
+		    "%s: cannot decrypt (wrong passphrase?)", what);
+	}
+	return CS_OK;
+}
+
+enum cs_err
+cs_ca_import(struct cs_ctx *ctx, const char *dir,
+    const struct cs_ca_init_opts *o, const uint8_t *key, size_t keylen,
+    const uint8_t *cert, size_t certlen, const uint8_t *chain, size_t chainlen,
+    const char *pass, size_t passlen, struct cs_ca **out)
+{
+	struct cs_ca *ca = NULL;
+	STACK_OF(X509) *sk = NULL;
+	EVP_PKEY *k = NULL;
+	X509 *x = NULL, *c;
+	char path[CSA_PATH_MAX];
+	int i;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*out = NULL;
+	if (pass == NULL || passlen == 0)
+		return cs_ctx_fail(ctx, CS_ERR_ARG, "CA passphrase is empty");
+	if ((r = csa_key_decode(ctx, "imported key", key, keylen, pass, passlen,
+	         &k)) != CS_OK ||
+	    (r = csa_cert_decode(ctx, "imported certificate", cert, certlen,
+	         &x)) != CS_OK)
+		return r;
+	if (X509_check_private_key(x, k) != 1) {
+		ERR_clear_error();
+		r = cs_ctx_fail(ctx, CS_ERR_ARG,
+		    "imported key does not match the certificate");
+		goto out;
+	}
+	if (X509_check_ca(x) < 1) {
+		r = cs_ctx_fail(ctx, CS_ERR_ARG,
+		    "imported certificate is not a CA certificate");
+		goto out;
+	}
+	if (chain != NULL &&
+	    (r = csa_certs_decode(ctx, "chain", chain, chainlen, &sk)) != CS_OK)
+		goto out;
+	if ((r = init_common(ctx, dir, o, &ca)) != CS_OK)
+		goto out;
+	/* A CA certificate that carries a level map defines the OIDs. */
+	(void)csa_levelmap_read(x, ca->oid);
+	if (!csa_has_policy(x, ca->oid[CS_CA_LEVEL_HW_ATTESTED], NULL))
+		cs_ctx_log(ctx, CS_LOG_INFO,
+		    "imported CA does not assert %s: "
+		    "explicit-policy checks of its leaves will fail",
+		    ca->oid[CS_CA_LEVEL_HW_ATTESTED]);
+	ca->signer_cert[CSA_SIGNER_ISSUING] = x;
+	x = NULL;
+	for (i = 0; sk != NULL && i < sk_X509_num(sk); i++) {
+		c = sk_X509_value(sk, i);
+		if (X509_check_issued(c, c) == X509_V_OK && ca->root == NULL) {
+			ca->root = X509_dup(c);
+		}
+	}
+	if ((r = write_key(ctx, dir, "issuing.key.pem", k, pass, passlen)) !=
+	        CS_OK ||
+	    (r = write_cert(ctx, dir, "issuing.crt.pem",
+	         ca->signer_cert[CSA_SIGNER_ISSUING])) != CS_OK ||
+	    (chain != NULL &&
+	        ((r = csa_path(ctx, path, sizeof(path), dir, "chain.pem")) !=
+	                CS_OK ||
+	            (r = csa_write_file(ctx, path, chain, chainlen, 0600,
+	                 true)) != CS_OK)) ||
+	    (r = install_support(ca, o)) != CS_OK ||
+	    (r = open_store(ca)) != CS_OK ||
+	    (r = write_config(ca, false)) != CS_OK)
+		goto out;
+	ca->extra_chain = sk;
+	sk = NULL;
+	*out = ca;
+	ca = NULL;
+	r = CS_OK;
+out:
+	EVP_PKEY_free(k);
+	X509_free(x);
+	sk_X509_pop_free(sk, X509_free);
+	cs_ca_close(ca);
+	return r;
+}
+
+static enum cs_err
+load_cert_file(struct cs_ca *ca, const char *name, bool optional, X509 **out)
+{
+	char path[CSA_PATH_MAX];
+	uint8_t *data = NULL;
+	size_t len = 0;
+	enum cs_err r;
+
+	*out = NULL;
+	if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir, name)) != CS_OK)
+		return r;
+	if (optional && !file_exists(path))
+		return CS_OK;
+	if ((r = csa_read_file(ca->ctx, path, CSA_FILE_MAX, &data, &len)) ==
+	    CS_OK)
+		r = csa_cert_decode(ca->ctx, name, data, len, out);
+	cs_free(data);
+	return r;
+}
+
+static enum cs_err
+read_config(struct cs_ca *ca)
+{
+	char path[CSA_PATH_MAX];
+	static const struct {
+		const char *key;
+		enum cs_ca_level level;
+	} keys[] = {
+		{ "oid_hardware_attested", CS_CA_LEVEL_HW_ATTESTED },
+		{ "oid_hardware_enrolled", CS_CA_LEVEL_HW_ENROLLED },
+		{ "oid_software", CS_CA_LEVEL_SOFTWARE },
+	};
+	CONF *conf = NULL;
+	long eline = -1;
+	const char *v;
+	size_t i;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir, "ca.cnf")) !=
+	    CS_OK)
+		return r;
+	if (!file_exists(path))
+		return cs_ctx_fail(ca->ctx, CS_ERR_NOT_FOUND,
+		    "%s: not a cardsmith CA directory (no ca.cnf; run "
+		    "'cardsmith ca init')",
+		    ca->dir);
+	if ((conf = NCONF_new(NULL)) == NULL ||
+	    NCONF_load(conf, path, &eline) <= 0) {
+		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_MALFORMED, "%s line %ld",
+		    path, eline);
+		goto out;
+	}
+	if ((v = NCONF_get_string(conf, "ca", "arc")) == NULL ||
+	    !valid_oid(v)) {
+		r = cs_ctx_fail(ca->ctx, CS_ERR_MALFORMED, "%s: bad arc", path);
+		goto out;
+	}
+	snprintf(ca->arc, sizeof(ca->arc), "%s", v);
+	set_oids(ca);
+	for (i = 0; i < sizeof(keys) / sizeof(*keys); i++)
+		if ((v = NCONF_get_string(conf, "ca", keys[i].key)) != NULL &&
+		    valid_oid(v))
+			snprintf(ca->oid[keys[i].level], CS_CA_OID_MAX, "%s",
+			    v);
+	r = CS_OK;
+out:
+	ERR_clear_error();
+	NCONF_free(conf);
+	return r;
+}
+
+enum cs_err
+cs_ca_open(struct cs_ctx *ctx, const char *dir, struct cs_ca **out)
+{
+	struct cs_ca *ca = NULL;
+	char path[CSA_PATH_MAX];
+	uint8_t *data = NULL;
+	size_t len = 0;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*out = NULL;
+	if ((r = ca_new(ctx, dir, &ca)) != CS_OK)
+		return r;
+	if ((r = read_config(ca)) != CS_OK ||
+	    (r = load_cert_file(ca, "root.crt.pem", true, &ca->root)) !=
+	        CS_OK ||
+	    (r = load_cert_file(ca, "issuing.crt.pem", false,
+	         &ca->signer_cert[CSA_SIGNER_ISSUING])) != CS_OK ||
+	    (r = load_cert_file(ca, "hw-issuing.crt.pem", true,
+	         &ca->signer_cert[CSA_SIGNER_HW])) != CS_OK ||
+	    (r = csa_path(ctx, path, sizeof(path), dir, "chain.pem")) != CS_OK)
+		goto out;
+	if (file_exists(path)) {
+		if ((r = csa_read_file(ctx, path, CSA_FILE_MAX, &data, &len)) !=
+		        CS_OK ||
+		    (r = csa_certs_decode(ctx, "chain.pem", data, len,
+		         &ca->extra_chain)) != CS_OK)
+			goto out;
+	}
+	if ((r = open_store(ca)) != CS_OK)
+		goto out;
+	*out = ca;
+	ca = NULL;
+	r = CS_OK;
+out:
+	cs_free(data);
+	cs_ca_close(ca);
+	return r;
+}
+
+const char *
+cs_ca_arc(const struct cs_ca *ca)
+{
+	return ca->arc;
+}
+
+const char *
+cs_ca_level_oid(const struct cs_ca *ca, enum cs_ca_level level)
+{
+	if ((unsigned int)level >= CS_CA_LEVEL_COUNT)
+		return "";
+	return ca->oid[level];
+}
+
+static enum cs_err
+pem_append(struct cs_ctx *ctx, BIO *b, X509 *x)
+{
+	if (x != NULL && !PEM_write_bio_X509(b, x))
+		return cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "chain");
+	return CS_OK;
+}
+
+enum cs_err
+csa_bio_take(struct cs_ctx *ctx, BIO *b, char **pem, size_t *pemlen)
+{
+	BUF_MEM *m;
+	char *s;
+
+	BIO_get_mem_ptr(b, &m);
+	if ((s = malloc(m->length + 1)) == NULL)
+		return cs_ctx_fail(ctx, CS_ERR_NOMEM, "PEM");
+	memcpy(s, m->data, m->length);
+	s[m->length] = '\0';
+	*pem = s;
+	*pemlen = m->length;
+	return CS_OK;
+}
+
+enum cs_err
+cs_ca_chain(struct cs_ca *ca, char **pem, size_t *pemlen)
+{
+	BIO *b = NULL;
+	int i;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*pem = NULL;
+	*pemlen = 0;
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		return cs_ctx_fail_crypto(ca->ctx, CS_ERR_NOMEM, "chain");
+	if ((r = pem_append(ca->ctx, b, ca->signer_cert[CSA_SIGNER_HW])) !=
+	        CS_OK ||
+	    (r = pem_append(ca->ctx, b, ca->signer_cert[CSA_SIGNER_ISSUING])) !=
+	        CS_OK)
+		goto out;
+	for (i = 0; ca->extra_chain != NULL && i < sk_X509_num(ca->extra_chain);
+	     i++)
+		if ((r = pem_append(ca->ctx, b,
+		         sk_X509_value(ca->extra_chain, i))) != CS_OK)
+			goto out;
+	if (ca->extra_chain == NULL &&
+	    (r = pem_append(ca->ctx, b, ca->root)) != CS_OK)
+		goto out;
+	r = csa_bio_take(ca->ctx, b, pem, pemlen);
+out:
+	BIO_free(b);
+	return r;
+}
+
+enum cs_err
+csa_trust_get(struct cs_ca *ca, struct cs_trust **out)
+{
+	char path[CSA_PATH_MAX], f[CSA_PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+	size_t n;
+	enum cs_err r = CS_OK;
+
+	*out = NULL;
+	if (ca->trust != NULL) {
+		*out = ca->trust;
+		return CS_OK;
+	}
+	if ((r = cs_trust_new(ca->ctx, &ca->trust)) != CS_OK ||
+	    (r = csa_path(ca->ctx, path, sizeof(path), ca->dir, "trust")) !=
+	        CS_OK)
+		return r;
+	if ((d = opendir(path)) != NULL) {
+		while (r == CS_OK && (e = readdir(d)) != NULL) {
+			n = strlen(e->d_name);
+			if (n < 5 || strcmp(e->d_name + n - 4, ".pem") != 0 ||
+			    snprintf(f, sizeof(f), "%s/%s", path, e->d_name) >=
+			        (int)sizeof(f))
+				continue;
+			/* The shipped Yubico file goes through load_default,
+			 * which keeps the legacy U2F root out of the anchors
+			 * (trusting it for PIV is a policy choice). */
+			if (strcmp(e->d_name, "yubico-piv-roots.pem") == 0)
+				r = cs_trust_load_default(ca->trust, f);
+			else
+				r = cs_trust_add_file(ca->trust, f, 0);
+		}
+		closedir(d);
+	}
+	if (r != CS_OK) {
+		cs_trust_free(ca->trust);
+		ca->trust = NULL;
+		return r;
+	}
+	*out = ca->trust;
+	return CS_OK;
+}
+
+enum cs_err
+cs_ca_trust_add(struct cs_ca *ca, const uint8_t *bytes, size_t len,
+    size_t *added)
+{
+	STACK_OF(X509) *sk = NULL;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char name[CSA_PATH_MAX], hex[17];
+	BIO *b = NULL;
+	BUF_MEM *m;
+	X509 *x;
+	int i;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*added = 0;
+	if ((r = csa_certs_decode(ca->ctx, "root", bytes, len, &sk)) != CS_OK)
+		return r;
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		x = sk_X509_value(sk, i);
+		if (!X509_digest(x, EVP_sha256(), md, &mdlen) ||
+		    (b = BIO_new(BIO_s_mem())) == NULL ||
+		    !PEM_write_bio_X509(b, x)) {
+			r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_CRYPTO, "root");
+			goto out;
+		}
+		snprintf(hex, sizeof(hex), "%02x%02x%02x%02x%02x%02x%02x%02x",
+		    md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7]);
+		if (snprintf(name, sizeof(name), "%s/trust/added-%s.pem",
+		        ca->dir, hex) >= (int)sizeof(name)) {
+			r = cs_ctx_fail(ca->ctx, CS_ERR_LIMIT, "path too long");
+			goto out;
+		}
+		BIO_get_mem_ptr(b, &m);
+		if ((r = csa_write_file(ca->ctx, name, m->data, m->length, 0600,
+		         false)) != CS_OK)
+			goto out;
+		BIO_free(b);
+		b = NULL;
+		(*added)++;
+	}
+	cs_trust_free(ca->trust);
+	ca->trust = NULL;
+	r = CS_OK;
+out:
+	BIO_free(b);
+	sk_X509_pop_free(sk, X509_free);
+	return r;
+}

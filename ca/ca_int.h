@@ -1,0 +1,186 @@
+/* Internals shared between the files of ca/; never installed. */
+#ifndef CARDSMITH_CA_INT_H
+#define CARDSMITH_CA_INT_H
+
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cardsmith/cardsmith.h"
+#include "cardsmith/ca.h"
+
+
+/* Arc suffixes (ca/README.md). */
+#define CSA_SUFFIX_ATTESTED ".1.1"
+#define CSA_SUFFIX_ENROLLED ".1.2"
+#define CSA_SUFFIX_SOFTWARE ".1.3"
+#define CSA_SUFFIX_LEVELMAP ".2.1"
+#define CSA_SUFFIX_MARKER ".2.2"
+
+#define CSA_PATH_MAX 4096
+#define CSA_FILE_MAX (4u * 1024u * 1024u)
+#define CSA_POOL_MAX 256
+
+/* Which issuing CA signs. */
+enum csa_signer {
+	CSA_SIGNER_ISSUING = 0,
+	CSA_SIGNER_HW = 1,
+};
+#define CSA_SIGNER_COUNT 2
+
+struct csa_store;
+
+/* A registry row to commit after signing. */
+struct csa_row {
+	const char *serial;
+	enum cs_ca_level level;
+	enum csa_signer signer;
+	const char *profile;
+	const char *subject;
+	int64_t not_before, not_after;
+	int slot;
+	bool has_card_serial;
+	uint64_t card_serial;
+	const char *firmware; /* "5.7.4" or "" */
+	const uint8_t *stmt, *f9; /* evidence, DER; may be NULL */
+	size_t stmt_len, f9_len;
+};
+
+/* One revoked entry for a CRL. */
+typedef enum cs_err csa_revoked_fn(void *arg, const char *serial,
+    int64_t revoked_at, int reason);
+
+/* Registry backend (SQLite now; PostgreSQL can implement the same ops). */
+struct csa_store_ops {
+	/*
+	 * Insert n pending rows in one committed transaction; CS_ERR_STORE
+	 * (nothing inserted) if any serial is already used.
+	 */
+	enum cs_err (*reserve)(struct csa_store *, const char *const *serials,
+	    size_t n, int64_t now);
+	/* n rows pending → issued with DER and evidence, in one commit. */
+	enum cs_err (*commit)(struct csa_store *, const struct csa_row *rows,
+	    const uint8_t *const *ders, const size_t *lens, size_t n,
+	    int64_t now);
+	/* pending → void for n serials (never reused), one transaction. */
+	enum cs_err (*abandon)(struct csa_store *, const char *const *serials,
+	    size_t n, const char *why, int64_t now);
+	enum cs_err (
+	    *delivered)(struct csa_store *, const char *serial, int64_t now);
+	enum cs_err (*revoke)(struct csa_store *, const char *serial,
+	    uint64_t card_serial, int reason, int64_t at, size_t *count);
+	enum cs_err (*list)(struct csa_store *,
+	    const struct cs_ca_list_filter *, cs_ca_list_fn *, void *);
+	enum cs_err (*get)(struct csa_store *, const char *serial,
+	    struct cs_ca_cert_info *, uint8_t **der, size_t *derlen);
+	enum cs_err (*revoked)(struct csa_store *, enum csa_signer,
+	    csa_revoked_fn *, void *);
+	enum cs_err (
+	    *crl_number)(struct csa_store *, enum csa_signer, uint64_t *n);
+	enum cs_err (*reconcile)(struct csa_store *,
+	    struct cs_ca_reconcile_stats *, int64_t now);
+	void (*close)(struct csa_store *);
+};
+
+struct csa_store {
+	const struct csa_store_ops *ops;
+	struct cs_ctx *ctx;
+};
+
+/* Open (creating if need be) the SQLite registry at path, mode 0600. */
+enum cs_err csa_store_open_sqlite(struct cs_ctx *ctx, const char *path,
+    struct csa_store **out);
+
+struct cs_ca {
+	struct cs_ctx *ctx;
+	char dir[CSA_PATH_MAX];
+	char arc[CS_CA_OID_MAX];
+	char oid[CS_CA_LEVEL_COUNT][CS_CA_OID_MAX];
+	X509 *root; /* may be NULL for an imported CA without a root */
+	X509 *
+	    signer_cert[CSA_SIGNER_COUNT]; /* [HW] NULL without --hardware-ca */
+	STACK_OF(X509) * extra_chain; /* imported intermediates */
+	EVP_PKEY *signer_key[CSA_SIGNER_COUNT]; /* unlocked keys (issue.c) */
+	struct cs_trust *trust; /* manufacturer roots, loaded lazily */
+	/* Serials reserved (committed pending) ahead of use (issue.c). */
+	char (*pool)[CS_CA_SERIAL_MAX];
+	size_t pool_len, pool_size;
+	struct csa_store *store;
+};
+
+/* Void the serials still in the pool (issue.c; called on close). */
+void csa_pool_release(struct cs_ca *ca);
+
+/* --- util (ca.c) --- */
+enum cs_err csa_read_file(struct cs_ctx *ctx, const char *path, size_t max,
+    uint8_t **out, size_t *outlen);
+/* Write atomically (temp file + rename) with mode; excl: fail if exists. */
+enum cs_err csa_write_file(struct cs_ctx *ctx, const char *path, const void *p,
+    size_t len, int mode, bool excl);
+enum cs_err csa_path(struct cs_ctx *ctx, char *dst, size_t cap, const char *dir,
+    const char *name);
+/* Decode one certificate, PEM (first block) or DER. */
+enum cs_err csa_cert_decode(struct cs_ctx *ctx, const char *what,
+    const uint8_t *p, size_t len, X509 **out);
+/* Decode all PEM certificates (or one DER) into *out. */
+enum cs_err csa_certs_decode(struct cs_ctx *ctx, const char *what,
+    const uint8_t *p, size_t len, STACK_OF(X509) * *out);
+void csa_name_line(const X509_NAME *n, char *dst, size_t cap);
+void csa_serial_hex(const ASN1_INTEGER *s, char *dst, size_t cap);
+/* Name from "CN=a,O=b" or "/CN=a/O=b". */
+enum cs_err csa_name_parse(struct cs_ctx *ctx, const char *s, X509_NAME **out);
+/* Level map extension (<arc>.2.1) encode / decode. */
+enum cs_err csa_levelmap_ext(struct cs_ctx *ctx, const struct cs_ca *ca,
+    X509_EXTENSION **out);
+/* Fill oids[level] from x's level map; false if x carries none. */
+bool csa_levelmap_read(const X509 *x, char oids[][CS_CA_OID_MAX]);
+int64_t csa_asn1_time(const ASN1_TIME *t);
+/* Does x's certificatePolicies list oid (dotted)? anyp: set if anyPolicy. */
+bool csa_has_policy(const X509 *x, const char *oid, bool *anyp);
+/* Algorithm bit (enum cs_ca_profile_alg) and size of a public key. */
+uint32_t csa_key_alg(const EVP_PKEY *k, unsigned int *bits);
+/* Load the CA's manufacturer trust store if not loaded yet. */
+enum cs_err csa_trust_get(struct cs_ca *ca, struct cs_trust **out);
+
+/* Decrypt a PEM private key (pass may be NULL for a clear key). */
+enum cs_err csa_key_decode(struct cs_ctx *ctx, const char *what,
+    const uint8_t *p, size_t len, const char *pass, size_t passlen,
+    EVP_PKEY **out);
+/* Copy a memory BIO's contents into a NUL-terminated string (cs_free). */
+enum cs_err csa_bio_take(struct cs_ctx *ctx, BIO *b, char **pem,
+    size_t *pemlen);
+
+/* Add certificatePolicies listing the comma-separated OIDs. */
+enum cs_err csa_add_policies(struct cs_ctx *ctx, X509 *x, const char *list);
+
+/* --- profile.c --- */
+struct csa_profile_view {
+	const struct cs_ca_profile_info *info;
+	const char *subject_tmpl; /* NULL: the CSR's subject */
+	const char *san_tmpl; /* X509V3 SAN syntax with ${vars}; may be NULL */
+	const char *ext_section;
+	void *conf; /* CONF * */
+};
+void csa_profile_view(const struct cs_ca_profile *p,
+    struct csa_profile_view *v);
+
+/* --- assurance.c --- */
+/* Decoded CSR (PEM or DER) with a verified signature. */
+enum cs_err csa_csr_decode(struct cs_ctx *ctx, const uint8_t *p, size_t len,
+    X509_REQ **out);
+struct csa_evidence {
+	uint8_t *stmt, *f9; /* DER, owned */
+	size_t stmt_len, f9_len;
+};
+enum cs_err csa_assess(struct cs_ca *ca, const struct cs_ca_issue_req *req,
+    X509_REQ *csr, struct cs_ca_decision *d, struct csa_evidence *ev);
+void csa_evidence_release(struct csa_evidence *ev);
+
+/* --- lint.c --- */
+/* Lint x (to be signed by issuer); findings "; "-joined. */
+enum cs_err csa_lint(struct cs_ctx *ctx, const X509 *x, const X509 *issuer,
+    unsigned int flags, char *findings, size_t fcap);
+
+/* --- store.c helpers --- */
+const char *csa_status_db(enum cs_ca_status s);
+
+#endif

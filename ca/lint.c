@@ -1,0 +1,384 @@
+/*
+ * Pre-issuance lint of the to-be-signed certificate. Only a clean
+ * certificate is signed. Checks what installable linters are known to
+ * miss: serial sign and size, keyUsage criticality and consistency with
+ * the EKUs, basicConstraints, AKI/SKI, validity order and nesting, policy
+ * presence (never anyPolicy in a leaf), key sizes and curves, subject and
+ * SAN well-formedness (RFC 5280 4.1.2.2, 4.1.2.5, 4.2.1.1-4.2.1.12).
+ *
+ * Works on an unsigned certificate: only X509_get_ext_d2i-style accessors
+ * are used, never the cached extension flags (which need a signature).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "ca_int.h"
+
+#include "banned.h"
+
+struct lint {
+	char *buf;
+	size_t cap;
+	unsigned int n;
+};
+
+static void finding(struct lint *l, const char *fmt, ...) CS_PRINTF(2, 3);
+
+static void
+finding(struct lint *l, const char *fmt, ...)
+{
+	va_list ap;
+	size_t len;
+
+	l->n++;
+	if (l->buf == NULL || l->cap == 0)
+		return;
+	len = strlen(l->buf);
+	if (len + 3 >= l->cap)
+		return;
+	if (len > 0) {
+		snprintf(l->buf + len, l->cap - len, "; ");
+		len += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(l->buf + len, l->cap - len, fmt, ap);
+	va_end(ap);
+}
+
+static int
+ext_critical(const X509 *x, int nid, bool *present)
+{
+	int i = X509_get_ext_by_NID(x, nid, -1);
+
+	*present = i >= 0;
+	if (i < 0)
+		return 0;
+	return X509_EXTENSION_get_critical(X509_get_ext(x, i));
+}
+
+static void
+lint_serial(struct lint *l, const X509 *x)
+{
+	const ASN1_INTEGER *s = X509_get0_serialNumber(x);
+	BIGNUM *bn;
+
+	if (s == NULL || (bn = ASN1_INTEGER_to_BN(s, NULL)) == NULL) {
+		finding(l, "serial number missing");
+		return;
+	}
+	if (BN_is_negative(bn) || BN_is_zero(bn))
+		finding(l,
+		    "serial number must be positive (RFC 5280 "
+		    "4.1.2.2)");
+	if (BN_num_bytes(bn) > 20)
+		finding(l, "serial number longer than 20 octets");
+	if (BN_num_bits(bn) < 64)
+		finding(l, "serial number has fewer than 64 bits");
+	BN_free(bn);
+}
+
+static void
+lint_validity(struct lint *l, const X509 *x, const X509 *issuer)
+{
+	const ASN1_TIME *nb = X509_get0_notBefore(x);
+	const ASN1_TIME *na = X509_get0_notAfter(x);
+
+	if (nb == NULL || na == NULL) {
+		finding(l, "validity missing");
+		return;
+	}
+	if (ASN1_TIME_compare(nb, na) >= 0)
+		finding(l, "notBefore is not before notAfter");
+	if (issuer == NULL)
+		return;
+	if (ASN1_TIME_compare(nb, X509_get0_notBefore(issuer)) < 0)
+		finding(l, "notBefore precedes the issuer's notBefore");
+	if (ASN1_TIME_compare(na, X509_get0_notAfter(issuer)) > 0)
+		finding(l, "notAfter is past the issuer's notAfter");
+}
+
+static void
+lint_key(struct lint *l, const X509 *x)
+{
+	EVP_PKEY *k = X509_get0_pubkey(x);
+	unsigned int bits;
+
+	if (k == NULL) {
+		finding(l, "public key unreadable");
+		return;
+	}
+	if (csa_key_alg(k, &bits) == 0)
+		finding(l,
+		    "key %s/%u bits not allowed (RSA 2048-4096, P-256, "
+		    "P-384, Ed25519)",
+		    OBJ_nid2sn(EVP_PKEY_get_base_id(k)), bits);
+}
+
+static void
+lint_names(struct lint *l, const X509 *x)
+{
+	const X509_NAME *n = X509_get_subject_name(x);
+	GENERAL_NAMES *gens;
+	const GENERAL_NAME *g;
+	const ASN1_STRING *s;
+	bool crit, san;
+	int i, len;
+
+	for (i = 0; n != NULL && i < X509_NAME_entry_count(n); i++) {
+		s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, i));
+		if (s == NULL || ASN1_STRING_length(s) == 0)
+			finding(l, "subject attribute %d is empty", i);
+	}
+	crit = ext_critical(x, NID_subject_alt_name, &san) != 0;
+	if ((n == NULL || X509_NAME_entry_count(n) == 0) && !san)
+		finding(l, "subject and subjectAltName are both empty");
+	if ((n == NULL || X509_NAME_entry_count(n) == 0) && san && !crit)
+		finding(l,
+		    "subjectAltName must be critical with an empty "
+		    "subject (RFC 5280 4.2.1.6)");
+	if (!san)
+		return;
+	if ((gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL)) ==
+	    NULL) {
+		finding(l, "subjectAltName does not decode");
+		return;
+	}
+	if (sk_GENERAL_NAME_num(gens) == 0)
+		finding(l, "subjectAltName is empty");
+	for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+		g = sk_GENERAL_NAME_value(gens, i);
+		switch (g->type) {
+		case GEN_EMAIL:
+		case GEN_DNS:
+		case GEN_URI:
+			s = g->d.ia5;
+			len = ASN1_STRING_length(s);
+			if (len == 0 ||
+			    memchr(ASN1_STRING_get0_data(s), ' ',
+			        (size_t)len) != NULL)
+				finding(l,
+				    "subjectAltName entry %d is empty or "
+				    "has spaces",
+				    i);
+			if (g->type == GEN_EMAIL &&
+			    (len == 0 ||
+			        memchr(ASN1_STRING_get0_data(s), '@',
+			            (size_t)len) == NULL))
+				finding(l, "subjectAltName email %d has no '@'",
+				    i);
+			break;
+		default:
+			break;
+		}
+	}
+	GENERAL_NAMES_free(gens);
+}
+
+static void
+lint_ca_flags(struct lint *l, const X509 *x, unsigned int flags)
+{
+	BASIC_CONSTRAINTS *bc;
+	bool present;
+	int crit = ext_critical(x, NID_basic_constraints, &present);
+
+	bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
+	if (flags & CS_CA_LINT_CA) {
+		if (bc == NULL || !bc->ca || !crit)
+			finding(l,
+			    "CA certificate needs a critical "
+			    "basicConstraints CA:TRUE");
+	} else if (bc != NULL && bc->ca)
+		finding(l, "leaf certificate has basicConstraints CA:TRUE");
+	else if (present && bc == NULL)
+		finding(l, "basicConstraints does not decode");
+	BASIC_CONSTRAINTS_free(bc);
+}
+
+static bool
+has_eku(const EXTENDED_KEY_USAGE *eku, int nid, const char *oid)
+{
+	char buf[CS_CA_OID_MAX];
+	int i;
+
+	for (i = 0; eku != NULL && i < sk_ASN1_OBJECT_num(eku); i++) {
+		const ASN1_OBJECT *o = sk_ASN1_OBJECT_value(eku, i);
+
+		if (nid != NID_undef && OBJ_obj2nid(o) == nid)
+			return true;
+		if (oid != NULL && OBJ_obj2txt(buf, sizeof(buf), o, 1) > 0 &&
+		    strcmp(buf, oid) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+ku_has(const ASN1_BIT_STRING *ku, int bit)
+{
+	return ku != NULL && ASN1_BIT_STRING_get_bit(ku, bit);
+}
+
+/* RFC 5280 4.2.1.3 bit numbers. */
+enum {
+	KU_DS = 0,
+	KU_NR = 1,
+	KU_KE = 2,
+	KU_DE = 3,
+	KU_KA = 4,
+	KU_CERTSIGN = 5,
+	KU_CRLSIGN = 6,
+};
+
+static void
+lint_usage(struct lint *l, const X509 *x, unsigned int flags)
+{
+	ASN1_BIT_STRING *ku;
+	EXTENDED_KEY_USAGE *eku;
+	EVP_PKEY *k = X509_get0_pubkey(x);
+	bool present, signing;
+	int crit = ext_critical(x, NID_key_usage, &present);
+	int type = k != NULL ? EVP_PKEY_get_base_id(k) : 0;
+
+	ku = X509_get_ext_d2i(x, NID_key_usage, NULL, NULL);
+	eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+	if (ku == NULL) {
+		finding(l, "keyUsage missing");
+		goto out;
+	}
+	if (!crit)
+		finding(l, "keyUsage must be critical");
+	if (flags & CS_CA_LINT_CA) {
+		if (!ku_has(ku, KU_CERTSIGN))
+			finding(l, "CA keyUsage lacks keyCertSign");
+		goto out;
+	}
+	if (ku_has(ku, KU_CERTSIGN) || ku_has(ku, KU_CRLSIGN))
+		finding(l, "leaf keyUsage has keyCertSign/cRLSign");
+	if (type == EVP_PKEY_EC && (ku_has(ku, KU_KE) || ku_has(ku, KU_DE)))
+		finding(l, "keyEncipherment/dataEncipherment with an EC key");
+	if (type == EVP_PKEY_RSA && ku_has(ku, KU_KA))
+		finding(l, "keyAgreement with an RSA key");
+	signing = ku_has(ku, KU_DS);
+	if ((has_eku(eku, NID_client_auth, NULL) ||
+	        has_eku(eku, NID_ms_smartcard_login, NULL) ||
+	        has_eku(eku, NID_undef, "2.16.840.1.101.3.6.8")) &&
+	    !signing &&
+	    !(type == EVP_PKEY_RSA && ku_has(ku, KU_KE) &&
+	        !has_eku(eku, NID_undef, "2.16.840.1.101.3.6.8")))
+		finding(l,
+		    "extendedKeyUsage (client auth / smart card logon "
+		    "/ PIV card auth) needs digitalSignature");
+	if (has_eku(eku, NID_email_protect, NULL) && !signing &&
+	    !ku_has(ku, KU_NR) && !ku_has(ku, KU_KE) && !ku_has(ku, KU_KA))
+		finding(l,
+		    "emailProtection needs a signing or encipherment "
+		    "keyUsage");
+	if (has_eku(eku, NID_anyExtendedKeyUsage, NULL))
+		finding(l, "anyExtendedKeyUsage in a leaf");
+out:
+	ASN1_BIT_STRING_free(ku);
+	EXTENDED_KEY_USAGE_free(eku);
+}
+
+static void
+lint_ids(struct lint *l, const X509 *x, const X509 *issuer)
+{
+	ASN1_OCTET_STRING *ski = NULL, *iski = NULL;
+	AUTHORITY_KEYID *aki = NULL;
+
+	if ((ski = X509_get_ext_d2i(x, NID_subject_key_identifier, NULL,
+	         NULL)) == NULL)
+		finding(l, "subjectKeyIdentifier missing");
+	aki = X509_get_ext_d2i(x, NID_authority_key_identifier, NULL, NULL);
+	if (issuer == NULL)
+		goto out;
+	if (aki == NULL || aki->keyid == NULL)
+		finding(l, "authorityKeyIdentifier keyIdentifier missing");
+	else if ((iski = X509_get_ext_d2i(issuer, NID_subject_key_identifier,
+	              NULL, NULL)) != NULL &&
+	    ASN1_OCTET_STRING_cmp(aki->keyid, iski) != 0)
+		finding(l,
+		    "authorityKeyIdentifier differs from the issuer's "
+		    "subjectKeyIdentifier");
+	if (X509_NAME_cmp(X509_get_issuer_name(x),
+	        X509_get_subject_name(issuer)) != 0)
+		finding(l, "issuer name differs from the issuer's subject");
+out:
+	ASN1_OCTET_STRING_free(ski);
+	ASN1_OCTET_STRING_free(iski);
+	AUTHORITY_KEYID_free(aki);
+}
+
+static void
+lint_policy(struct lint *l, const X509 *x, unsigned int flags)
+{
+	CERTIFICATEPOLICIES *cp;
+	bool anyp = false;
+
+	cp = X509_get_ext_d2i(x, NID_certificate_policies, NULL, NULL);
+	if (cp == NULL || sk_POLICYINFO_num(cp) == 0)
+		finding(l, "certificatePolicies missing");
+	CERTIFICATEPOLICIES_free(cp);
+	(void)csa_has_policy(x, NULL, &anyp);
+	if (anyp)
+		finding(l, "certificatePolicies asserts anyPolicy");
+	(void)flags;
+}
+
+enum cs_err
+csa_lint(struct cs_ctx *ctx, const X509 *x, const X509 *issuer,
+    unsigned int flags, char *findings, size_t fcap)
+{
+	struct lint l = { findings, fcap, 0 };
+
+	if (findings != NULL && fcap > 0)
+		findings[0] = '\0';
+	if (X509_get_version(x) != 2)
+		finding(&l, "not an X.509 v3 certificate");
+	lint_serial(&l, x);
+	lint_validity(&l, x, issuer);
+	lint_key(&l, x);
+	lint_names(&l, x);
+	lint_ca_flags(&l, x, flags);
+	lint_usage(&l, x, flags);
+	lint_ids(&l, x, issuer);
+	lint_policy(&l, x, flags);
+	ERR_clear_error();
+	if (l.n == 0)
+		return CS_OK;
+	return cs_ctx_fail(ctx, CS_ERR_POLICY, "lint: %s",
+	    findings != NULL && fcap > 0 ? findings : "failed");
+}
+
+enum cs_err
+cs_ca_lint(struct cs_ctx *ctx, const uint8_t *cert, size_t len,
+    const uint8_t *issuer, size_t ilen, unsigned int flags, char *findings,
+    size_t fcap)
+{
+	X509 *x = NULL, *i = NULL;
+	char local[CS_CA_REASON_MAX];
+	enum cs_err r;
+
+	if (findings == NULL || fcap == 0) {
+		findings = local;
+		fcap = sizeof(local);
+	}
+	findings[0] = '\0';
+	if ((r = csa_cert_decode(ctx, "certificate", cert, len, &x)) != CS_OK ||
+	    (issuer != NULL &&
+	        (r = csa_cert_decode(ctx, "issuer", issuer, ilen, &i)) !=
+	            CS_OK))
+		goto out;
+	r = csa_lint(ctx, x, i, flags, findings, fcap);
+out:
+	X509_free(x);
+	X509_free(i);
+	return r;
+}

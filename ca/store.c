@@ -1,0 +1,843 @@
+/*
+ * Registry, SQLite backend: WAL, synchronous=FULL, one BEGIN IMMEDIATE
+ * transaction per state change, prepared statements only. The serial is
+ * the primary key, so the database itself refuses a duplicate.
+ *
+ * Row life: pending (reserved, committed before signing) → issued (DER
+ * stored, committed before the certificate is handed out) → delivered |
+ * revoked; a pending row a crash left behind becomes void on reconcile.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "ca_int.h"
+
+#include "banned.h"
+
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_RESERVE,
+	S_ISSUE,
+	S_CARD,
+	S_EVIDENCE,
+	S_EVENT,
+	S_ABANDON,
+	S_DELIVERED,
+	S_REVOKE_SERIAL,
+	S_REVOKE_CARD,
+	S_LIST,
+	S_GET,
+	S_REVOKED,
+	S_CRLNUM_BUMP,
+	S_CRLNUM_GET,
+	S_VOID_PENDING,
+	S_COUNT_ISSUED,
+	S_DUPS,
+	S__COUNT
+};
+
+#define COLS                                                                   \
+	"serial, status, level, profile, subject, created, "                   \
+	"not_before, not_after, revoked_at, revoke_reason, slot, "             \
+	"card_serial, firmware"
+
+static const char *const sql[S__COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_RESERVE] = "INSERT INTO certs(serial, status, created) "
+	              "VALUES(?1, 0, ?2)",
+	[S_ISSUE] = "UPDATE certs SET status = 1, level = ?2, signer = ?3, "
+	            "subject = ?4, not_before = ?5, not_after = ?6, slot = ?7, "
+	            "card_serial = ?8, firmware = ?9, der = ?10, profile = ?11 "
+	            "WHERE serial = ?1 AND status = 0",
+	[S_CARD] =
+	    "INSERT INTO cards(serial, firmware, first_seen, "
+	    "last_seen) VALUES(?1, ?2, ?3, ?3) ON CONFLICT(serial) DO UPDATE "
+	    "SET firmware = excluded.firmware, last_seen = excluded.last_seen",
+	[S_EVIDENCE] = "INSERT OR REPLACE INTO evidence(serial, statement, "
+	               "f9) VALUES(?1, ?2, ?3)",
+	[S_EVENT] = "INSERT INTO events(at, kind, serial, detail) "
+	            "VALUES(?1, ?2, ?3, ?4)",
+	[S_ABANDON] = "UPDATE certs SET status = 4 WHERE serial = ?1 AND "
+	              "status = 0",
+	[S_DELIVERED] = "UPDATE certs SET status = 2 WHERE serial = ?1 AND "
+	                "status = 1",
+	[S_REVOKE_SERIAL] =
+	    "UPDATE certs SET status = 3, revoked_at = ?2, "
+	    "revoke_reason = ?3 WHERE serial = ?1 AND status IN (1, 2)",
+	[S_REVOKE_CARD] =
+	    "UPDATE certs SET status = 3, revoked_at = ?2, "
+	    "revoke_reason = ?3 WHERE card_serial = ?1 AND status IN (1, 2)",
+	[S_LIST] = "SELECT " COLS " FROM certs WHERE (?1 < 0 OR status = ?1) "
+	           "AND (?2 = 0 OR (not_after < ?2 AND status IN (1, 2))) "
+	           "ORDER BY serial",
+	[S_GET] = "SELECT " COLS ", der FROM certs WHERE serial = ?1",
+	[S_REVOKED] = "SELECT serial, revoked_at, revoke_reason FROM certs "
+	              "WHERE status = 3 AND signer = ?1 ORDER BY serial",
+	[S_CRLNUM_BUMP] =
+	    "INSERT INTO crl(signer, number) VALUES(?1, 1) "
+	    "ON CONFLICT(signer) DO UPDATE SET number = number + 1",
+	[S_CRLNUM_GET] = "SELECT number FROM crl WHERE signer = ?1",
+	[S_VOID_PENDING] = "UPDATE certs SET status = 4 WHERE status = 0",
+	[S_COUNT_ISSUED] = "SELECT count(*) FROM certs WHERE status = 1",
+	[S_DUPS] = "SELECT count(*) - count(DISTINCT upper(serial)) FROM certs",
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS certs("
+    " serial TEXT PRIMARY KEY NOT NULL,"
+    " status INTEGER NOT NULL,"
+    " level INTEGER, signer INTEGER, profile TEXT, subject TEXT,"
+    " created INTEGER NOT NULL, not_before INTEGER, not_after INTEGER,"
+    " revoked_at INTEGER, revoke_reason INTEGER, slot INTEGER,"
+    " card_serial INTEGER, firmware TEXT, der BLOB) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS certs_card ON certs(card_serial);"
+    "CREATE INDEX IF NOT EXISTS certs_status ON certs(status, signer);"
+    "CREATE TABLE IF NOT EXISTS cards(serial INTEGER PRIMARY KEY,"
+    " firmware TEXT, first_seen INTEGER, last_seen INTEGER);"
+    "CREATE TABLE IF NOT EXISTS evidence(serial TEXT PRIMARY KEY,"
+    " statement BLOB, f9 BLOB);"
+    "CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY,"
+    " at INTEGER NOT NULL, kind TEXT NOT NULL, serial TEXT, detail TEXT);"
+    "CREATE TABLE IF NOT EXISTS crl(signer INTEGER PRIMARY KEY,"
+    " number INTEGER NOT NULL);"
+    "PRAGMA user_version = 1;";
+
+struct sq_store {
+	struct csa_store base; /* first: the ops view */
+	sqlite3 *db;
+	sqlite3_stmt *st[S__COUNT];
+};
+
+static enum cs_err
+sq_fail(struct sq_store *s, const char *what)
+{
+	return cs_ctx_fail(s->base.ctx, CS_ERR_STORE, "registry: %s: %s", what,
+	    sqlite3_errmsg(s->db));
+}
+
+static sqlite3_stmt *
+get(struct sq_store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->st[id];
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+static enum cs_err
+exec1(struct sq_store *s, enum stmt_id id, const char *what)
+{
+	sqlite3_stmt *st = get(s, id);
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return sq_fail(s, what);
+	return CS_OK;
+}
+
+static enum cs_err
+begin(struct sq_store *s)
+{
+	return exec1(s, S_BEGIN, "begin");
+}
+
+static enum cs_err
+commit(struct sq_store *s)
+{
+	return exec1(s, S_COMMIT, "commit");
+}
+
+static void
+rollback(struct sq_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		(void)exec1(s, S_ROLLBACK, "rollback");
+}
+
+static enum cs_err
+event(struct sq_store *s, int64_t now, const char *kind, const char *serial,
+    const char *detail)
+{
+	sqlite3_stmt *st = get(s, S_EVENT);
+
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	if (serial != NULL)
+		sqlite3_bind_text(st, 3, serial, -1, SQLITE_STATIC);
+	if (detail != NULL)
+		sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return sq_fail(s, "event");
+	sqlite3_reset(st);
+	return CS_OK;
+}
+
+static enum cs_err
+sq_reserve(struct csa_store *b, const char *const *serials, size_t n,
+    int64_t now)
+{
+	struct sq_store *s = (struct sq_store *)b;
+	sqlite3_stmt *st;
+	enum cs_err r;
+	size_t i;
+	int rc;
+
+	if ((r = begin(s)) != CS_OK)
+		return r;
+	for (i = 0; i < n; i++) {
+		st = get(s, S_RESERVE);
+		sqlite3_bind_text(st, 1, serials[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, now);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			r = sq_fail(s,
+			    (rc & 0xff) == SQLITE_CONSTRAINT
+			        ? "serial already used"
+			        : "reserve serial");
+			goto fail;
+		}
+	}
+	if ((r = event(s, now, "reserve", serials[0], NULL)) != CS_OK ||
+	    (r = commit(s)) != CS_OK)
+		goto fail;
+	return CS_OK;
+fail:
+	rollback(s);
+	return r;
+}
+
+/* One row pending → issued, inside the caller's transaction. */
+static enum cs_err
+commit_row(struct sq_store *s, const struct csa_row *row, const uint8_t *der,
+    size_t len, int64_t now)
+{
+	sqlite3_stmt *st;
+	enum cs_err r;
+
+	st = get(s, S_ISSUE);
+	sqlite3_bind_text(st, 1, row->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, (int)row->level);
+	sqlite3_bind_int(st, 3, (int)row->signer);
+	sqlite3_bind_text(st, 4, row->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, row->not_before);
+	sqlite3_bind_int64(st, 6, row->not_after);
+	sqlite3_bind_int(st, 7, row->slot);
+	if (row->has_card_serial)
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)row->card_serial);
+	sqlite3_bind_text(st, 9, row->firmware, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 10, der, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, row->profile, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return sq_fail(s, "store certificate");
+	}
+	sqlite3_reset(st);
+	if (sqlite3_changes(s->db) != 1)
+		return cs_ctx_fail(s->base.ctx, CS_ERR_STORE,
+		    "registry: serial %s is not pending", row->serial);
+	if (row->has_card_serial) {
+		st = get(s, S_CARD);
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)row->card_serial);
+		sqlite3_bind_text(st, 2, row->firmware, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_reset(st);
+			return sq_fail(s, "card");
+		}
+		sqlite3_reset(st);
+	}
+	if (row->stmt != NULL) {
+		st = get(s, S_EVIDENCE);
+		sqlite3_bind_text(st, 1, row->serial, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, row->stmt, (int)row->stmt_len,
+		    SQLITE_STATIC);
+		if (row->f9 != NULL)
+			sqlite3_bind_blob(st, 3, row->f9, (int)row->f9_len,
+			    SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_reset(st);
+			return sq_fail(s, "evidence");
+		}
+		sqlite3_reset(st);
+	}
+	if ((r = event(s, now, "issue", row->serial,
+	         cs_ca_level_name(row->level))) != CS_OK)
+		return r;
+	return CS_OK;
+}
+
+static enum cs_err
+sq_commit(struct csa_store *b, const struct csa_row *rows,
+    const uint8_t *const *ders, const size_t *lens, size_t n, int64_t now)
+{
+	struct sq_store *s = (struct sq_store *)b;
+	enum cs_err r;
+	size_t i;
+
+	if ((r = begin(s)) != CS_OK)
+		return r;
+	for (i = 0; i < n; i++)
+		if ((r = commit_row(s, &rows[i], ders[i], lens[i], now)) !=
+		    CS_OK)
+			goto fail;
+	if ((r = commit(s)) != CS_OK)
+		goto fail;
+	return CS_OK;
+fail:
+	rollback(s);
+	return r;
+}
+
+/* One-statement change + event in one transaction; *n: rows changed. */
+static enum cs_err
+change(struct sq_store *s, sqlite3_stmt *st, const char *what, const char *kind,
+    const char *serial, int64_t now, size_t *n)
+{
+	enum cs_err r;
+	int changed;
+
+	*n = 0;
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = sq_fail(s, what);
+		goto fail;
+	}
+	sqlite3_reset(st);
+	changed = sqlite3_changes(s->db);
+	if (changed > 0 && (r = event(s, now, kind, serial, what)) != CS_OK)
+		goto fail;
+	if ((r = commit(s)) != CS_OK)
+		goto fail;
+	*n = (size_t)changed;
+	return CS_OK;
+fail:
+	sqlite3_reset(st);
+	rollback(s);
+	return r;
+}
+
+static enum cs_err
+sq_abandon(struct csa_store *b, const char *const *serials, size_t n,
+    const char *why, int64_t now)
+{
+	struct sq_store *s = (struct sq_store *)b;
+	sqlite3_stmt *st;
+	enum cs_err r;
+	size_t i;
+
+	if ((r = begin(s)) != CS_OK)
+		return r;
+	for (i = 0; i < n; i++) {
+		st = get(s, S_ABANDON);
+		sqlite3_bind_text(st, 1, serials[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_reset(st);
+			r = sq_fail(s, "void serial");
+			goto fail;
+		}
+		sqlite3_reset(st);
+		if ((r = event(s, now, "void", serials[i], why)) != CS_OK)
+			goto fail;
+	}
+	if ((r = commit(s)) != CS_OK)
+		goto fail;
+	return CS_OK;
+fail:
+	rollback(s);
+	return r;
+}
+
+static enum cs_err
+sq_delivered(struct csa_store *b, const char *serial, int64_t now)
+{
+	struct sq_store *s = (struct sq_store *)b;
+	sqlite3_stmt *st;
+	size_t n;
+	enum cs_err r;
+
+	if ((r = begin(s)) != CS_OK)
+		return r;
+	st = get(s, S_DELIVERED);
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	if ((r = change(s, st, "delivered", "deliver", serial, now, &n)) !=
+	    CS_OK)
+		return r;
+	if (n == 0)
+		return cs_ctx_fail(b->ctx, CS_ERR_NOT_FOUND,
+		    "serial %s: no issued certificate", serial);
+	return CS_OK;
+}
+
+static enum cs_err
+sq_revoke(struct csa_store *b, const char *serial, uint64_t card_serial,
+    int reason, int64_t at, size_t *count)
+{
+	struct sq_store *s = (struct sq_store *)b;
+	sqlite3_stmt *st;
+	char detail[64];
+	enum cs_err r;
+
+	*count = 0;
+	if ((r = begin(s)) != CS_OK)
+		return r;
+	if (serial != NULL) {
+		st = get(s, S_REVOKE_SERIAL);
+		sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	} else {
+		st = get(s, S_REVOKE_CARD);
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)card_serial);
+	}
+	sqlite3_bind_int64(st, 2, at);
+	sqlite3_bind_int(st, 3, reason);
+	snprintf(detail, sizeof(detail), "revoke reason %d card %llu", reason,
+	    (unsigned long long)card_serial);
+	return change(s, st, detail, "revoke", serial, at, count);
+}
+
+static void
+row_info(sqlite3_stmt *st, struct cs_ca_cert_info *in)
+{
+	const unsigned char *t;
+
+	memset(in, 0, sizeof(*in));
+	if ((t = sqlite3_column_text(st, 0)) != NULL)
+		snprintf(in->serial, sizeof(in->serial), "%s", t);
+	in->status = (enum cs_ca_status)sqlite3_column_int(st, 1);
+	in->level = (enum cs_ca_level)sqlite3_column_int(st, 2);
+	if ((unsigned int)in->level >= CS_CA_LEVEL_COUNT)
+		in->level = CS_CA_LEVEL_NONE;
+	if ((t = sqlite3_column_text(st, 3)) != NULL)
+		snprintf(in->profile, sizeof(in->profile), "%s", t);
+	if ((t = sqlite3_column_text(st, 4)) != NULL)
+		snprintf(in->subject, sizeof(in->subject), "%s", t);
+	in->created = sqlite3_column_int64(st, 5);
+	in->not_before = sqlite3_column_int64(st, 6);
+	in->not_after = sqlite3_column_int64(st, 7);
+	in->revoked_at = sqlite3_column_int64(st, 8);
+	in->revoke_reason = sqlite3_column_type(st, 9) == SQLITE_NULL
+	    ? -1
+	    : sqlite3_column_int(st, 9);
+	in->slot = sqlite3_column_type(st, 10) == SQLITE_NULL
+	    ? -1
+	    : sqlite3_column_int(st, 10);
+	if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
+		in->has_card_serial = true;
+		in->card_serial = (uint64_t)sqlite3_column_int64(st, 11);
+	}
+	if ((t = sqlite3_column_text(st, 12)) != NULL)
+		snprintf(in->firmware, sizeof(in->firmware), "%s", t);
+}
+
+static enum cs_err
+sq_list(struct csa_store *b, const struct cs_ca_list_filter *f,
+    cs_ca_list_fn *fn, void *arg)
+{
+	struct sq_store *s = (struct sq_store *)b;
+	struct cs_ca_cert_info in;
+	sqlite3_stmt *st = get(s, S_LIST);
+	int rc;
+
+	sqlite3_bind_int(st, 1, f != NULL ? f->status : -1);
+	sqlite3_bind_int64(st, 2, f != NULL ? f->expiring_before : 0);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row_info(st, &in);
+		if (fn(arg, &in) != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sq_fail(s, "list");
+	return CS_OK;
+}
+
+static enum cs_err
+sq_get(struct csa_store *b, const char *serial, struct cs_ca_cert_info *in,
+    uint8_t **der, size_t *derlen)
+{
+	struct sq_store *s = (struct sq_store *)b;
+	sqlite3_stmt *st = get(s, S_GET);
+	const void *blob;
+	int rc, n;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
+		r = cs_ctx_fail(b->ctx, CS_ERR_NOT_FOUND,
+		    "serial %s: not in the registry", serial);
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		r = sq_fail(s, "show");
+		goto out;
+	}
+	row_info(st, in);
+	if (der != NULL && (blob = sqlite3_column_blob(st, 13)) != NULL &&
+	    (n = sqlite3_column_bytes(st, 13)) > 0) {
+		if ((*der = malloc((size_t)n)) == NULL) {
+			r = cs_ctx_fail(b->ctx, CS_ERR_NOMEM, "show");
+			goto out;
+		}
+		memcpy(*der, blob, (size_t)n);
+		*derlen = (size_t)n;
+	}
+	r = CS_OK;
+out:
+	sqlite3_reset(st);
+	return r;
+}
+
+static enum cs_err
+sq_revoked(struct csa_store *b, enum csa_signer signer, csa_revoked_fn *fn,
+    void *arg)
+{
+	struct sq_store *s = (struct sq_store *)b;
+	sqlite3_stmt *st = get(s, S_REVOKED);
+	const unsigned char *t;
+	enum cs_err r = CS_OK;
+	int rc;
+
+	sqlite3_bind_int(st, 1, (int)signer);
+	while (r == CS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		t = sqlite3_column_text(st, 0);
+		r = fn(arg, t != NULL ? (const char *)t : "",
+		    sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2));
+	}
+	sqlite3_reset(st);
+	if (r == CS_OK && rc != SQLITE_DONE)
+		return sq_fail(s, "revoked list");
+	return r;
+}
+
+static enum cs_err
+sq_crl_number(struct csa_store *b, enum csa_signer signer, uint64_t *n)
+{
+	struct sq_store *s = (struct sq_store *)b;
+	sqlite3_stmt *st;
+	enum cs_err r;
+
+	*n = 0;
+	if ((r = begin(s)) != CS_OK)
+		return r;
+	st = get(s, S_CRLNUM_BUMP);
+	sqlite3_bind_int(st, 1, (int)signer);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = sq_fail(s, "CRL number");
+		goto fail;
+	}
+	st = get(s, S_CRLNUM_GET);
+	sqlite3_bind_int(st, 1, (int)signer);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		r = sq_fail(s, "CRL number");
+		goto fail;
+	}
+	*n = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if ((r = commit(s)) != CS_OK)
+		goto fail;
+	return CS_OK;
+fail:
+	sqlite3_reset(st);
+	rollback(s);
+	return r;
+}
+
+static enum cs_err
+count(struct sq_store *s, enum stmt_id id, size_t *n)
+{
+	sqlite3_stmt *st = get(s, id);
+	enum cs_err r = CS_OK;
+
+	if (sqlite3_step(st) != SQLITE_ROW)
+		r = sq_fail(s, "count");
+	else
+		*n = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return r;
+}
+
+static bool
+integrity_ok(struct sq_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *t;
+	bool ok = false;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st,
+	        NULL) != SQLITE_OK)
+		return false;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (t = sqlite3_column_text(st, 0)) != NULL &&
+	    strcmp((const char *)t, "ok") == 0 &&
+	    sqlite3_step(st) == SQLITE_DONE)
+		ok = true;
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static enum cs_err
+sq_reconcile(struct csa_store *b, struct cs_ca_reconcile_stats *stats,
+    int64_t now)
+{
+	struct sq_store *s = (struct sq_store *)b;
+	sqlite3_stmt *st;
+	enum cs_err r;
+
+	memset(stats, 0, sizeof(*stats));
+	if ((r = begin(s)) != CS_OK)
+		return r;
+	st = get(s, S_VOID_PENDING);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = sq_fail(s, "reconcile");
+		goto fail;
+	}
+	sqlite3_reset(st);
+	stats->pending_voided = (size_t)sqlite3_changes(s->db);
+	if ((stats->pending_voided > 0 &&
+	        (r = event(s, now, "reconcile", NULL,
+	             "pending reservations voided")) != CS_OK) ||
+	    (r = count(s, S_COUNT_ISSUED, &stats->issued_undelivered)) !=
+	        CS_OK ||
+	    (r = count(s, S_DUPS, &stats->duplicates)) != CS_OK ||
+	    (r = commit(s)) != CS_OK)
+		goto fail;
+	stats->integrity_ok = integrity_ok(s);
+	return CS_OK;
+fail:
+	rollback(s);
+	return r;
+}
+
+static void
+sq_close(struct csa_store *b)
+{
+	struct sq_store *s = (struct sq_store *)b;
+	size_t i;
+
+	for (i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static const struct csa_store_ops sq_ops = {
+	sq_reserve,
+	sq_commit,
+	sq_abandon,
+	sq_delivered,
+	sq_revoke,
+	sq_list,
+	sq_get,
+	sq_revoked,
+	sq_crl_number,
+	sq_reconcile,
+	sq_close,
+};
+
+enum cs_err
+csa_store_open_sqlite(struct cs_ctx *ctx, const char *path,
+    struct csa_store **out)
+{
+	struct sq_store *s;
+	char *err = NULL;
+	size_t i;
+	int fd;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*out = NULL;
+	/* Create with 0600 first; SQLite gives -wal/-shm the same mode. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	         0600)) == -1)
+		return cs_ctx_fail(ctx, CS_ERR_STORE, "%s: %s", path,
+		    strerror(errno));
+	close(fd);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return cs_ctx_fail(ctx, CS_ERR_NOMEM, "registry");
+	s->base.ops = &sq_ops;
+	s->base.ctx = ctx;
+	if (sqlite3_open_v2(path, &s->db,
+	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	        NULL) != SQLITE_OK) {
+		r = cs_ctx_fail(ctx, CS_ERR_STORE, "%s: %s", path,
+		    s->db != NULL ? sqlite3_errmsg(s->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	if (sqlite3_exec(s->db,
+	        "PRAGMA journal_mode=WAL;"
+	        "PRAGMA synchronous=FULL;PRAGMA foreign_keys=ON;",
+	        NULL, NULL, &err) != SQLITE_OK ||
+	    sqlite3_exec(s->db, schema, NULL, NULL, &err) != SQLITE_OK) {
+		r = cs_ctx_fail(ctx, CS_ERR_STORE, "%s: %s", path,
+		    err != NULL ? err : "schema");
+		sqlite3_free(err);
+		goto fail;
+	}
+	for (i = 0; i < S__COUNT; i++)
+		if (sqlite3_prepare_v3(s->db, sql[i], -1,
+		        SQLITE_PREPARE_PERSISTENT, &s->st[i],
+		        NULL) != SQLITE_OK) {
+			r = sq_fail(s, sql[i]);
+			goto fail;
+		}
+	*out = &s->base;
+	return CS_OK;
+fail:
+	sq_close(&s->base);
+	return r;
+}
+
+/* --- public registry calls --- */
+
+static const char *const status_names[] = {
+	"pending",
+	"issued",
+	"delivered",
+	"revoked",
+	"void",
+};
+
+const char *
+cs_ca_status_name(enum cs_ca_status st)
+{
+	if ((unsigned int)st >= sizeof(status_names) / sizeof(*status_names))
+		return "unknown";
+	return status_names[st];
+}
+
+/* Upper-case hex, no leading zeros beyond what BN_bn2hex writes. */
+static enum cs_err
+norm_serial(struct cs_ctx *ctx, const char *in, char *dst, size_t cap)
+{
+	size_t i, n;
+
+	if (in == NULL || (n = strlen(in)) == 0 || n >= cap)
+		return cs_ctx_fail(ctx, CS_ERR_ARG, "bad serial");
+	for (i = 0; i < n; i++) {
+		char c = in[i];
+
+		if (c >= 'a' && c <= 'f')
+			c = (char)(c - 'a' + 'A');
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')))
+			return cs_ctx_fail(ctx, CS_ERR_ARG,
+			    "serial '%.40s' is not hex", in);
+		dst[i] = c;
+	}
+	dst[n] = '\0';
+	return CS_OK;
+}
+
+enum cs_err
+cs_ca_list(struct cs_ca *ca, const struct cs_ca_list_filter *f,
+    cs_ca_list_fn *fn, void *arg)
+{
+	return ca->store->ops->list(ca->store, f, fn, arg);
+}
+
+enum cs_err
+cs_ca_show(struct cs_ca *ca, const char *serial, struct cs_ca_cert_info *in,
+    uint8_t **der, size_t *derlen)
+{
+	char s[CS_CA_SERIAL_MAX];
+	enum cs_err r;
+
+	memset(in, 0, sizeof(*in));
+	if (der != NULL) {
+		*der = NULL;
+		*derlen = 0;
+	}
+	if ((r = norm_serial(ca->ctx, serial, s, sizeof(s))) != CS_OK)
+		return r;
+	return ca->store->ops->get(ca->store, s, in, der, derlen);
+}
+
+enum cs_err
+cs_ca_mark_delivered(struct cs_ca *ca, const char *serial)
+{
+	char s[CS_CA_SERIAL_MAX];
+	enum cs_err r;
+
+	if ((r = norm_serial(ca->ctx, serial, s, sizeof(s))) != CS_OK)
+		return r;
+	return ca->store->ops->delivered(ca->store, s, (int64_t)time(NULL));
+}
+
+static const char *const reasons[] = {
+	"unspecified",
+	"keyCompromise",
+	"cACompromise",
+	"affiliationChanged",
+	"superseded",
+	"cessationOfOperation",
+	"certificateHold",
+	NULL,
+	"removeFromCRL",
+	"privilegeWithdrawn",
+	"aACompromise",
+};
+
+enum cs_err
+cs_ca_reason_parse(const char *name, int *reason)
+{
+	size_t i;
+
+	*reason = 0;
+	if (name == NULL)
+		return CS_ERR_ARG;
+	for (i = 0; i < sizeof(reasons) / sizeof(*reasons); i++)
+		if (reasons[i] != NULL && strcasecmp(name, reasons[i]) == 0 &&
+		    i != 8) {
+			*reason = (int)i;
+			return CS_OK;
+		}
+	return CS_ERR_ARG;
+}
+
+enum cs_err
+cs_ca_revoke(struct cs_ca *ca, const char *serial, uint64_t card_serial,
+    int reason, int64_t at, size_t *n)
+{
+	char s[CS_CA_SERIAL_MAX];
+	enum cs_err r;
+
+	*n = 0;
+	if (reason < 0 || reason > 10 || reason == 7 || reason == 8)
+		return cs_ctx_fail(ca->ctx, CS_ERR_ARG, "bad revocation reason %d",
+		    reason);
+	if (serial == NULL && card_serial == 0)
+		return cs_ctx_fail(ca->ctx, CS_ERR_ARG,
+		    "revoke: serial or card serial needed");
+	if (serial != NULL &&
+	    (r = norm_serial(ca->ctx, serial, s, sizeof(s))) != CS_OK)
+		return r;
+	if ((r = ca->store->ops->revoke(ca->store, serial != NULL ? s : NULL,
+	         card_serial, reason, at != 0 ? at : (int64_t)time(NULL), n)) !=
+	    CS_OK)
+		return r;
+	if (*n == 0)
+		return cs_ctx_fail(ca->ctx, CS_ERR_NOT_FOUND,
+		    serial != NULL
+		        ? "serial %s: no issued certificate to revoke"
+		        : "card %s: no issued certificate to revoke",
+		    serial != NULL ? s : "given");
+	return CS_OK;
+}
+
+enum cs_err
+cs_ca_reconcile(struct cs_ca *ca, struct cs_ca_reconcile_stats *stats)
+{
+	return ca->store->ops->reconcile(ca->store, stats, (int64_t)time(NULL));
+}

@@ -1,0 +1,495 @@
+/*
+ * cardsmith built-in CA: assurance levels from attestation evidence,
+ * issuance profiles, pre-issuance lint, a durable registry, revocation and
+ * CRLs, and the relying-party verifier a gateway calls.
+ *
+ * A certificate carries a hardware-issuance policy OID only when the CA has
+ * proof that the key was generated on a card and cannot leave it. That rule
+ * is enforced here, never in the CLI.
+ *
+ * Certificates, CSRs, keys and CRLs cross this API as DER or PEM bytes; no
+ * OpenSSL or SQLite type appears. Directory layout and OIDs: ca/README.md.
+ */
+#ifndef CARDSMITH_CA_H
+#define CARDSMITH_CA_H
+
+#include "common.h"
+
+/* Longest dotted OID we handle, NUL included. */
+#define CS_CA_OID_MAX 128
+/* Serial as upper-case hex (128-bit serial: 32 digits), NUL included. */
+#define CS_CA_SERIAL_MAX 48
+/* Human reasons and warnings, NUL included. */
+#define CS_CA_REASON_MAX 512
+/* One-line distinguished names, NUL included. */
+#define CS_CA_NAME_MAX 256
+/* Largest CSR, certificate or profile accepted as input. */
+#define CS_CA_INPUT_MAX (256u * 1024u)
+
+/* Assurance levels, weakest first (comparisons with < are meaningful). */
+enum cs_ca_level {
+	CS_CA_LEVEL_NONE = 0, /* nothing proven: never issued */
+	CS_CA_LEVEL_SOFTWARE = 1, /* a CSR from anywhere */
+	CS_CA_LEVEL_HW_ENROLLED = 2, /* generated on the card by this station */
+	CS_CA_LEVEL_HW_ATTESTED = 3, /* manufacturer attestation verified */
+};
+#define CS_CA_LEVEL_COUNT 4
+
+/* "software", "hardware-enrolled", "hardware-attested" ("none"). */
+CS_EXPORT const char *cs_ca_level_name(enum cs_ca_level level);
+/* Parse a level name; CS_ERR_ARG if unknown. */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_level_parse(const char *name,
+    enum cs_ca_level *out);
+
+/* --- the CA directory --- */
+
+/* An open CA directory (config, CA certificates, trust store, registry). */
+struct cs_ca;
+
+enum cs_ca_key_type {
+	CS_CA_KEY_P256 = 0,
+	CS_CA_KEY_P384,
+	CS_CA_KEY_RSA2048,
+	CS_CA_KEY_RSA3072,
+	CS_CA_KEY_RSA4096,
+};
+
+enum cs_ca_init_flags {
+	/*
+	 * Create a second, hardware-only issuing CA: hardware levels are
+	 * signed by it and software by the ordinary issuing CA, so a gateway
+	 * can also tell them apart by issuer.
+	 */
+	CS_CA_INIT_HARDWARE_CA = 1 << 0,
+};
+
+struct cs_ca_init_opts {
+	enum cs_ca_key_type key_type;
+	/* Subjects ("CN=...,O=..."); NULL gives "CN=cardsmith Root CA" etc. */
+	const char *root_subject;
+	const char *issuing_subject;
+	const char *hw_issuing_subject;
+	unsigned int root_days; /* 0: 7300 */
+	unsigned int issuing_days; /* 0: 3650 */
+	/*
+	 * Policy arc ("2.25.<uuid-integer>" or an organisation's PEN arc);
+	 * NULL: a fresh 2.25.<random 128-bit UUID> (ITU-T X.667).
+	 */
+	const char *arc;
+	/*
+	 * Further policy OIDs the CA certificates assert, comma separated
+	 * (e.g. the FPKI OIDs a profile's policy_oid uses); NULL for none.
+	 */
+	const char *extra_policies;
+	/* Manufacturer roots to trust (PEM path); NULL: the shipped Yubico. */
+	const char *roots_path;
+	/* Directory of profiles to copy in; NULL: the shipped profiles. */
+	const char *profiles_dir;
+	unsigned int flags; /* enum cs_ca_init_flags */
+};
+
+/*
+ * Create a CA in dir (created with mode 0700; must not exist or be
+ * empty): root and issuing CA keys (encrypted at rest with pass), their
+ * certificates, the policy arc, the trust store and the registry. pass is
+ * borrowed and never stored. *out: caller closes with cs_ca_close.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_init(struct cs_ctx *ctx,
+    const char *dir, const struct cs_ca_init_opts *opts, const char *pass,
+    size_t passlen, struct cs_ca **out);
+
+/*
+ * Create a CA in dir from an existing issuing CA key and certificate (PEM;
+ * key may be encrypted with pass) plus its chain up to a root (PEM, may be
+ * NULL if cert is self-signed). The key is re-encrypted with pass. The
+ * imported certificate is used as is: unless it asserts the level OIDs
+ * (or anyPolicy is avoided), explicit-policy validation of its leaves
+ * fails, which ctx reports as a warning via the log.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_import(struct cs_ctx *ctx,
+    const char *dir, const struct cs_ca_init_opts *opts, const uint8_t *key,
+    size_t keylen, const uint8_t *cert, size_t certlen, const uint8_t *chain,
+    size_t chainlen, const char *pass, size_t passlen, struct cs_ca **out);
+
+/* Open an existing CA directory. *out: caller closes with cs_ca_close. */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_open(struct cs_ctx *ctx,
+    const char *dir, struct cs_ca **out);
+/* Close (wipes and frees any unlocked key); NULL is accepted. */
+CS_EXPORT void cs_ca_close(struct cs_ca *ca);
+
+/*
+ * Decrypt the issuing CA keys with pass for the following cs_ca_issue /
+ * cs_ca_crl calls (a signing session). CS_ERR_AUTH on a wrong passphrase.
+ * The keys live only inside the signer and are wiped by cs_ca_lock or
+ * cs_ca_close.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_unlock(struct cs_ca *ca,
+    const char *pass, size_t passlen);
+CS_EXPORT void cs_ca_lock(struct cs_ca *ca);
+
+/* The policy arc; borrowed, valid until cs_ca_close. */
+CS_EXPORT const char *cs_ca_arc(const struct cs_ca *ca);
+/* The default policy OID of a level ("<arc>.1.1"); borrowed; "" if none. */
+CS_EXPORT const char *cs_ca_level_oid(const struct cs_ca *ca,
+    enum cs_ca_level level);
+
+/*
+ * The CA chain a gateway needs, PEM: issuing CA(s) then root. *pem is
+ * NUL-terminated; caller frees with cs_free.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_chain(struct cs_ca *ca, char **pem,
+    size_t *pemlen);
+
+/*
+ * Add manufacturer root(s) in bytes (PEM or DER) to the CA's attestation
+ * trust store (trust/ in the CA directory). *added: certificates added.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_trust_add(struct cs_ca *ca,
+    const uint8_t *bytes, size_t len, size_t *added);
+
+/* --- profiles --- */
+
+/* A parsed issuance profile. Opaque. */
+struct cs_ca_profile;
+
+/* What a profile says (for display and tests). */
+struct cs_ca_profile_info {
+	char name[64];
+	enum cs_ca_level level; /* minimum level required */
+	enum cs_ca_level max_level; /* highest level the certificate claims */
+	uint32_t slots; /* bit i set: slot (0x80 + i) allowed; 0 = any */
+	uint32_t algs; /* bit per enum cs_ca_profile_alg; 0 = any */
+	uint8_t min_pin_policy; /* PIV value, 0 = no minimum */
+	uint8_t min_touch_policy;
+	unsigned int validity_days;
+	char policy_oid[CS_CA_OID_MAX]; /* override; "" = the CA's level OID */
+	bool permanent_identifier; /* card serial as RFC 4043 SAN */
+	bool marker; /* non-critical <arc>.2.2 level marker */
+	uint8_t fw_roca, fw_ysa_2024_03, fw_fips_rng; /* enum cs_ca_fw_action */
+};
+
+/* Profile algorithm bits (struct cs_ca_profile_info.algs). */
+enum cs_ca_profile_alg {
+	CS_CA_ALG_P256 = 1 << 0,
+	CS_CA_ALG_P384 = 1 << 1,
+	CS_CA_ALG_RSA2048 = 1 << 2,
+	CS_CA_ALG_RSA3072 = 1 << 3,
+	CS_CA_ALG_RSA4096 = 1 << 4,
+	CS_CA_ALG_ED25519 = 1 << 5,
+};
+
+/* What a firmware rule does when it matches. */
+enum cs_ca_fw_action {
+	CS_CA_FW_IGNORE = 0,
+	CS_CA_FW_WARN = 1,
+	CS_CA_FW_DENY = 2,
+};
+
+/*
+ * Parse profile text (OpenSSL NCONF: an extension section in X509V3
+ * syntax plus a [cardsmith] section). name labels messages. The extension
+ * lines are checked by building them against a throw-away certificate.
+ * *out: caller frees with cs_ca_profile_free.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_profile_parse(struct cs_ctx *ctx,
+    const char *name, const uint8_t *text, size_t len,
+    struct cs_ca_profile **out);
+/*
+ * Load profile `name` for ca: a path if it contains '/' or ends in
+ * ".cnf", else <dir>/profiles/<name>.cnf. *out: caller frees.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_profile_load(struct cs_ca *ca,
+    const char *name, struct cs_ca_profile **out);
+CS_EXPORT void cs_ca_profile_free(struct cs_ca_profile *p);
+CS_EXPORT void cs_ca_profile_get_info(const struct cs_ca_profile *p,
+    struct cs_ca_profile_info *info);
+
+/* --- CSR intake --- */
+
+struct cs_ca_csr_info {
+	char subject[CS_CA_NAME_MAX]; /* one line, RFC 2253 */
+	char cn[CS_CA_NAME_MAX]; /* first commonName, "" if none */
+	uint32_t alg; /* one enum cs_ca_profile_alg bit, 0 if unsupported */
+	unsigned int key_bits;
+	bool has_attestation; /* statement embedded (.3.1 or .3.11) */
+};
+
+/*
+ * Decode a CSR (PEM or DER), check its self-signature and describe it.
+ * CS_ERR_MALFORMED if undecodable, CS_ERR_VERIFY if the signature is bad.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_csr_check(struct cs_ctx *ctx,
+    const uint8_t *csr, size_t len, struct cs_ca_csr_info *info);
+
+/* --- assurance and issuance --- */
+
+enum cs_ca_issue_flags {
+	/* Decide and lint only: nothing is reserved or signed. */
+	CS_CA_ISSUE_DRYRUN = 1 << 0,
+	/*
+	 * Enrollment path only: this station generated the key on the card
+	 * in this session and the card returned enrolled_spki. Never set it
+	 * for a CSR read from a file (cardsmith ca sign does not).
+	 */
+	CS_CA_ISSUE_ENROLLED = 1 << 1,
+	/* Skip validity checks on the attestation (offline re-issuance). */
+	CS_CA_ISSUE_ATTEST_NO_TIME = 1 << 2,
+};
+
+struct cs_ca_issue_req {
+	/* Profile to apply (borrowed; from cs_ca_profile_load/_parse). */
+	const struct cs_ca_profile *profile;
+	const uint8_t *csr; /* PEM or DER */
+	size_t csr_len;
+	/*
+	 * Attestation statement and F9 certificate (PEM or DER). NULL: taken
+	 * from the CSR's extension request when present.
+	 */
+	const uint8_t *stmt;
+	size_t stmt_len;
+	const uint8_t *f9;
+	size_t f9_len;
+	/* Further untrusted attestation intermediates (PEM); may be NULL. */
+	const uint8_t *intermediates;
+	size_t intermediates_len;
+	/* CS_CA_ISSUE_ENROLLED: SPKI (DER) the GENERATE response returned. */
+	const uint8_t *enrolled_spki;
+	size_t enrolled_spki_len;
+	/* Slot the key lives in; -1: as attested (or the profile's first). */
+	int slot;
+	/* Card serial the caller expects (e.g. read from the card); 0: any. */
+	uint64_t expected_card_serial;
+	/* Template variables "name=value", NULL-terminated; may be NULL. */
+	const char *const *vars;
+	int64_t at; /* issuance time, Unix seconds; 0 = now */
+	unsigned int flags; /* enum cs_ca_issue_flags */
+};
+
+struct cs_ca_decision {
+	enum cs_ca_level proven; /* what the evidence proves */
+	enum cs_ca_level level; /* what the certificate claims */
+	char policy_oid[CS_CA_OID_MAX];
+	int slot; /* attested or requested slot, -1 unknown */
+	bool has_card_serial;
+	uint64_t card_serial;
+	bool has_firmware;
+	uint8_t firmware[3];
+	uint8_t pin_policy, touch_policy; /* attested, 0 unknown */
+	char reason[CS_CA_REASON_MAX]; /* why this level, or why refused */
+	char warnings[CS_CA_REASON_MAX]; /* firmware warnings, "; " joined */
+};
+
+/*
+ * Decide the assurance level for req without issuing. CS_OK with *d
+ * filled when the profile's requirement is met; CS_ERR_POLICY (profile
+ * demands more than the evidence proves, firmware deny rule, slot or
+ * algorithm not allowed), CS_ERR_VERIFY (forged or broken evidence, bad
+ * CSR signature) with the precise reason in d->reason and ctx.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_assess(struct cs_ca *ca,
+    const struct cs_ca_issue_req *req, struct cs_ca_decision *d);
+
+struct cs_ca_issue_res {
+	struct cs_ca_decision decision;
+	char serial[CS_CA_SERIAL_MAX]; /* upper-case hex */
+	uint8_t *der; /* the certificate; caller frees with cs_free */
+	size_t der_len;
+	const char *signer; /* "issuing" or "hw-issuing"; static */
+};
+
+/*
+ * Assess, reserve a serial (committed), build and lint the certificate,
+ * sign it, store the DER (committed) and only then return it. The CA must
+ * be unlocked. A failing lint aborts before anything is signed
+ * (CS_ERR_POLICY, the findings in ctx). res is cleared on entry; release
+ * it with cs_ca_issue_res_release.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_issue(struct cs_ca *ca,
+    const struct cs_ca_issue_req *req, struct cs_ca_issue_res *res);
+CS_EXPORT void cs_ca_issue_res_release(struct cs_ca_issue_res *res);
+
+/*
+ * Issue n (1..256) requests with one registry commit for all of them
+ * (group commit): each is assessed, linted and signed as by cs_ca_issue,
+ * then every signed certificate is stored in one transaction before any
+ * is returned. errs[i] is request i's result; res[i] as for cs_ca_issue
+ * (release each). *issued: certificates stored. Returns CS_OK unless the
+ * batch itself failed (bad n, the commit); then no certificate is
+ * returned.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_issue_batch(struct cs_ca *ca,
+    const struct cs_ca_issue_req *reqs, size_t n, struct cs_ca_issue_res *res,
+    enum cs_err *errs, size_t *issued);
+
+/*
+ * Reserve serials n at a time (1..256; default 1): each refill commits n
+ * pending rows in one transaction, so batch issuance shares one fsync per
+ * n certificates while every serial is still durable before its signing.
+ * Serials left unused become void at cs_ca_close (or on reconcile after a
+ * crash); none is ever reused.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_set_serial_pool(struct cs_ca *ca,
+    size_t n);
+
+/* Record that a certificate reached the card (issued → delivered). */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_mark_delivered(struct cs_ca *ca,
+    const char *serial);
+
+/* --- lint --- */
+
+enum cs_ca_lint_flags {
+	/* The certificate is a CA certificate (basicConstraints CA:TRUE). */
+	CS_CA_LINT_CA = 1 << 0,
+};
+
+/*
+ * Lint a certificate (DER or PEM; its signature is not checked) against
+ * its issuer (DER or PEM, may be NULL to skip issuer checks). CS_OK if
+ * clean; CS_ERR_POLICY with the findings ("; " joined) in findings and
+ * ctx otherwise.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_lint(struct cs_ctx *ctx,
+    const uint8_t *cert, size_t len, const uint8_t *issuer, size_t ilen,
+    unsigned int flags, char *findings, size_t fcap);
+
+/* --- registry --- */
+
+enum cs_ca_status {
+	CS_CA_STATUS_PENDING = 0, /* serial reserved, nothing stored yet */
+	CS_CA_STATUS_ISSUED, /* signed and stored */
+	CS_CA_STATUS_DELIVERED, /* written to the card */
+	CS_CA_STATUS_REVOKED,
+	CS_CA_STATUS_VOID, /* reservation abandoned (crash before storing) */
+};
+/* "pending", "issued", ... */
+CS_EXPORT const char *cs_ca_status_name(enum cs_ca_status s);
+
+struct cs_ca_cert_info {
+	char serial[CS_CA_SERIAL_MAX];
+	enum cs_ca_status status;
+	enum cs_ca_level level;
+	char profile[64];
+	char subject[CS_CA_NAME_MAX];
+	int64_t created, not_before, not_after, revoked_at;
+	int revoke_reason; /* RFC 5280 CRLReason, -1 if not revoked */
+	int slot; /* -1 unknown */
+	bool has_card_serial;
+	uint64_t card_serial;
+	char firmware[16]; /* "5.7.4" or "" */
+};
+
+/* Return non-zero to stop the listing early. */
+typedef int cs_ca_list_fn(void *arg, const struct cs_ca_cert_info *info);
+
+struct cs_ca_list_filter {
+	int64_t expiring_before; /* 0: any; else not_after < this, unrevoked */
+	int status; /* -1: any; else enum cs_ca_status */
+};
+
+/* Call fn for each registry row matching filter (NULL: all), by serial. */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_list(struct cs_ca *ca,
+    const struct cs_ca_list_filter *filter, cs_ca_list_fn *fn, void *arg);
+
+/*
+ * One row by serial (hex, case-insensitive). *der (may be NULL to skip):
+ * the certificate, caller frees; NULL if the row holds none.
+ * CS_ERR_NOT_FOUND if no such serial.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_show(struct cs_ca *ca,
+    const char *serial, struct cs_ca_cert_info *info, uint8_t **der,
+    size_t *derlen);
+
+/* RFC 5280 5.3.1 CRLReason names: "keyCompromise", "superseded", ... */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_reason_parse(const char *name,
+    int *reason);
+
+/*
+ * Revoke one certificate (serial given) or every unrevoked certificate of
+ * a card (serial NULL, card_serial given). *count: rows revoked.
+ * CS_ERR_NOT_FOUND if nothing matched.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_revoke(struct cs_ca *ca,
+    const char *serial, uint64_t card_serial, int reason, int64_t at,
+    size_t *count);
+
+/*
+ * Produce CRL(s) (PEM; one per issuing CA, concatenated) with a fresh
+ * cRLNumber, AKI and nextUpdate = now + days (0: 7). The CA must be
+ * unlocked. *pem: caller frees.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_crl(struct cs_ca *ca,
+    unsigned int days, char **pem, size_t *pemlen);
+
+struct cs_ca_reconcile_stats {
+	size_t pending_voided; /* reservations that never stored a cert */
+	size_t issued_undelivered; /* stored, delivery unknown (need a card) */
+	bool integrity_ok; /* PRAGMA integrity_check */
+	size_t duplicates; /* duplicate serials found (must be 0) */
+};
+
+/*
+ * Resolve rows a crash left behind: a pending reservation never stored a
+ * certificate, so nothing was handed out; it becomes void (the serial is
+ * never reused). Checks database integrity.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_reconcile(struct cs_ca *ca,
+    struct cs_ca_reconcile_stats *stats);
+
+/* --- relying-party verifier --- */
+
+/* Verifier state: CA certificates, CRLs, level map. Opaque. */
+struct cs_verifier;
+
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_new(struct cs_ctx *ctx,
+    struct cs_verifier **out);
+CS_EXPORT void cs_verify_free(struct cs_verifier *v);
+/*
+ * Add CA certificates (PEM, any number, or one DER). Self-signed ones
+ * become trust anchors, others intermediates. cardsmith CA certificates
+ * carry their level → OID map (<arc>.2.1), which is read here.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_add_chain(struct cs_verifier *v,
+    const uint8_t *bytes, size_t len);
+/* Add CRLs (PEM, any number, or one DER); revocation is then checked. */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_add_crl(struct cs_verifier *v,
+    const uint8_t *bytes, size_t len);
+/*
+ * Require this policy OID instead of a level's OID from the CA map (for
+ * CAs without the map, e.g. FPKI-style CAs).
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_set_policy(struct cs_verifier *v,
+    const char *oid);
+
+struct cs_verify_result {
+	bool accepted;
+	enum cs_ca_level level; /* highest level the leaf proves */
+	char policy_oid[CS_CA_OID_MAX]; /* the OID that matched, or "" */
+	char reason[CS_CA_REASON_MAX];
+	char subject[CS_CA_NAME_MAX];
+	char issuer[CS_CA_NAME_MAX];
+	char serial[CS_CA_SERIAL_MAX];
+};
+
+/*
+ * Verify leaf cert (PEM or DER) at time at (0 = now): chain to an anchor,
+ * explicit policy required with the OID of level `require` (or the OID
+ * set with cs_verify_set_policy), the leaf's own certificatePolicies must
+ * contain that OID and not anyPolicy, and revocation via the CRLs. With
+ * require CS_CA_LEVEL_NONE and no OID set, only the chain and CRLs are
+ * checked and the level is reported. CS_OK when accepted; CS_ERR_VERIFY
+ * (chain, signature, expiry, revoked) or CS_ERR_POLICY (level) with the
+ * reason in res and ctx.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_cert(struct cs_verifier *v,
+    const uint8_t *cert, size_t len, enum cs_ca_level require, int64_t at,
+    struct cs_verify_result *res);
+
+/* --- firmware and key checks (exposed for audits and tests) --- */
+
+/*
+ * ROCA (CVE-2017-15361) fingerprint of an RSA modulus (big-endian bytes):
+ * true if the modulus has the structure of Infineon RSALib keys.
+ */
+CS_EXPORT bool cs_ca_roca_is_weak(const uint8_t *modulus, size_t len);
+
+#endif
