@@ -1,0 +1,82 @@
+/*
+ * Card-side helpers shared by the commands: PIN verification and
+ * management-key authentication with the CLI's secret sources, failure
+ * messages that say what happened and what to do, slot names.
+ */
+#ifndef CARDSMITH_CLI_CARD_H
+#define CARDSMITH_CLI_CARD_H
+
+#include "cli.h"
+#include "secret.h"
+
+/* The secrets a command may take; unused ones stay unset. */
+struct card_secrets {
+	struct secret_src pin, puk, new_pin, new_puk, mgm, new_mgm;
+	bool pin_verified; /* cli_pin_verify succeeded this run */
+};
+
+void card_secrets_init(struct card_secrets *cs);
+void card_secrets_release(struct card_secrets *cs);
+
+/*
+ * Get the PIN (cs->pin), VERIFY it and cache it in the card handle for
+ * PIN-always keys and protected data. Reports "wrong PIN, N tries left"
+ * (exit 4) or a blocked PIN. Returns CLI_CONTINUE or the exit code.
+ * A second call is a no-op.
+ */
+int cli_pin_verify(struct cli *cli, struct card_secrets *cs);
+
+/*
+ * Report a failed PIN/PUK operation (what: "PIN", "PUK") as "wrong PIN,
+ * 2 tries left", "the PIN is blocked: ..." etc. Returns the exit code.
+ */
+int cli_pin_fail(struct cli *cli, enum cs_err r, const char *what, int tries);
+
+/*
+ * Authenticate with the management key: the one given (cs->mgm), else the
+ * PIN-protected one when the card stores it (gets and verifies the PIN),
+ * else the factory default. Returns CLI_CONTINUE or the exit code (4 for
+ * a wrong key, naming the options to give the right one).
+ */
+int cli_mgm_auth(struct cli *cli, struct card_secrets *cs);
+
+/*
+ * Report a failed card operation what (e.g. "generate key in slot 9a").
+ * A removed card or lost reader gets "; <removed>" appended when removed
+ * is not NULL (say whether anything was written). Returns the exit code.
+ */
+int cli_card_fail(struct cli *cli, enum cs_err r, const char *what,
+    const char *removed);
+
+/* Parse --slot; reports a usage error (returns 2) or CLI_CONTINUE. */
+int cli_slot_arg(struct cli *cli, const char *arg, bool allow_f9,
+    uint8_t *slot);
+/* "9a" for 0x9A into buf[3]. */
+const char *cli_slot_str(uint8_t slot, char buf[3]);
+/* "authentication", "signature", ... ; "retired 3"; never NULL. */
+const char *cli_slot_name(uint8_t slot, char *buf, size_t cap);
+
+/*
+ * A file shipped in the source tree, found relative to the running
+ * executable (<exe dir>/../../REL or ../../../REL: build/bin and
+ * build/asan/bin), so an uninstalled build never depends on the working
+ * directory. Returns buf, or NULL if absent.
+ */
+const char *cli_tree_path(const char *rel, char *buf, size_t cap);
+
+/*
+ * Trust store for attestation: the file path if given (self-signed CA
+ * certificates become anchors, the rest intermediates), else
+ * $CARDSMITH_TRUST, else the shipped Yubico roots (CS_DATADIR, or in a
+ * source tree <exe dir>/../../share or ../../../share). *src gets the
+ * file used (borrowed or static). Returns CLI_CONTINUE or an exit code.
+ */
+int cli_trust_load(struct cli *cli, const char *path, struct cs_trust **out,
+    const char **src);
+
+/* Names for key metadata values; never NULL. */
+const char *cli_pin_policy_str(uint8_t v);
+const char *cli_touch_policy_str(uint8_t v);
+const char *cli_origin_str(uint8_t v);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * cardsmith CLI internals shared by the cli/ files: the per-run state, the
+ * command table entry and the option parser every command goes through.
+ */
+#ifndef CARDSMITH_CLI_H
+#define CARDSMITH_CLI_H
+
+#include <popt.h>
+
+#include "cardsmith/cardsmith.h"
+
+/* What the runner sets up before a command body runs (struct cmd.needs). */
+enum cli_need {
+	/* a card: --reader and --serial are added, cli->card opened */
+	NEED_CARD = 1 << 0,
+	NEED_CA = 1 << 1, /* a CA directory (opened by ca/ commands) */
+	NEED_TTY = 1 << 2, /* standard input must be a terminal */
+};
+
+struct cli {
+	struct cs_ctx *ctx;
+	const struct cmd *cmd; /* the command being run */
+	int verbose; /* -v count */
+	int quiet; /* -q: errors only */
+	int json; /* --json: one document on stdout */
+	int emitted; /* a JSON document went to stdout */
+	char *reader_match; /* NEED_CARD: --reader (popt string) */
+	char *serial_str; /* NEED_CARD: --serial (popt string) */
+	struct cs_card *card; /* NEED_CARD: open card (cs_card_find) */
+	/* Set before cli_parse to validate arguments before opening needs. */
+	int defer_needs;
+};
+
+struct cmd {
+	const char *name;
+	/* argv[0] is "cardsmith <name>"; returns an exit code (exit.h). */
+	int (*fn)(struct cli *, int, const char **);
+	unsigned int needs; /* enum cli_need */
+	const char *summary;
+};
+
+/* What `cardsmith help <cmd>` prints besides popt's option list. */
+struct cli_usage {
+	const char *args; /* after "Usage: cardsmith <cmd> " */
+	const char *about; /* a paragraph: what it does, what it prints */
+	const char *example; /* one or more example lines */
+};
+
+#define CLI_CONTINUE (-1)
+
+/*
+ * Parse a command's argv with its own options opts (POPT_TABLEEND
+ * terminated; may be NULL) plus the common ones (--json, -v, -q, -h), then
+ * open what cli->cmd->needs asks for. Returns CLI_CONTINUE with *conp set
+ * (caller frees it with poptFreeContext, after using poptGetArgs), or an
+ * exit code with *conp NULL: 0 after --help, 2 on a usage error, or the
+ * code of a failure to open a need (already reported).
+ */
+int cli_parse(struct cli *cli, int argc, const char **argv,
+    struct poptOption *opts, const struct cli_usage *usage, poptContext *conp);
+
+/*
+ * As cli_parse, for a command with a repeatable string option: each time
+ * the option with val is seen, the string popt stored in *slot moves to
+ * list[*n] (at most max; caller frees each with free).
+ */
+int cli_parse_repeat(struct cli *cli, int argc, const char **argv,
+    struct poptOption *opts, const struct cli_usage *usage, poptContext *conp,
+    int val, char **slot, char **list, size_t max, size_t *n);
+
+/*
+ * Open what cli->cmd->needs asks for, after cli_parse with defer_needs set
+ * (so that usage errors are reported as such, without a card). Returns
+ * CLI_CONTINUE or the exit code of the failure (reported).
+ */
+int cli_open_needs(struct cli *cli);
+
+/* Report leftover positional arguments as a usage error (returns 2). */
+int cli_no_args(struct cli *cli, poptContext con);
+
+/*
+ * Subcommands of a group ("cert import"): the entry of subs named by
+ * argv[1], or NULL when argv[1] is absent, an option, or unknown.
+ */
+const struct cmd *cli_find_sub(const struct cmd *subs, int argc,
+    const char **argv);
+/*
+ * Run sub with argv[1..argc) (argv[1] is its name); cli->cmd becomes sub
+ * for the run, so its needs and messages apply. Returns its exit code.
+ */
+int cli_run_sub(struct cli *cli, const struct cmd *sub, int argc,
+    const char **argv);
+/*
+ * A group called without a known subcommand: --help/-h lists subs (exit
+ * 0); anything else is a usage error naming them (exit 2).
+ */
+int cli_group_usage(struct cli *cli, const struct cmd *subs, int argc,
+    const char **argv);
+
+int cmd_readers(struct cli *cli, int argc, const char **argv);
+int cmd_inspect(struct cli *cli, int argc, const char **argv);
+int cmd_keygen(struct cli *cli, int argc, const char **argv);
+int cmd_attest(struct cli *cli, int argc, const char **argv);
+int cmd_csr(struct cli *cli, int argc, const char **argv);
+int cmd_cert(struct cli *cli, int argc, const char **argv);
+int cmd_pin(struct cli *cli, int argc, const char **argv);
+int cmd_puk(struct cli *cli, int argc, const char **argv);
+int cmd_pin_retries(struct cli *cli, int argc, const char **argv);
+int cmd_mgmt_key(struct cli *cli, int argc, const char **argv);
+int cmd_reset(struct cli *cli, int argc, const char **argv);
+
+#endif

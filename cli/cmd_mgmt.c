@@ -1,0 +1,299 @@
+/* cardsmith mgmt-key set: change the management key. */
+#include <sys/random.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "card.h"
+#include "exit.h"
+#include "out.h"
+
+#include "banned.h"
+
+static int mgmt_set(struct cli *, int, const char **);
+
+static const struct cmd mgmt_subs[] = {
+	{ "mgmt-key set", mgmt_set, NEED_CARD,
+	    "set a new management key (random or given)" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static const struct cli_usage set_usage = {
+	"(--random | --new-mgmt-key-fd FD | --new-mgmt-key-file FILE | "
+	"--new-mgmt-key-env NAME)\n        [--alg ALG] [--protect] [--touch] "
+	"[--out-key-file FILE | --show-key]",
+	"Set a new management key. --random makes one on the host (AES-192, "
+	"or 3DES on\ncards without AES; --alg 3des, aes128, aes192, aes256 "
+	"chooses). --protect\nstores it on the card, readable only after the "
+	"PIN, as ykman does: later\ncommands then need only the PIN. Without "
+	"--protect a random key is written\nonly to --out-key-file (created "
+	"new, mode 0600) or, with --show-key, to\nstandard output. The "
+	"current key is the default, the PIN-protected one, or\nthe one "
+	"given with --mgmt-key-fd/-file/-env.",
+	"  cardsmith mgmt-key set --random --protect --pin-env PIN\n"
+	"  cardsmith mgmt-key set --random --out-key-file mgm.key",
+};
+
+struct mgmt_opts {
+	char *alg, *out_file;
+	int random, protect, touch, show;
+};
+
+static int
+pick_alg(struct cli *cli, const struct mgmt_opts *o, size_t keylen,
+    uint8_t *alg)
+{
+	bool aes = cs_card_has(cli->card, CS_CAP_AES_MGM) ||
+	    !cs_card_has(cli->card, CS_CAP_YUBIKEY);
+
+	if (o->alg != NULL) {
+		*alg = cs_piv_alg_parse(o->alg);
+		if (*alg != CS_PIV_ALG_3DES && *alg != CS_PIV_ALG_AES128 &&
+		    *alg != CS_PIV_ALG_AES192 && *alg != CS_PIV_ALG_AES256)
+			return out_usage(cli,
+			    "mgmt-key set: --alg: give 3des, "
+			    "aes128, aes192 or aes256");
+	} else if (keylen == 16)
+		*alg = CS_PIV_ALG_AES128;
+	else if (keylen == 32)
+		*alg = CS_PIV_ALG_AES256;
+	else
+		*alg = aes ? CS_PIV_ALG_AES192 : CS_PIV_ALG_3DES;
+	return CLI_CONTINUE;
+}
+
+static size_t
+alg_len(uint8_t alg)
+{
+	return alg == CS_PIV_ALG_AES128 ? 16
+	    : alg == CS_PIV_ALG_AES256  ? 32
+	                                : 24;
+}
+
+/* The new key: random or from its source. */
+static int
+new_key(struct cli *cli, struct card_secrets *cs, const struct mgmt_opts *o,
+    uint8_t *key, size_t *len, uint8_t *alg)
+{
+	struct secret s;
+	int code;
+
+	*len = 0;
+	if (o->random) {
+		if ((code = pick_alg(cli, o, 0, alg)) != CLI_CONTINUE)
+			return code;
+		*len = alg_len(*alg);
+		if (getrandom(key, *len, 0) != (ssize_t)*len)
+			return out_failf(cli, CS_ERR_CRYPTO, "no random bytes");
+		return CLI_CONTINUE;
+	}
+	if ((code = secret_get(cli, &cs->new_mgm, true, &s)) != CLI_CONTINUE)
+		return code;
+	if (!secret_hex_key(&s, key, len)) {
+		secret_clear(&s);
+		return out_failf(cli, CS_ERR_ARG,
+		    "the new management key must "
+		    "be 32, 48 or 64 hex digits; nothing was changed");
+	}
+	secret_clear(&s);
+	if ((code = pick_alg(cli, o, *len, alg)) != CLI_CONTINUE)
+		return code;
+	if (alg_len(*alg) != *len)
+		return out_failf(cli, CS_ERR_ARG,
+		    "the new management key has "
+		    "%zu bytes, %s needs %zu; nothing was changed",
+		    *len, cs_piv_alg_name(*alg), alg_len(*alg));
+	return CLI_CONTINUE;
+}
+
+static void
+to_hex(const uint8_t *key, size_t len, char *hex)
+{
+	static const char d[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		hex[2 * i] = d[key[i] >> 4];
+		hex[2 * i + 1] = d[key[i] & 15];
+	}
+	hex[2 * len] = '\0';
+}
+
+static int
+write_key_file(struct cli *cli, int fd, const char *path, const char *hex)
+{
+	size_t len = strlen(hex);
+	ssize_t n;
+
+	n = write(fd, hex, len);
+	if (n != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) != 0)
+		return out_failf(cli, CS_ERR_IO,
+		    "cannot write %s: %s; the new "
+		    "key is set but was not saved",
+		    path, strerror(errno));
+	return CLI_CONTINUE;
+}
+
+static int
+report(struct cli *cli, const struct mgmt_opts *o, uint8_t alg, const char *hex)
+{
+	json_t *doc;
+
+	if (cli->json) {
+		doc = out_doc_new();
+		out_set(doc, "algorithm", out_str(cs_piv_alg_name(alg)));
+		out_set(doc, "protected", json_boolean(o->protect));
+		out_set(doc, "touch", json_boolean(o->touch));
+		out_set(doc, "key_file", out_str(o->out_file));
+		if (o->show)
+			out_set(doc, "management_key", out_str(hex));
+		return out_emit(cli, doc);
+	}
+	if (o->show)
+		printf("%s\n", hex);
+	out_notice(cli, "management key set (%s%s)", cs_piv_alg_name(alg),
+	    o->protect ? ", PIN-protected on the card" : "");
+	return CLI_EXIT_OK;
+}
+
+static int
+do_set(struct cli *cli, struct card_secrets *cs, const struct mgmt_opts *o)
+{
+	uint8_t key[SECRET_KEY_MAX], alg = 0;
+	char hex[2 * SECRET_KEY_MAX + 1];
+	size_t len = 0;
+	enum cs_err r;
+	int code, fd = -1;
+	bool set = false;
+
+	memset(key, 0, sizeof(key));
+	memset(hex, 0, sizeof(hex));
+	/* Create the key file first: never set a key we cannot save. */
+	if (o->out_file != NULL) {
+		fd = open(o->out_file,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			code = out_failf(cli, CS_ERR_IO,
+			    "cannot create %s: %s "
+			    "(it must not exist); nothing was changed",
+			    o->out_file, strerror(errno));
+			goto out;
+		}
+	}
+	if ((code = cli_mgm_auth(cli, cs)) != CLI_CONTINUE)
+		goto out;
+	if (o->protect && (code = cli_pin_verify(cli, cs)) != CLI_CONTINUE)
+		goto out;
+	if ((code = new_key(cli, cs, o, key, &len, &alg)) != CLI_CONTINUE)
+		goto out;
+	r = cs_piv_set_mgm_key(cli->card, alg, key, len,
+	    (o->protect ? CS_PIV_MGM_PROTECT : 0) |
+	        (o->touch ? CS_PIV_MGM_TOUCH : 0));
+	if (r != CS_OK) {
+		code = cli_card_fail(cli, r, "set management key",
+		    "card "
+		    "removed during the operation: the old or the new key may "
+		    "be in effect");
+		goto out;
+	}
+	set = true;
+	to_hex(key, len, hex);
+	if (fd >= 0 &&
+	    (code = write_key_file(cli, fd, o->out_file, hex)) != CLI_CONTINUE)
+		goto out;
+	code = report(cli, o, alg, hex);
+out:
+	if (fd >= 0) {
+		close(fd);
+		if (!set)
+			unlink(o->out_file);
+	}
+	cs_wipe(key, sizeof(key));
+	cs_wipe(hex, sizeof(hex));
+	return code;
+}
+
+static int
+check_opts(struct cli *cli, struct card_secrets *cs, const struct mgmt_opts *o)
+{
+	if (o->random && secret_src_given(&cs->new_mgm))
+		return out_usage(cli,
+		    "mgmt-key set: --random or a "
+		    "--new-mgmt-key-* source, not both");
+	if (o->out_file != NULL && o->show)
+		return out_usage(cli,
+		    "mgmt-key set: --out-key-file or "
+		    "--show-key, not both");
+	if (o->random && !o->protect && o->out_file == NULL && !o->show)
+		return out_usage(cli,
+		    "mgmt-key set: a random key must be kept "
+		    "somewhere: add --protect (on the card, behind the PIN), "
+		    "--out-key-file FILE, or --show-key (standard output)");
+	return CLI_CONTINUE;
+}
+
+static int
+mgmt_set(struct cli *cli, int argc, const char **argv)
+{
+	struct card_secrets cs;
+	struct mgmt_opts o;
+	poptContext con = NULL;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	card_secrets_init(&cs);
+	struct poptOption opts[] = {
+		{ "random", '\0', POPT_ARG_NONE, &o.random, 0,
+		    "generate a random key", NULL },
+		{ "alg", 'a', POPT_ARG_STRING, &o.alg, 0,
+		    "3des, aes128, aes192 (default where supported), aes256",
+		    "ALG" },
+		{ "protect", '\0', POPT_ARG_NONE, &o.protect, 0,
+		    "store the key on the card behind the PIN (ykman "
+		    "compatible)",
+		    NULL },
+		{ "touch", '\0', POPT_ARG_NONE, &o.touch, 0,
+		    "require touch to use the key", NULL },
+		{ "out-key-file", '\0', POPT_ARG_STRING, &o.out_file, 0,
+		    "write the new key (hex) to FILE, created with mode 0600",
+		    "FILE" },
+		{ "show-key", '\0', POPT_ARG_NONE, &o.show, 0,
+		    "print the new key on standard output", NULL },
+		SECRET_POPT(cs.pin, "pin", "PIN"),
+		SECRET_POPT(cs.mgm, "mgmt-key", "current management key (hex)"),
+		SECRET_POPT(cs.new_mgm, "new-mgmt-key",
+		    "new management key "
+		    "(hex)"),
+		POPT_TABLEEND,
+	};
+
+	cli->defer_needs = 1;
+	if ((r = cli_parse(cli, argc, argv, opts, &set_usage, &con)) !=
+	    CLI_CONTINUE)
+		goto out;
+	if ((r = cli_no_args(cli, con)) != CLI_CONTINUE ||
+	    (r = check_opts(cli, &cs, &o)) != CLI_CONTINUE)
+		goto out;
+	if ((r = cli_open_needs(cli)) == CLI_CONTINUE)
+		r = do_set(cli, &cs, &o);
+out:
+	poptFreeContext(con);
+	card_secrets_release(&cs);
+	free(o.alg);
+	free(o.out_file);
+	return r;
+}
+
+int
+cmd_mgmt_key(struct cli *cli, int argc, const char **argv)
+{
+	const struct cmd *sub = cli_find_sub(mgmt_subs, argc, argv);
+
+	if (sub == NULL)
+		return cli_group_usage(cli, mgmt_subs, argc, argv);
+	return cli_run_sub(cli, sub, argc, argv);
+}

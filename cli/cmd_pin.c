@@ -1,0 +1,480 @@
+/*
+ * cardsmith pin change|unblock|status|verify, puk change, pin-retries set.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "card.h"
+#include "exit.h"
+#include "out.h"
+
+#include "banned.h"
+
+static int pin_change(struct cli *, int, const char **);
+static int pin_unblock(struct cli *, int, const char **);
+static int pin_status(struct cli *, int, const char **);
+static int pin_verify(struct cli *, int, const char **);
+static int puk_change(struct cli *, int, const char **);
+static int retries_set(struct cli *, int, const char **);
+
+static const struct cmd pin_subs[] = {
+	{ "pin change", pin_change, NEED_CARD, "change the PIN" },
+	{ "pin unblock", pin_unblock, NEED_CARD,
+	    "set a new PIN with the PUK (also unblocks it)" },
+	{ "pin status", pin_status, NEED_CARD,
+	    "show PIN and PUK tries left (uses no try)" },
+	{ "pin verify", pin_verify, NEED_CARD,
+	    "check the PIN (exit 0 right, 4 wrong)" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static const struct cmd puk_subs[] = {
+	{ "puk change", puk_change, NEED_CARD, "change the PUK" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static const struct cmd retries_subs[] = {
+	{ "pin-retries set", retries_set, NEED_CARD,
+	    "set PIN and PUK try counts (resets both to defaults)" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static const struct cli_usage change_usage = {
+	"[--pin-fd FD | --pin-file FILE | --pin-env NAME] [--new-pin-...]",
+	"Change the PIN (6 to 8 characters). Both PINs come from the terminal "
+	"(the new\none asked twice) or from --pin-* and --new-pin-* sources. "
+	"A wrong PIN uses a\ntry: the message says how many are left.",
+	"  cardsmith pin change --pin-fd 3 --new-pin-fd 3 3<pins.txt",
+};
+
+static const struct cli_usage unblock_usage = {
+	"[--puk-...] [--new-pin-...]",
+	"Set a new PIN with the PUK; this also unblocks a blocked PIN. A wrong "
+	"PUK uses\none of its tries; a blocked PUK leaves only 'cardsmith "
+	"reset'.",
+	"  cardsmith pin unblock --puk-env PUK --new-pin-env NEWPIN",
+};
+
+static const struct cli_usage status_usage = {
+	"[--json]",
+	"Show the PIN and PUK tries left (and totals, and whether they are "
+	"still the\nfactory defaults, on YubiKey 5.3+). Uses no try.",
+	"  cardsmith pin status --json",
+};
+
+static const struct cli_usage verify_usage = {
+	"[--pin-...] [--force]",
+	"Check the PIN: exit 0 if right, 4 if wrong (one try used; the "
+	"message and\nJSON tries_left say how many remain). With only one "
+	"try left it refuses\n(exit 1) unless --force, so that a typo "
+	"cannot block the card.",
+	"  cardsmith pin verify --pin-env PIN --json",
+};
+
+static const struct cli_usage puk_usage = {
+	"[--puk-...] [--new-puk-...]",
+	"Change the PUK (6 to 8 characters).",
+	"  cardsmith puk change --puk-file puk.txt --new-puk-file newpuk.txt",
+};
+
+static const struct cli_usage retries_usage = {
+	"--pin-tries N --puk-tries N [--force]",
+	"Set how many wrong tries block the PIN and the PUK (YubiKey). This "
+	"resets the\nPIN and PUK to their factory defaults, so it asks on the "
+	"terminal or needs\n--force. Needs the PIN and the management key.",
+	"  cardsmith pin-retries set --pin-tries 5 --puk-tries 5 --force",
+};
+
+static json_t *
+retries_json(const struct cs_piv_retries *rt, bool pin)
+{
+	json_t *o = json_object();
+
+	if (o == NULL) {
+		out_err("out of memory");
+		exit(CLI_EXIT_FAIL);
+	}
+	out_set(o, "tries_left",
+	    rt->remaining >= 0 ? json_integer(rt->remaining) : NULL);
+	out_set(o, "tries_total",
+	    rt->total >= 0 ? json_integer(rt->total) : NULL);
+	out_set(o, "blocked", json_boolean(rt->remaining == 0));
+	out_set(o, "default",
+	    rt->known_default ? json_boolean(rt->is_default) : NULL);
+	if (pin)
+		out_set(o, "verified", json_boolean(rt->verified));
+	return o;
+}
+
+static void
+retries_text(const char *what, const struct cs_piv_retries *rt)
+{
+	printf("%s tries left: ", what);
+	if (rt->remaining < 0)
+		fputs("unknown", stdout);
+	else
+		printf("%d", rt->remaining);
+	if (rt->total >= 0)
+		printf("/%d", rt->total);
+	if (rt->remaining == 0)
+		fputs(" (blocked)", stdout);
+	if (rt->known_default && rt->is_default)
+		printf(" (factory default %s: change it)", what);
+	fputc('\n', stdout);
+}
+
+static int
+get_retries(struct cli *cli, uint8_t ref, struct cs_piv_retries *rt)
+{
+	enum cs_err r = cs_piv_get_retries(cli->card, ref, rt);
+
+	if (r != CS_OK)
+		return cli_card_fail(cli, r,
+		    ref == CS_PIV_REF_PIN ? "PIN status" : "PUK status", NULL);
+	return CLI_CONTINUE;
+}
+
+static int
+simple_parse(struct cli *cli, int argc, const char **argv,
+    struct poptOption *opts, const struct cli_usage *usage)
+{
+	poptContext con = NULL;
+	int r;
+
+	if ((r = cli_parse(cli, argc, argv, opts, usage, &con)) == CLI_CONTINUE)
+		r = cli_no_args(cli, con);
+	poptFreeContext(con);
+	return r;
+}
+
+static int
+ok_doc(struct cli *cli, const char *msg)
+{
+	if (cli->json)
+		return out_emit(cli, out_doc_new());
+	out_notice(cli, "%s", msg);
+	return CLI_EXIT_OK;
+}
+
+/* Change the PIN or PUK: ref, old source, new source. */
+static int
+change_ref(struct cli *cli, uint8_t ref, struct secret_src *old,
+    struct secret_src *new_)
+{
+	struct secret a, b;
+	const char *what = ref == CS_PIV_REF_PIN ? "PIN" : "PUK";
+	enum cs_err r;
+	int code, tries = -1;
+
+	a.len = b.len = 0;
+	if ((code = secret_get(cli, old, false, &a)) != CLI_CONTINUE)
+		goto out;
+	if ((code = secret_get(cli, new_, true, &b)) != CLI_CONTINUE)
+		goto out;
+	if (b.len < 6 || b.len > 8) {
+		code = out_failf(cli, CS_ERR_ARG,
+		    "the new %s must be 6 to 8 "
+		    "characters; nothing was changed",
+		    what);
+		goto out;
+	}
+	r = cs_piv_change_ref(cli->card, ref, a.s, a.len, b.s, b.len, &tries);
+	if (r != CS_OK) {
+		code = cli_pin_fail(cli, r, what, tries);
+		goto out;
+	}
+	code =
+	    ok_doc(cli, ref == CS_PIV_REF_PIN ? "PIN changed" : "PUK changed");
+out:
+	secret_clear(&a);
+	secret_clear(&b);
+	return code;
+}
+
+static int
+pin_change(struct cli *cli, int argc, const char **argv)
+{
+	struct card_secrets cs;
+	int r;
+
+	card_secrets_init(&cs);
+	struct poptOption opts[] = {
+		SECRET_POPT(cs.pin, "pin", "PIN"),
+		SECRET_POPT(cs.new_pin, "new-pin", "new PIN"),
+		POPT_TABLEEND,
+	};
+
+	if ((r = simple_parse(cli, argc, argv, opts, &change_usage)) ==
+	    CLI_CONTINUE)
+		r = change_ref(cli, CS_PIV_REF_PIN, &cs.pin, &cs.new_pin);
+	card_secrets_release(&cs);
+	return r;
+}
+
+static int
+puk_change(struct cli *cli, int argc, const char **argv)
+{
+	struct card_secrets cs;
+	int r;
+
+	card_secrets_init(&cs);
+	struct poptOption opts[] = {
+		SECRET_POPT(cs.puk, "puk", "PUK"),
+		SECRET_POPT(cs.new_puk, "new-puk", "new PUK"),
+		POPT_TABLEEND,
+	};
+
+	if ((r = simple_parse(cli, argc, argv, opts, &puk_usage)) ==
+	    CLI_CONTINUE)
+		r = change_ref(cli, CS_PIV_REF_PUK, &cs.puk, &cs.new_puk);
+	card_secrets_release(&cs);
+	return r;
+}
+
+static int
+do_unblock(struct cli *cli, struct card_secrets *cs)
+{
+	struct secret puk, pin;
+	enum cs_err r;
+	int code, tries = -1;
+
+	puk.len = pin.len = 0;
+	if ((code = secret_get(cli, &cs->puk, false, &puk)) != CLI_CONTINUE ||
+	    (code = secret_get(cli, &cs->new_pin, true, &pin)) != CLI_CONTINUE)
+		goto out;
+	if (pin.len < 6 || pin.len > 8) {
+		code = out_failf(cli, CS_ERR_ARG,
+		    "the new PIN must be 6 to 8 "
+		    "characters; nothing was changed");
+		goto out;
+	}
+	r = cs_piv_unblock_pin(cli->card, puk.s, puk.len, pin.s, pin.len,
+	    &tries);
+	if (r != CS_OK) {
+		code = cli_pin_fail(cli, r, "PUK", tries);
+		goto out;
+	}
+	code = ok_doc(cli, "PIN set and unblocked");
+out:
+	secret_clear(&puk);
+	secret_clear(&pin);
+	return code;
+}
+
+static int
+pin_unblock(struct cli *cli, int argc, const char **argv)
+{
+	struct card_secrets cs;
+	int r;
+
+	card_secrets_init(&cs);
+	struct poptOption opts[] = {
+		SECRET_POPT(cs.puk, "puk", "PUK"),
+		SECRET_POPT(cs.new_pin, "new-pin", "new PIN"),
+		POPT_TABLEEND,
+	};
+
+	if ((r = simple_parse(cli, argc, argv, opts, &unblock_usage)) ==
+	    CLI_CONTINUE)
+		r = do_unblock(cli, &cs);
+	card_secrets_release(&cs);
+	return r;
+}
+
+static int
+pin_status(struct cli *cli, int argc, const char **argv)
+{
+	struct cs_piv_retries pin, puk;
+	json_t *doc;
+	int r;
+
+	if ((r = simple_parse(cli, argc, argv, NULL, &status_usage)) !=
+	    CLI_CONTINUE)
+		return r;
+	if ((r = get_retries(cli, CS_PIV_REF_PIN, &pin)) != CLI_CONTINUE ||
+	    (r = get_retries(cli, CS_PIV_REF_PUK, &puk)) != CLI_CONTINUE)
+		return r;
+	if (cli->json) {
+		doc = out_doc_new();
+		out_set(doc, "pin", retries_json(&pin, true));
+		out_set(doc, "puk", retries_json(&puk, false));
+		return out_emit(cli, doc);
+	}
+	retries_text("PIN", &pin);
+	retries_text("PUK", &puk);
+	return CLI_EXIT_OK;
+}
+
+static int
+do_verify(struct cli *cli, struct card_secrets *cs, int force)
+{
+	struct cs_piv_retries rt;
+	json_t *doc;
+	int code;
+
+	if ((code = get_retries(cli, CS_PIV_REF_PIN, &rt)) != CLI_CONTINUE)
+		return code;
+	if (rt.remaining == 0)
+		return cli_pin_fail(cli, CS_ERR_BLOCKED, "PIN", 0);
+	if (rt.remaining == 1 && !force)
+		return out_failf(cli, CS_ERR_CANCELLED,
+		    "only 1 PIN try left: "
+		    "a wrong PIN would block it; nothing was tried (add --force "
+		    "to try anyway)");
+	if ((code = cli_pin_verify(cli, cs)) != CLI_CONTINUE)
+		return code;
+	if ((code = get_retries(cli, CS_PIV_REF_PIN, &rt)) != CLI_CONTINUE)
+		return code;
+	if (cli->json) {
+		doc = out_doc_new();
+		out_set(doc, "verified", json_true());
+		out_set(doc, "tries_left",
+		    rt.remaining >= 0 ? json_integer(rt.remaining) : NULL);
+		return out_emit(cli, doc);
+	}
+	out_notice(cli, "PIN verified");
+	return CLI_EXIT_OK;
+}
+
+static int
+pin_verify(struct cli *cli, int argc, const char **argv)
+{
+	struct card_secrets cs;
+	int r, force = 0;
+
+	card_secrets_init(&cs);
+	struct poptOption opts[] = {
+		SECRET_POPT(cs.pin, "pin", "PIN"),
+		{ "force", 'f', POPT_ARG_NONE, &force, 0,
+		    "try even with only one try left", NULL },
+		POPT_TABLEEND,
+	};
+
+	if ((r = simple_parse(cli, argc, argv, opts, &verify_usage)) ==
+	    CLI_CONTINUE)
+		r = do_verify(cli, &cs, force);
+	card_secrets_release(&cs);
+	return r;
+}
+
+static int
+count_arg(struct cli *cli, const char *opt, const char *v, uint8_t *out)
+{
+	char *end;
+	unsigned long n;
+
+	if (v == NULL)
+		return out_usage(cli, "pin-retries set: %s is required", opt);
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 || n < 1 ||
+	    n > 255)
+		return out_usage(cli, "pin-retries set: %s: give 1 to 255",
+		    opt);
+	*out = (uint8_t)n;
+	return CLI_CONTINUE;
+}
+
+static int
+do_retries(struct cli *cli, struct card_secrets *cs, uint8_t pin, uint8_t puk,
+    int force)
+{
+	json_t *doc;
+	enum cs_err r;
+	int code;
+
+	if ((code = secret_destructive(cli, force,
+	         "setting retries resets the "
+	         "PIN and PUK to their factory defaults; continue")) !=
+	    CLI_CONTINUE)
+		return code;
+	if ((code = cli_pin_verify(cli, cs)) != CLI_CONTINUE ||
+	    (code = cli_mgm_auth(cli, cs)) != CLI_CONTINUE)
+		return code;
+	if ((r = cs_piv_set_retries(cli->card, pin, puk)) != CS_OK)
+		return cli_card_fail(cli, r, "set retries",
+		    "card removed "
+		    "during the operation: check with 'cardsmith pin status'");
+	if (cli->json) {
+		doc = out_doc_new();
+		out_set(doc, "pin_tries", json_integer(pin));
+		out_set(doc, "puk_tries", json_integer(puk));
+		out_set(doc, "pin_puk_reset_to_default", json_true());
+		return out_emit(cli, doc);
+	}
+	out_notice(cli,
+	    "PIN tries %u, PUK tries %u; PIN and PUK are back to "
+	    "their factory defaults: change them with 'cardsmith pin change' "
+	    "and 'cardsmith puk change'",
+	    pin, puk);
+	return CLI_EXIT_OK;
+}
+
+static int
+retries_set(struct cli *cli, int argc, const char **argv)
+{
+	struct card_secrets cs;
+	char *pin_s = NULL, *puk_s = NULL;
+	uint8_t pin = 0, puk = 0;
+	int r, force = 0;
+
+	card_secrets_init(&cs);
+	struct poptOption opts[] = {
+		{ "pin-tries", '\0', POPT_ARG_STRING, &pin_s, 0,
+		    "wrong PINs before it blocks (1-255)", "N" },
+		{ "puk-tries", '\0', POPT_ARG_STRING, &puk_s, 0,
+		    "wrong PUKs before it blocks (1-255)", "N" },
+		{ "force", 'f', POPT_ARG_NONE, &force, 0,
+		    "do not ask for confirmation", NULL },
+		SECRET_POPT(cs.pin, "pin", "PIN"),
+		SECRET_POPT(cs.mgm, "mgmt-key", "management key (hex)"),
+		POPT_TABLEEND,
+	};
+
+	cli->defer_needs = 1;
+	if ((r = simple_parse(cli, argc, argv, opts, &retries_usage)) !=
+	    CLI_CONTINUE)
+		goto out;
+	if ((r = count_arg(cli, "--pin-tries", pin_s, &pin)) != CLI_CONTINUE ||
+	    (r = count_arg(cli, "--puk-tries", puk_s, &puk)) != CLI_CONTINUE)
+		goto out;
+	if ((r = cli_open_needs(cli)) == CLI_CONTINUE)
+		r = do_retries(cli, &cs, pin, puk, force);
+out:
+	free(pin_s);
+	free(puk_s);
+	card_secrets_release(&cs);
+	return r;
+}
+
+int
+cmd_pin(struct cli *cli, int argc, const char **argv)
+{
+	const struct cmd *sub = cli_find_sub(pin_subs, argc, argv);
+
+	if (sub == NULL)
+		return cli_group_usage(cli, pin_subs, argc, argv);
+	return cli_run_sub(cli, sub, argc, argv);
+}
+
+int
+cmd_puk(struct cli *cli, int argc, const char **argv)
+{
+	const struct cmd *sub = cli_find_sub(puk_subs, argc, argv);
+
+	if (sub == NULL)
+		return cli_group_usage(cli, puk_subs, argc, argv);
+	return cli_run_sub(cli, sub, argc, argv);
+}
+
+int
+cmd_pin_retries(struct cli *cli, int argc, const char **argv)
+{
+	const struct cmd *sub = cli_find_sub(retries_subs, argc, argv);
+
+	if (sub == NULL)
+		return cli_group_usage(cli, retries_subs, argc, argv);
+	return cli_run_sub(cli, sub, argc, argv);
+}

@@ -1,0 +1,586 @@
+/*
+ * cardsmith: command table and runner (git.c style). Global options are
+ * parsed first and stop at the command noun (POPT_CONTEXT_POSIXMEHARDER);
+ * the rest of argv goes to the command, which parses it with cli_parse.
+ */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <popt.h>
+
+#include "cli.h"
+#include "cmd_ca.h"
+#include "exit.h"
+#include "out.h"
+
+#include "banned.h"
+
+enum opt_val {
+	OPT_HELP = 'h',
+	OPT_QUIET = 'q',
+	OPT_VERBOSE = 'v',
+	OPT_JSON = 0x1000,
+	OPT_VERSION,
+};
+
+static int cmd_help(struct cli *, int, const char **);
+
+static const struct cmd commands[] = {
+	{ "help", cmd_help, 0, "show help for cardsmith or a command" },
+	{ "readers", cmd_readers, 0,
+	    "list smart card readers and the cards in them" },
+	{ "inspect", cmd_inspect, NEED_CARD,
+	    "show the card: retries, management key, slots, certificates" },
+	{ "keygen", cmd_keygen, NEED_CARD, "generate a key pair in a slot" },
+	{ "attest", cmd_attest, 0,
+	    "attest a slot's key, or verify an attestation offline" },
+	{ "csr", cmd_csr, NEED_CARD,
+	    "make a certificate request signed by a slot's key" },
+	{ "cert", cmd_cert, 0,
+	    "import, export or delete a slot's certificate" },
+	{ "pin", cmd_pin, 0, "change, unblock, verify the PIN; show retries" },
+	{ "puk", cmd_puk, 0, "change the PUK" },
+	{ "mgmt-key", cmd_mgmt_key, 0, "set the management key" },
+	{ "pin-retries", cmd_pin_retries, 0,
+	    "set the PIN and PUK retry counts" },
+	{ "reset", cmd_reset, NEED_CARD,
+	    "block PIN and PUK, then reset the PIV application" },
+	{ "ca", cmd_ca, 0, "the built-in certificate authority" },
+	{ "verify", cmd_verify, 0,
+	    "check a certificate as a relying party would" },
+	{ NULL, NULL, 0, NULL },
+};
+
+/* Accepted before the command and after it. */
+static struct poptOption common_opts[] = {
+	{ "json", '\0', POPT_ARG_NONE, NULL, OPT_JSON,
+	    "print one JSON document on standard output", NULL },
+	{ "verbose", 'v', POPT_ARG_NONE, NULL, OPT_VERBOSE,
+	    "log more to standard error; repeat for debug (-vv) and APDUs "
+	    "(-vvv)",
+	    NULL },
+	{ "quiet", 'q', POPT_ARG_NONE, NULL, OPT_QUIET, "print errors only",
+	    NULL },
+	{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, "show this help", NULL },
+	POPT_TABLEEND,
+};
+
+static struct poptOption global_opts[] = {
+	{ "version", '\0', POPT_ARG_NONE, NULL, OPT_VERSION,
+	    "print the version and exit", NULL },
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, common_opts, 0,
+	    "Global options:", NULL },
+	POPT_TABLEEND,
+};
+
+static const struct cmd *
+find_cmd(const char *name)
+{
+	const struct cmd *c;
+
+	for (c = commands; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void
+log_line(void *arg, enum cs_log_level level, const char *line)
+{
+	fputs("cardsmith: ", stderr);
+	out_safe(stderr, line);
+	fputc('\n', stderr);
+}
+
+/* -q wins: errors only. Each -v steps INFO, DEBUG, APDU. */
+static void
+apply_log(struct cli *cli)
+{
+	enum cs_log_level max = CS_LOG_ERR;
+
+	if (!cli->quiet && cli->verbose >= 3)
+		max = CS_LOG_APDU;
+	else if (!cli->quiet && cli->verbose == 2)
+		max = CS_LOG_DEBUG;
+	else if (!cli->quiet && cli->verbose == 1)
+		max = CS_LOG_INFO;
+	cs_ctx_set_log(cli->ctx, max, log_line, cli);
+}
+
+/* Returns 1 if rc was a common option (and records it). */
+static int
+common_opt(struct cli *cli, int rc)
+{
+	switch (rc) {
+	case OPT_JSON:
+		cli->json = 1;
+		return 1;
+	case OPT_VERBOSE:
+		cli->verbose++;
+		return 1;
+	case OPT_QUIET:
+		cli->quiet = 1;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void
+print_main_help(void)
+{
+	const char *av[] = { "cardsmith", NULL };
+	const struct cmd *c;
+	poptContext con;
+
+	con = poptGetContext("cardsmith", 1, av, global_opts, 0);
+	poptSetOtherOptionHelp(con, "[OPTION...] <command> [<args>]");
+	poptPrintHelp(con, stdout, 0);
+	poptFreeContext(con);
+	fputs("\nCommands:\n", stdout);
+	for (c = commands; c->name != NULL; c++)
+		printf("  %-12s %s\n", c->name, c->summary);
+	fputs("\nGlobal options go before the command; --json, -v and -q "
+	      "are also accepted\nafter it. 'cardsmith help <command>' or "
+	      "'cardsmith <command> --help' shows a\ncommand's options with an "
+	      "example. Exit status: 0 ok, 1 failed, 2 usage,\n3 no "
+	      "reader/card, 4 PIN/key wrong or blocked, 5 not verified, 6 "
+	      "policy\n(see cardsmith(1)).\n\nExample:\n  cardsmith readers\n",
+	    stdout);
+}
+
+static void
+print_cmd_help(poptContext con, const struct cli_usage *usage)
+{
+	poptPrintHelp(con, stdout, 0);
+	if (usage != NULL && usage->about != NULL)
+		printf("\n%s\n", usage->about);
+	if (usage != NULL && usage->example != NULL)
+		printf("\nExample:\n%s\n", usage->example);
+}
+
+static int
+open_needs(struct cli *cli)
+{
+	unsigned int needs = cli->cmd->needs;
+	uint32_t serial = 0;
+	enum cs_err r;
+
+	if ((needs & NEED_TTY) && !isatty(STDIN_FILENO))
+		return out_failf(cli, CS_ERR_ARG,
+		    "%s: standard input is not a terminal", cli->cmd->name);
+	if (needs & NEED_CARD) {
+		if (cli->serial_str != NULL) {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(cli->serial_str, &end, 10);
+			if (cli->serial_str[0] < '0' ||
+			    cli->serial_str[0] > '9' || *end != '\0' ||
+			    errno != 0 || v == 0 || v > UINT32_MAX)
+				return out_usage(cli,
+				    "%s: --serial: '%s' is "
+				    "not a serial number",
+				    cli->cmd->name, cli->serial_str);
+			serial = (uint32_t)v;
+		}
+		r = cs_card_find(cli->ctx, cli->reader_match, serial, 0,
+		    &cli->card);
+		if (r != CS_OK)
+			return out_fail(cli, r, "open card");
+	}
+	return CLI_CONTINUE;
+}
+
+struct repeat {
+	int val;
+	char **slot, **list;
+	size_t max, *n;
+};
+
+static int parse_common(struct cli *, int, const char **, struct poptOption *,
+    const struct cli_usage *, poptContext *, struct repeat *);
+
+int
+cli_parse(struct cli *cli, int argc, const char **argv, struct poptOption *opts,
+    const struct cli_usage *usage, poptContext *conp)
+{
+	return parse_common(cli, argc, argv, opts, usage, conp, NULL);
+}
+
+int
+cli_parse_repeat(struct cli *cli, int argc, const char **argv,
+    struct poptOption *opts, const struct cli_usage *usage, poptContext *conp,
+    int val, char **slot, char **list, size_t max, size_t *n)
+{
+	struct repeat rep = { val, slot, list, max, n };
+
+	*n = 0;
+	return parse_common(cli, argc, argv, opts, usage, conp, &rep);
+}
+
+static int
+parse_common(struct cli *cli, int argc, const char **argv,
+    struct poptOption *opts, const struct cli_usage *usage, poptContext *conp,
+    struct repeat *rep)
+{
+	struct poptOption card_opts[] = {
+		{ "reader", 'r', POPT_ARG_STRING, &cli->reader_match, 0,
+		    "use the reader whose name contains NAME (default: the "
+		    "one holding a card)",
+		    "NAME" },
+		{ "serial", '\0', POPT_ARG_STRING, &cli->serial_str, 0,
+		    "use the YubiKey with this serial number", "N" },
+		POPT_TABLEEND,
+	};
+	struct poptOption table[4];
+	poptContext con;
+	size_t n = 0;
+	int rc, help = 0, r;
+
+	*conp = NULL;
+	if (opts != NULL)
+		table[n++] = (struct poptOption){ NULL, '\0',
+			POPT_ARG_INCLUDE_TABLE, opts, 0, "Options:", NULL };
+	if (cli->cmd->needs & NEED_CARD)
+		table[n++] =
+		    (struct poptOption){ NULL, '\0', POPT_ARG_INCLUDE_TABLE,
+			    card_opts, 0, "Card options:", NULL };
+	table[n++] = (struct poptOption){ NULL, '\0', POPT_ARG_INCLUDE_TABLE,
+		common_opts, 0, "Common options:", NULL };
+	table[n++] = (struct poptOption)POPT_TABLEEND;
+
+	con = poptGetContext(argv[0], argc, argv, table, 0);
+	if (usage != NULL && usage->args != NULL)
+		poptSetOtherOptionHelp(con, usage->args);
+	while ((rc = poptGetNextOpt(con)) > 0) {
+		if (rc == OPT_HELP)
+			help = 1;
+		else if (rep != NULL && rc == rep->val) {
+			if (*rep->n >= rep->max) {
+				r = out_usage(cli,
+				    "%s: option given more than "
+				    "%zu times",
+				    cli->cmd->name, rep->max);
+				goto fail;
+			}
+			rep->list[(*rep->n)++] = *rep->slot;
+			*rep->slot = NULL;
+		} else
+			(void)common_opt(cli, rc);
+	}
+	if (rc < -1) {
+		r = out_usage(cli, "%s: %s: %s", cli->cmd->name,
+		    poptBadOption(con, POPT_BADOPTION_NOALIAS),
+		    poptStrerror(rc));
+		goto fail;
+	}
+	if (help) {
+		print_cmd_help(con, usage);
+		r = CLI_EXIT_OK;
+		goto fail;
+	}
+	apply_log(cli);
+	if (!cli->defer_needs && (r = open_needs(cli)) != CLI_CONTINUE)
+		goto fail;
+	*conp = con;
+	return CLI_CONTINUE;
+fail:
+	poptFreeContext(con);
+	return r;
+}
+
+int
+cli_open_needs(struct cli *cli)
+{
+	cli->defer_needs = 0;
+	return open_needs(cli);
+}
+
+int
+cli_no_args(struct cli *cli, poptContext con)
+{
+	const char *arg = poptPeekArg(con);
+
+	if (arg == NULL)
+		return CLI_CONTINUE;
+	return out_usage(cli, "%s: unexpected argument '%s'", cli->cmd->name,
+	    arg);
+}
+
+/* Run c with args[0..nargs); args[0] is the command noun. */
+static int
+run_cmd(struct cli *cli, const struct cmd *c, int nargs, const char **args)
+{
+	const char **av;
+	char *argv0;
+	size_t len;
+	int i, code;
+
+	len = strlen("cardsmith ") + strlen(c->name) + 1;
+	argv0 = xmalloc(len);
+	snprintf(argv0, len, "cardsmith %s", c->name);
+	av = xmalloc(((size_t)nargs + 1) * sizeof(*av));
+	av[0] = argv0;
+	for (i = 1; i < nargs; i++)
+		av[i] = args[i];
+	av[nargs] = NULL;
+	cli->cmd = c;
+	cli->defer_needs = 0;
+	code = c->fn(cli, nargs, av);
+	cs_card_close(cli->card);
+	cli->card = NULL;
+	free(cli->reader_match);
+	cli->reader_match = NULL;
+	free(cli->serial_str);
+	cli->serial_str = NULL;
+	free(av);
+	free(argv0);
+	return code;
+}
+
+const struct cmd *
+cli_find_sub(const struct cmd *subs, int argc, const char **argv)
+{
+	const struct cmd *c;
+	const char *word;
+
+	if (argc < 2 || argv[1] == NULL || argv[1][0] == '-')
+		return NULL;
+	for (c = subs; c->name != NULL; c++) {
+		word = strrchr(c->name, ' ');
+		word = word != NULL ? word + 1 : c->name;
+		if (strcmp(word, argv[1]) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+int
+cli_run_sub(struct cli *cli, const struct cmd *sub, int argc, const char **argv)
+{
+	const struct cmd *saved = cli->cmd;
+	const char **av;
+	char *argv0;
+	size_t len;
+	int i, code;
+
+	len = strlen("cardsmith ") + strlen(sub->name) + 1;
+	argv0 = xmalloc(len);
+	snprintf(argv0, len, "cardsmith %s", sub->name);
+	av = xmalloc((size_t)argc * sizeof(*av));
+	av[0] = argv0;
+	for (i = 2; i < argc; i++)
+		av[i - 1] = argv[i];
+	av[argc - 1] = NULL;
+	cli->cmd = sub;
+	code = sub->fn(cli, argc - 1, av);
+	cli->cmd = saved;
+	free(av);
+	free(argv0);
+	return code;
+}
+
+int
+cli_group_usage(struct cli *cli, const struct cmd *subs, int argc,
+    const char **argv)
+{
+	const struct cmd *c;
+	char names[256];
+	size_t used = 0;
+	const char *word;
+	int i, help = 0;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			help = 1;
+	names[0] = '\0';
+	for (c = subs; c->name != NULL; c++) {
+		word = strrchr(c->name, ' ');
+		word = word != NULL ? word + 1 : c->name;
+		if (used < sizeof(names))
+			used +=
+			    (size_t)snprintf(names + used, sizeof(names) - used,
+			        "%s%s", used ? ", " : "", word);
+	}
+	if (!help) {
+		if (argc >= 2 && argv[1][0] != '-')
+			return out_usage(cli,
+			    "%s: unknown subcommand '%s' "
+			    "(one of: %s)",
+			    cli->cmd->name, argv[1], names);
+		return out_usage(cli, "%s: missing subcommand (one of: %s)",
+		    cli->cmd->name, names);
+	}
+	printf("Usage: cardsmith %s <subcommand> [OPTION...]\n\n%s.\n\n"
+	       "Subcommands:\n",
+	    cli->cmd->name, cli->cmd->summary);
+	for (c = subs; c->name != NULL; c++)
+		printf("  %-20s %s\n", c->name, c->summary);
+	printf("\n'cardsmith help %s <subcommand>' shows a subcommand's "
+	       "options.\n",
+	    cli->cmd->name);
+	return CLI_EXIT_OK;
+}
+
+static int
+cmd_help(struct cli *cli, int argc, const char **argv)
+{
+	static const struct cli_usage usage = {
+		"[<command> [<subcommand>]]",
+		"Without a command, list the commands. With one, show its "
+		"options, what it does\nand an example; the same as "
+		"'cardsmith <command> --help'.",
+		"  cardsmith help readers",
+	};
+	const char *help_av[] = { NULL, "--help", NULL };
+	const struct cmd *c;
+	poptContext con;
+	const char *name, *sub;
+	int r;
+
+	if ((r = cli_parse(cli, argc, argv, NULL, &usage, &con)) !=
+	    CLI_CONTINUE)
+		return r;
+	name = poptGetArg(con);
+	sub = name != NULL ? poptGetArg(con) : NULL;
+	if (name == NULL) {
+		print_main_help();
+		r = CLI_EXIT_OK;
+	} else if ((r = cli_no_args(cli, con)) != CLI_CONTINUE)
+		;
+	else if ((c = find_cmd(name)) == NULL)
+		r = out_usage(cli, "help: '%s' is not a cardsmith command",
+		    name);
+	else if (sub != NULL) {
+		help_av[0] = c->name;
+		help_av[1] = sub;
+		help_av[2] = "--help";
+		r = run_cmd(cli, c, 3, help_av);
+	} else {
+		help_av[0] = c->name;
+		r = run_cmd(cli, c, 2, help_av);
+	}
+	poptFreeContext(con);
+	return r;
+}
+
+/* Later commands read PINs and keys: no core file may hold them. */
+static int
+no_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) != 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		out_err("cannot disable core dumps: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* A full disk or closed pipe must not look like success (GIT). */
+static int
+finish_stdout(int code)
+{
+	int bad = ferror(stdout), saved = 0;
+
+	if (fflush(stdout) != 0) {
+		bad = 1;
+		saved = errno;
+	}
+	if (fclose(stdout) != 0 && !bad) {
+		bad = 1;
+		saved = errno;
+	}
+	if (!bad)
+		return code;
+	if (saved != 0)
+		out_err("write error on standard output: %s", strerror(saved));
+	else
+		out_err("write error on standard output");
+	return code == CLI_EXIT_OK ? CLI_EXIT_FAIL : code;
+}
+
+static int
+run(struct cli *cli, int argc, const char **argv)
+{
+	const struct cmd *c;
+	poptContext con;
+	const char **args;
+	int rc, nargs = 0, help = 0, version = 0, code;
+	enum cs_err r;
+
+	con = poptGetContext("cardsmith", argc, argv, global_opts,
+	    POPT_CONTEXT_POSIXMEHARDER);
+	while ((rc = poptGetNextOpt(con)) > 0) {
+		if (rc == OPT_HELP)
+			help = 1;
+		else if (rc == OPT_VERSION)
+			version = 1;
+		else
+			(void)common_opt(cli, rc);
+	}
+	if (rc < -1) {
+		code = out_usage(cli, "%s: %s",
+		    poptBadOption(con, POPT_BADOPTION_NOALIAS),
+		    poptStrerror(rc));
+		goto out;
+	}
+	if ((r = cs_ctx_new(&cli->ctx)) != CS_OK) {
+		code = out_fail(cli, r, NULL);
+		goto out;
+	}
+	apply_log(cli);
+	if ((args = poptGetArgs(con)) != NULL)
+		while (args[nargs] != NULL)
+			nargs++;
+	if (version) {
+		code = CLI_EXIT_OK;
+		if (cli->json) {
+			json_t *doc = out_doc_new();
+
+			out_set(doc, "version", out_str(cs_version()));
+			code = out_emit(cli, doc);
+		} else
+			printf("cardsmith %s\n", cs_version());
+	} else if (nargs == 0 && help) {
+		print_main_help();
+		code = CLI_EXIT_OK;
+	} else if (nargs == 0)
+		code = out_usage(cli, "no command given");
+	else if ((c = find_cmd(args[0])) == NULL)
+		code =
+		    out_usage(cli, "'%s' is not a cardsmith command", args[0]);
+	else if (help) {
+		const char *help_av[] = { c->name, "--help" };
+
+		code = run_cmd(cli, c, 2, help_av);
+	} else
+		code = run_cmd(cli, c, nargs, args);
+out:
+	poptFreeContext(con);
+	return code;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct cli cli;
+	int code;
+
+	memset(&cli, 0, sizeof(cli));
+	if (no_core_dumps() != 0)
+		return finish_stdout(CLI_EXIT_FAIL);
+	code = run(&cli, argc, (const char **)argv);
+	cs_ctx_free(cli.ctx);
+	return finish_stdout(code);
+}
