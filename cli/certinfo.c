@@ -3,140 +3,60 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include "certinfo.h"
 #include "out.h"
 
 #include "banned.h"
 
-static void
-name_str(const X509_NAME *n, char *buf, size_t cap)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p = NULL;
-	long len;
-
-	buf[0] = '\0';
-	if (b == NULL)
-		return;
-	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) >= 0 &&
-	    (len = BIO_get_mem_data(b, &p)) > 0 && p != NULL)
-		snprintf(buf, cap, "%.*s", (int)len, p);
-	BIO_free(b);
-}
-
-static int64_t
-asn1_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return (int64_t)timegm(&tm);
-}
-
-static void
-policies(X509 *x, struct certinfo *ci)
-{
-	CERTIFICATEPOLICIES *pol;
-	POLICYINFO *pi;
-	int i, crit = 0;
-
-	pol = X509_get_ext_d2i(x, NID_certificate_policies, &crit, NULL);
-	if (pol == NULL)
-		return;
-	for (i = 0; i < sk_POLICYINFO_num(pol) &&
-	     ci->npolicies < CERTINFO_POLICIES_MAX;
-	     i++) {
-		pi = sk_POLICYINFO_value(pol, i);
-		if (OBJ_obj2txt(ci->policies[ci->npolicies], CERTINFO_OID_MAX,
-		        pi->policyid, 1) > 0)
-			ci->npolicies++;
-	}
-	CERTIFICATEPOLICIES_free(pol);
-}
-
 bool
-certinfo_parse(const uint8_t *der, size_t len, struct certinfo *ci, char *err,
-    size_t errcap)
+certinfo_parse(const uint8_t *der, size_t len, struct cs_cert_info *ci,
+    char *err, size_t errcap)
 {
-	const unsigned char *p = der;
-	unsigned char md[EVP_MAX_MD_SIZE], *spki = NULL;
-	unsigned int mdlen = 0, i;
-	X509 *x = NULL;
-	size_t o = 0;
-	int n;
+	struct cs_ctx *scratch = NULL;
 	bool ok = false;
 
 	memset(ci, 0, sizeof(*ci));
 	err[0] = '\0';
-	if (len > 0x7FFFFFFF || (x = d2i_X509(NULL, &p, (long)len)) == NULL ||
-	    p != der + len) {
-		snprintf(err, errcap, "not a DER X.509 certificate");
-		goto out;
+	/* A context of its own, so the reason does not land in cli->ctx. */
+	if (cs_ctx_new(&scratch) != CS_OK) {
+		snprintf(err, errcap, "out of memory");
+		return false;
 	}
-	name_str(X509_get_subject_name(x), ci->subject, sizeof(ci->subject));
-	name_str(X509_get_issuer_name(x), ci->issuer, sizeof(ci->issuer));
-	ci->not_before = asn1_time(X509_get0_notBefore(x));
-	ci->not_after = asn1_time(X509_get0_notAfter(x));
-	if (EVP_Digest(der, len, md, &mdlen, EVP_sha256(), NULL) != 1) {
-		snprintf(err, errcap, "SHA-256 failed");
-		goto out;
-	}
-	for (i = 0; i < mdlen && o + 3 < sizeof(ci->sha256); i++)
-		o += (size_t)snprintf(ci->sha256 + o, sizeof(ci->sha256) - o,
-		    i == 0 ? "%02X" : ":%02X", md[i]);
-	policies(x, ci);
-	if ((n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki)) <= 0) {
-		snprintf(err, errcap, "no public key");
-		goto out;
-	}
-	ci->spki = xmalloc((size_t)n);
-	memcpy(ci->spki, spki, (size_t)n);
-	ci->spki_len = (size_t)n;
-	ok = true;
-out:
-	OPENSSL_free(spki);
-	X509_free(x);
-	ERR_clear_error();
+	if (cs_cert_info_parse(scratch, der, len, 0, ci) == CS_OK)
+		ok = true;
+	else
+		snprintf(err, errcap, "%s", cs_ctx_errmsg(scratch));
+	cs_ctx_free(scratch);
 	return ok;
-}
-
-void
-certinfo_release(struct certinfo *ci)
-{
-	free(ci->spki);
-	ci->spki = NULL;
-	ci->spki_len = 0;
-}
-
-static EVP_PKEY *
-spki_key(const uint8_t *der, size_t len)
-{
-	const unsigned char *p = der;
-
-	if (len > 0x7FFFFFFF)
-		return NULL;
-	return d2i_PUBKEY(NULL, &p, (long)len);
 }
 
 int
 certinfo_same_key(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-	EVP_PKEY *ka = spki_key(a, alen), *kb = spki_key(b, blen);
-	int r = -1;
+	bool equal = false;
 
-	if (ka != NULL && kb != NULL)
-		r = EVP_PKEY_eq(ka, kb) == 1 ? 1 : 0;
-	EVP_PKEY_free(ka);
-	EVP_PKEY_free(kb);
-	ERR_clear_error();
-	return r;
+	if (cs_spki_equal(NULL, a, alen, b, blen, 0, &equal) != CS_OK)
+		return -1;
+	return equal ? 1 : 0;
+}
+
+bool
+certinfo_csr_spki(const uint8_t *der, size_t len, uint8_t **spki,
+    size_t *spki_len)
+{
+	uint8_t *k = NULL;
+	size_t klen = 0;
+
+	*spki = NULL;
+	*spki_len = 0;
+	if (cs_csr_get_spki(NULL, der, len, 0, &k, &klen) != CS_OK)
+		return false;
+	/* Callers free with free() like the rest of their inputs. */
+	*spki = xmalloc(klen);
+	memcpy(*spki, k, klen);
+	*spki_len = klen;
+	cs_free(k);
+	return true;
 }
 
 void
@@ -150,32 +70,15 @@ certinfo_time(int64_t t, char *buf, size_t cap)
 		snprintf(buf, cap, "?");
 }
 
-bool
-certinfo_csr_spki(const uint8_t *der, size_t len, uint8_t **spki,
-    size_t *spki_len)
+void
+certinfo_sha256(const struct cs_cert_info *ci, char *buf, size_t cap)
 {
-	const unsigned char *p = der;
-	unsigned char *out = NULL;
-	X509_REQ *req = NULL;
-	EVP_PKEY *pk;
-	int n;
-	bool ok = false;
+	size_t i, o = 0;
 
-	*spki = NULL;
-	*spki_len = 0;
-	if (len > 0x7FFFFFFF ||
-	    (req = d2i_X509_REQ(NULL, &p, (long)len)) == NULL)
-		goto out;
-	if ((pk = X509_REQ_get0_pubkey(req)) == NULL ||
-	    (n = i2d_PUBKEY(pk, &out)) <= 0)
-		goto out;
-	*spki = xmalloc((size_t)n);
-	memcpy(*spki, out, (size_t)n);
-	*spki_len = (size_t)n;
-	ok = true;
-out:
-	OPENSSL_free(out);
-	X509_REQ_free(req);
-	ERR_clear_error();
-	return ok;
+	if (cap == 0)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(ci->sha256) && o + 3 < cap; i++)
+		o += (size_t)snprintf(buf + o, cap - o,
+		    i == 0 ? "%02X" : ":%02X", ci->sha256[i]);
 }

@@ -1,10 +1,9 @@
 /*
- * What inspect shows about a slot certificate: names, validity, SHA-256
- * fingerprint, policy OIDs, and whether its key is the slot's key.
- *
- * Stopgap: lib/ has no public certificate-summary call yet, so this file
- * uses OpenSSL directly. It belongs in lib/ as cs_cert_info() (see the
- * cli5 report); nothing else in cli/ touches OpenSSL.
+ * Thin wrappers around the library's certificate summary (cardsmith/x509.h)
+ * for inspect, cert import and attest: times and fingerprints as text, key
+ * comparison as yes/no/unknown. Failures here never touch the command's
+ * context (cli->ctx), so a certificate that does not parse cannot replace
+ * the detail of an earlier card error.
  */
 #ifndef CARDSMITH_CLI_CERTINFO_H
 #define CARDSMITH_CLI_CERTINFO_H
@@ -13,25 +12,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CERTINFO_NAME_MAX 512
-#define CERTINFO_POLICIES_MAX 8
-#define CERTINFO_OID_MAX 80
+#include "cardsmith/cardsmith.h"
 
-struct certinfo {
-	char subject[CERTINFO_NAME_MAX]; /* RFC 2253 one-line */
-	char issuer[CERTINFO_NAME_MAX];
-	int64_t not_before, not_after; /* Unix time */
-	char sha256[32 * 3]; /* "AB:CD:..." */
-	char policies[CERTINFO_POLICIES_MAX][CERTINFO_OID_MAX];
-	size_t npolicies;
-	uint8_t *spki; /* DER SubjectPublicKeyInfo; freed by release */
-	size_t spki_len;
-};
+/* "AB:CD:...:EF" of a SHA-256, NUL included. */
+#define CERTINFO_SHA256_STR (CS_X509_SHA256_LEN * 3)
 
-/* Parse DER cert; false (with a reason in err) if it is not one. */
-bool certinfo_parse(const uint8_t *der, size_t len, struct certinfo *ci,
+/*
+ * Summarise a DER certificate into *ci (release with cs_cert_info_release);
+ * false, with the library's reason in err, if it is not one.
+ */
+bool certinfo_parse(const uint8_t *der, size_t len, struct cs_cert_info *ci,
     char *err, size_t errcap);
-void certinfo_release(struct certinfo *ci);
 
 /* 1 if the two DER SPKIs hold the same key, 0 if not, -1 unparsable. */
 int certinfo_same_key(const uint8_t *a, size_t alen, const uint8_t *b,
@@ -44,7 +35,10 @@ int certinfo_same_key(const uint8_t *a, size_t alen, const uint8_t *b,
 bool certinfo_csr_spki(const uint8_t *der, size_t len, uint8_t **spki,
     size_t *spki_len);
 
-/* "2025-01-31T12:00:00Z" into buf. */
+/* "2025-01-31T12:00:00Z" into buf ("?" if it does not fit). */
 void certinfo_time(int64_t t, char *buf, size_t cap);
+
+/* The certificate's SHA-256 fingerprint as "AB:CD:..." into buf. */
+void certinfo_sha256(const struct cs_cert_info *ci, char *buf, size_t cap);
 
 #endif

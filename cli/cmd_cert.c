@@ -85,7 +85,7 @@ check_key(struct cli *cli, uint8_t slot, const uint8_t *der, size_t len,
     bool force)
 {
 	struct cs_piv_key_meta meta;
-	struct certinfo ci;
+	struct cs_cert_info ci;
 	uint8_t *spki = NULL;
 	size_t spki_len = 0;
 	char err[128], s[3];
@@ -107,7 +107,7 @@ check_key(struct cli *cli, uint8_t slot, const uint8_t *der, size_t len,
 		    s);
 out:
 	cs_free(spki);
-	certinfo_release(&ci);
+	cs_cert_info_release(&ci);
 	return code;
 }
 

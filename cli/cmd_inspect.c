@@ -43,7 +43,7 @@ struct slot_state {
 	uint8_t *spki;
 	size_t spki_len;
 	bool have_cert, cert_ok;
-	struct certinfo ci;
+	struct cs_cert_info ci;
 	char cert_err[128];
 	int key_matches; /* -1 unknown */
 	/* attestation */
@@ -68,7 +68,7 @@ static void
 slot_release(struct slot_state *s)
 {
 	cs_free(s->spki);
-	certinfo_release(&s->ci);
+	cs_cert_info_release(&s->ci);
 }
 
 static void
@@ -213,7 +213,7 @@ static json_t *
 cert_json(const struct inspect *in, const struct slot_state *s)
 {
 	json_t *c = obj_new(), *pol;
-	char t[32];
+	char t[32], fp[CERTINFO_SHA256_STR];
 	size_t i;
 
 	if (!s->cert_ok) {
@@ -230,7 +230,8 @@ cert_json(const struct inspect *in, const struct slot_state *s)
 	    json_integer(
 	        (json_int_t)((s->ci.not_after - (int64_t)in->now) / 86400)));
 	out_set(c, "expired", json_boolean(s->ci.not_after < (int64_t)in->now));
-	out_set(c, "sha256_fingerprint", out_str(s->ci.sha256));
+	certinfo_sha256(&s->ci, fp, sizeof(fp));
+	out_set(c, "sha256_fingerprint", out_str(fp));
 	if ((pol = json_array()) == NULL)
 		exit(CLI_EXIT_FAIL);
 	for (i = 0; i < s->ci.npolicies; i++)
@@ -443,7 +444,8 @@ slot_text(const struct inspect *in, const struct slot_state *s)
 		    " (%lld days left)",
 		    (long long)((s->ci.not_after - (int64_t)in->now) / 86400));
 		kv("  ", "Not after:", buf);
-		kv("  ", "SHA-256:", s->ci.sha256);
+		certinfo_sha256(&s->ci, buf, sizeof(buf));
+		kv("  ", "SHA-256:", buf);
 		for (i = 0; i < s->ci.npolicies; i++)
 			kv("  ", "Policy:", s->ci.policies[i]);
 		kv("  ", "Matches slot key:",

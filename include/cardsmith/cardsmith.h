@@ -11,5 +11,6 @@
 #include "attest.h"
 #include "piv.h"
 #include "csr.h"
+#include "x509.h"
 
 #endif
