@@ -129,6 +129,12 @@ read_file(struct cli *cli, const struct secret_src *src, struct secret *out)
 		    src->file);
 		goto out;
 	}
+	if (st.st_uid != geteuid()) {
+		code = out_failf(cli, CS_ERR_ARG,
+		    "the %s file %s is not owned by you: refusing it",
+		    src->what, src->file);
+		goto out;
+	}
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		code = out_failf(cli, CS_ERR_ARG,
 		    "the %s file %s is readable by group or others (mode %03o):"
@@ -184,6 +190,7 @@ read_env(struct cli *cli, const struct secret_src *src, struct secret *out)
 		    "the %s variable %s is not set", src->what, src->env);
 	n = strlen(v);
 	if (n > SECRET_MAX) {
+		cs_wipe(v, n);
 		unsetenv(src->env);
 		return out_failf(cli, CS_ERR_ARG,
 		    "the %s in %s is longer than %d characters", src->what,
@@ -258,25 +265,43 @@ secret_have_tty(void)
 	return true;
 }
 
+enum tty_result {
+	TTY_NONE,    /* no terminal, or nothing entered */
+	TTY_OK,
+	TTY_TOOLONG, /* longer than the buffer: refused, never truncated */
+};
+
 /* Read one line from the terminal, echo off unless echo. */
-static bool
+static enum tty_result
 tty_line(const char *prompt, bool echo, char *buf, size_t cap, size_t *len)
 {
-	struct sigaction sa, old_int, old_term, old_hup;
+	struct sigaction sa, ign, old_int, old_term, old_hup, old_quit,
+	    old_tstp;
 	struct termios t;
-	bool ok = false;
-	ssize_t n;
+	enum tty_result res = TTY_NONE;
+	bool toolong = false;
+	ssize_t n = 0;
 	char c;
 
 	*len = 0;
 	if ((tty_fd = tty_open()) < 0)
-		return false;
+		return TTY_NONE;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGHUP, &sa, &old_hup);
+	sigaction(SIGQUIT, &sa, &old_quit);
+	/*
+	 * A stop while echo is off would resume with echo restored by the
+	 * shell and the rest of the secret typed visibly: no job control
+	 * during the prompt.
+	 */
+	sigaction(SIGTSTP, &ign, &old_tstp);
 	if (!echo) {
 		if (tcgetattr(tty_fd, &tty_saved) != 0)
 			goto out;
@@ -296,10 +321,18 @@ tty_line(const char *prompt, bool echo, char *buf, size_t cap, size_t *len)
 			break;
 		if (*len + 1 < cap)
 			buf[(*len)++] = c;
+		else
+			toolong = true; /* keep reading to the end of the line */
 	}
-	buf[*len] = '\0';
 	c = 0;
-	ok = n > 0 || *len > 0;
+	if (toolong) {
+		cs_wipe(buf, cap);
+		*len = 0;
+		res = TTY_TOOLONG;
+	} else {
+		buf[*len] = '\0';
+		res = n > 0 || *len > 0 ? TTY_OK : TTY_NONE;
+	}
 	if (!echo)
 		tty_write(tty_fd, "\n", 1);
 out:
@@ -307,9 +340,11 @@ out:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	sigaction(SIGTSTP, &old_tstp, NULL);
 	close(tty_fd);
 	tty_fd = -1;
-	return ok;
+	return res;
 }
 
 static int
@@ -318,11 +353,19 @@ read_tty(struct cli *cli, const struct secret_src *src, bool confirm,
 {
 	struct secret again;
 	char prompt[96];
+	enum tty_result tr;
 	int code = CLI_CONTINUE;
 
 	out->len = again.len = 0;
 	snprintf(prompt, sizeof(prompt), "Enter %s: ", src->what);
-	if (!tty_line(prompt, false, out->s, sizeof(out->s), &out->len)) {
+	tr = tty_line(prompt, false, out->s, sizeof(out->s), &out->len);
+	if (tr == TTY_TOOLONG) {
+		code = out_failf(cli, CS_ERR_ARG,
+		    "the %s entered is longer than %d characters", src->what,
+		    SECRET_MAX);
+		goto out;
+	}
+	if (tr != TTY_OK) {
 		code = out_failf(cli, CS_ERR_CANCELLED, "no %s entered",
 		    src->what);
 		goto out;
@@ -330,7 +373,8 @@ read_tty(struct cli *cli, const struct secret_src *src, bool confirm,
 	if (!confirm)
 		goto out;
 	snprintf(prompt, sizeof(prompt), "Repeat %s: ", src->what);
-	if (!tty_line(prompt, false, again.s, sizeof(again.s), &again.len) ||
+	if (tty_line(prompt, false, again.s, sizeof(again.s), &again.len) !=
+	        TTY_OK ||
 	    again.len != out->len ||
 	    !cs_memeq_secret(again.s, out->s, out->len))
 		code = out_failf(cli, CS_ERR_ARG, "the %s entries differ",
@@ -412,7 +456,7 @@ secret_confirm(const char *question)
 	if (!secret_have_tty())
 		return -1;
 	snprintf(prompt, sizeof(prompt), "%s [y/N] ", question);
-	if (!tty_line(prompt, true, line, sizeof(line), &len))
+	if (tty_line(prompt, true, line, sizeof(line), &len) != TTY_OK)
 		return 0;
 	return strcmp(line, "y") == 0 || strcmp(line, "Y") == 0 ||
 	    strcmp(line, "yes") == 0;

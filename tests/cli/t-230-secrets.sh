@@ -105,6 +105,13 @@ if command -v script >/dev/null; then
 	pty p4 111111 222222 -- pin change --pin-env DEF
 	check_eq "new PIN typed twice differently: exit 1" 1 "$RC"
 	check_match "... says so" 'the new PIN entries differ' p4.tty
+	# Review finding: an over-long secret at the prompt was cut to 128
+	# characters, so the value used differed from the one typed.
+	long=$(printf 'x%.0s' $(seq 1 200))
+	pty p5 "$long" -- pin verify
+	if [ "$RC" -ne 0 ]; then tap_ok "over-long PIN at the prompt: refused"
+	else tap_fail "over-long PIN at the prompt: refused" "exit $RC"; fi
+	check_match "... says why" 'longer than 128 characters' p5.tty
 else
 	tap_skip "terminal prompts" "script(1) missing"
 fi
