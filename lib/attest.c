@@ -30,6 +30,7 @@
 #include <openssl/x509v3.h>
 
 #include "internal.h"
+#include "x509_int.h"
 
 #include "banned.h"
 
@@ -71,34 +72,6 @@ is_der(const uint8_t *p, size_t len)
 {
 	/* A DER certificate, CSR or SPKI starts with SEQUENCE. */
 	return len > 0 && p[0] == 0x30;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static bool
-asn1_time_unix(const ASN1_TIME *t, int64_t *out)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return false;
-	*out = days_from_civil((int64_t)tm.tm_year + 1900,
-	    (int64_t)tm.tm_mon + 1, tm.tm_mday) * 86400 +
-	    (int64_t)tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
-	return true;
 }
 
 /* One-line RFC 2253 form of a name, truncated to fit; "" on failure. */
@@ -292,18 +265,6 @@ out:
 	return r;
 }
 
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Slot from the subject CN "YubiKey PIV Attestation 9a"; -1 if not so. */
 static int
 parse_slot(const X509 *x)
@@ -328,52 +289,9 @@ parse_slot(const X509 *x)
 	    cs_cur_get_u8(&c, &hi) != CS_OK || cs_cur_get_u8(&c, &lo) != CS_OK ||
 	    !cs_cur_is_empty(&c))
 		return -1;
-	if ((h = hexval(hi)) < 0 || (l = hexval(lo)) < 0)
+	if ((h = csi_hexval(hi)) < 0 || (l = csi_hexval(lo)) < 0)
 		return -1;
 	return h << 4 | l;
-}
-
-/* PIV algorithm id of a public key (piv-apdu.md §3.2); 0 if none fits. */
-static uint8_t
-piv_alg(const EVP_PKEY *k)
-{
-	char group[64];
-	size_t glen = 0;
-
-	if (k == NULL)
-		return 0;
-	switch (EVP_PKEY_get_base_id(k)) {
-	case EVP_PKEY_RSA:
-		switch (EVP_PKEY_get_bits(k)) {
-		case 1024:
-			return 0x06;
-		case 2048:
-			return 0x07;
-		case 3072:
-			return 0x05;
-		case 4096:
-			return 0x16;
-		default:
-			return 0;
-		}
-	case EVP_PKEY_EC:
-		if (EVP_PKEY_get_group_name(k, group, sizeof(group), &glen) != 1)
-			return 0;
-		switch (OBJ_sn2nid(group)) {
-		case NID_X9_62_prime256v1:
-			return 0x11;
-		case NID_secp384r1:
-			return 0x14;
-		default:
-			return 0;
-		}
-	case EVP_PKEY_ED25519:
-		return 0xE0;
-	case EVP_PKEY_X25519:
-		return 0xE1;
-	default:
-		return 0;
-	}
 }
 
 /* Subject, issuer, slot, validity, key and Yubico extensions of stmt. */
@@ -388,9 +306,9 @@ parse_stmt(struct cs_ctx *ctx, const X509 *x, struct cs_attest_info *in)
 	    sizeof(in->subject));
 	name_oneline(X509_get_issuer_name(x), in->issuer, sizeof(in->issuer));
 	in->slot = parse_slot(x);
-	in->key_alg = piv_alg(X509_get0_pubkey(x));
-	if (!asn1_time_unix(X509_get0_notBefore(x), &in->not_before) ||
-	    !asn1_time_unix(X509_get0_notAfter(x), &in->not_after))
+	in->key_alg = csi_pkey_piv_alg(X509_get0_pubkey(x));
+	if (!csi_asn1_time_unix(X509_get0_notBefore(x), &in->not_before) ||
+	    !csi_asn1_time_unix(X509_get0_notAfter(x), &in->not_after))
 		return csi_fail_ossl(ctx, CS_ERR_MALFORMED,
 		    "statement: validity unreadable");
 	if ((r = get_ext_raw(ctx, "statement", x, OID_FIRMWARE, in->firmware,

@@ -78,18 +78,6 @@ quote_len(size_t n)
 	return (int)(n < CSR_QUOTE_MAX ? n : CSR_QUOTE_MAX);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * One escape at s[*i] == '\\': RFC 4514 §2.4 "\XX" hex pair or "\c" for a
  * special character (the OpenSSL form only knows "\c").
@@ -100,9 +88,9 @@ get_escape(const struct name_parts *np, const char *s, size_t n, size_t *i,
 {
 	if (*i + 1 >= n)
 		return false;
-	if (!np->slash && *i + 2 < n && hexval(s[*i + 1]) >= 0 &&
-	    hexval(s[*i + 2]) >= 0) {
-		*out = (char)(hexval(s[*i + 1]) << 4 | hexval(s[*i + 2]));
+	if (!np->slash && *i + 2 < n && csi_hexval(s[*i + 1]) >= 0 &&
+	    csi_hexval(s[*i + 2]) >= 0) {
+		*out = (char)(csi_hexval(s[*i + 1]) << 4 | csi_hexval(s[*i + 2]));
 		*i += 3;
 		return true;
 	}

@@ -19,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "internal.h"
+#include "x509_int.h"
 
 #include "banned.h"
 
@@ -101,34 +102,6 @@ get_der(struct cs_ctx *ctx, const struct kind *k, const char *name,
 	return CS_OK;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* Unix time of t; 0 if it does not decode. */
-static int64_t
-unix_time(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return days_from_civil((int64_t)tm.tm_year + 1900,
-	    (int64_t)tm.tm_mon + 1, tm.tm_mday) * 86400 +
-	    (int64_t)tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
-}
-
 /* RFC 2253 one-line form of n, truncated to fit; "" on failure. */
 static void
 name_oneline(const X509_NAME *n, char *buf, size_t cap)
@@ -188,49 +161,6 @@ get_policies(const X509 *x, struct cs_cert_info *info)
 	CERTIFICATEPOLICIES_free(pol);
 }
 
-/* PIV algorithm id of a public key (piv-apdu.md §3.2); 0 if none fits. */
-static uint8_t
-piv_alg(const EVP_PKEY *k)
-{
-	char group[64];
-	size_t glen = 0;
-
-	if (k == NULL)
-		return 0;
-	switch (EVP_PKEY_get_base_id(k)) {
-	case EVP_PKEY_RSA:
-		switch (EVP_PKEY_get_bits(k)) {
-		case 1024:
-			return CS_PIV_ALG_RSA1024;
-		case 2048:
-			return CS_PIV_ALG_RSA2048;
-		case 3072:
-			return CS_PIV_ALG_RSA3072;
-		case 4096:
-			return CS_PIV_ALG_RSA4096;
-		default:
-			return 0;
-		}
-	case EVP_PKEY_EC:
-		if (EVP_PKEY_get_group_name(k, group, sizeof(group), &glen) != 1)
-			return 0;
-		switch (OBJ_sn2nid(group)) {
-		case NID_X9_62_prime256v1:
-			return CS_PIV_ALG_P256;
-		case NID_secp384r1:
-			return CS_PIV_ALG_P384;
-		default:
-			return 0;
-		}
-	case EVP_PKEY_ED25519:
-		return CS_PIV_ALG_ED25519;
-	case EVP_PKEY_X25519:
-		return CS_PIV_ALG_X25519;
-	default:
-		return 0;
-	}
-}
-
 /* Copy n bytes from OpenSSL's p into a cs_free-able buffer. */
 static enum cs_err
 take_copy(struct cs_ctx *ctx, const char *what, const unsigned char *p,
@@ -261,8 +191,11 @@ fill_info(struct cs_ctx *ctx, X509 *x, const struct cs_cur *der,
 	    sizeof(info->subject));
 	name_oneline(X509_get_issuer_name(x), info->issuer,
 	    sizeof(info->issuer));
-	info->not_before = unix_time(X509_get0_notBefore(x));
-	info->not_after = unix_time(X509_get0_notAfter(x));
+	/* 0 when a time does not decode, as callers expect. */
+	if (!csi_asn1_time_unix(X509_get0_notBefore(x), &info->not_before))
+		info->not_before = 0;
+	if (!csi_asn1_time_unix(X509_get0_notAfter(x), &info->not_after))
+		info->not_after = 0;
 	if ((r = get_serial(ctx, x, info)) != CS_OK)
 		goto out;
 	if (EVP_Digest(der->p, der->len, info->sha256, &mdlen, EVP_sha256(),
@@ -271,7 +204,7 @@ fill_info(struct cs_ctx *ctx, X509 *x, const struct cs_cur *der,
 		goto out;
 	}
 	get_policies(x, info);
-	info->key_alg = piv_alg(X509_get0_pubkey(x));
+	info->key_alg = csi_pkey_piv_alg(X509_get0_pubkey(x));
 	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
 	r = take_copy(ctx, "no public key", spki, n, &info->spki,
 	    &info->spki_len);

@@ -25,4 +25,11 @@ CS_MUST_CHECK enum cs_err csi_name_parse(struct cs_ctx *ctx, const char *s,
 CS_MUST_CHECK enum cs_err csi_san_parse(struct cs_ctx *ctx,
     const char *const *sans, GENERAL_NAMES **out);
 
+/* Unix time of t (time-zone independent); false if it does not decode. */
+bool csi_asn1_time_unix(const ASN1_TIME *t, int64_t *out);
+/* PIV algorithm id (enum cs_piv_alg) of a key; 0 if PIV has none. */
+uint8_t csi_pkey_piv_alg(const EVP_PKEY *k);
+/* Value of a hex digit, -1 if c is none. */
+int csi_hexval(int c);
+
 #endif
