@@ -223,7 +223,7 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/cardsmith \
 	    $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(CLI_BIN) $(SIM_BIN) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 $(LIBCS) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 $(LIBCS) $(LIBCA) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(LIBCS_SO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libcardsmith.so.0 $(DESTDIR)$(PREFIX)/lib/libcardsmith.so
 	install -m 0644 include/cardsmith/*.h \
