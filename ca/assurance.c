@@ -282,24 +282,6 @@ alg_name(uint32_t a)
 	}
 }
 
-/* PIN policy strength: never < once (= match-once) < always (= match). */
-static int
-pin_rank(uint8_t v)
-{
-	static const int rank[] = { 0, 0, 1, 2, 1, 2 };
-
-	return v < sizeof(rank) / sizeof(*rank) ? rank[v] : 0;
-}
-
-/* Touch policy strength: never < cached < always. */
-static int
-touch_rank(uint8_t v)
-{
-	static const int rank[] = { 0, 0, 2, 1 };
-
-	return v < sizeof(rank) / sizeof(*rank) ? rank[v] : 0;
-}
-
 static unsigned int
 fwnum(const uint8_t f[3])
 {
@@ -594,7 +576,8 @@ attested(struct cs_ca *ca, const struct cs_ca_issue_req *req,
 		goto out;
 	if (pi->min_pin_policy != 0 &&
 	    (!ai.has_policy ||
-	        pin_rank(ai.pin_policy) < pin_rank(pi->min_pin_policy))) {
+	        csa_pin_rank(ai.pin_policy) <
+	            csa_pin_rank(pi->min_pin_policy))) {
 		r = refuse(ca->ctx, d, CS_ERR_POLICY,
 		    "attested PIN policy "
 		    "'%s' is below the profile %s minimum '%s'",
@@ -605,8 +588,8 @@ attested(struct cs_ca *ca, const struct cs_ca_issue_req *req,
 	}
 	if (pi->min_touch_policy != 0 &&
 	    (!ai.has_policy ||
-	        touch_rank(ai.touch_policy) <
-	            touch_rank(pi->min_touch_policy))) {
+	        csa_touch_rank(ai.touch_policy) <
+	            csa_touch_rank(pi->min_touch_policy))) {
 		r = refuse(ca->ctx, d, CS_ERR_POLICY,
 		    "attested touch policy "
 		    "'%s' is below the profile %s minimum '%s'",
@@ -689,13 +672,100 @@ check_key(struct cs_ca *ca, const struct cs_ca_profile_info *pi, X509_REQ *csr,
 	return CS_OK;
 }
 
+/*
+ * The most specific sub-level the profile may grant whose minimums the
+ * attested policies meet: the highest weight, the earlier-defined one on
+ * a tie. NULL for none.
+ */
+static const struct cs_ca_sublevel *
+pick_sublevel(const struct cs_ca *ca, const struct cs_ca_profile_info *pi,
+    const struct cs_ca_decision *d)
+{
+	const struct cs_ca_sublevel *best = NULL, *s;
+	size_t i, j;
+
+	for (i = 0; i < ca->nsubs; i++) {
+		s = &ca->subs[i];
+		for (j = 0; j < pi->nsublevels; j++)
+			if (strcmp(pi->sublevels[j], s->name) == 0)
+				break;
+		if (j == pi->nsublevels ||
+		    !csa_sublevel_meets(s, d->pin_policy, d->touch_policy))
+			continue;
+		if (best == NULL ||
+		    csa_sublevel_weight(s) > csa_sublevel_weight(best))
+			best = s;
+	}
+	return best;
+}
+
+/*
+ * A profile's fixed policy_oid must not claim more than the decided level:
+ * the CA's OID of another level, a sub-level OID not granted here, or an
+ * extra OID recorded for a higher level (ca init --extra-policy
+ * LEVEL=OID). An OID the CA has not recorded counts as hardware-attested.
+ */
+static enum cs_err
+check_policy_oid(struct cs_ca *ca, const struct cs_ca_profile_info *pi,
+    struct cs_ca_decision *d)
+{
+	const char *oid = pi->policy_oid;
+	size_t i;
+
+	if (oid[0] == '\0')
+		return CS_OK;
+	for (i = 1; i < CS_CA_LEVEL_COUNT; i++) {
+		if (strcmp(oid, ca->oid[i]) != 0)
+			continue;
+		if (i == (size_t)d->level)
+			return CS_OK;
+		return refuse(ca->ctx, d, CS_ERR_POLICY,
+		    "profile %s: policy_oid %s is this CA's %s OID, but the "
+		    "certificate is %s",
+		    pi->name, oid, cs_ca_level_name((enum cs_ca_level)i),
+		    cs_ca_level_name(d->level));
+	}
+	for (i = 0; i < ca->nsubs; i++) {
+		if (strcmp(oid, ca->subs[i].oid) != 0)
+			continue;
+		if (d->level == CS_CA_LEVEL_HW_ATTESTED &&
+		    strcmp(d->sublevel, ca->subs[i].name) == 0)
+			return CS_OK;
+		return refuse(ca->ctx, d, CS_ERR_POLICY,
+		    "profile %s: policy_oid %s is the OID of sub-level %s, "
+		    "which this certificate (%s) was not granted",
+		    pi->name, oid, ca->subs[i].name,
+		    cs_ca_level_name(d->level));
+	}
+	for (i = 0; i < ca->nextra; i++) {
+		if (strcmp(oid, ca->extra[i].oid) != 0)
+			continue;
+		if (ca->extra[i].level <= d->level)
+			return CS_OK;
+		return refuse(ca->ctx, d, CS_ERR_POLICY,
+		    "profile %s: policy_oid %s stands for %s at this CA, but "
+		    "the certificate is %s",
+		    pi->name, oid, cs_ca_level_name(ca->extra[i].level),
+		    cs_ca_level_name(d->level));
+	}
+	if (d->level < CS_CA_LEVEL_HW_ATTESTED)
+		return refuse(ca->ctx, d, CS_ERR_POLICY,
+		    "profile %s: policy_oid %s is not recorded for a level at "
+		    "this CA (ca init --extra-policy LEVEL=OID) and so counts "
+		    "as hardware-attested, but the certificate is %s",
+		    pi->name, oid, cs_ca_level_name(d->level));
+	return CS_OK;
+}
+
 enum cs_err
 csa_assess(struct cs_ca *ca, const struct cs_ca_issue_req *req, X509_REQ *csr,
     struct cs_ca_decision *d, struct csa_evidence *ev)
 {
 	struct csa_profile_view pv;
 	const struct cs_ca_profile_info *pi;
+	const struct cs_ca_sublevel *sub;
 	uint32_t alg;
+	size_t n;
 	enum cs_err r;
 
 	memset(d, 0, sizeof(*d));
@@ -704,6 +774,9 @@ csa_assess(struct cs_ca *ca, const struct cs_ca_issue_req *req, X509_REQ *csr,
 		return refuse(ca->ctx, d, CS_ERR_ARG, "no profile");
 	csa_profile_view(req->profile, &pv);
 	pi = pv.info;
+	if (csa_profile_check_sublevels(ca, req->profile) != CS_OK)
+		return refuse(ca->ctx, d, CS_ERR_POLICY, "%s",
+		    cs_ctx_errmsg(ca->ctx));
 	if ((r = check_key(ca, pi, csr, d, &alg)) != CS_OK ||
 	    (r = gather(ca, req, d, ev)) != CS_OK)
 		return r;
@@ -733,7 +806,19 @@ csa_assess(struct cs_ca *ca, const struct cs_ca_issue_req *req, X509_REQ *csr,
 	d->level = d->proven < pi->max_level ? d->proven : pi->max_level;
 	snprintf(d->policy_oid, sizeof(d->policy_oid), "%s",
 	    pi->policy_oid[0] != '\0' ? pi->policy_oid : ca->oid[d->level]);
-	return CS_OK;
+	/* Still the leaf's only policy: the sub-level's OID replaces the
+	 * level's; verifiers map it back to its parent (ca/README.md). */
+	if (d->level == CS_CA_LEVEL_HW_ATTESTED &&
+	    (sub = pick_sublevel(ca, pi, d)) != NULL) {
+		snprintf(d->sublevel, sizeof(d->sublevel), "%s", sub->name);
+		snprintf(d->policy_oid, sizeof(d->policy_oid), "%s", sub->oid);
+		n = strlen(d->reason);
+		snprintf(d->reason + n, sizeof(d->reason) - n,
+		    "; sub-level %s (PIN %s, touch %s)", sub->name,
+		    cs_attest_pin_policy_str(d->pin_policy),
+		    cs_attest_touch_policy_str(d->touch_policy));
+	}
+	return check_policy_oid(ca, pi, d);
 }
 
 enum cs_err

@@ -4,8 +4,9 @@
  * Layout (ca/README.md): ca.cnf, root.crt.pem, root.key.pem,
  * issuing.{crt,key}.pem, [hw-issuing.{crt,key}.pem], chain.pem (imported
  * CAs), trust/ (PEM roots), profiles/ (.cnf), registry.db. Keys are PKCS#8
- * encrypted with AES-256-CBC under the CA passphrase; every file is 0600
- * and the directory 0700.
+ * encrypted with AES-256-CBC under a scrypt key from the CA passphrase
+ * (older PBKDF2 keys still load); every file is 0600 and the directory
+ * 0700.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -26,6 +27,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -34,6 +36,17 @@
 #include "ca_int.h"
 
 #include "banned.h"
+
+/*
+ * CA keys at rest: PKCS#8 PBES2, scrypt N=2^14, r=8, p=5 and AES-256-CBC.
+ * The cost equals OWASP's scrypt minimum (N=2^17, r=8, p=1) at 16 MiB
+ * instead of 128 MiB: OpenSSL's PKCS#8 reader refuses scrypt above 32 MiB,
+ * so N=2^15 with r=8 would not load back. About 0.2 s per key here.
+ */
+#define KEY_SCRYPT_N 16384
+#define KEY_SCRYPT_R 8
+#define KEY_SCRYPT_P 5
+#define KEY_SALT_LEN 16
 
 #ifndef CS_DATADIR
 #define CS_DATADIR "/usr/local/share/cardsmith"
@@ -439,32 +452,87 @@ csa_key_alg(const EVP_PKEY *k, unsigned int *bits)
 
 /* --- level map: SEQUENCE OF SEQUENCE { UTF8String, OBJECT IDENTIFIER } --- */
 
+/* Append a UTF8String, INTEGER or OBJECT IDENTIFIER to seq; 1 on success. */
 static int
-push_pair(STACK_OF(ASN1_TYPE) * outer, const char *name, const char *oid)
+push_utf8(STACK_OF(ASN1_TYPE) * seq, const char *v)
+{
+	ASN1_UTF8STRING *s = ASN1_UTF8STRING_new();
+	ASN1_TYPE *t = ASN1_TYPE_new();
+
+	if (s == NULL || t == NULL || !ASN1_STRING_set(s, v, -1)) {
+		ASN1_UTF8STRING_free(s);
+		ASN1_TYPE_free(t);
+		return 0;
+	}
+	ASN1_TYPE_set(t, V_ASN1_UTF8STRING, s);
+	if (!sk_ASN1_TYPE_push(seq, t)) {
+		ASN1_TYPE_free(t);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+push_int(STACK_OF(ASN1_TYPE) * seq, long v)
+{
+	ASN1_INTEGER *i = ASN1_INTEGER_new();
+	ASN1_TYPE *t = ASN1_TYPE_new();
+
+	if (i == NULL || t == NULL || !ASN1_INTEGER_set(i, v)) {
+		ASN1_INTEGER_free(i);
+		ASN1_TYPE_free(t);
+		return 0;
+	}
+	ASN1_TYPE_set(t, V_ASN1_INTEGER, i);
+	if (!sk_ASN1_TYPE_push(seq, t)) {
+		ASN1_TYPE_free(t);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+push_oid(STACK_OF(ASN1_TYPE) * seq, const char *oid)
+{
+	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+	ASN1_TYPE *t = ASN1_TYPE_new();
+
+	if (o == NULL || t == NULL) {
+		ASN1_OBJECT_free(o);
+		ASN1_TYPE_free(t);
+		return 0;
+	}
+	ASN1_TYPE_set(t, V_ASN1_OBJECT, o);
+	if (!sk_ASN1_TYPE_push(seq, t)) {
+		ASN1_TYPE_free(t);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * One level map entry: SEQUENCE { UTF8String name, OBJECT IDENTIFIER }
+ * for a level; a sub-level adds { UTF8String parent, INTEGER min PIN
+ * policy, INTEGER min touch policy } (readers that know only levels skip
+ * entries that do not have exactly two elements).
+ */
+static int
+push_entry(STACK_OF(ASN1_TYPE) * outer, const char *name, const char *oid,
+    const struct cs_ca_sublevel *sub)
 {
 	STACK_OF(ASN1_TYPE) *inner = NULL;
-	ASN1_TYPE *t1 = NULL, *t2 = NULL, *seq = NULL;
-	ASN1_UTF8STRING *s = NULL;
-	ASN1_OBJECT *o = NULL;
+	ASN1_TYPE *seq = NULL;
 	ASN1_STRING *der = NULL;
 	unsigned char *p = NULL;
 	int len, ok = 0;
 
 	if ((inner = sk_ASN1_TYPE_new_null()) == NULL ||
-	    (t1 = ASN1_TYPE_new()) == NULL || (t2 = ASN1_TYPE_new()) == NULL ||
-	    (s = ASN1_UTF8STRING_new()) == NULL ||
-	    !ASN1_STRING_set(s, name, -1) || (o = OBJ_txt2obj(oid, 1)) == NULL)
+	    !push_utf8(inner, name) || !push_oid(inner, oid) ||
+	    (sub != NULL &&
+	        (!push_utf8(inner, cs_ca_level_name(sub->parent)) ||
+	            !push_int(inner, sub->min_pin_policy) ||
+	            !push_int(inner, sub->min_touch_policy))))
 		goto out;
-	ASN1_TYPE_set(t1, V_ASN1_UTF8STRING, s);
-	s = NULL;
-	ASN1_TYPE_set(t2, V_ASN1_OBJECT, o);
-	o = NULL;
-	if (!sk_ASN1_TYPE_push(inner, t1))
-		goto out;
-	t1 = NULL;
-	if (!sk_ASN1_TYPE_push(inner, t2))
-		goto out;
-	t2 = NULL;
 	if ((len = i2d_ASN1_SEQUENCE_ANY(inner, &p)) <= 0 ||
 	    (der = ASN1_STRING_new()) == NULL ||
 	    !ASN1_STRING_set(der, p, len) || (seq = ASN1_TYPE_new()) == NULL)
@@ -479,10 +547,6 @@ out:
 	OPENSSL_free(p);
 	ASN1_STRING_free(der);
 	ASN1_TYPE_free(seq);
-	ASN1_TYPE_free(t1);
-	ASN1_TYPE_free(t2);
-	ASN1_UTF8STRING_free(s);
-	ASN1_OBJECT_free(o);
 	sk_ASN1_TYPE_pop_free(inner, ASN1_TYPE_free);
 	return ok;
 }
@@ -506,7 +570,13 @@ csa_levelmap_ext(struct cs_ctx *ctx, const struct cs_ca *ca,
 		goto out;
 	}
 	for (i = CS_CA_LEVEL_COUNT - 1; i >= 1; i--)
-		if (!push_pair(outer, level_names[i], ca->oid[i])) {
+		if (!push_entry(outer, level_names[i], ca->oid[i], NULL)) {
+			r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "level map");
+			goto out;
+		}
+	for (i = 0; (size_t)i < ca->nsubs; i++)
+		if (!push_entry(outer, ca->subs[i].name, ca->subs[i].oid,
+		        &ca->subs[i])) {
 			r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "level map");
 			goto out;
 		}
@@ -527,17 +597,60 @@ out:
 	return r;
 }
 
-/* Find the extension whose OID ends in .2.1 and parses as a level map. */
-bool
-csa_levelmap_read(const X509 *x, char oids[][CS_CA_OID_MAX])
+/* Copy a UTF8String element into dst; false if it is not one or too long. */
+static bool
+entry_utf8(const STACK_OF(ASN1_TYPE) * inner, int i, char *dst, size_t cap)
+{
+	const ASN1_TYPE *a = sk_ASN1_TYPE_value(inner, i);
+	int n;
+
+	if (a == NULL || a->type != V_ASN1_UTF8STRING ||
+	    (n = ASN1_STRING_length(a->value.utf8string)) < 0 ||
+	    (size_t)n >= cap)
+		return false;
+	memcpy(dst, ASN1_STRING_get0_data(a->value.utf8string), (size_t)n);
+	dst[n] = '\0';
+	return strlen(dst) == (size_t)n;
+}
+
+static bool
+entry_oid(const STACK_OF(ASN1_TYPE) * inner, int i, char *dst, size_t cap)
+{
+	const ASN1_TYPE *b = sk_ASN1_TYPE_value(inner, i);
+
+	return b != NULL && b->type == V_ASN1_OBJECT &&
+	    OBJ_obj2txt(dst, (int)cap, b->value.object, 1) > 0 &&
+	    strlen(dst) < cap - 1;
+}
+
+static bool
+entry_small(const STACK_OF(ASN1_TYPE) * inner, int i, uint8_t *v)
+{
+	const ASN1_TYPE *c = sk_ASN1_TYPE_value(inner, i);
+	long l;
+
+	if (c == NULL || c->type != V_ASN1_INTEGER ||
+	    (l = ASN1_INTEGER_get(c->value.integer)) < 0 || l > 255)
+		return false;
+	*v = (uint8_t)l;
+	return true;
+}
+
+typedef bool levelmap_fn(void *arg, const STACK_OF(ASN1_TYPE) * entry);
+
+/*
+ * Call fn for each entry of the first extension whose OID ends in .2.1
+ * (for whatever arc the CA uses) and that holds an entry fn accepts.
+ */
+static bool
+levelmap_walk(const X509 *x, levelmap_fn *fn, void *arg)
 {
 	STACK_OF(ASN1_TYPE) *outer = NULL, *inner = NULL;
 	const ASN1_OCTET_STRING *os;
 	const unsigned char *p;
 	X509_EXTENSION *e;
-	ASN1_TYPE *t, *a, *b;
-	enum cs_ca_level lv;
-	char name[64], id[CS_CA_OID_MAX];
+	ASN1_TYPE *t;
+	char id[CS_CA_OID_MAX];
 	size_t idl;
 	int i, j, n = X509_get_ext_count(x);
 	bool found = false;
@@ -547,7 +660,6 @@ csa_levelmap_read(const X509 *x, char oids[][CS_CA_OID_MAX])
 		if (OBJ_obj2txt(id, sizeof(id), X509_EXTENSION_get_object(e),
 		        1) <= 0)
 			continue;
-		/* <arc>.2.1 for whatever arc the CA uses. */
 		idl = strlen(id);
 		if (idl < 4 || strcmp(id + idl - 4, CSA_SUFFIX_LEVELMAP) != 0)
 			continue;
@@ -565,24 +677,8 @@ csa_levelmap_read(const X509 *x, char oids[][CS_CA_OID_MAX])
 			    ASN1_STRING_length(t->value.sequence));
 			if (inner == NULL)
 				continue;
-			if (sk_ASN1_TYPE_num(inner) == 2 &&
-			    (a = sk_ASN1_TYPE_value(inner, 0))->type ==
-			        V_ASN1_UTF8STRING &&
-			    (b = sk_ASN1_TYPE_value(inner, 1))->type ==
-			        V_ASN1_OBJECT &&
-			    ASN1_STRING_length(a->value.utf8string) <
-			        (int)sizeof(name)) {
-				memcpy(name,
-				    ASN1_STRING_get0_data(a->value.utf8string),
-				    (size_t)ASN1_STRING_length(
-				        a->value.utf8string));
-				name[ASN1_STRING_length(a->value.utf8string)] =
-				    '\0';
-				if (cs_ca_level_parse(name, &lv) == CS_OK &&
-				    OBJ_obj2txt(oids[lv], CS_CA_OID_MAX,
-				        b->value.object, 1) > 0)
-					found = true;
-			}
+			if (fn(arg, inner))
+				found = true;
 			sk_ASN1_TYPE_pop_free(inner, ASN1_TYPE_free);
 			inner = NULL;
 		}
@@ -591,6 +687,65 @@ csa_levelmap_read(const X509 *x, char oids[][CS_CA_OID_MAX])
 	}
 	ERR_clear_error();
 	return found;
+}
+
+static bool
+level_entry(void *arg, const STACK_OF(ASN1_TYPE) * inner)
+{
+	char (*oids)[CS_CA_OID_MAX] = arg;
+	char name[64], oid[CS_CA_OID_MAX];
+	enum cs_ca_level lv;
+
+	if (sk_ASN1_TYPE_num(inner) != 2 ||
+	    !entry_utf8(inner, 0, name, sizeof(name)) ||
+	    !entry_oid(inner, 1, oid, sizeof(oid)) ||
+	    cs_ca_level_parse(name, &lv) != CS_OK)
+		return false;
+	snprintf(oids[lv], CS_CA_OID_MAX, "%s", oid);
+	return true;
+}
+
+bool
+csa_levelmap_read(const X509 *x, char oids[][CS_CA_OID_MAX])
+{
+	return levelmap_walk(x, level_entry, oids);
+}
+
+struct subs_arg {
+	struct cs_ca_sublevel *subs;
+	size_t cap, n;
+};
+
+static bool
+sub_entry(void *arg, const STACK_OF(ASN1_TYPE) * inner)
+{
+	struct subs_arg *a = arg;
+	struct cs_ca_sublevel s;
+	char parent[64];
+
+	memset(&s, 0, sizeof(s));
+	if (sk_ASN1_TYPE_num(inner) != 5 ||
+	    !entry_utf8(inner, 0, s.name, sizeof(s.name)) ||
+	    !csa_sublevel_name_ok(s.name) ||
+	    !entry_oid(inner, 1, s.oid, sizeof(s.oid)) ||
+	    !entry_utf8(inner, 2, parent, sizeof(parent)) ||
+	    cs_ca_level_parse(parent, &s.parent) != CS_OK ||
+	    !entry_small(inner, 3, &s.min_pin_policy) ||
+	    !entry_small(inner, 4, &s.min_touch_policy))
+		return false;
+	if (a->n < a->cap)
+		a->subs[a->n++] = s;
+	return true;
+}
+
+void
+csa_levelmap_subs(const X509 *x, struct cs_ca_sublevel *subs, size_t cap,
+    size_t *n)
+{
+	struct subs_arg a = { subs, cap, 0 };
+
+	(void)levelmap_walk(x, sub_entry, &a);
+	*n = a.n;
 }
 
 /* certificatePolicies with the comma-separated OIDs, no qualifiers. */
@@ -669,6 +824,9 @@ write_key(struct cs_ctx *ctx, const char *dir, const char *name, EVP_PKEY *k,
     const char *pass, size_t passlen)
 {
 	char path[CSA_PATH_MAX];
+	PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	X509_ALGOR *pbe = NULL;
+	X509_SIG *sig = NULL;
 	BIO *b = NULL;
 	BUF_MEM *m;
 	enum cs_err r = CS_ERR_INTERNAL;
@@ -677,15 +835,27 @@ write_key(struct cs_ctx *ctx, const char *dir, const char *name, EVP_PKEY *k,
 		return cs_ctx_fail(ctx, CS_ERR_ARG, "CA passphrase is empty");
 	if ((r = csa_path(ctx, path, sizeof(path), dir, name)) != CS_OK)
 		return r;
+	/* PBES2 with scrypt: random 16-byte salt and IV (RFC 7914 sec. 7). */
 	if ((b = BIO_new(BIO_s_secmem())) == NULL ||
-	    !PEM_write_bio_PKCS8PrivateKey(b, k, EVP_aes_256_cbc(),
-	        (const char *)pass, (int)passlen, NULL, NULL)) {
+	    (p8 = EVP_PKEY2PKCS8(k)) == NULL ||
+	    (pbe = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), NULL,
+	         KEY_SALT_LEN, NULL, KEY_SCRYPT_N, KEY_SCRYPT_R,
+	         KEY_SCRYPT_P)) == NULL ||
+	    (sig = PKCS8_set0_pbe(pass, (int)passlen, p8, pbe)) == NULL) {
 		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "%s: encrypt key", name);
+		goto out;
+	}
+	pbe = NULL; /* owned by sig */
+	if (!PEM_write_bio_PKCS8(b, sig)) {
+		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "%s: encode key", name);
 		goto out;
 	}
 	BIO_get_mem_ptr(b, &m);
 	r = csa_write_file(ctx, path, m->data, m->length, 0600, true);
 out:
+	X509_SIG_free(sig);
+	X509_ALGOR_free(pbe);
+	PKCS8_PRIV_KEY_INFO_free(p8);
 	BIO_free(b);
 	return r;
 }
@@ -940,8 +1110,9 @@ make_dir(struct cs_ctx *ctx, const char *dir)
 static enum cs_err
 write_config(struct cs_ca *ca, bool hw)
 {
-	char path[CSA_PATH_MAX], text[1024];
-	int n;
+	char path[CSA_PATH_MAX], text[4096], v[CS_CA_OID_MAX + 64];
+	size_t i;
+	int n, k;
 	enum cs_err r;
 
 	if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir, "ca.cnf")) !=
@@ -954,6 +1125,26 @@ write_config(struct cs_ca *ca, bool hw)
 	    "oid_software = %s\n",
 	    ca->arc, hw ? "yes" : "no", ca->oid[CS_CA_LEVEL_HW_ATTESTED],
 	    ca->oid[CS_CA_LEVEL_HW_ENROLLED], ca->oid[CS_CA_LEVEL_SOFTWARE]);
+	/* Each extra OID with the level it stands for (assurance.c). */
+	for (i = 0; i < ca->nextra && n >= 0 && (size_t)n < sizeof(text);
+	     i++) {
+		k = snprintf(text + n, sizeof(text) - (size_t)n, "%s%s=%s%s",
+		    i == 0 ? "extra_policies = " : ",",
+		    cs_ca_level_name(ca->extra[i].level), ca->extra[i].oid,
+		    i + 1 == ca->nextra ? "\n" : "");
+		n = k < 0 ? k : n + k;
+	}
+	/* Fixed at init: the CA certificates assert these OIDs. */
+	if (n >= 0 && (size_t)n < sizeof(text) && ca->nsubs > 0)
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+		    "\n# sub-levels of hardware-attested (fixed at ca init)\n"
+		    "[sublevels]\n");
+	for (i = 0; i < ca->nsubs && n >= 0 && (size_t)n < sizeof(text); i++) {
+		csa_sublevel_text(&ca->subs[i], v, sizeof(v));
+		k = snprintf(text + n, sizeof(text) - (size_t)n, "%s = %s\n",
+		    ca->subs[i].name, v);
+		n = k < 0 ? k : n + k;
+	}
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return cs_ctx_fail(ca->ctx, CS_ERR_LIMIT, "ca.cnf too long");
 	return csa_write_file(ca->ctx, path, text, (size_t)n, 0600, true);
@@ -1043,42 +1234,136 @@ install_support(struct cs_ca *ca, const struct cs_ca_init_opts *o)
 }
 
 static enum cs_err
-policy_list(struct cs_ca *ca, const char *extra, bool sw, bool hw, char *dst,
-    size_t cap)
+policy_list(struct cs_ca *ca, bool sw, bool hw, char *dst, size_t cap)
 {
-	size_t n;
+	size_t n, i;
 
 	dst[0] = '\0';
 	if (hw)
 		snprintf(dst, cap, "%s,%s", ca->oid[CS_CA_LEVEL_HW_ATTESTED],
 		    ca->oid[CS_CA_LEVEL_HW_ENROLLED]);
+	/* Sub-levels are hardware-attested ones: the same CAs assert them. */
+	for (i = 0; hw && i < ca->nsubs; i++) {
+		n = strlen(dst);
+		snprintf(dst + n, cap - n, ",%s", ca->subs[i].oid);
+	}
 	n = strlen(dst);
 	if (sw)
 		snprintf(dst + n, cap - n, "%s%s", n > 0 ? "," : "",
 		    ca->oid[CS_CA_LEVEL_SOFTWARE]);
-	n = strlen(dst);
-	if (extra != NULL && *extra != '\0')
-		snprintf(dst + n, cap - n, ",%s", extra);
+	for (i = 0; i < ca->nextra; i++) {
+		n = strlen(dst);
+		snprintf(dst + n, cap - n, ",%s", ca->extra[i].oid);
+	}
 	if (strlen(dst) + 1 >= cap)
 		return cs_ctx_fail(ca->ctx, CS_ERR_LIMIT, "policy list too long");
 	return CS_OK;
 }
 
-static enum cs_err
-check_extra(struct cs_ctx *ctx, const char *extra)
+/* Is oid taken by a level or an earlier sub-level? */
+static bool
+oid_taken(const struct cs_ca *ca, const char *oid, size_t nsubs)
 {
-	char buf[1024], *s, *save = NULL;
+	size_t i;
 
-	if (extra == NULL || *extra == '\0')
+	for (i = 0; i < CS_CA_LEVEL_COUNT; i++)
+		if (strcmp(ca->oid[i], oid) == 0)
+			return true;
+	for (i = 0; i < nsubs; i++)
+		if (strcmp(ca->subs[i].oid, oid) == 0)
+			return true;
+	return false;
+}
+
+/* Add sub-level s as number nsubs + 1 (<arc>.1.1.<n> unless it has an OID). */
+static enum cs_err
+add_sublevel(struct cs_ca *ca, struct cs_ca_sublevel *s)
+{
+	size_t i;
+
+	if (ca->nsubs >= CS_CA_SUBLEVEL_MAX)
+		return cs_ctx_fail(ca->ctx, CS_ERR_LIMIT,
+		    "more than %d sub-levels", CS_CA_SUBLEVEL_MAX);
+	if (s->oid[0] == '\0')
+		snprintf(s->oid, sizeof(s->oid), "%.100s%s.%zu", ca->arc,
+		    CSA_SUFFIX_ATTESTED, ca->nsubs + 1);
+	for (i = 0; i < ca->nsubs; i++)
+		if (strcmp(ca->subs[i].name, s->name) == 0 ||
+		    (ca->subs[i].min_pin_policy == s->min_pin_policy &&
+		        ca->subs[i].min_touch_policy == s->min_touch_policy))
+			return cs_ctx_fail(ca->ctx, CS_ERR_ARG,
+			    "sub-level %s repeats the name or the minimums of "
+			    "%s",
+			    s->name, ca->subs[i].name);
+	if (oid_taken(ca, s->oid, ca->nsubs))
+		return cs_ctx_fail(ca->ctx, CS_ERR_ARG,
+		    "sub-level %s: OID %s is already used", s->name, s->oid);
+	ca->subs[ca->nsubs++] = *s;
+	return CS_OK;
+}
+
+static enum cs_err
+set_sublevels(struct cs_ca *ca, const char *const *specs)
+{
+	struct cs_ca_sublevel s;
+	size_t i;
+	enum cs_err r;
+
+	for (i = 0; specs != NULL && specs[i] != NULL; i++)
+		if ((r = csa_sublevel_parse(ca->ctx, specs[i], &s)) != CS_OK ||
+		    (r = add_sublevel(ca, &s)) != CS_OK)
+			return r;
+	return CS_OK;
+}
+
+/*
+ * Extra policy OIDs, "LEVEL=OID" comma separated; a bare OID stands for
+ * hardware-attested (what --extra-policy OID meant before levels were
+ * recorded). Each OID is recorded in ca.cnf with its level.
+ */
+static enum cs_err
+set_extra(struct cs_ca *ca, const char *text, enum cs_err code)
+{
+	char buf[1024], *s, *save = NULL, *oid;
+	enum cs_ca_level lv;
+	size_t i;
+
+	if (text == NULL || *text == '\0')
 		return CS_OK;
-	if (strlen(extra) >= sizeof(buf))
-		return cs_ctx_fail(ctx, CS_ERR_LIMIT, "extra policies too long");
-	snprintf(buf, sizeof(buf), "%s", extra);
+	if (strlen(text) >= sizeof(buf))
+		return cs_ctx_fail(ca->ctx, CS_ERR_LIMIT,
+		    "extra policies too long");
+	snprintf(buf, sizeof(buf), "%s", text);
 	for (s = strtok_r(buf, ",", &save); s != NULL;
-	     s = strtok_r(NULL, ",", &save))
-		if (!valid_oid(s) || strcmp(s, "2.5.29.32.0") == 0)
-			return cs_ctx_fail(ctx, CS_ERR_ARG,
-			    "extra policy '%s' is not a specific OID", s);
+	     s = strtok_r(NULL, ",", &save)) {
+		while (*s == ' ')
+			s++;
+		lv = CS_CA_LEVEL_HW_ATTESTED;
+		if ((oid = strchr(s, '=')) != NULL) {
+			*oid++ = '\0';
+			if (cs_ca_level_parse(s, &lv) != CS_OK)
+				return cs_ctx_fail(ca->ctx, code,
+				    "extra policy: '%.40s' is not a level", s);
+		} else
+			oid = s;
+		if (!valid_oid(oid) || strcmp(oid, "2.5.29.32.0") == 0)
+			return cs_ctx_fail(ca->ctx, code,
+			    "extra policy '%.64s' is not a specific OID", oid);
+		if (oid_taken(ca, oid, ca->nsubs))
+			return cs_ctx_fail(ca->ctx, code,
+			    "extra policy %s is already a level or sub-level "
+			    "OID of this CA",
+			    oid);
+		for (i = 0; i < ca->nextra; i++)
+			if (strcmp(ca->extra[i].oid, oid) == 0)
+				return cs_ctx_fail(ca->ctx, code,
+				    "extra policy %s given twice", oid);
+		if (ca->nextra >= CSA_EXTRA_MAX)
+			return cs_ctx_fail(ca->ctx, CS_ERR_LIMIT,
+			    "more than %d extra policies", CSA_EXTRA_MAX);
+		snprintf(ca->extra[ca->nextra].oid, CS_CA_OID_MAX, "%s", oid);
+		ca->extra[ca->nextra++].level = lv;
+	}
 	return CS_OK;
 }
 
@@ -1092,8 +1377,7 @@ init_common(struct cs_ctx *ctx, const char *dir,
 	*out = NULL;
 	if (o == NULL)
 		return cs_ctx_fail(ctx, CS_ERR_ARG, "CA init: no options");
-	if ((r = check_extra(ctx, o->extra_policies)) != CS_OK ||
-	    (r = ca_new(ctx, dir, &ca)) != CS_OK)
+	if ((r = ca_new(ctx, dir, &ca)) != CS_OK)
 		return r;
 	if (o->arc != NULL) {
 		if (!valid_oid(o->arc)) {
@@ -1107,6 +1391,11 @@ init_common(struct cs_ctx *ctx, const char *dir,
 		return r;
 	}
 	set_oids(ca);
+	if ((r = set_sublevels(ca, o->sublevels)) != CS_OK ||
+	    (r = set_extra(ca, o->extra_policies, CS_ERR_ARG)) != CS_OK) {
+		cs_ca_close(ca);
+		return r;
+	}
 	if ((r = make_dir(ctx, dir)) != CS_OK) {
 		cs_ca_close(ca);
 		return r;
@@ -1146,14 +1435,14 @@ cs_ca_init(struct cs_ctx *ctx, const char *dir, const struct cs_ca_init_opts *o,
 	if ((r = gen_key(ctx, o->key_type, &rk)) != CS_OK ||
 	    (r = gen_key(ctx, o->key_type, &ik)) != CS_OK ||
 	    (hw && (r = gen_key(ctx, o->key_type, &hk)) != CS_OK) ||
-	    (r = policy_list(ca, o->extra_policies, true, true, pol,
+	    (r = policy_list(ca, true, true, pol,
 	         sizeof(pol))) != CS_OK ||
 	    (r = make_ca_cert(ca, rk,
 	         o->root_subject != NULL ? o->root_subject
 	                                 : "CN=cardsmith Root CA",
 	         o->root_days ? o->root_days : 7300, NULL, NULL, pol, 1,
 	         &ca->root)) != CS_OK ||
-	    (r = policy_list(ca, o->extra_policies, true, !hw, pol,
+	    (r = policy_list(ca, true, !hw, pol,
 	         sizeof(pol))) != CS_OK ||
 	    (r = make_ca_cert(ca, ik,
 	         o->issuing_subject != NULL ? o->issuing_subject
@@ -1162,7 +1451,7 @@ cs_ca_init(struct cs_ctx *ctx, const char *dir, const struct cs_ca_init_opts *o,
 	         &ca->signer_cert[CSA_SIGNER_ISSUING])) != CS_OK)
 		goto out;
 	if (hw &&
-	    ((r = policy_list(ca, o->extra_policies, false, true, pol,
+	    ((r = policy_list(ca, false, true, pol,
 	          sizeof(pol))) != CS_OK ||
 	        (r = make_ca_cert(ca, hk,
 	             o->hw_issuing_subject != NULL
@@ -1259,6 +1548,11 @@ cs_ca_import(struct cs_ctx *ctx, const char *dir,
 	*out = NULL;
 	if (pass == NULL || passlen == 0)
 		return cs_ctx_fail(ctx, CS_ERR_ARG, "CA passphrase is empty");
+	/* The imported certificate cannot assert sub-level OIDs it lacks. */
+	if (o != NULL && o->sublevels != NULL && o->sublevels[0] != NULL)
+		return cs_ctx_fail(ctx, CS_ERR_ARG,
+		    "sub-levels need a CA created by 'ca init' (an imported "
+		    "CA certificate does not assert their OIDs)");
 	if ((r = csa_key_decode(ctx, "imported key", key, keylen, pass, passlen,
 	         &k)) != CS_OK ||
 	    (r = csa_cert_decode(ctx, "imported certificate", cert, certlen,
@@ -1341,6 +1635,39 @@ load_cert_file(struct cs_ca *ca, const char *name, bool optional, X509 **out)
 	return r;
 }
 
+/* ca.cnf [sublevels] NAME = pin:P,touch:T,oid:OID, in definition order. */
+static enum cs_err
+read_sublevels(struct cs_ca *ca, CONF *conf, const char *path)
+{
+	STACK_OF(CONF_VALUE) * sec;
+	struct cs_ca_sublevel s;
+	CONF_VALUE *cv;
+	char why[CS_CA_REASON_MAX];
+	int i;
+	enum cs_err r;
+
+	if ((sec = NCONF_get_section(conf, "sublevels")) == NULL) {
+		ERR_clear_error();
+		return CS_OK;
+	}
+	for (i = 0; i < sk_CONF_VALUE_num(sec); i++) {
+		cv = sk_CONF_VALUE_value(sec, i);
+		if ((r = csa_sublevel_parse_value(ca->ctx, cv->name, cv->value,
+		         &s)) == CS_OK &&
+		    s.oid[0] == '\0')
+			r = cs_ctx_fail(ca->ctx, CS_ERR_MALFORMED, "%.40s: no oid",
+			    cv->name);
+		if (r == CS_OK)
+			r = add_sublevel(ca, &s);
+		if (r != CS_OK) {
+			snprintf(why, sizeof(why), "%s", cs_ctx_errmsg(ca->ctx));
+			return cs_ctx_fail(ca->ctx, CS_ERR_MALFORMED,
+			    "%s: [sublevels]: %s", path, why);
+		}
+	}
+	return CS_OK;
+}
+
 static enum cs_err
 read_config(struct cs_ca *ca)
 {
@@ -1354,6 +1681,7 @@ read_config(struct cs_ca *ca)
 		{ "oid_software", CS_CA_LEVEL_SOFTWARE },
 	};
 	CONF *conf = NULL;
+	char why[CS_CA_REASON_MAX];
 	long eline = -1;
 	const char *v;
 	size_t i;
@@ -1385,6 +1713,16 @@ read_config(struct cs_ca *ca)
 		    valid_oid(v))
 			snprintf(ca->oid[keys[i].level], CS_CA_OID_MAX, "%s",
 			    v);
+	if ((r = read_sublevels(ca, conf, path)) != CS_OK)
+		goto out;
+	/* Written by ca init since levels are recorded; absent before. */
+	if ((v = NCONF_get_string(conf, "ca", "extra_policies")) != NULL &&
+	    (r = set_extra(ca, v, CS_ERR_MALFORMED)) != CS_OK) {
+		snprintf(why, sizeof(why), "%s", cs_ctx_errmsg(ca->ctx));
+		r = cs_ctx_fail(ca->ctx, CS_ERR_MALFORMED, "%s: %s", path, why);
+		goto out;
+	}
+	ERR_clear_error();
 	r = CS_OK;
 out:
 	ERR_clear_error();

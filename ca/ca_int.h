@@ -41,6 +41,7 @@ struct csa_row {
 	bool has_card_serial;
 	uint64_t card_serial;
 	const char *firmware; /* "5.7.4" or "" */
+	const char *sublevel; /* "" for none */
 	const uint8_t *stmt, *f9; /* evidence, DER; may be NULL */
 	size_t stmt_len, f9_len;
 };
@@ -90,11 +91,27 @@ struct csa_store {
 enum cs_err csa_store_open_sqlite(struct cs_ctx *ctx, const char *path,
     struct csa_store **out);
 
+#define CSA_EXTRA_MAX 16
+
+/*
+ * A further policy OID the CA certificates assert (ca init
+ * --extra-policy LEVEL=OID) and the level it stands for: a profile may put
+ * it only on certificates of that level or higher.
+ */
+struct csa_extra {
+	char oid[CS_CA_OID_MAX];
+	enum cs_ca_level level;
+};
+
 struct cs_ca {
 	struct cs_ctx *ctx;
 	char dir[CSA_PATH_MAX];
 	char arc[CS_CA_OID_MAX];
 	char oid[CS_CA_LEVEL_COUNT][CS_CA_OID_MAX];
+	struct cs_ca_sublevel subs[CS_CA_SUBLEVEL_MAX]; /* from ca.cnf */
+	size_t nsubs;
+	struct csa_extra extra[CSA_EXTRA_MAX]; /* from ca.cnf */
+	size_t nextra;
 	X509 *root; /* may be NULL for an imported CA without a root */
 	X509 *
 	    signer_cert[CSA_SIGNER_COUNT]; /* [HW] NULL without --hardware-ca */
@@ -133,6 +150,9 @@ enum cs_err csa_levelmap_ext(struct cs_ctx *ctx, const struct cs_ca *ca,
     X509_EXTENSION **out);
 /* Fill oids[level] from x's level map; false if x carries none. */
 bool csa_levelmap_read(const X509 *x, char oids[][CS_CA_OID_MAX]);
+/* The sub-level entries of x's level map (at most cap); *n: how many. */
+void csa_levelmap_subs(const X509 *x, struct cs_ca_sublevel *subs,
+    size_t cap, size_t *n);
 int64_t csa_asn1_time(const ASN1_TIME *t);
 /* Does x's certificatePolicies list oid (dotted)? anyp: set if anyPolicy. */
 bool csa_has_policy(const X509 *x, const char *oid, bool *anyp);
@@ -162,6 +182,9 @@ struct csa_profile_view {
 };
 void csa_profile_view(const struct cs_ca_profile *p,
     struct csa_profile_view *v);
+/* CS_ERR_POLICY unless ca defines every sub-level p names. */
+enum cs_err csa_profile_check_sublevels(struct cs_ca *ca,
+    const struct cs_ca_profile *p);
 
 /* --- assurance.c --- */
 /* Decoded CSR (PEM or DER) with a verified signature. */
@@ -179,6 +202,29 @@ void csa_evidence_release(struct csa_evidence *ev);
 /* Lint x (to be signed by issuer); findings "; "-joined. */
 enum cs_err csa_lint(struct cs_ctx *ctx, const X509 *x, const X509 *issuer,
     unsigned int flags, char *findings, size_t fcap);
+
+/* --- sublevel.c --- */
+/* Strength of a PIV PIN / touch policy value (0 = none or unknown). */
+int csa_pin_rank(uint8_t v);
+int csa_touch_rank(uint8_t v);
+/* [a-z0-9-], 1..32 characters, not a level name. */
+bool csa_sublevel_name_ok(const char *s);
+/* "NAME=pin:P,touch:T[,oid:OID]"; out->oid "" when not given. */
+enum cs_err csa_sublevel_parse(struct cs_ctx *ctx, const char *spec,
+    struct cs_ca_sublevel *out);
+/* The same with the name apart (ca.cnf [sublevels] NAME = value). */
+enum cs_err csa_sublevel_parse_value(struct cs_ctx *ctx, const char *name,
+    const char *value, struct cs_ca_sublevel *out);
+/* "pin:P,touch:T,oid:OID" as ca.cnf stores it. */
+void csa_sublevel_text(const struct cs_ca_sublevel *s, char *dst, size_t cap);
+/* Do attested policies pin/touch meet s's minimums? */
+bool csa_sublevel_meets(const struct cs_ca_sublevel *s, uint8_t pin,
+    uint8_t touch);
+/* Does a leaf of sub-level have satisfy a requirement for want? */
+bool csa_sublevel_covers(const struct cs_ca_sublevel *have,
+    const struct cs_ca_sublevel *want);
+/* How specific s is (sum of its minimums' ranks). */
+int csa_sublevel_weight(const struct cs_ca_sublevel *s);
 
 /* --- store.c helpers --- */
 const char *csa_status_db(enum cs_ca_status s);

@@ -114,6 +114,24 @@ var_add(struct vars *vs, const char *name, size_t nlen, const char *value)
 		vs->v[vs->n++] = (struct var){ name, nlen, value };
 }
 
+/*
+ * Variables taken from the evidence or the CSR: a caller's --var never
+ * replaces them, or a certificate could state a card serial (or slot, or
+ * name) the attestation never proved.
+ */
+static bool
+var_reserved(const char *name, size_t nlen)
+{
+	static const char *const reserved[] = { "cn", "card_serial", "slot" };
+	size_t i;
+
+	for (i = 0; i < sizeof(reserved) / sizeof(*reserved); i++)
+		if (strlen(reserved[i]) == nlen &&
+		    strncmp(reserved[i], name, nlen) == 0)
+			return true;
+	return false;
+}
+
 static enum cs_err
 build_vars(struct cs_ctx *ctx, const struct cs_ca_issue_req *req, X509_REQ *csr,
     const struct cs_ca_decision *d, struct vars *vs)
@@ -151,6 +169,11 @@ build_vars(struct cs_ctx *ctx, const struct cs_ca_issue_req *req, X509_REQ *csr,
 			    "variable '%.40s' is "
 			    "not name=value",
 			    req->vars[i]);
+		if (var_reserved(req->vars[i], (size_t)(eq - req->vars[i])))
+			return cs_ctx_fail(ctx, CS_ERR_ARG,
+			    "variable '%.*s' is reserved: its value comes from "
+			    "the evidence or the CSR",
+			    (int)(eq - req->vars[i]), req->vars[i]);
 		var_add(vs, req->vars[i], (size_t)(eq - req->vars[i]), eq + 1);
 	}
 	return CS_OK;
@@ -441,6 +464,31 @@ new_serial(struct cs_ca *ca, X509 *x, char *hex, size_t cap)
 	return r;
 }
 
+/*
+ * The extensions under the CA's arc (level map, marker) are the CA's
+ * alone: a profile line "<arc>.2.2 = ASN1:UTF8String:..." must not forge a
+ * level marker.
+ */
+static enum cs_err
+check_arc_exts(struct cs_ca *ca, const X509 *x, const char *pname)
+{
+	char oid[CS_CA_OID_MAX];
+	size_t n = strlen(ca->arc);
+	int i;
+
+	for (i = 0; i < X509_get_ext_count(x); i++) {
+		if (OBJ_obj2txt(oid, sizeof(oid),
+		        X509_EXTENSION_get_object(X509_get_ext(x, i)), 1) <= 0)
+			continue;
+		if (strncmp(oid, ca->arc, n) == 0 && oid[n] == '.')
+			return cs_ctx_fail(ca->ctx, CS_ERR_POLICY,
+			    "profile %s: extension %s is under the CA's arc "
+			    "and set by the CA only",
+			    pname, oid);
+	}
+	return CS_OK;
+}
+
 static enum cs_err
 build_tbs(struct cs_ca *ca, const struct cs_ca_issue_req *req, X509_REQ *csr,
     const struct cs_ca_decision *d, const X509 *signer, int64_t at, X509 **out)
@@ -472,6 +520,8 @@ build_tbs(struct cs_ca *ca, const struct cs_ca_issue_req *req, X509_REQ *csr,
 		    pv.info->name, pv.ext_section);
 		goto out;
 	}
+	if ((r = check_arc_exts(ca, x, pv.info->name)) != CS_OK)
+		goto out;
 	if ((X509_get_ext_by_NID(x, NID_subject_key_identifier, -1) < 0 &&
 	        (r = add_nid(ca->ctx, x, &v3, NID_subject_key_identifier,
 	             "hash")) != CS_OK) ||
@@ -655,6 +705,7 @@ struct signed_cert {
 	struct csa_row row;
 	struct csa_evidence ev;
 	char subject[CS_CA_NAME_MAX], fw[16], profile[64];
+	char sublevel[CS_CA_SUBLEVEL_NAME_MAX];
 };
 
 /*
@@ -728,13 +779,14 @@ issue_one(struct cs_ca *ca, const struct cs_ca_issue_req *req,
 	    sizeof(sc->subject));
 	fw_text(d, sc->fw, sizeof(sc->fw));
 	snprintf(sc->profile, sizeof(sc->profile), "%s", pi.name);
+	snprintf(sc->sublevel, sizeof(sc->sublevel), "%s", d->sublevel);
 	sc->ev = ev;
 	memset(&ev, 0, sizeof(ev));
 	sc->row = (struct csa_row){ res->serial, d->level, s, sc->profile,
 		sc->subject, csa_asn1_time(X509_get0_notBefore(x)),
 		csa_asn1_time(X509_get0_notAfter(x)), d->slot,
-		d->has_card_serial, d->card_serial, sc->fw, sc->ev.stmt,
-		sc->ev.f9, sc->ev.stmt_len, sc->ev.f9_len };
+		d->has_card_serial, d->card_serial, sc->fw, sc->sublevel,
+		sc->ev.stmt, sc->ev.f9, sc->ev.stmt_len, sc->ev.f9_len };
 	res->signer = s == CSA_SIGNER_HW ? "hw-issuing" : "issuing";
 	r = CS_OK;
 out:

@@ -132,6 +132,29 @@ add_alg(struct cs_ctx *ctx, const char *pname, const char *key, const char *it,
 	return CS_OK;
 }
 
+static enum cs_err
+add_sublevel(struct cs_ctx *ctx, const char *pname, const char *key,
+    const char *it, void *arg)
+{
+	struct cs_ca_profile_info *in = arg;
+	size_t i;
+
+	if (!csa_sublevel_name_ok(it))
+		return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+		    "profile %s: %s: '%.40s' is not a sub-level name", pname,
+		    key, it);
+	for (i = 0; i < in->nsublevels; i++)
+		if (strcmp(in->sublevels[i], it) == 0)
+			return CS_OK;
+	if (in->nsublevels >= CS_CA_SUBLEVEL_MAX)
+		return cs_ctx_fail(ctx, CS_ERR_LIMIT,
+		    "profile %s: %s: more than %d", pname, key,
+		    CS_CA_SUBLEVEL_MAX);
+	snprintf(in->sublevels[in->nsublevels++], CS_CA_SUBLEVEL_NAME_MAX, "%s",
+	    it);
+	return CS_OK;
+}
+
 static bool
 yesno(const char *s, bool *v)
 {
@@ -215,6 +238,8 @@ set_key(struct cs_ctx *ctx, struct cs_ca_profile *p, const char *k,
 		return each_item(ctx, pn, k, v, add_slot, &in->slots);
 	else if (strcmp(k, "algs") == 0)
 		return each_item(ctx, pn, k, v, add_alg, &in->algs);
+	else if (strcmp(k, "sublevels") == 0)
+		return each_item(ctx, pn, k, v, add_sublevel, in);
 	else if (strcmp(k, "min_pin_policy") == 0) {
 		if (!lookup(pin_names, v, &u))
 			return bad(ctx, pn, k, v);
@@ -259,12 +284,18 @@ set_key(struct cs_ctx *ctx, struct cs_ca_profile *p, const char *k,
 	return CS_OK;
 }
 
-/* Extensions the CA sets itself and a profile must not. */
-static const char *const reserved_ext[] = {
-	"certificatePolicies",
-	"subjectAltName",
-	"authorityInfoAccess",
-	NULL,
+/*
+ * Extensions the CA sets itself and a profile must not, compared by NID so
+ * that a long name or a numeric OID line ("2.5.29.17 = DER:...") is caught
+ * too.
+ */
+static const struct {
+	int nid;
+	const char *use; /* the [cardsmith] key to use instead */
+} reserved_ext[] = {
+	{ NID_certificate_policies, "policy_oid" },
+	{ NID_subject_alt_name, "san" },
+	{ NID_info_access, NULL },
 };
 
 static enum cs_err
@@ -274,7 +305,7 @@ check_extensions(struct cs_ctx *ctx, struct cs_ca_profile *p)
 	CONF_VALUE *cv;
 	X509V3_CTX v3;
 	size_t j;
-	int i;
+	int i, nid;
 
 	sec = NCONF_get_section(p->conf, p->ext_section);
 	if (sec == NULL) {
@@ -285,13 +316,24 @@ check_extensions(struct cs_ctx *ctx, struct cs_ca_profile *p)
 	}
 	for (i = 0; i < sk_CONF_VALUE_num(sec); i++) {
 		cv = sk_CONF_VALUE_value(sec, i);
-		for (j = 0; reserved_ext[j] != NULL; j++)
-			if (strcmp(cv->name, reserved_ext[j]) == 0)
+		nid = OBJ_txt2nid(cv->name);
+		ERR_clear_error();
+		for (j = 0; nid != NID_undef &&
+		     j < sizeof(reserved_ext) / sizeof(*reserved_ext);
+		     j++)
+			if (nid == reserved_ext[j].nid)
 				return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
-				    "profile %s: [%s] %s is set by the CA "
-				    "(use [cardsmith] %s)",
+				    "profile %s: [%s] %.64s (%s) is set by "
+				    "the CA%s%s%s",
 				    p->info.name, p->ext_section, cv->name,
-				    j == 0 ? "policy_oid" : "san");
+				    OBJ_nid2sn(nid),
+				    reserved_ext[j].use != NULL
+				        ? " (use [cardsmith] "
+				        : "",
+				    reserved_ext[j].use != NULL
+				        ? reserved_ext[j].use
+				        : "",
+				    reserved_ext[j].use != NULL ? ")" : "");
 	}
 	X509V3_set_ctx(&v3, NULL, NULL, NULL, NULL, X509V3_CTX_TEST);
 	X509V3_set_nconf(&v3, p->conf);
@@ -333,6 +375,14 @@ parse_cardsmith(struct cs_ctx *ctx, struct cs_ca_profile *p)
 	if (p->info.policy_oid[0] != '\0' && p->info.max_level != p->info.level)
 		return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
 		    "profile %s: policy_oid needs max_level = level",
+		    p->info.name);
+	/* Sub-levels refine hardware-attested with their own OIDs. */
+	if (p->info.nsublevels > 0 &&
+	    (p->info.policy_oid[0] != '\0' ||
+	        p->info.max_level != CS_CA_LEVEL_HW_ATTESTED))
+		return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+		    "profile %s: sublevels need max_level = hardware-attested "
+		    "and no policy_oid",
 		    p->info.name);
 	return CS_OK;
 }
@@ -468,5 +518,28 @@ cs_ca_profile_load(struct cs_ca *ca, const char *name,
 	}
 	r = cs_ca_profile_parse(ca->ctx, label, text, len, out);
 	cs_free(text);
+	if (r == CS_OK &&
+	    (r = csa_profile_check_sublevels(ca, *out)) != CS_OK) {
+		cs_ca_profile_free(*out);
+		*out = NULL;
+	}
 	return r;
+}
+
+enum cs_err
+csa_profile_check_sublevels(struct cs_ca *ca, const struct cs_ca_profile *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->info.nsublevels; i++) {
+		for (j = 0; j < ca->nsubs; j++)
+			if (strcmp(ca->subs[j].name, p->info.sublevels[i]) == 0)
+				break;
+		if (j == ca->nsubs)
+			return cs_ctx_fail(ca->ctx, CS_ERR_POLICY,
+			    "profile %s: sub-level %s is not defined by this "
+			    "CA (sub-levels are fixed at 'ca init --sublevel')",
+			    p->info.name, p->info.sublevels[i]);
+	}
+	return CS_OK;
 }

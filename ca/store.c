@@ -6,6 +6,10 @@
  * Row life: pending (reserved, committed before signing) → issued (DER
  * stored, committed before the certificate is handed out) → delivered |
  * revoked; a pending row a crash left behind becomes void on reconcile.
+ * A pending row records its owner (boot id, pid, process start time), so
+ * reconcile voids only reservations whose process is gone, or (owner
+ * unknown) older than RECONCILE_GRACE: never a live reservation of a
+ * concurrently running issuance.
  */
 #include <sys/stat.h>
 
@@ -21,6 +25,10 @@
 #include "ca_int.h"
 
 #include "banned.h"
+
+/* Pending rows without a known owner are left alone this long (seconds). */
+#define RECONCILE_GRACE 600
+#define OWNER_MAX 96
 
 enum stmt_id {
 	S_BEGIN,
@@ -40,7 +48,8 @@ enum stmt_id {
 	S_REVOKED,
 	S_CRLNUM_BUMP,
 	S_CRLNUM_GET,
-	S_VOID_PENDING,
+	S_PENDING,
+	S_VOID_ONE,
 	S_COUNT_ISSUED,
 	S_DUPS,
 	S__COUNT
@@ -49,18 +58,20 @@ enum stmt_id {
 #define COLS                                                                   \
 	"serial, status, level, profile, subject, created, "                   \
 	"not_before, not_after, revoked_at, revoke_reason, slot, "             \
-	"card_serial, firmware"
+	"card_serial, firmware, sublevel"
 
 static const char *const sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
-	[S_RESERVE] = "INSERT INTO certs(serial, status, created) "
-	              "VALUES(?1, 0, ?2)",
-	[S_ISSUE] = "UPDATE certs SET status = 1, level = ?2, signer = ?3, "
-	            "subject = ?4, not_before = ?5, not_after = ?6, slot = ?7, "
-	            "card_serial = ?8, firmware = ?9, der = ?10, profile = ?11 "
-	            "WHERE serial = ?1 AND status = 0",
+	[S_RESERVE] = "INSERT INTO certs(serial, status, created, owner) "
+	              "VALUES(?1, 0, ?2, ?3)",
+	[S_ISSUE] =
+	    "UPDATE certs SET status = 1, level = ?2, signer = ?3, "
+	    "subject = ?4, not_before = ?5, not_after = ?6, slot = ?7, "
+	    "card_serial = ?8, firmware = ?9, der = ?10, profile = ?11, "
+	    "sublevel = ?12 "
+	    "WHERE serial = ?1 AND status = 0",
 	[S_CARD] =
 	    "INSERT INTO cards(serial, firmware, first_seen, "
 	    "last_seen) VALUES(?1, ?2, ?3, ?3) ON CONFLICT(serial) DO UPDATE "
@@ -89,7 +100,10 @@ static const char *const sql[S__COUNT] = {
 	    "INSERT INTO crl(signer, number) VALUES(?1, 1) "
 	    "ON CONFLICT(signer) DO UPDATE SET number = number + 1",
 	[S_CRLNUM_GET] = "SELECT number FROM crl WHERE signer = ?1",
-	[S_VOID_PENDING] = "UPDATE certs SET status = 4 WHERE status = 0",
+	[S_PENDING] = "SELECT serial, created, owner FROM certs "
+	              "WHERE status = 0",
+	[S_VOID_ONE] = "UPDATE certs SET status = 4 WHERE serial = ?1 AND "
+	               "status = 0",
 	[S_COUNT_ISSUED] = "SELECT count(*) FROM certs WHERE status = 1",
 	[S_DUPS] = "SELECT count(*) - count(DISTINCT upper(serial)) FROM certs",
 };
@@ -101,7 +115,9 @@ static const char schema[] =
     " level INTEGER, signer INTEGER, profile TEXT, subject TEXT,"
     " created INTEGER NOT NULL, not_before INTEGER, not_after INTEGER,"
     " revoked_at INTEGER, revoke_reason INTEGER, slot INTEGER,"
-    " card_serial INTEGER, firmware TEXT, der BLOB) WITHOUT ROWID;"
+    " card_serial INTEGER, firmware TEXT, der BLOB, sublevel TEXT,"
+    " owner TEXT)"
+    " WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS certs_card ON certs(card_serial);"
     "CREATE INDEX IF NOT EXISTS certs_status ON certs(status, signer);"
     "CREATE TABLE IF NOT EXISTS cards(serial INTEGER PRIMARY KEY,"
@@ -112,12 +128,21 @@ static const char schema[] =
     " at INTEGER NOT NULL, kind TEXT NOT NULL, serial TEXT, detail TEXT);"
     "CREATE TABLE IF NOT EXISTS crl(signer INTEGER PRIMARY KEY,"
     " number INTEGER NOT NULL);"
-    "PRAGMA user_version = 1;";
+    "PRAGMA user_version = 3;";
+
+/*
+ * Version 1 registries lack certs.sublevel (added with sub-levels),
+ * version 2 ones certs.owner (the reserving process, for reconcile).
+ */
+static const char migrate_check[] =
+    "SELECT count(*) FROM pragma_table_info('certs') WHERE name = ?1";
 
 struct sq_store {
 	struct csa_store base; /* first: the ops view */
 	sqlite3 *db;
 	sqlite3_stmt *st[S__COUNT];
+	char boot[40]; /* this boot's id, "" if unknown */
+	char owner[OWNER_MAX]; /* "boot:pid:start" of this process, or "" */
 };
 
 static enum cs_err
@@ -202,6 +227,8 @@ sq_reserve(struct csa_store *b, const char *const *serials, size_t n,
 		st = get(s, S_RESERVE);
 		sqlite3_bind_text(st, 1, serials[i], -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, now);
+		if (s->owner[0] != '\0')
+			sqlite3_bind_text(st, 3, s->owner, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE) {
@@ -242,6 +269,8 @@ commit_row(struct sq_store *s, const struct csa_row *row, const uint8_t *der,
 	sqlite3_bind_text(st, 9, row->firmware, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 10, der, (int)len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 11, row->profile, -1, SQLITE_STATIC);
+	if (row->sublevel != NULL && row->sublevel[0] != '\0')
+		sqlite3_bind_text(st, 12, row->sublevel, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		sqlite3_reset(st);
 		return sq_fail(s, "store certificate");
@@ -440,6 +469,8 @@ row_info(sqlite3_stmt *st, struct cs_ca_cert_info *in)
 	}
 	if ((t = sqlite3_column_text(st, 12)) != NULL)
 		snprintf(in->firmware, sizeof(in->firmware), "%s", t);
+	if ((t = sqlite3_column_text(st, 13)) != NULL)
+		snprintf(in->sublevel, sizeof(in->sublevel), "%s", t);
 }
 
 static enum cs_err
@@ -485,8 +516,8 @@ sq_get(struct csa_store *b, const char *serial, struct cs_ca_cert_info *in,
 		goto out;
 	}
 	row_info(st, in);
-	if (der != NULL && (blob = sqlite3_column_blob(st, 13)) != NULL &&
-	    (n = sqlite3_column_bytes(st, 13)) > 0) {
+	if (der != NULL && (blob = sqlite3_column_blob(st, 14)) != NULL &&
+	    (n = sqlite3_column_bytes(st, 14)) > 0) {
 		if ((*der = malloc((size_t)n)) == NULL) {
 			r = cs_ctx_fail(b->ctx, CS_ERR_NOMEM, "show");
 			goto out;
@@ -588,24 +619,96 @@ integrity_ok(struct sq_store *s)
 	return ok;
 }
 
+static int proc_start(const char *path, char *dst, size_t cap);
+
+/*
+ * Is the process that reserved a row ("boot:pid:start") still running?
+ * Another boot, no such pid, or a pid reused by a later process: gone.
+ * Unreadable /proc: assume it runs (the grace period decides).
+ */
+static bool
+owner_alive(const struct sq_store *s, const char *owner)
+{
+	char boot[40], path[64], start[32];
+	const char *c1, *c2;
+	unsigned long pid;
+	char *end;
+	size_t n;
+
+	if ((c1 = strchr(owner, ':')) == NULL ||
+	    (c2 = strchr(c1 + 1, ':')) == NULL ||
+	    (n = (size_t)(c1 - owner)) >= sizeof(boot))
+		return true;
+	snprintf(boot, sizeof(boot), "%.*s", (int)n, owner);
+	if (s->boot[0] == '\0' || strcmp(boot, s->boot) != 0)
+		return s->boot[0] == '\0';
+	errno = 0;
+	pid = strtoul(c1 + 1, &end, 10);
+	if (errno != 0 || end != c2 || pid == 0 || pid > 0x7fffffffUL)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%lu/stat", pid);
+	switch (proc_start(path, start, sizeof(start))) {
+	case 0:
+		return strcmp(start, c2 + 1) == 0;
+	case ENOENT:
+	case ESRCH:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* Void the pending rows whose reservation is over; *n: how many. */
+static enum cs_err
+void_stale(struct sq_store *s, int64_t now, size_t *n)
+{
+	sqlite3_stmt *st, *v;
+	const unsigned char *owner;
+	char serial[CS_CA_SERIAL_MAX];
+	bool stale;
+	int rc;
+
+	*n = 0;
+	st = get(s, S_PENDING);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		owner = sqlite3_column_text(st, 2);
+		if (owner != NULL && *owner != '\0')
+			stale = !owner_alive(s, (const char *)owner);
+		else
+			stale = sqlite3_column_int64(st, 1) <=
+			    now - RECONCILE_GRACE;
+		if (!stale)
+			continue;
+		snprintf(serial, sizeof(serial), "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+		v = get(s, S_VOID_ONE);
+		sqlite3_bind_text(v, 1, serial, -1, SQLITE_STATIC);
+		if (sqlite3_step(v) != SQLITE_DONE) {
+			sqlite3_reset(v);
+			sqlite3_reset(st);
+			return sq_fail(s, "reconcile: void");
+		}
+		sqlite3_reset(v);
+		(*n)++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_fail(s, "reconcile");
+	return CS_OK;
+}
+
 static enum cs_err
 sq_reconcile(struct csa_store *b, struct cs_ca_reconcile_stats *stats,
     int64_t now)
 {
 	struct sq_store *s = (struct sq_store *)b;
-	sqlite3_stmt *st;
 	enum cs_err r;
 
 	memset(stats, 0, sizeof(*stats));
 	if ((r = begin(s)) != CS_OK)
 		return r;
-	st = get(s, S_VOID_PENDING);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		r = sq_fail(s, "reconcile");
+	if ((r = void_stale(s, now, &stats->pending_voided)) != CS_OK)
 		goto fail;
-	}
-	sqlite3_reset(st);
-	stats->pending_voided = (size_t)sqlite3_changes(s->db);
 	if ((stats->pending_voided > 0 &&
 	        (r = event(s, now, "reconcile", NULL,
 	             "pending reservations voided")) != CS_OK) ||
@@ -647,6 +750,95 @@ static const struct csa_store_ops sq_ops = {
 	sq_close,
 };
 
+static enum cs_err
+add_column(struct sq_store *s, const char *col, const char *alter)
+{
+	sqlite3_stmt *st = NULL;
+	int have = -1;
+
+	if (sqlite3_prepare_v2(s->db, migrate_check, -1, &st, NULL) ==
+	        SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, col, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		have = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (have < 0)
+		return sq_fail(s, "schema check");
+	if (have == 0 &&
+	    sqlite3_exec(s->db, alter, NULL, NULL, NULL) != SQLITE_OK)
+		return sq_fail(s, alter);
+	return CS_OK;
+}
+
+static enum cs_err
+migrate(struct sq_store *s)
+{
+	enum cs_err r;
+
+	if ((r = add_column(s, "sublevel",
+	         "ALTER TABLE certs ADD COLUMN sublevel TEXT")) != CS_OK ||
+	    (r = add_column(s, "owner",
+	         "ALTER TABLE certs ADD COLUMN owner TEXT")) != CS_OK)
+		return r;
+	return CS_OK;
+}
+
+/*
+ * Field 22 (starttime, clock ticks after boot) of a /proc/PID/stat file
+ * into dst. 0, or the errno of the failure (EINVAL: unparsable).
+ */
+static int
+proc_start(const char *path, char *dst, size_t cap)
+{
+	char buf[1024];
+	const char *p;
+	size_t n, field, len;
+	FILE *f;
+
+	dst[0] = '\0';
+	if ((f = fopen(path, "re")) == NULL)
+		return errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* comm (field 2) may hold spaces and parentheses: skip to the last
+	 * ')', after which field 3 starts. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return EINVAL;
+	for (field = 2; field < 22 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL)
+		return EINVAL;
+	p++;
+	len = strspn(p, "0123456789");
+	if (len == 0 || len >= cap)
+		return EINVAL;
+	snprintf(dst, cap, "%.*s", (int)len, p);
+	return 0;
+}
+
+/* This process as a reservation owner: "boot:pid:start", or "". */
+static void
+set_owner(struct sq_store *s)
+{
+	char start[32];
+	size_t n = 0;
+	FILE *f;
+
+	s->boot[0] = s->owner[0] = '\0';
+	if ((f = fopen("/proc/sys/kernel/random/boot_id", "re")) != NULL) {
+		n = fread(s->boot, 1, sizeof(s->boot) - 1, f);
+		fclose(f);
+	}
+	s->boot[n] = '\0';
+	s->boot[strcspn(s->boot, ":\n")] = '\0';
+	if (s->boot[0] == '\0' ||
+	    proc_start("/proc/self/stat", start, sizeof(start)) != 0)
+		return;
+	snprintf(s->owner, sizeof(s->owner), "%s:%ld:%s", s->boot,
+	    (long)getpid(), start);
+}
+
 enum cs_err
 csa_store_open_sqlite(struct cs_ctx *ctx, const char *path,
     struct csa_store **out)
@@ -686,6 +878,9 @@ csa_store_open_sqlite(struct cs_ctx *ctx, const char *path,
 		sqlite3_free(err);
 		goto fail;
 	}
+	if ((r = migrate(s)) != CS_OK)
+		goto fail;
+	set_owner(s);
 	for (i = 0; i < S__COUNT; i++)
 		if (sqlite3_prepare_v3(s->db, sql[i], -1,
 		        SQLITE_PREPARE_PERSISTENT, &s->st[i],

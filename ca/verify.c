@@ -11,7 +11,12 @@
  *    claims "anything" (field-notes: what gateways can check).
  *
  * The level → OID map comes from the issuing CA certificate's
- * <arc>.2.1 extension, so no CA directory is needed here.
+ * <arc>.2.1 extension, so no CA directory is needed here; the issuing CA
+ * is the one path validation chose (two CAs may share a name). Sub-levels of
+ * hardware-attested are listed there with their parent and PIN/touch
+ * minimums: a sub-level leaf satisfies its parent (and the OID checked is
+ * the sub-level's, which the CA asserts), and a required sub-level is met
+ * by itself or a stricter one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +38,14 @@ struct cs_verifier {
 	STACK_OF(X509) * cas;
 	STACK_OF(X509_CRL) * crls;
 	char policy[CS_CA_OID_MAX];
+	char sublevel[CS_CA_SUBLEVEL_NAME_MAX]; /* required, "" for none */
+};
+
+/* The issuing CA's level map: level OIDs and sub-levels. */
+struct lmap {
+	char oids[CS_CA_LEVEL_COUNT][CS_CA_OID_MAX];
+	struct cs_ca_sublevel subs[CS_CA_SUBLEVEL_MAX];
+	size_t nsubs;
 };
 
 enum cs_err
@@ -160,6 +173,17 @@ cs_verify_set_policy(struct cs_verifier *v, const char *oid)
 	return CS_OK;
 }
 
+enum cs_err
+cs_verify_require_sublevel(struct cs_verifier *v, const char *name)
+{
+	if (name == NULL || !csa_sublevel_name_ok(name))
+		return cs_ctx_fail(v->ctx, CS_ERR_ARG,
+		    "'%.40s' is not a sub-level name",
+		    name != NULL ? name : "");
+	snprintf(v->sublevel, sizeof(v->sublevel), "%s", name);
+	return CS_OK;
+}
+
 static enum cs_err deny(struct cs_verifier *v, struct cs_verify_result *res,
     enum cs_err code, const char *fmt, ...) CS_PRINTF(4, 5);
 
@@ -176,28 +200,88 @@ deny(struct cs_verifier *v, struct cs_verify_result *res, enum cs_err code,
 	return cs_ctx_fail(v->ctx, code, "%s", res->reason);
 }
 
-/* Level map of the CA that issued leaf (by name), if any. */
+/* Level map of the CA certificate that issued the leaf, if any. */
 static bool
-issuer_map(const struct cs_verifier *v, const X509 *leaf,
-    char oids[][CS_CA_OID_MAX])
+issuer_map(const X509 *issuer, struct lmap *m)
 {
-	const X509 *c;
-	int i;
-
-	for (i = 0; i < sk_X509_num(v->cas); i++) {
-		c = sk_X509_value(v->cas, i);
-		if (X509_NAME_cmp(X509_get_subject_name(c),
-		        X509_get_issuer_name(leaf)) == 0 &&
-		    csa_levelmap_read(c, oids))
-			return true;
-	}
-	return false;
+	if (issuer == NULL || !csa_levelmap_read(issuer, m->oids))
+		return false;
+	csa_levelmap_subs(issuer, m->subs, CS_CA_SUBLEVEL_MAX, &m->nsubs);
+	return true;
 }
 
+/* The leaf's level (and sub-level) from the policies it asserts. */
+static void
+leaf_level(const X509 *leaf, const struct lmap *m, struct cs_verify_result *res)
+{
+	size_t k;
+	int i;
+
+	/* A sub-level OID names its parent level too (ca/README.md). */
+	for (k = 0; k < m->nsubs; k++)
+		if (csa_has_policy(leaf, m->subs[k].oid, NULL)) {
+			res->level = m->subs[k].parent;
+			snprintf(res->sublevel, sizeof(res->sublevel), "%s",
+			    m->subs[k].name);
+			snprintf(res->policy_oid, sizeof(res->policy_oid), "%s",
+			    m->subs[k].oid);
+			return;
+		}
+	for (i = CS_CA_LEVEL_COUNT - 1; i >= 1; i--)
+		if (m->oids[i][0] != '\0' &&
+		    csa_has_policy(leaf, m->oids[i], NULL)) {
+			res->level = (enum cs_ca_level)i;
+			snprintf(res->policy_oid, sizeof(res->policy_oid), "%s",
+			    m->oids[i]);
+			return;
+		}
+}
+
+static const struct cs_ca_sublevel *
+find_sub(const struct lmap *m, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < m->nsubs; k++)
+		if (strcmp(m->subs[k].name, name) == 0)
+			return &m->subs[k];
+	return NULL;
+}
+
+/* A required sub-level: the leaf's must be it or stricter. */
 static enum cs_err
-path_check(struct cs_verifier *v, X509 *leaf, const char *oid, int64_t at,
+sublevel_need(const struct cs_verifier *v, const struct lmap *m,
     struct cs_verify_result *res)
 {
+	const struct cs_ca_sublevel *want, *have;
+
+	if ((want = find_sub(m, v->sublevel)) == NULL) {
+		snprintf(res->reason, sizeof(res->reason),
+		    "the issuing CA defines no sub-level %s", v->sublevel);
+		return CS_ERR_POLICY;
+	}
+	have = res->sublevel[0] != '\0' ? find_sub(m, res->sublevel) : NULL;
+	if (have == NULL || !csa_sublevel_covers(have, want)) {
+		snprintf(res->reason, sizeof(res->reason),
+		    "leaf is %s%s%s%s%s%s; sub-level %s required",
+		    cs_ca_level_name(res->level), have != NULL ? " " : "",
+		    have != NULL ? have->name : "",
+		    res->policy_oid[0] ? " (policy " : "", res->policy_oid,
+		    res->policy_oid[0] ? ")" : "", v->sublevel);
+		return CS_ERR_POLICY;
+	}
+	return CS_OK;
+}
+
+/*
+ * Validate the path (explicit policy oid unless NULL). *issuer (may be
+ * NULL): the validated chain's certificate above the leaf, caller frees.
+ */
+static enum cs_err
+path_check(struct cs_verifier *v, X509 *leaf, const char *oid, int64_t at,
+    struct cs_verify_result *res, X509 **issuer)
+{
+	STACK_OF(X509) *chain;
 	X509_STORE_CTX *sc = NULL;
 	X509_VERIFY_PARAM *pm;
 	ASN1_OBJECT *o = NULL;
@@ -205,6 +289,8 @@ path_check(struct cs_verifier *v, X509 *leaf, const char *oid, int64_t at,
 	int err;
 	enum cs_err r = CS_ERR_INTERNAL;
 
+	if (issuer != NULL)
+		*issuer = NULL;
 	if ((sc = X509_STORE_CTX_new()) == NULL ||
 	    !X509_STORE_CTX_init(sc, v->store, leaf, v->untrusted)) {
 		r = cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "verify");
@@ -237,6 +323,11 @@ path_check(struct cs_verifier *v, X509 *leaf, const char *oid, int64_t at,
 		        : "");
 		goto out;
 	}
+	/* Element 0 is the leaf; a self-signed leaf has no element 1. */
+	chain = X509_STORE_CTX_get0_chain(sc);
+	if (issuer != NULL && sk_X509_num(chain) > 1 &&
+	    X509_up_ref(sk_X509_value(chain, 1)))
+		*issuer = sk_X509_value(chain, 1);
 	r = CS_OK;
 out:
 	ERR_clear_error();
@@ -251,11 +342,12 @@ out:
  */
 static enum cs_err
 policy_need(struct cs_verifier *v, const X509 *leaf, enum cs_ca_level require,
-    bool anyp, bool mapped, char oids[][CS_CA_OID_MAX],
-    struct cs_verify_result *res, const char **need)
+    bool anyp, bool mapped, const struct lmap *m, struct cs_verify_result *res,
+    const char **need)
 {
+	enum cs_err r;
+
 	*need = NULL;
-	(void)oids;
 	if (v->policy[0] != '\0') {
 		if (anyp) {
 			snprintf(res->reason, sizeof(res->reason),
@@ -272,18 +364,30 @@ policy_need(struct cs_verifier *v, const X509 *leaf, enum cs_ca_level require,
 			    v->policy);
 			return CS_ERR_POLICY;
 		}
+		/* A policy names what the leaf must assert; it never lifts
+		 * a required level the issuing CA's map says is not met. */
+		if (mapped && require != CS_CA_LEVEL_NONE &&
+		    res->level < require) {
+			snprintf(res->reason, sizeof(res->reason),
+			    "leaf asserts policy %s but is %s per the issuing "
+			    "CA's level map; %s required",
+			    v->policy, cs_ca_level_name(res->level),
+			    cs_ca_level_name(require));
+			return CS_ERR_POLICY;
+		}
 		snprintf(res->policy_oid, sizeof(res->policy_oid), "%s",
 		    v->policy);
 		*need = v->policy;
 		return CS_OK;
 	}
-	if (require == CS_CA_LEVEL_NONE)
+	if (require == CS_CA_LEVEL_NONE && v->sublevel[0] == '\0')
 		return CS_OK;
 	if (anyp) {
 		snprintf(res->reason, sizeof(res->reason),
 		    "leaf asserts "
 		    "anyPolicy, which never satisfies a %s check",
-		    cs_ca_level_name(require));
+		    v->sublevel[0] != '\0' ? v->sublevel
+		                           : cs_ca_level_name(require));
 		return CS_ERR_POLICY;
 	}
 	if (!mapped) {
@@ -292,7 +396,10 @@ policy_need(struct cs_verifier *v, const X509 *leaf, enum cs_ca_level require,
 		    "carries no cardsmith level map; give the policy OID");
 		return CS_ERR_POLICY;
 	}
-	if (res->level < require) {
+	if (v->sublevel[0] != '\0') {
+		if ((r = sublevel_need(v, m, res)) != CS_OK)
+			return r;
+	} else if (res->level < require) {
 		snprintf(res->reason, sizeof(res->reason),
 		    "leaf is %s%s%s%s; "
 		    "%s required",
@@ -309,16 +416,15 @@ enum cs_err
 cs_verify_cert(struct cs_verifier *v, const uint8_t *cert, size_t len,
     enum cs_ca_level require, int64_t at, struct cs_verify_result *res)
 {
-	char oids[CS_CA_LEVEL_COUNT][CS_CA_OID_MAX];
+	struct lmap m;
 	char why[CS_CA_REASON_MAX];
 	const char *need = NULL;
-	X509 *leaf = NULL;
+	X509 *leaf = NULL, *issuer = NULL;
 	bool anyp = false, mapped;
-	int i;
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(res, 0, sizeof(*res));
-	memset(oids, 0, sizeof(oids));
+	memset(&m, 0, sizeof(m));
 	if ((r = csa_cert_decode(v->ctx, "certificate", cert, len, &leaf)) !=
 	    CS_OK) {
 		snprintf(res->reason, sizeof(res->reason), "%s",
@@ -331,26 +437,21 @@ cs_verify_cert(struct cs_verifier *v, const uint8_t *cert, size_t len,
 	    sizeof(res->issuer));
 	csa_serial_hex(X509_get0_serialNumber(leaf), res->serial,
 	    sizeof(res->serial));
-	mapped = issuer_map(v, leaf, oids);
-	for (i = CS_CA_LEVEL_COUNT - 1; i >= 1 && mapped; i--)
-		if (oids[i][0] != '\0' && csa_has_policy(leaf, oids[i], NULL)) {
-			res->level = (enum cs_ca_level)i;
-			snprintf(res->policy_oid, sizeof(res->policy_oid), "%s",
-			    oids[i]);
-			break;
-		}
+	/* A broken chain is the more basic reason: report it first. It
+	 * also tells which CA certificate issued the leaf. */
+	if ((r = path_check(v, leaf, NULL, at, res, &issuer)) != CS_OK)
+		goto out;
+	if ((mapped = issuer_map(issuer, &m)))
+		leaf_level(leaf, &m, res);
 	(void)csa_has_policy(leaf, NULL, &anyp);
-	if ((r = policy_need(v, leaf, require, anyp, mapped, oids, res,
-	         &need)) != CS_OK) {
-		/* A broken chain is the more basic reason: report it first. */
+	if ((r = policy_need(v, leaf, require, anyp, mapped, &m, res, &need)) !=
+	    CS_OK) {
 		snprintf(why, sizeof(why), "%s", res->reason);
-		if (path_check(v, leaf, NULL, at, res) != CS_OK)
-			r = CS_ERR_VERIFY;
-		else
-			r = deny(v, res, r, "%s", why);
+		r = deny(v, res, r, "%s", why);
 		goto out;
 	}
-	if ((r = path_check(v, leaf, need, at, res)) != CS_OK)
+	if (need != NULL &&
+	    (r = path_check(v, leaf, need, at, res, NULL)) != CS_OK)
 		goto out;
 	res->accepted = true;
 	snprintf(res->reason, sizeof(res->reason), "%s%s%s",
@@ -359,6 +460,26 @@ cs_verify_cert(struct cs_verifier *v, const uint8_t *cert, size_t len,
 	    sk_X509_CRL_num(v->crls) > 0 ? " and CRL ok" : "");
 	r = CS_OK;
 out:
+	X509_free(issuer);
 	X509_free(leaf);
 	return r;
+}
+
+bool
+cs_verify_policy_is_level(const struct cs_verifier *v, const char *oid,
+    enum cs_ca_level level)
+{
+	char oids[CS_CA_LEVEL_COUNT][CS_CA_OID_MAX];
+	int i;
+
+	if (oid == NULL || (unsigned int)level >= CS_CA_LEVEL_COUNT ||
+	    level == CS_CA_LEVEL_NONE)
+		return false;
+	for (i = 0; i < sk_X509_num(v->cas); i++) {
+		memset(oids, 0, sizeof(oids));
+		if (csa_levelmap_read(sk_X509_value(v->cas, i), oids) &&
+		    strcmp(oids[level], oid) == 0)
+			return true;
+	}
+	return false;
 }

@@ -174,7 +174,9 @@ read_opt_file(struct cli *cli, const char *path, uint8_t **data, size_t *len)
 static json_t *
 oids_json(const struct cs_ca *ca)
 {
+	const struct cs_ca_sublevel *sub;
 	json_t *o = json_object();
+	size_t k;
 	int i;
 
 	if (o == NULL)
@@ -182,14 +184,45 @@ oids_json(const struct cs_ca *ca)
 	for (i = CS_CA_LEVEL_SOFTWARE; i < CS_CA_LEVEL_COUNT; i++)
 		out_set(o, cs_ca_level_name((enum cs_ca_level)i),
 		    out_str(cs_ca_level_oid(ca, (enum cs_ca_level)i)));
+	for (k = 0; (sub = cs_ca_sublevel_at(ca, k)) != NULL; k++)
+		out_set(o, sub->name, out_str(sub->oid));
 	return o;
+}
+
+/* Sub-levels: [{"name", "oid", "parent", "min_pin_policy", ...}]. */
+static json_t *
+sublevels_json(const struct cs_ca *ca)
+{
+	const struct cs_ca_sublevel *sub;
+	json_t *a = json_array(), *o;
+	size_t k;
+
+	for (k = 0; a != NULL && (sub = cs_ca_sublevel_at(ca, k)) != NULL;
+	     k++) {
+		if ((o = json_object()) == NULL)
+			break;
+		out_set(o, "name", out_str(sub->name));
+		out_set(o, "oid", out_str(sub->oid));
+		out_set(o, "parent", out_str(cs_ca_level_name(sub->parent)));
+		out_set(o, "min_pin_policy",
+		    sub->min_pin_policy
+		        ? out_str(cs_attest_pin_policy_str(sub->min_pin_policy))
+		        : NULL);
+		out_set(o, "min_touch_policy",
+		    sub->min_touch_policy ? out_str(cs_attest_touch_policy_str(
+		                                sub->min_touch_policy))
+		                          : NULL);
+		out_append(a, o);
+	}
+	return a;
 }
 
 /* --- init --- */
 
 static const struct cli_usage init_usage = {
 	"[--dir DIR] [--hardware-ca] [--key-type TYPE] [--arc OID] "
-	"[--extra-policy OIDS]\n       [--roots FILE] [--profiles DIR] "
+	"[--extra-policy LEVEL=OID,...]\n       [--sublevel NAME=pin:P,touch:T[,oid:OID]]... "
+	"[--roots FILE] [--profiles DIR]\n       "
 	"[--import-key FILE --import-cert FILE\n       [--import-chain FILE]] "
 	"[--pass-fd FD | --pass-file FILE | --pass-env NAME]",
 	"Create a CA in DIR (mode 0700): a root and an issuing CA (with "
@@ -198,7 +231,14 @@ static const struct cli_usage init_usage = {
 	"store (the shipped Yubico PIV roots) and\nthe shipped profiles. "
 	"CA keys are encrypted with the passphrase (asked twice at\na "
 	"prompt). --import-key/--import-cert use an existing issuing CA "
-	"instead.\nTYPE: p256 (default), p384, rsa2048, rsa3072, rsa4096.",
+	"instead.\nTYPE: p256 (default), p384, rsa2048, rsa3072, rsa4096. "
+	"--sublevel defines a\nsub-level of hardware-attested for keys whose "
+	"attested PIN/touch policy meets\nthe minimums (OID <arc>.1.1.<n> "
+	"unless given); profiles grant it with\n'sublevels = NAME'. "
+	"Sub-levels are fixed at init.\n--extra-policy: further policy "
+	"OIDs the CA certificates assert, each with the\nlevel it stands "
+	"for (a bare OID means hardware-attested); a profile's\npolicy_oid "
+	"may use one only on certificates of that level or higher.",
 	"  cardsmith ca init --dir /srv/ca --hardware-ca",
 };
 
@@ -229,7 +269,12 @@ struct init_args {
 	int hw;
 	char *type, *arc, *extra, *roots, *profiles;
 	char *ikey, *icert, *ichain;
+	char *sub; /* popt slot for --sublevel */
+	char *subs[CS_CA_SUBLEVEL_MAX + 1];
+	size_t nsubs;
 };
+
+#define OPT_SUBLEVEL 0x2002
 
 static int
 init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
@@ -241,7 +286,9 @@ init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
 	size_t kl = 0, cl = 0, chl = 0;
 	char dir[CA_DIR_MAX];
 	char roots_buf[PATH_MAX], profiles_buf[PATH_MAX];
+	const struct cs_ca_sublevel *sub;
 	json_t *doc;
+	size_t i;
 	enum cs_err r;
 	int code;
 
@@ -258,6 +305,7 @@ init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
 	io.extra_policies = a->extra;
 	io.roots_path = a->roots;
 	io.profiles_dir = a->profiles;
+	io.sublevels = a->nsubs > 0 ? (const char *const *)a->subs : NULL;
 	/* Uninstalled build: the shipped files next to the executable. */
 	if (io.roots_path == NULL &&
 	    access(CS_DATADIR "/yubico-piv-roots.pem", R_OK) != 0)
@@ -288,6 +336,7 @@ init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
 		out_set(doc, "arc", out_str(cs_ca_arc(ca)));
 		out_set(doc, "policy_oids", oids_json(ca));
 		out_set(doc, "hardware_ca", json_boolean(a->hw));
+		out_set(doc, "sublevels", sublevels_json(ca));
 		code = out_emit(cli, doc);
 	} else {
 		printf("CA created in %s\npolicy arc %s\n", dir, cs_ca_arc(ca));
@@ -296,6 +345,8 @@ init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
 		    cs_ca_level_oid(ca, CS_CA_LEVEL_HW_ATTESTED),
 		    cs_ca_level_oid(ca, CS_CA_LEVEL_HW_ENROLLED),
 		    cs_ca_level_oid(ca, CS_CA_LEVEL_SOFTWARE));
+		for (i = 0; (sub = cs_ca_sublevel_at(ca, i)) != NULL; i++)
+			printf("    %-15s %s\n", sub->name, sub->oid);
 		code = CLI_EXIT_OK;
 	}
 out:
@@ -313,6 +364,7 @@ ca_init(struct cli *cli, int argc, const char **argv)
 	struct ca_opts o;
 	struct init_args a;
 	poptContext con = NULL;
+	size_t k;
 	int code;
 
 	ca_opts_init(&o);
@@ -327,9 +379,9 @@ ca_init(struct cli *cli, int argc, const char **argv)
 			{ "arc", '\0', POPT_ARG_STRING, &a.arc, 0,
 			    "policy arc (default: a new 2.25.<uuid>)", "OID" },
 			{ "extra-policy", '\0', POPT_ARG_STRING, &a.extra, 0,
-			    "further policy OIDs the CA asserts (comma "
-			    "separated)",
-			    "OIDS" },
+			    "further policy OIDs the CA asserts, each with "
+			    "its level (comma separated)",
+			    "LEVEL=OID" },
 			{ "roots", '\0', POPT_ARG_STRING, &a.roots, 0,
 			    "manufacturer roots to trust (PEM)", "FILE" },
 			{ "profiles", '\0', POPT_ARG_STRING, &a.profiles, 0,
@@ -342,16 +394,25 @@ ca_init(struct cli *cli, int argc, const char **argv)
 			    "existing issuing CA certificate", "FILE" },
 			{ "import-chain", '\0', POPT_ARG_STRING, &a.ichain, 0,
 			    "its chain up to the root (PEM)", "FILE" },
+			{ "sublevel", '\0', POPT_ARG_STRING, &a.sub,
+			    OPT_SUBLEVEL,
+			    "sub-level of hardware-attested (repeatable)",
+			    "NAME=pin:P,touch:T" },
 			SECRET_POPT(o.pass, "pass", "CA passphrase"),
 			POPT_TABLEEND,
 		};
 
-		code = cli_parse(cli, argc, argv, opts, &init_usage, &con);
+		code = cli_parse_repeat(cli, argc, argv, opts, &init_usage,
+		    &con, OPT_SUBLEVEL, &a.sub, a.subs, CS_CA_SUBLEVEL_MAX,
+		    &a.nsubs);
 		if (code == CLI_CONTINUE &&
 		    (code = cli_no_args(cli, con)) == CLI_CONTINUE)
 			code = init_run(cli, &o, &a);
 	}
 	poptFreeContext(con);
+	for (k = 0; k < a.nsubs; k++)
+		free(a.subs[k]);
+	free(a.sub);
 	free(a.type);
 	free(a.arc);
 	free(a.extra);
@@ -436,6 +497,7 @@ decision_json(json_t *doc, const struct cs_ca_decision *d)
 	out_set(doc, "level", out_str(cs_ca_level_name(d->level)));
 	out_set(doc, "proven", out_str(cs_ca_level_name(d->proven)));
 	out_set(doc, "policy_oid", out_str(d->policy_oid));
+	out_set(doc, "sublevel", d->sublevel[0] ? out_str(d->sublevel) : NULL);
 	out_set(doc, "reason", out_str(d->reason));
 	out_set(doc, "warnings", d->warnings[0] ? out_str(d->warnings) : NULL);
 	out_set(doc, "card_serial",
@@ -475,11 +537,12 @@ sign_emit(struct cli *cli, const struct sign_args *a,
 			out_set(doc, "pem", out_str(pem));
 		code = out_emit(cli, doc);
 	} else
-		out_notice(cli, "%s %s: %s (%s)",
+		out_notice(cli, "%s %s: %s%s%s (%s)",
 		    a->dry ? "would issue" : "issued",
 		    res->serial[0] ? res->serial : "-",
 		    cs_ca_level_name(res->decision.level),
-		    res->decision.policy_oid);
+		    res->decision.sublevel[0] ? ", sub-level " : "",
+		    res->decision.sublevel, res->decision.policy_oid);
 out:
 	free(pem);
 	return code;
@@ -794,6 +857,7 @@ info_json(const struct cs_ca_cert_info *in)
 	    in->has_card_serial ? json_integer((json_int_t)in->card_serial)
 	                        : NULL);
 	out_set(o, "firmware", in->firmware[0] ? out_str(in->firmware) : NULL);
+	out_set(o, "sublevel", in->sublevel[0] ? out_str(in->sublevel) : NULL);
 	out_set(o, "revoked_at",
 	    in->status == CS_CA_STATUS_REVOKED ? json_integer(in->revoked_at)
 	                                       : NULL);

@@ -26,7 +26,10 @@ static const struct cli_usage verify_usage = {
 	"cardsmith CA certificates) or for OID, the\nleaf's own "
 	"certificatePolicies (anyPolicy never passes), and revocation via "
 	"the\nCRLs. LEVEL: software, hardware-enrolled, hardware-attested "
-	"(a higher level\nsatisfies a lower one). Prints the level and the "
+	"(a higher level\nsatisfies a lower one, a sub-level its parent), or "
+	"a sub-level name from the\nCA's level map (that sub-level or a "
+	"stricter one). --policy with --require-level: only the level's own "
+	"OID\n(usage error otherwise). Prints the level and the "
 	"reason; exit 0 accepted,\n5 chain/signature/revoked, 6 level or "
 	"policy not met.",
 	"  cardsmith verify --chain ca-chain.pem --crl ca.crl.pem \\\n"
@@ -45,6 +48,8 @@ verify_emit(struct cli *cli, const struct cs_verify_result *res, enum cs_err r)
 	if (!cli->json) {
 		if (r == CS_OK) {
 			printf("accepted: %s", cs_ca_level_name(res->level));
+			if (res->sublevel[0] != '\0')
+				printf(", sub-level %s", res->sublevel);
 			if (res->policy_oid[0] != '\0')
 				printf(" (policy %s)", res->policy_oid);
 			fputc('\n', stdout);
@@ -58,6 +63,8 @@ verify_emit(struct cli *cli, const struct cs_verify_result *res, enum cs_err r)
 	doc = out_doc_new();
 	out_set(doc, "accepted", json_boolean(r == CS_OK));
 	out_set(doc, "level", out_str(cs_ca_level_name(res->level)));
+	out_set(doc, "sublevel",
+	    res->sublevel[0] ? out_str(res->sublevel) : NULL);
 	out_set(doc, "policy_oid",
 	    res->policy_oid[0] ? out_str(res->policy_oid) : NULL);
 	out_set(doc, "reason", out_str(res->reason));
@@ -82,6 +89,7 @@ verify_run(struct cli *cli, struct verify_args *a, const char *certpath)
 	struct cs_verify_result res;
 	struct cs_verifier *v = NULL;
 	enum cs_ca_level need = CS_CA_LEVEL_NONE;
+	const char *sub = NULL;
 	uint8_t *chain = NULL, *crl = NULL, *cert = NULL;
 	size_t chainl = 0, crll = 0, certl = 0;
 	long long at = 0;
@@ -92,8 +100,12 @@ verify_run(struct cli *cli, struct verify_args *a, const char *certpath)
 	memset(&res, 0, sizeof(res));
 	if (a->chain == NULL)
 		return out_usage(cli, "verify: --chain is needed");
+	/* Not a level: a sub-level name, checked against the CA's map. */
 	if (a->level != NULL && cs_ca_level_parse(a->level, &need) != CS_OK)
-		return out_usage(cli, "verify: unknown level '%s'", a->level);
+		sub = a->level;
+	if (sub != NULL && a->policy != NULL)
+		return out_usage(cli,
+		    "verify: a sub-level and --policy exclude each other");
 	if (a->at != NULL &&
 	    ((at = strtoll(a->at, &end, 10)) <= 0 || *end != '\0'))
 		return out_usage(cli, "verify: bad --at");
@@ -105,12 +117,26 @@ verify_run(struct cli *cli, struct verify_args *a, const char *certpath)
 	    (code = pem_read_file(cli, certpath, &cert, &certl)) !=
 	        CLI_CONTINUE)
 		goto out;
-	if ((r = cs_verify_new(cli->ctx, &v)) != CS_OK ||
+	if ((r = cs_verify_new(cli->ctx, &v)) == CS_OK && sub != NULL &&
+	    cs_verify_require_sublevel(v, sub) != CS_OK) {
+		code = out_usage(cli, "verify: unknown level '%s'", sub);
+		goto out;
+	}
+	if (r != CS_OK ||
 	    (r = cs_verify_add_chain(v, chain, chainl)) != CS_OK ||
 	    (crl != NULL && (r = cs_verify_add_crl(v, crl, crll)) != CS_OK) ||
 	    (a->policy != NULL &&
 	        (r = cs_verify_set_policy(v, a->policy)) != CS_OK)) {
 		code = out_fail(cli, r, "verify");
+		goto out;
+	}
+	/* A policy never stands in for a level it is not the OID of. */
+	if (a->policy != NULL && need != CS_CA_LEVEL_NONE &&
+	    !cs_verify_policy_is_level(v, a->policy, need)) {
+		code = out_usage(cli,
+		    "verify: --policy %s is not the %s OID of the CA "
+		    "certificates in --chain; give one of them",
+		    a->policy, cs_ca_level_name(need));
 		goto out;
 	}
 	r = cs_verify_cert(v, cert, certl, need, (int64_t)at, &res);

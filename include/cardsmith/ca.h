@@ -25,6 +25,10 @@
 #define CS_CA_NAME_MAX 256
 /* Largest CSR, certificate or profile accepted as input. */
 #define CS_CA_INPUT_MAX (256u * 1024u)
+/* Sub-level names ("pin-always-touch-always"), NUL included. */
+#define CS_CA_SUBLEVEL_NAME_MAX 33
+/* Sub-levels one CA defines at most. */
+#define CS_CA_SUBLEVEL_MAX 8
 
 /* Assurance levels, weakest first (comparisons with < are meaningful). */
 enum cs_ca_level {
@@ -78,7 +82,9 @@ struct cs_ca_init_opts {
 	const char *arc;
 	/*
 	 * Further policy OIDs the CA certificates assert, comma separated
-	 * (e.g. the FPKI OIDs a profile's policy_oid uses); NULL for none.
+	 * (e.g. the FPKI OIDs a profile's policy_oid uses), each "LEVEL=OID"
+	 * with the level it stands for (a bare OID: hardware-attested);
+	 * recorded in ca.cnf. NULL for none.
 	 */
 	const char *extra_policies;
 	/* Manufacturer roots to trust (PEM path); NULL: the shipped Yubico. */
@@ -86,6 +92,27 @@ struct cs_ca_init_opts {
 	/* Directory of profiles to copy in; NULL: the shipped profiles. */
 	const char *profiles_dir;
 	unsigned int flags; /* enum cs_ca_init_flags */
+	/*
+	 * Sub-levels of hardware-attested keyed on the attested PIN/touch
+	 * policy, "NAME=pin:P,touch:T[,oid:OID]" (either threshold may be
+	 * left out), NULL-terminated; NULL for none. Fixed for the CA's
+	 * life: the CA certificates assert their OIDs (default
+	 * <arc>.1.1.<n>, n = position from 1) and list them in the level
+	 * map. Not with cs_ca_import.
+	 */
+	const char *const *sublevels;
+};
+
+/*
+ * A sub-level of hardware-attested: granted when the attested PIN and
+ * touch policies meet both minimums (ranked as for min_pin_policy).
+ */
+struct cs_ca_sublevel {
+	char name[CS_CA_SUBLEVEL_NAME_MAX];
+	char oid[CS_CA_OID_MAX];
+	enum cs_ca_level parent; /* CS_CA_LEVEL_HW_ATTESTED */
+	uint8_t min_pin_policy; /* PIV value, 0 = no minimum */
+	uint8_t min_touch_policy;
 };
 
 /*
@@ -132,6 +159,12 @@ CS_EXPORT const char *cs_ca_arc(const struct cs_ca *ca);
 /* The default policy OID of a level ("<arc>.1.1"); borrowed; "" if none. */
 CS_EXPORT const char *cs_ca_level_oid(const struct cs_ca *ca,
     enum cs_ca_level level);
+/*
+ * Sub-level i (0-based, in definition order) of the CA, NULL past the
+ * last one. Borrowed; valid until cs_ca_close.
+ */
+CS_EXPORT const struct cs_ca_sublevel *cs_ca_sublevel_at(const struct cs_ca *ca,
+    size_t i);
 
 /*
  * The CA chain a gateway needs, PEM: issuing CA(s) then root. *pem is
@@ -166,6 +199,9 @@ struct cs_ca_profile_info {
 	bool permanent_identifier; /* card serial as RFC 4043 SAN */
 	bool marker; /* non-critical <arc>.2.2 level marker */
 	uint8_t fw_roca, fw_ysa_2024_03, fw_fips_rng; /* enum cs_ca_fw_action */
+	/* Sub-levels of the CA this profile may grant (by name). */
+	char sublevels[CS_CA_SUBLEVEL_MAX][CS_CA_SUBLEVEL_NAME_MAX];
+	size_t nsublevels;
 };
 
 /* Profile algorithm bits (struct cs_ca_profile_info.algs). */
@@ -277,6 +313,8 @@ struct cs_ca_decision {
 	uint8_t pin_policy, touch_policy; /* attested, 0 unknown */
 	char reason[CS_CA_REASON_MAX]; /* why this level, or why refused */
 	char warnings[CS_CA_REASON_MAX]; /* firmware warnings, "; " joined */
+	/* Sub-level granted (policy_oid is then its OID); "" for none. */
+	char sublevel[CS_CA_SUBLEVEL_NAME_MAX];
 };
 
 /*
@@ -376,6 +414,7 @@ struct cs_ca_cert_info {
 	bool has_card_serial;
 	uint64_t card_serial;
 	char firmware[16]; /* "5.7.4" or "" */
+	char sublevel[CS_CA_SUBLEVEL_NAME_MAX]; /* "" for none */
 };
 
 /* Return non-zero to stop the listing early. */
@@ -430,7 +469,9 @@ struct cs_ca_reconcile_stats {
 /*
  * Resolve rows a crash left behind: a pending reservation never stored a
  * certificate, so nothing was handed out; it becomes void (the serial is
- * never reused). Checks database integrity.
+ * never reused) once the process that reserved it is gone (or, owner
+ * unknown, after 10 minutes), never while it may still be issuing. Checks
+ * database integrity.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_reconcile(struct cs_ca *ca,
     struct cs_ca_reconcile_stats *stats);
@@ -459,6 +500,14 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_add_crl(struct cs_verifier *v,
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_set_policy(struct cs_verifier *v,
     const char *oid);
+/*
+ * Require sub-level `name` (from the issuing CA's level map) instead of a
+ * level: cs_verify_cert then accepts a leaf of that sub-level or of a
+ * stricter one (same parent level, both minimums at least as high), and
+ * refuses plain hardware-attested. The require argument is ignored.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_require_sublevel(
+    struct cs_verifier *v, const char *name);
 
 struct cs_verify_result {
 	bool accepted;
@@ -468,13 +517,18 @@ struct cs_verify_result {
 	char subject[CS_CA_NAME_MAX];
 	char issuer[CS_CA_NAME_MAX];
 	char serial[CS_CA_SERIAL_MAX];
+	/* The leaf's sub-level (level is then its parent); "" for none. */
+	char sublevel[CS_CA_SUBLEVEL_NAME_MAX];
 };
 
 /*
  * Verify leaf cert (PEM or DER) at time at (0 = now): chain to an anchor,
  * explicit policy required with the OID of level `require` (or the OID
  * set with cs_verify_set_policy), the leaf's own certificatePolicies must
- * contain that OID and not anyPolicy, and revocation via the CRLs. With
+ * contain that OID and not anyPolicy, and revocation via the CRLs. A leaf
+ * of a sub-level (whose OID the issuing CA's level map lists) satisfies
+ * its parent level and everything below; the path is then validated for
+ * the sub-level's OID, which the CA certificates assert. With
  * require CS_CA_LEVEL_NONE and no OID set, only the chain and CRLs are
  * checked and the level is reported. CS_OK when accepted; CS_ERR_VERIFY
  * (chain, signature, expiry, revoked) or CS_ERR_POLICY (level) with the
@@ -491,5 +545,13 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_cert(struct cs_verifier *v,
  * true if the modulus has the structure of Infineon RSALib keys.
  */
 CS_EXPORT bool cs_ca_roca_is_weak(const uint8_t *modulus, size_t len);
+
+/*
+ * Is oid level's own OID in the level map of a CA certificate added with
+ * cs_verify_add_chain? (cardsmith verify allows --policy together with
+ * --require-level only then.)
+ */
+CS_EXPORT bool cs_verify_policy_is_level(const struct cs_verifier *v,
+    const char *oid, enum cs_ca_level level);
 
 #endif
