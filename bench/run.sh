@@ -5,6 +5,8 @@
 #   apdu_rtt: APDU round trip through pcscd + vpcd to cardsmith-sim
 #             (latency model none) vs the same loop against the minimal test
 #             card (the harness's own floor: pcscd + vpcd + TCP).
+#   ca.sh:    CA issuance vs `openssl ca -batch`, verification vs
+#             `openssl verify` (see bench/ca.sh).
 #
 # Usage: bench/run.sh [BUILD]
 set -euo pipefail
@@ -36,3 +38,7 @@ print(f"median {s['median_us']/1000:.3f} ms (target <= 0.200 ms); "
       f"ratio sim/floor {s['median_us']/f['median_us']:.2f}")
 PY
 fi
+
+echo
+echo "== CA issuance and relying-party verification (bench/ca.sh)"
+"$top/bench/ca.sh" "$build"
