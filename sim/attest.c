@@ -726,8 +726,9 @@ sim_vendor_issue_f9(const char *dir, const struct sim_device_info *dev,
 	errmsg[0] = '\0';
 	if (dir == NULL || dev == NULL)
 		return fail(CS_ERR_ARG, "F9: no vendor dir or device");
-	/* Like 5.2.x devices: no basicConstraints (field-notes.md). */
-	return issue_f9(dir, dev, 0, f9key, cert_der, cert_len);
+	/* Default like 5.2.x devices: no basicConstraints (field-notes.md). */
+	return issue_f9(dir, dev, dev->f9_ca ? F9_CA : 0, f9key, cert_der,
+	    cert_len);
 }
 
 /* --- attestation statement --- */

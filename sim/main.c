@@ -4,13 +4,15 @@
  *
  *   cardsmith-sim --vpcd-port PORT --state FILE [--vpcd-host HOST]
  *       [--vendor DIR | --no-attestation] [--firmware X.Y.Z] [--serial N]
- *       [--latency none|real] [--fault SPEC]...
+ *       [--latency none|real] [--fault SPEC]... [--f9-ca]
  *   cardsmith-sim init-vendor DIR
  *
  * Fault specs: drop-after=N (close the vpcd connection after N APDUs, then
  * reconnect: a pulled and re-inserted card), remove-after=N (the same, then
  * exit: the card stays away), sw=INS:SWHEX (answer every command with that
- * INS with that status word). Runs until SIGINT/SIGTERM.
+ * INS with that status word). --f9-ca: a new card's F9 certificate is
+ * marked CA:TRUE, pathlen 0 (most fw 5 YubiKeys; the default is the 4.3/5.2
+ * shape without basicConstraints). Runs until SIGINT/SIGTERM.
  */
 #include <errno.h>
 #include <limits.h>
@@ -41,7 +43,7 @@ struct sw_fault {
 struct sim_opts {
 	const char *host, *state, *vendor;
 	int port;
-	bool no_attest, latency, fw_set, serial_set;
+	bool no_attest, latency, fw_set, serial_set, f9_ca;
 	uint8_t fw[3];
 	uint32_t serial;
 	unsigned long drop_after, remove_after;
@@ -134,19 +136,21 @@ usage(FILE *f)
 	    "usage: " PROG " --vpcd-port PORT --state FILE [--vpcd-host HOST]\n"
 	    "           [--vendor DIR | --no-attestation] [--firmware X.Y.Z]\n"
 	    "           [--serial N] [--latency none|real] [--fault SPEC]...\n"
+	    "           [--f9-ca]\n"
 	    "       " PROG " init-vendor DIR\n"
-	    "fault SPEC: drop-after=N | remove-after=N | sw=INS:SWHEX\n");
+	    "fault SPEC: drop-after=N | remove-after=N | sw=INS:SWHEX\n"
+	    "--f9-ca: a new card's F9 certificate is CA:TRUE, pathlen 0\n");
 }
 
 enum { OPT_PORT = 1, OPT_HOST, OPT_STATE, OPT_VENDOR, OPT_NOATT, OPT_FW,
-	OPT_SERIAL, OPT_LATENCY, OPT_FAULT, OPT_HELP };
+	OPT_SERIAL, OPT_LATENCY, OPT_FAULT, OPT_HELP, OPT_F9CA };
 
 static bool
 apply_opt(struct sim_opts *o, int rc, const char *arg)
 {
 	unsigned long v;
 
-	if (arg == NULL && rc != OPT_NOATT)
+	if (arg == NULL && rc != OPT_NOATT && rc != OPT_F9CA)
 		return false;
 	switch (rc) {
 	case OPT_PORT:
@@ -165,6 +169,9 @@ apply_opt(struct sim_opts *o, int rc, const char *arg)
 		return true;
 	case OPT_NOATT:
 		o->no_attest = true;
+		return true;
+	case OPT_F9CA:
+		o->f9_ca = true;
 		return true;
 	case OPT_FW:
 		return (o->fw_set = parse_fw(arg, o->fw));
@@ -210,6 +217,7 @@ parse_args(int argc, const char **argv, struct sim_opts *o)
 		{ "latency", 0, POPT_ARG_STRING, NULL, OPT_LATENCY, NULL,
 		    NULL },
 		{ "fault", 0, POPT_ARG_STRING, NULL, OPT_FAULT, NULL, NULL },
+		{ "f9-ca", 0, POPT_ARG_NONE, NULL, OPT_F9CA, NULL, NULL },
 		{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, NULL, NULL },
 		POPT_TABLEEND,
 	};
@@ -282,7 +290,7 @@ check_opts(const struct sim_opts *o)
 /* --- card setup --- */
 
 static bool
-issue_f9(struct sim_card *card, const char *vendor)
+issue_f9(struct sim_card *card, const char *vendor, bool f9_ca)
 {
 	struct sim_device_info dev;
 	struct sim_key *key = NULL;
@@ -297,6 +305,7 @@ issue_f9(struct sim_card *card, const char *vendor)
 	dev.fw[2] = (uint8_t)fw;
 	dev.serial = sim_card_serial(card);
 	dev.form_factor = 0x01;
+	dev.f9_ca = f9_ca;
 	if ((r = sim_vendor_issue_f9(vendor, &dev, &key, &cert, &certlen)) !=
 	    CS_OK) {
 		fprintf(stderr, PROG ": vendor CA %s: %s (%s)\n", vendor,
@@ -344,7 +353,7 @@ fresh_card(const struct sim_opts *o)
 		fprintf(stderr, PROG ": out of memory\n");
 		return NULL;
 	}
-	if (o->vendor != NULL && !issue_f9(card, o->vendor)) {
+	if (o->vendor != NULL && !issue_f9(card, o->vendor, o->f9_ca)) {
 		sim_card_free(card);
 		return NULL;
 	}
@@ -384,7 +393,7 @@ open_card(struct server *s)
 	} else {
 		warn_identity(s->card, o);
 		if (o->vendor != NULL && !sim_card_has_attestation(s->card)) {
-			if (!issue_f9(s->card, o->vendor))
+			if (!issue_f9(s->card, o->vendor, o->f9_ca))
 				return 1;
 			dirty = true;
 		}

@@ -88,14 +88,18 @@ struct sim_device_info {
 	uint32_t serial;
 	uint8_t form_factor; /* .3.9 value */
 	bool fips, cspn;
+	/* F9 with basicConstraints CA:TRUE, pathlen 0, like most fw 5 keys. */
+	bool f9_ca;
 };
 
 /*
  * Issue a per-card F9 attestation key (RSA-2048) and certificate under the
  * vendor CA in dir: firmware ≤ 5.7.3 → signed by the root; ≥ 5.7.4 →
- * signed by the intermediate. Not a CA certificate (no basicConstraints
- * CA:TRUE), like real YubiKeys; carries .3.3 firmware (and .3.10/.3.11 for
- * FIPS/CSPN). *cert_der: caller frees with cs_free.
+ * signed by the intermediate. Not a CA certificate (no basicConstraints),
+ * like 4.3/5.2 YubiKeys, unless dev->f9_ca (CA:TRUE, pathlen 0, like most
+ * fw 5 keys: the shape under which a slot statement could pose as an F9);
+ * carries .3.3 firmware (and .3.10/.3.11 for FIPS/CSPN). *cert_der: caller
+ * frees with cs_free.
  */
 CS_MUST_CHECK enum cs_err sim_vendor_issue_f9(const char *dir,
     const struct sim_device_info *dev, struct sim_key **f9key,

@@ -67,7 +67,7 @@ setup(void **state)
 {
 	struct S *s = calloc(1, sizeof(*s));
 	struct sim_card_config cfg = { { 5, 4, 3 }, 12345678 };
-	struct sim_device_info dev = { { 5, 4, 3 }, 12345678, 1, false, false };
+	struct sim_device_info dev = { { 5, 4, 3 }, 12345678, 1, false, false, false };
 	struct sim_key *f9 = NULL;
 	uint8_t *cert = NULL;
 	size_t certlen = 0;

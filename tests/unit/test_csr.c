@@ -76,7 +76,7 @@ rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 static int
 group_setup(void **state)
 {
-	struct sim_device_info dev = { { 5, 7, 4 }, 20250001, 1, false, false };
+	struct sim_device_info dev = { { 5, 7, 4 }, 20250001, 1, false, false, false };
 	struct cs_buf kb = CS_BUF_INIT_SECRET(16384);
 	struct sim_key *f9 = NULL;
 	enum cs_err r;

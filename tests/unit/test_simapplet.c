@@ -889,7 +889,7 @@ test_simapplet_attestation(void **state)
 {
 	struct sim_card *c = *state;
 	char dir[] = "/tmp/cs-simapplet.XXXXXX", vend[64];
-	struct sim_device_info dev = { { 5, 4, 3 }, 12345678, 1, false, false };
+	struct sim_device_info dev = { { 5, 4, 3 }, 12345678, 1, false, false, false };
 	struct sim_key *f9 = NULL;
 	uint8_t *cert = NULL, buf[4096];
 	size_t certlen = 0, n;

@@ -1249,7 +1249,7 @@ static void
 test_simcrypto_issue_f9_needs_vendor_dir(void **state)
 {
 	struct vendor *v = *state;
-	struct sim_device_info dev = { { 5, 4, 3 }, 1, 1, false, false };
+	struct sim_device_info dev = { { 5, 4, 3 }, 1, 1, false, false, false };
 	struct sim_key *k = NULL;
 	uint8_t *der = NULL;
 	size_t len = 0;
@@ -1384,7 +1384,7 @@ test_simcrypto_attest_fw543_chain(void **state)
 	static const uint8_t ff[1] = { 0x01 };
 	struct vendor *v = *state;
 	struct sim_device_info dev = { { 5, 4, 3 }, 11409403, 0x01, false,
-		false };
+		false, false };
 	struct sim_key *f9key = NULL;
 	uint8_t *f9der = NULL;
 	size_t f9len = 0;
@@ -1451,7 +1451,7 @@ test_simcrypto_attest_fw574_chain(void **state)
 	static const uint8_t one[1] = { 0x01 };
 	struct vendor *v = *state;
 	struct sim_device_info dev = { { 5, 7, 4 }, 32718477, 0x04, true,
-		true };
+		true, false };
 	struct sim_key *f9key = NULL;
 	uint8_t *f9der = NULL;
 	size_t f9len = 0;
@@ -1521,7 +1521,7 @@ test_simcrypto_attest_fw4_rsa(void **state)
 {
 	static const uint8_t fw[3] = { 4, 3, 5 };
 	struct vendor *v = *state;
-	struct sim_device_info dev = { { 4, 3, 5 }, 123, 0x01, false, false };
+	struct sim_device_info dev = { { 4, 3, 5 }, 123, 0x01, false, false, false };
 	struct sim_key *f9key = NULL;
 	uint8_t *f9der = NULL;
 	size_t f9len = 0;
@@ -1551,7 +1551,7 @@ static void
 test_simcrypto_attest_rejects_bad_input(void **state)
 {
 	struct vendor *v = *state;
-	struct sim_device_info dev = { { 5, 4, 3 }, 7, 0x01, false, false };
+	struct sim_device_info dev = { { 5, 4, 3 }, 7, 0x01, false, false, false };
 	struct sim_key *f9key = NULL;
 	uint8_t *f9der = NULL;
 	size_t f9len = 0;
