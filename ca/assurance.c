@@ -490,42 +490,64 @@ check_slot(struct cs_ca *ca, const struct cs_ca_profile_info *pi,
 	return CS_OK;
 }
 
+/*
+ * Certificates that come with a request never join the chain: with an F9
+ * marked CA:TRUE a genuine slot statement could otherwise pose as an F9
+ * and vouch for any key its holder signs for. cs_attest_verify uses the
+ * CA's trust store alone, so a chain sent along can only be redundant; what
+ * the store lacks is named in a warning, garbage is refused.
+ */
+static enum cs_err
+check_chain_known(struct cs_ca *ca, const struct cs_ca_issue_req *req,
+    const struct cs_trust *trust, struct cs_ca_decision *d, bool *ignored)
+{
+	char w[CS_CA_REASON_MAX];
+	enum cs_err r;
+
+	*ignored = false;
+	if (req->intermediates == NULL)
+		return CS_OK;
+	r = cs_trust_check_known(trust, req->intermediates,
+	    req->intermediates_len);
+	if (r == CS_OK)
+		return CS_OK;
+	if (r != CS_ERR_VERIFY)
+		return refuse(ca->ctx, d, r, "attestation chain: %s",
+		    cs_ctx_errmsg(ca->ctx));
+	snprintf(w, sizeof(w), "attestation chain ignored: %s (trust a "
+	    "manufacturer's published intermediate with 'cardsmith ca trust "
+	    "add')", cs_ctx_errmsg(ca->ctx));
+	warn(d, w);
+	*ignored = true;
+	cs_ctx_clear_error(ca->ctx);
+	return CS_OK;
+}
+
 static enum cs_err
 attested(struct cs_ca *ca, const struct cs_ca_issue_req *req,
     const struct cs_ca_profile_info *pi, X509_REQ *csr,
     struct cs_ca_decision *d, const struct csa_evidence *ev)
 {
 	struct cs_attest_info ai;
-	struct cs_trust *trust = NULL, *own = NULL;
+	struct cs_trust *trust = NULL;
 	uint8_t *spki = NULL;
 	size_t spki_len = 0;
 	uint64_t fs;
 	unsigned int flags = 0;
+	bool ignored = false;
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	if (req->intermediates != NULL) {
-		/* A private store: the CA's roots plus these intermediates. */
-		if ((r = csa_trust_get(ca, &trust)) != CS_OK)
-			goto out;
-		ca->trust = NULL;
-		own = trust;
-		if ((r = cs_trust_add(own, req->intermediates,
-		         req->intermediates_len, CS_TRUST_INTERMEDIATE)) !=
-		    CS_OK) {
-			r = refuse(ca->ctx, d, r,
-			    "attestation intermediates: "
-			    "%s",
-			    cs_ctx_errmsg(ca->ctx));
-			goto out;
-		}
-	} else if ((r = csa_trust_get(ca, &trust)) != CS_OK)
+	if ((r = csa_trust_get(ca, &trust)) != CS_OK)
+		goto out;
+	if ((r = check_chain_known(ca, req, trust, d, &ignored)) != CS_OK)
 		goto out;
 	if (req->flags & CS_CA_ISSUE_ATTEST_NO_TIME)
 		flags |= CS_ATTEST_NO_TIME;
 	if ((r = cs_attest_verify(ca->ctx, trust, ev->stmt, ev->stmt_len,
 	         ev->f9, ev->f9_len, req->at, flags, &ai)) != CS_OK) {
-		r = refuse(ca->ctx, d, CS_ERR_VERIFY, "attestation: %s",
-		    cs_ctx_errmsg(ca->ctx));
+		r = refuse(ca->ctx, d, CS_ERR_VERIFY, "attestation: %s%s%s",
+		    cs_ctx_errmsg(ca->ctx), ignored ? "; " : "",
+		    ignored ? d->warnings : "");
 		goto out;
 	}
 	if ((r = spki_of(ca->ctx, csr, &spki, &spki_len)) != CS_OK)
@@ -606,7 +628,6 @@ attested(struct cs_ca *ca, const struct cs_ca_issue_req *req,
 	d->proven = CS_CA_LEVEL_HW_ATTESTED;
 	r = CS_OK;
 out:
-	cs_trust_free(own);
 	cs_free(spki);
 	return r;
 }

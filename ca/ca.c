@@ -1886,6 +1886,7 @@ cs_ca_trust_add(struct cs_ca *ca, const uint8_t *bytes, size_t len,
     size_t *added)
 {
 	STACK_OF(X509) *sk = NULL;
+	struct cs_trust *chk = NULL;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	char name[CSA_PATH_MAX], hex[17];
@@ -1898,6 +1899,10 @@ cs_ca_trust_add(struct cs_ca *ca, const uint8_t *bytes, size_t len,
 	*added = 0;
 	if ((r = csa_certs_decode(ca->ctx, "root", bytes, len, &sk)) != CS_OK)
 		return r;
+	/* What the trust store would refuse to load never reaches trust/. */
+	if ((r = cs_trust_new(ca->ctx, &chk)) != CS_OK ||
+	    (r = cs_trust_add(chk, bytes, len, 0)) != CS_OK)
+		goto out;
 	for (i = 0; i < sk_X509_num(sk); i++) {
 		x = sk_X509_value(sk, i);
 		if (!X509_digest(x, EVP_sha256(), md, &mdlen) ||
@@ -1925,6 +1930,7 @@ cs_ca_trust_add(struct cs_ca *ca, const uint8_t *bytes, size_t len,
 	ca->trust = NULL;
 	r = CS_OK;
 out:
+	cs_trust_free(chk);
 	BIO_free(b);
 	sk_X509_pop_free(sk, X509_free);
 	return r;

@@ -639,7 +639,9 @@ ca_sign(struct cli *cli, int argc, const char **argv)
 			    "the card's F9 attestation certificate", "FILE" },
 			{ "attestation-chain", '\0', POPT_ARG_STRING,
 			    &a.attchain, 0,
-			    "further manufacturer intermediates (PEM)",
+			    "manufacturer intermediates sent along (PEM); "
+			    "never trusted: only the CA's trust/ store "
+			    "counts, unknown ones are named in a warning",
 			    "FILE" },
 			{ "slot", '\0', POPT_ARG_STRING, &a.slot, 0,
 			    "slot the key is in (checked against the "

@@ -10,6 +10,17 @@
  * validation. That tolerates the quirk at the F9 position only: everything
  * above F9 must be a real CA, which OpenSSL enforces.
  *
+ * The depths are the vendor's, never discovered: the statement is issued
+ * by the F9 certificate, and the F9 certificate directly by a certificate
+ * of the trust store (a root, or a published intermediate that ships with
+ * the roots). The caller supplies exactly two certificates and neither can
+ * stand in for the other: a slot statement (PIN/touch policy extension,
+ * "YubiKey PIV Attestation <slot>" subject) is never accepted as an F9,
+ * and no device certificate (any Yubico device extension) ever joins the
+ * trust store. Without that, a genuine statement for key K in the F9
+ * position, under an F9 marked CA:TRUE pathlen 0, would let whoever holds
+ * K sign "statements" for any software key.
+ *
  * All X.509/ASN.1 decoding goes through OpenSSL; the raw contents of the
  * Yubico extensions are read with cs_cur.
  */
@@ -56,6 +67,11 @@
 #define OID_CSR_F9 YK_ARC "2"
 
 #define SLOT_CN_PREFIX "YubiKey PIV Attestation "
+/*
+ * Certificates between the F9 certificate and the anchor, at most: Yubico's
+ * 2024 PKI has two (PIV Attestation B 1, Attestation Intermediate B 1).
+ */
+#define TRUST_DEPTH_MAX 3
 #define U2F_ROOT_CN "Yubico U2F Root CA Serial 457200631"
 
 struct cs_trust {
@@ -294,6 +310,41 @@ parse_slot(const X509 *x)
 	return h << 4 | l;
 }
 
+/*
+ * Does x carry extension txt? Also true when the OID cannot be built, so
+ * that the refusals below fail closed.
+ */
+static bool
+has_ext(const X509 *x, const char *txt)
+{
+	ASN1_OBJECT *obj;
+	bool found;
+
+	if ((obj = oid(txt)) == NULL)
+		return true;
+	found = X509_get_ext_by_OBJ(x, obj, -1) >= 0;
+	ASN1_OBJECT_free(obj);
+	return found;
+}
+
+/* A slot statement: the PIN/touch policy extension, or a slot subject. */
+static bool
+is_statement_shaped(const X509 *x)
+{
+	return has_ext(x, OID_POLICY) || parse_slot(x) >= 0;
+}
+
+/*
+ * A device's own certificate (F9 or slot statement): any of the Yubico
+ * device extensions. Manufacturer roots and intermediates carry none.
+ */
+static bool
+is_device_cert(const X509 *x)
+{
+	return is_statement_shaped(x) || has_ext(x, OID_FIRMWARE) ||
+	    has_ext(x, OID_SERIAL) || has_ext(x, OID_FORM_FACTOR);
+}
+
 /* Subject, issuer, slot, validity, key and Yubico extensions of stmt. */
 static enum cs_err
 parse_stmt(struct cs_ctx *ctx, const X509 *x, struct cs_attest_info *in)
@@ -479,7 +530,8 @@ trust_add(struct cs_trust *t, const uint8_t *bytes, size_t len,
 	STACK_OF(X509) *certs = NULL;
 	STACK_OF(X509) *dst;
 	X509 *x;
-	int n0a, n0i, n0l;
+	char name[128];
+	int i, n0a, n0i, n0l;
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (t == NULL)
@@ -508,6 +560,18 @@ trust_add(struct cs_trust *t, const uint8_t *bytes, size_t len,
 	if (sk_X509_num(certs) == 0) {
 		r = csi_fail(t->ctx, CS_ERR_MALFORMED,
 		    "trust: no certificate found");
+		goto out;
+	}
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		if (!is_device_cert(sk_X509_value(certs, i)))
+			continue;
+		name_oneline(X509_get_subject_name(sk_X509_value(certs, i)),
+		    name, sizeof(name));
+		r = csi_fail(t->ctx, CS_ERR_POLICY,
+		    "trust: certificate #%d (%s) is a device attestation "
+		    "certificate (an F9 or a slot statement), not a "
+		    "manufacturer CA; it can never be trusted",
+		    i + 1, name);
 		goto out;
 	}
 	while ((x = sk_X509_shift(certs)) != NULL) {
@@ -640,6 +704,64 @@ cs_trust_load_default(struct cs_trust *t, const char *path)
 	return trust_add_file(t, path, 0, true);
 }
 
+static bool
+in_stack(STACK_OF(X509) *sk, const X509 *x)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_num(sk); i++)
+		if (X509_cmp(sk_X509_value(sk, i), x) == 0)
+			return true;
+	return false;
+}
+
+enum cs_err
+cs_trust_check_known(const struct cs_trust *t, const uint8_t *bytes,
+    size_t len)
+{
+	STACK_OF(X509) *certs = NULL;
+	X509 *x;
+	char name[128];
+	int i;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if (t == NULL || bytes == NULL || len == 0)
+		return csi_fail(t != NULL ? t->ctx : NULL, CS_ERR_ARG,
+		    "trust: nothing to check");
+	if (len > TRUST_FILE_MAX) {
+		r = csi_fail(t->ctx, CS_ERR_LIMIT, "trust: %zu bytes, more "
+		    "than %u", len, TRUST_FILE_MAX);
+		goto out;
+	}
+	if ((certs = sk_X509_new_null()) == NULL) {
+		r = csi_fail_ossl(t->ctx, CS_ERR_NOMEM, "trust");
+		goto out;
+	}
+	if ((r = decode_all(t->ctx, bytes, len, certs)) != CS_OK)
+		goto out;
+	if (sk_X509_num(certs) == 0) {
+		r = csi_fail(t->ctx, CS_ERR_MALFORMED,
+		    "trust: no certificate found");
+		goto out;
+	}
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		x = sk_X509_value(certs, i);
+		if (in_stack(t->anchors, x) || in_stack(t->inter, x) ||
+		    in_stack(t->legacy, x))
+			continue;
+		name_oneline(X509_get_subject_name(x), name, sizeof(name));
+		r = csi_fail(t->ctx, CS_ERR_VERIFY,
+		    "certificate #%d (%s) is not in the manufacturer trust "
+		    "store; certificates that come with a request are never "
+		    "trusted", i + 1, name);
+		goto out;
+	}
+	r = CS_OK;
+out:
+	sk_X509_pop_free(certs, X509_free);
+	return r;
+}
+
 size_t
 cs_trust_count(const struct cs_trust *t, bool anchors)
 {
@@ -710,6 +832,59 @@ chain_fail(struct cs_ctx *ctx, X509_STORE_CTX *sctx)
 	    "chain certificate at depth %d (%s): %s%s", depth, name, why, hint);
 }
 
+/*
+ * Is x issued by a certificate of sk (name and signature)? Device
+ * certificates never count. Whether the issuer may act as a CA is left to
+ * path validation, which names the reason.
+ */
+static bool
+issued_by_one_of(STACK_OF(X509) *sk, X509 *x)
+{
+	X509 *c;
+	EVP_PKEY *k;
+	int i;
+
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		c = sk_X509_value(sk, i);
+		if (X509_NAME_cmp(X509_get_subject_name(c),
+		    X509_get_issuer_name(x)) != 0 || is_device_cert(c) ||
+		    (k = X509_get0_pubkey(c)) == NULL)
+			continue;
+		if (X509_verify(x, k) == 1)
+			return true;
+		ERR_clear_error();
+	}
+	return false;
+}
+
+/*
+ * The F9 position holds the device's F9 certificate, issued directly by a
+ * manufacturer CA of the trust store: never a slot statement, never a
+ * certificate issued by something the caller brought along.
+ */
+static enum cs_err
+check_f9(struct cs_ctx *ctx, const struct cs_trust *trust, X509 *f9,
+    unsigned int flags)
+{
+	char name[128];
+
+	if (is_statement_shaped(f9)) {
+		name_oneline(X509_get_subject_name(f9), name, sizeof(name));
+		return csi_fail(ctx, CS_ERR_VERIFY,
+		    "F9 certificate: '%s' is a slot attestation statement, "
+		    "not a device F9 certificate", name);
+	}
+	if (issued_by_one_of(trust->anchors, f9) ||
+	    issued_by_one_of(trust->inter, f9) ||
+	    ((flags & CS_ATTEST_ALLOW_U2F_ROOT) &&
+	    issued_by_one_of(trust->legacy, f9)))
+		return CS_OK;
+	name_oneline(X509_get_issuer_name(f9), name, sizeof(name));
+	return csi_fail(ctx, CS_ERR_VERIFY,
+	    "F9 certificate: its issuer '%s' is not a manufacturer CA in the "
+	    "trust store (no trusted manufacturer root)", name);
+}
+
 /* F9 up to an anchor; the anchor's subject goes into root. */
 static enum cs_err
 verify_chain(struct cs_ctx *ctx, const struct cs_trust *trust, X509 *f9,
@@ -748,6 +923,7 @@ verify_chain(struct cs_ctx *ctx, const struct cs_trust *trust, X509 *f9,
 	vp = X509_STORE_CTX_get0_param(sctx);
 	X509_VERIFY_PARAM_clear_flags(vp, X509_V_FLAG_X509_STRICT |
 	    X509_V_FLAG_PARTIAL_CHAIN);
+	X509_VERIFY_PARAM_set_depth(vp, TRUST_DEPTH_MAX);
 	if (flags & CS_ATTEST_NO_TIME)
 		X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_NO_CHECK_TIME);
 	else
@@ -758,10 +934,19 @@ verify_chain(struct cs_ctx *ctx, const struct cs_trust *trust, X509 *f9,
 		goto out;
 	}
 	chain = X509_STORE_CTX_get0_chain(sctx);
-	if (chain == NULL || sk_X509_num(chain) < 1) {
-		r = csi_fail(ctx, CS_ERR_INTERNAL, "attest: empty chain");
+	if (chain == NULL || sk_X509_num(chain) < 2 ||
+	    X509_cmp(sk_X509_value(chain, 0), f9) != 0) {
+		r = csi_fail(ctx, CS_ERR_VERIFY,
+		    "F9 certificate: no chain above it to a manufacturer root");
 		goto out;
 	}
+	for (i = 1; i < sk_X509_num(chain); i++)
+		if (is_device_cert(sk_X509_value(chain, i))) {
+			r = csi_fail(ctx, CS_ERR_VERIFY,
+			    "chain certificate at depth %d is a device "
+			    "attestation certificate", i);
+			goto out;
+		}
 	name_oneline(X509_get_subject_name(sk_X509_value(chain,
 	    sk_X509_num(chain) - 1)), root, rootcap);
 	r = CS_OK;
@@ -843,6 +1028,7 @@ cs_attest_verify(struct cs_ctx *ctx, const struct cs_trust *trust,
 	    (r = decode_cert(ctx, "F9 certificate", f9, f9_len, &xf)) !=
 	    CS_OK ||
 	    (r = verify_stmt(ctx, xs, xf, when, flags)) != CS_OK ||
+	    (r = check_f9(ctx, trust, xf, flags)) != CS_OK ||
 	    (r = verify_chain(ctx, trust, xf, when, flags, in.root,
 	    sizeof(in.root))) != CS_OK ||
 	    (r = parse_stmt(ctx, xs, &in)) != CS_OK ||

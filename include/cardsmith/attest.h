@@ -7,7 +7,8 @@
  * intermediates] ← root. The F9 certificate is often not marked as a CA,
  * so the statement is checked against F9 explicitly (signature, issuer
  * name, validity) and only F9 upwards goes through ordinary X.509 path
- * validation. The non-CA quirk is tolerated at the F9 position only.
+ * validation. The non-CA quirk is tolerated at the F9 position only. The
+ * vendor intermediates come from the trust store, never from the request.
  *
  * Certificates cross this API as DER or PEM bytes (auto-detected).
  */
@@ -41,7 +42,10 @@ enum cs_trust_flags {
  * comment lines, or one DER certificate). Without flags, self-signed CA
  * certificates become anchors and the others intermediates. Returns
  * CS_ERR_MALFORMED if no certificate is found, CS_ERR_LIMIT for input over
- * 1 MiB. On failure the store is unchanged.
+ * 1 MiB, CS_ERR_POLICY for a device's own attestation certificate (an F9
+ * or a slot statement: any Yubico device extension, or a "YubiKey PIV
+ * Attestation <slot>" subject), which can never be a trust anchor or a
+ * trusted intermediate. On failure the store is unchanged.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_trust_add(struct cs_trust *t,
     const uint8_t *bytes, size_t len, unsigned int flags);
@@ -57,6 +61,16 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_trust_add_file(struct cs_trust *t,
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_trust_load_default(struct cs_trust *t,
     const char *path);
+/*
+ * Is every certificate in bytes (PEM with any number of certificates, or
+ * one DER certificate) already in the store, byte for byte (anchors,
+ * intermediates or the held-back U2F root)? CS_OK if so; CS_ERR_VERIFY
+ * naming the first one that is not. For callers handed a "chain" along
+ * with an attestation: such certificates are only ever recognised, never
+ * added (cs_attest_verify trusts the store alone).
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_trust_check_known(
+    const struct cs_trust *t, const uint8_t *bytes, size_t len);
 /* Anchors (not counting a held-back U2F root) or intermediates loaded. */
 CS_EXPORT size_t cs_trust_count(const struct cs_trust *t, bool anchors);
 
@@ -100,12 +114,19 @@ enum cs_attest_flags {
 
 /*
  * Verify statement stmt against F9 certificate f9 and the trust store at
- * time `at` (Unix seconds; 0 = now), filling info. An unknown critical
- * extension on the statement fails (RFC 5280 §4.2). CS_ERR_VERIFY with a
- * precise reason in ctx ("statement signature does not verify with the F9
- * key", "F9 certificate: unable to get issuer certificate (no trusted
- * manufacturer root)", "statement issuer does not match the F9 subject",
- * "statement expired", …); CS_ERR_MALFORMED for undecodable input.
+ * time `at` (Unix seconds; 0 = now), filling info. The depths are fixed:
+ * stmt must be issued by f9 (name and signature), and f9 directly by a
+ * certificate of the store, whose path to an anchor is validated with the
+ * store's intermediates only; nothing the caller supplies besides stmt
+ * and f9 takes part. A slot statement in the F9 position is refused. An
+ * unknown critical extension on the statement fails (RFC 5280 §4.2).
+ * CS_ERR_VERIFY with a precise reason in ctx ("statement signature does
+ * not verify with the F9 key", "F9 certificate: its issuer 'CN=…' is not a
+ * manufacturer CA in the trust store (no trusted manufacturer root)", "F9
+ * certificate: 'CN=YubiKey PIV Attestation 9a' is a slot attestation
+ * statement, not a device F9 certificate", "statement issuer does not
+ * match the F9 subject", "statement expired", …); CS_ERR_MALFORMED for
+ * undecodable input.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_attest_verify(struct cs_ctx *ctx,
     const struct cs_trust *trust, const uint8_t *stmt, size_t stmt_len,

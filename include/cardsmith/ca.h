@@ -285,7 +285,13 @@ struct cs_ca_issue_req {
 	size_t stmt_len;
 	const uint8_t *f9;
 	size_t f9_len;
-	/* Further untrusted attestation intermediates (PEM); may be NULL. */
+	/*
+	 * Manufacturer intermediates sent along (PEM); may be NULL. Never
+	 * trusted: verification uses the CA's trust store (trust/) alone,
+	 * and the F9 certificate must be issued directly by a certificate
+	 * of that store. Certificates here that the store lacks are named
+	 * in the decision's warnings; undecodable input is refused.
+	 */
 	const uint8_t *intermediates;
 	size_t intermediates_len;
 	/* CS_CA_ISSUE_ENROLLED: SPKI (DER) the GENERATE response returned. */

@@ -29,7 +29,7 @@ done <<'EOF2'
 untrusted-root|leaf.csr.pem|stmt-untrusted.pem|f9-untrusted.pem||5|no trusted manufacturer root
 other-key|leaf.csr.pem|stmt-other.pem|f9.pem||5|attestation is for a different key
 other-slot|leaf.csr.pem|stmt-9c.pem|f9.pem||6|attested slot 9c is not allowed by profile piv-auth
-expired-intermediate|leaf.csr.pem|stmt-midexp.pem|f9-midexp.pem|mid-expired.pem|5|certificate has expired
+untrusted-intermediate|leaf.csr.pem|stmt-midexp.pem|f9-midexp.pem|mid-expired.pem|5|issuer 'CN=cardsmith Test Attestation Mid Old' is not a manufacturer CA in the trust store
 serial-mismatch|leaf.csr.pem|stmt-serial.pem|f9-serial.pem||5|card serial mismatch
 pin-policy|leaf.csr.pem|stmt-pinnever.pem|f9.pem||6|PIN policy 'never' is below the profile piv-auth minimum 'once'
 tampered-signature|leaf.csr.pem|stmt-badsig.der|f9.pem||5|statement signature does not verify
@@ -37,6 +37,21 @@ csr-signature|leaf-badsig.csr.der|stmt-9a.pem|f9.pem||5|CSR signature invalid
 roca-firmware|rsa.csr.pem|stmt-rsa434.pem|f9.pem||6|ROCA
 no-attestation|leaf.csr.pem||||6|requires hardware-attested
 EOF2
+
+# The intermediate sent along was not used, and the warning says so.
+check_match "untrusted-intermediate: the chain sent along is named as ignored" \
+	'attestation chain ignored: certificate #1 \(CN=cardsmith Test Attestation Mid Old\) is not in the manufacturer trust store' \
+	"$T/untrusted-intermediate.err"
+# Trusted by the CA, the same expired intermediate fails on its validity.
+cs_run "$T/tadd" ca trust add --dir "$D" "$M/mid-expired.pem"
+check_eq "ca trust add of the expired intermediate" 0 "$RC"
+cs_run "$T/expired-intermediate" ca sign --dir "$D" --profile piv-auth \
+	--csr "$M/leaf.csr.pem" --attestation "$M/stmt-midexp.pem" \
+	--intermediate "$M/f9-midexp.pem" --pass-env CSPASS \
+	--out "$T/expired-intermediate.pem"
+check_eq "expired-intermediate (trusted): exit 5" 5 "$RC"
+check_match "expired-intermediate (trusted): reason" 'certificate has expired' \
+	"$T/expired-intermediate.err"
 
 cs_run "$T/list" ca list --dir "$D" --json
 check_eq "registry still empty" 0 "$(json_get "$T/list.out" certificates.#)"

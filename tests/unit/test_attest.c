@@ -597,6 +597,127 @@ test_attest_f9_cspn_is_not_a_statement(void **state)
 	free(f9);
 }
 
+/* --- issue 12: a slot statement in the F9 position --- */
+
+/* The Yubico-shaped test manufacturer of tests/data/forged/gen.sh. */
+static struct cs_trust *
+forged_store(struct fixture *fx)
+{
+	struct cs_trust *t;
+	char path[4096];
+
+	assert_int_equal(cs_trust_new(fx->ctx, &t), CS_OK);
+	path_of(path, sizeof(path), "tests/data/forged/root.pem");
+	assert_int_equal(cs_trust_add_file(t, path, 0), CS_OK);
+	return t;
+}
+
+static void
+test_attest_statement_as_f9_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct cs_attest_info in;
+	struct cs_trust *t = forged_store(fx);
+	static const uint8_t fw543[3] = { 5, 4, 3 };
+
+	/* The control: the genuine pair of that manufacturer verifies. */
+	assert_int_equal(verify_files(fx, t, "../forged/stmt-9a.pem",
+	    "../forged/f9.pem", 0, 0, &in), CS_OK);
+	assert_int_equal(in.slot, 0x9a);
+	assert_memory_equal(in.firmware, fw543, 3);
+	/* The forgeries, with K's statement in the F9 position. */
+	assert_int_equal(verify_files(fx, t, "../forged/forged-9a.stmt.pem",
+	    "../forged/stmt-9a.pem", 0, 0, &in), CS_ERR_VERIFY);
+	assert_string_equal(cs_ctx_errmsg(fx->ctx),
+	    "F9 certificate: 'CN=YubiKey PIV Attestation 9a' is a slot "
+	    "attestation statement, not a device F9 certificate");
+	assert_int_equal(in.slot, -1);
+	assert_false(in.has_firmware);
+	assert_int_equal(verify_files(fx, t, "../forged/forged-9c.stmt.pem",
+	    "../forged/stmt-9a.pem", 0, CS_ATTEST_NO_TIME, &in),
+	    CS_ERR_VERIFY);
+	assert_true(contains(cs_ctx_errmsg(fx->ctx),
+	    "is a slot attestation statement"));
+	/* Against the real F9 the forgery has the wrong signer. */
+	assert_int_equal(verify_files(fx, t, "../forged/forged-9a.stmt.pem",
+	    "../forged/f9.pem", 0, 0, &in), CS_ERR_VERIFY);
+	cs_trust_free(t);
+}
+
+/* The F9's issuer must be in the store itself, whatever else is around. */
+static void
+test_attest_f9_issuer_must_be_in_store(void **state)
+{
+	struct fixture *fx = *state;
+	struct cs_attest_info in;
+
+	/* gen-midca's F9 is issued by a mid the store does not hold. */
+	assert_int_equal(verify_files(fx, fx->test, "gen-midca.stmt.pem",
+	    "gen-midca.f9.pem", 0, 0, &in), CS_ERR_VERIFY);
+	assert_string_equal(cs_ctx_errmsg(fx->ctx),
+	    "F9 certificate: its issuer 'CN=cardsmith Test Mid ca' is not a "
+	    "manufacturer CA in the trust store (no trusted manufacturer "
+	    "root)");
+}
+
+/* No device certificate ever joins a trust store, whatever the flags. */
+static void
+test_trust_refuses_device_certs(void **state)
+{
+	static const unsigned int flags[] = { 0, CS_TRUST_ANCHOR,
+		CS_TRUST_INTERMEDIATE };
+	static const char *const dev[] = { "../forged/f9.pem",
+		"../forged/stmt-9a.pem", "../forged/forged-9a.stmt.pem",
+		"ovh-574-9a.f9.pem", "pivgo-543-9a.stmt.pem",
+		"../forged/trust-with-f9.pem" };
+	struct fixture *fx = *state;
+	struct cs_trust *t = forged_store(fx);
+	uint8_t *b;
+	size_t i, j, n;
+
+	for (i = 0; i < sizeof(dev) / sizeof(dev[0]); i++) {
+		b = load(dev[i], &n);
+		for (j = 0; j < sizeof(flags) / sizeof(flags[0]); j++) {
+			assert_int_equal(cs_trust_add(t, b, n, flags[j]),
+			    CS_ERR_POLICY);
+			assert_true(contains(cs_ctx_errmsg(fx->ctx),
+			    "is a device attestation certificate"));
+		}
+		free(b);
+	}
+	/* All or nothing: the bundle's root did not get in either. */
+	assert_int_equal(cs_trust_count(t, true), 1);
+	assert_int_equal(cs_trust_count(t, false), 0);
+	cs_trust_free(t);
+}
+
+static void
+test_trust_check_known(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t *b;
+	size_t n;
+
+	/* The shipped roots and intermediates are known to the store... */
+	b = load("../../../share/yubico-piv-roots.pem", &n);
+	assert_int_equal(cs_trust_check_known(fx->yubico, b, n), CS_OK);
+	free(b);
+	b = load("gen-root.pem", &n);
+	assert_int_equal(cs_trust_check_known(fx->test, b, n), CS_OK);
+	/* ...anything else is named, and never added. */
+	assert_int_equal(cs_trust_check_known(fx->yubico, b, n), CS_ERR_VERIFY);
+	assert_true(contains(cs_ctx_errmsg(fx->ctx),
+	    "(CN=cardsmith Test Attestation Root) is not in the manufacturer "
+	    "trust store"));
+	assert_int_equal(cs_trust_count(fx->yubico, true), 2);
+	free(b);
+	b = load("gen-midca.mid.pem", &n);
+	assert_int_equal(cs_trust_check_known(fx->test, b, n), CS_ERR_VERIFY);
+	free(b);
+	assert_int_equal(cs_trust_check_known(fx->test,
+	    (const uint8_t *)"junk", 4), CS_ERR_MALFORMED);
+}
+
 /* --- time --- */
 
 static void
@@ -957,6 +1078,10 @@ main(void)
 		cmocka_unit_test(test_attest_csr_genuine),
 		cmocka_unit_test(test_attest_csr_without_statement),
 		cmocka_unit_test(test_attest_policy_strings),
+		cmocka_unit_test(test_attest_statement_as_f9_refused),
+		cmocka_unit_test(test_attest_f9_issuer_must_be_in_store),
+		cmocka_unit_test(test_trust_refuses_device_certs),
+		cmocka_unit_test(test_trust_check_known),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -143,16 +143,43 @@ test_ca_embedded_attestation_is_read_from_csr(void **state)
 	assert_int_equal(d.level, CS_CA_LEVEL_HW_ATTESTED);
 }
 
+/* The CA trusts a manufacturer intermediate (mint file) from now on. */
 static void
-test_ca_intermediate_chain_accepted(void **state)
+trust_mint(struct fx *f, const char *name)
+{
+	uint8_t *b;
+	size_t n, added = 0;
+
+	assert_non_null(b = tca_mint_file(&f->t, name, &n));
+	assert_int_equal(cs_ca_trust_add(f->t.ca, b, n, &added), CS_OK);
+	assert_int_equal(added, 1);
+	free(b);
+}
+
+/*
+ * An intermediate that comes with the request is never trusted (issue 12):
+ * the F9 must be issued by a certificate of the CA's own trust store.
+ */
+static void
+test_ca_intermediate_only_from_trust_store(void **state)
 {
 	struct fx *f = *state;
 	struct cs_ca_decision d;
 
+	expect_refused(assess(f, f->auth, "leaf.csr.pem", "stmt-mid.pem",
+	                   "f9-mid.pem", "mid.pem", &d),
+	    &d, CS_ERR_VERIFY, "is not a manufacturer CA in the trust store");
+	assert_non_null(strstr(d.reason, "attestation chain ignored"));
+	trust_mint(f, "mid.pem");
 	assert_int_equal(assess(f, f->auth, "leaf.csr.pem", "stmt-mid.pem",
 	                     "f9-mid.pem", "mid.pem", &d),
 	    CS_OK);
 	assert_int_equal(d.level, CS_CA_LEVEL_HW_ATTESTED);
+	assert_string_equal(d.warnings, "");
+	/* Sending it along is no longer needed once it is trusted. */
+	assert_int_equal(assess(f, f->auth, "leaf.csr.pem", "stmt-mid.pem",
+	                     "f9-mid.pem", NULL, &d),
+	    CS_OK);
 }
 
 static void
@@ -227,8 +254,14 @@ test_ca_forged_expired_intermediate(void **state)
 	struct fx *f = *state;
 	struct cs_ca_decision d;
 
+	/* Sent along only: not trusted at all. */
 	expect_refused(assess(f, f->auth, "leaf.csr.pem", "stmt-midexp.pem",
 	                   "f9-midexp.pem", "mid-expired.pem", &d),
+	    &d, CS_ERR_VERIFY, "is not a manufacturer CA in the trust store");
+	/* Trusted by the CA: refused for its validity. */
+	trust_mint(f, "mid-expired.pem");
+	expect_refused(assess(f, f->auth, "leaf.csr.pem", "stmt-midexp.pem",
+	                   "f9-midexp.pem", NULL, &d),
 	    &d, CS_ERR_VERIFY, "certificate has expired");
 }
 
@@ -555,7 +588,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ca_attested_key_is_hardware_attested),
 		cmocka_unit_test(test_ca_embedded_attestation_is_read_from_csr),
-		cmocka_unit_test(test_ca_intermediate_chain_accepted),
+		cmocka_unit_test(test_ca_intermediate_only_from_trust_store),
 		cmocka_unit_test(test_ca_no_attestation_is_software),
 		cmocka_unit_test(test_ca_software_profile_caps_attested_key),
 		cmocka_unit_test(test_ca_forged_untrusted_root),
