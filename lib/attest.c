@@ -520,12 +520,14 @@ is_u2f_root(const X509 *x)
 }
 
 /*
- * Classify and add. All or nothing: on failure t is unchanged. With
- * mark_u2f, the legacy U2F root goes to t->legacy instead of the anchors.
+ * Classify and add. All or nothing: on failure t is unchanged. Unless the
+ * caller says CS_TRUST_ANCHOR, the legacy U2F root goes to t->legacy: it
+ * is a PIV anchor only with CS_ATTEST_ALLOW_U2F_ROOT, however it arrives
+ * (a user passing the shipped bundle as --trust must not make it one).
  */
 static enum cs_err
 trust_add(struct cs_trust *t, const uint8_t *bytes, size_t len,
-    unsigned int flags, bool mark_u2f)
+    unsigned int flags)
 {
 	STACK_OF(X509) *certs = NULL;
 	STACK_OF(X509) *dst;
@@ -580,7 +582,7 @@ trust_add(struct cs_trust *t, const uint8_t *bytes, size_t len,
 		else if (flags & CS_TRUST_INTERMEDIATE)
 			dst = t->inter;
 		else if (is_self_signed_ca(x))
-			dst = mark_u2f && is_u2f_root(x) ? t->legacy :
+			dst = is_u2f_root(x) ? t->legacy :
 			    t->anchors;
 		else
 			dst = t->inter;
@@ -608,7 +610,7 @@ enum cs_err
 cs_trust_add(struct cs_trust *t, const uint8_t *bytes, size_t len,
     unsigned int flags)
 {
-	return trust_add(t, bytes, len, flags, false);
+	return trust_add(t, bytes, len, flags);
 }
 
 static enum cs_err
@@ -655,9 +657,8 @@ out:
 	return r;
 }
 
-static enum cs_err
-trust_add_file(struct cs_trust *t, const char *path, unsigned int flags,
-    bool mark_u2f)
+enum cs_err
+cs_trust_add_file(struct cs_trust *t, const char *path, unsigned int flags)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -669,7 +670,7 @@ trust_add_file(struct cs_trust *t, const char *path, unsigned int flags,
 	if ((r = read_file(t->ctx, path, TRUST_FILE_MAX, &buf, &len)) !=
 	    CS_OK)
 		goto out;
-	if ((r = trust_add(t, buf, len, flags, mark_u2f)) != CS_OK) {
+	if ((r = trust_add(t, buf, len, flags)) != CS_OK) {
 		/* Prefix the file name to the detail trust_add left. */
 		char detail[CSI_ERRMSG_MAX];
 
@@ -686,12 +687,6 @@ out:
 }
 
 enum cs_err
-cs_trust_add_file(struct cs_trust *t, const char *path, unsigned int flags)
-{
-	return trust_add_file(t, path, flags, false);
-}
-
-enum cs_err
 cs_trust_load_default(struct cs_trust *t, const char *path)
 {
 	/*
@@ -701,7 +696,7 @@ cs_trust_load_default(struct cs_trust *t, const char *path)
 	 */
 	if (path == NULL)
 		path = CS_DATADIR "/yubico-piv-roots.pem";
-	return trust_add_file(t, path, 0, true);
+	return cs_trust_add_file(t, path, 0);
 }
 
 static bool

@@ -40,7 +40,9 @@ enum cs_trust_flags {
 /*
  * Add the certificates in bytes (PEM with any number of certificates and
  * comment lines, or one DER certificate). Without flags, self-signed CA
- * certificates become anchors and the others intermediates. Returns
+ * certificates become anchors and the others intermediates, except the
+ * legacy Yubico U2F root, which is held back (an anchor only with
+ * CS_ATTEST_ALLOW_U2F_ROOT at verification) however it arrives. Returns
  * CS_ERR_MALFORMED if no certificate is found, CS_ERR_LIMIT for input over
  * 1 MiB, CS_ERR_POLICY for a device's own attestation certificate (an F9
  * or a slot statement: any Yubico device extension, or a "YubiKey PIV

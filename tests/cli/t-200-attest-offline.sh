@@ -51,6 +51,14 @@ check_eq "U2F-rooted 4.3.7 chain refused by default (exit 5)" 5 "$RC"
 cs_run "$t/u2f2" attest verify --allow-u2f-root \
 	--in "$D/pivgo-437-u2f-9a.stmt.pem" --intermediate "$D/pivgo-437-u2f-9a.f9.pem"
 check_eq "U2F-rooted chain accepted with --allow-u2f-root" 0 "$RC"
+# The same when the shipped bundle is named explicitly with --trust.
+cs_run "$t/u2f3" attest verify --trust "$CS_SRC/share/yubico-piv-roots.pem" \
+	--in "$D/pivgo-437-u2f-9a.stmt.pem" --intermediate "$D/pivgo-437-u2f-9a.f9.pem"
+check_eq "U2F-rooted chain refused with the bundle as --trust too (exit 5)" 5 "$RC"
+cs_run "$t/u2f4" attest verify --trust "$CS_SRC/share/yubico-piv-roots.pem" \
+	--allow-u2f-root --in "$D/pivgo-437-u2f-9a.stmt.pem" \
+	--intermediate "$D/pivgo-437-u2f-9a.f9.pem"
+check_eq "and accepted with --trust and --allow-u2f-root" 0 "$RC"
 
 # CSRs carrying the attestation (.3.1 and legacy .3.11).
 for c in tmc-574-9a-oid1 tmc-527-9a-oid11 psyk-543-9a-oid1 psyk-543-9a-oid11; do
