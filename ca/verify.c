@@ -16,7 +16,14 @@
  * hardware-attested are listed there with their parent and PIN/touch
  * minimums: a sub-level leaf satisfies its parent (and the OID checked is
  * the sub-level's, which the CA asserts), and a required sub-level is met
- * by itself or a stricter one.
+ * by itself or a stricter one. A required level is only ever met through
+ * that map: an issuer without one (a foreign CA, even one asserting
+ * anyPolicy) cannot establish a level, whatever policy OID is also given.
+ *
+ * Trust comes only from cs_verify_add_chain: self-signed CA certificates
+ * there are the anchors. The certificate being verified is never trusted
+ * itself: it must not be self-signed or a CA certificate, and its
+ * keyUsage/extendedKeyUsage must fit the purpose (client-auth by default).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +46,19 @@ struct cs_verifier {
 	STACK_OF(X509_CRL) * crls;
 	char policy[CS_CA_OID_MAX];
 	char sublevel[CS_CA_SUBLEVEL_NAME_MAX]; /* required, "" for none */
+	enum cs_verify_purpose purpose;
 };
+
+static const char *const purpose_names[] = {
+	[CS_VERIFY_PURPOSE_CLIENT_AUTH] = "client-auth",
+	[CS_VERIFY_PURPOSE_SMARTCARD_LOGON] = "smartcard-logon",
+	[CS_VERIFY_PURPOSE_CARD_AUTH] = "card-auth",
+	[CS_VERIFY_PURPOSE_ANY] = "any",
+};
+
+#define PURPOSE_COUNT (sizeof(purpose_names) / sizeof(purpose_names[0]))
+#define OID_MS_SMARTCARD_LOGON "1.3.6.1.4.1.311.20.2.2"
+#define OID_PIV_CARD_AUTH "2.16.840.1.101.3.6.8"
 
 /* The issuing CA's level map: level OIDs and sub-levels. */
 struct lmap {
@@ -80,10 +99,24 @@ cs_verify_free(struct cs_verifier *v)
 	free(v);
 }
 
+/* Signed by its own key (not merely self-issued: same name, other key). */
+static bool
+self_signed(X509 *x)
+{
+	bool ok;
+
+	ok = X509_NAME_cmp(X509_get_subject_name(x),
+	         X509_get_issuer_name(x)) == 0 &&
+	    X509_verify(x, X509_get0_pubkey(x)) == 1;
+	ERR_clear_error();
+	return ok;
+}
+
 enum cs_err
 cs_verify_add_chain(struct cs_verifier *v, const uint8_t *bytes, size_t len)
 {
 	STACK_OF(X509) *sk = NULL;
+	char name[CS_CA_NAME_MAX];
 	X509 *x;
 	int i;
 	enum cs_err r;
@@ -91,13 +124,28 @@ cs_verify_add_chain(struct cs_verifier *v, const uint8_t *bytes, size_t len)
 	if ((r = csa_certs_decode(v->ctx, "CA chain", bytes, len, &sk)) !=
 	    CS_OK)
 		return r;
+	/* All or nothing: refuse before any certificate joins the store. */
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		x = sk_X509_value(sk, i);
+		if (X509_check_ca(x) != 1) {
+			csa_name_line(X509_get_subject_name(x), name,
+			    sizeof(name));
+			r = cs_ctx_fail(v->ctx, CS_ERR_ARG,
+			    "CA chain: certificate %d (%.200s) is not a CA "
+			    "certificate (basicConstraints CA:TRUE and, with "
+			    "keyUsage, keyCertSign); the chain holds CA "
+			    "certificates only",
+			    i + 1, name);
+			goto out;
+		}
+	}
 	for (i = 0; i < sk_X509_num(sk); i++) {
 		x = sk_X509_value(sk, i);
 		if (!X509_up_ref(x) || !sk_X509_push(v->cas, x)) {
 			r = cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "CA chain");
 			goto out;
 		}
-		if (X509_check_issued(x, x) == X509_V_OK) {
+		if (X509_check_issued(x, x) == X509_V_OK && self_signed(x)) {
 			if (!X509_STORE_add_cert(v->store, x)) {
 				r = cs_ctx_fail_crypto(v->ctx, CS_ERR_CRYPTO,
 				    "CA chain: anchor");
@@ -155,7 +203,9 @@ cs_verify_add_crl(struct cs_verifier *v, const uint8_t *bytes, size_t len)
 enum cs_err
 cs_verify_set_policy(struct cs_verifier *v, const char *oid)
 {
+	char canon[CS_CA_OID_MAX];
 	ASN1_OBJECT *o;
+	int n;
 
 	if (oid == NULL || strlen(oid) >= sizeof(v->policy) ||
 	    (o = OBJ_txt2obj(oid, 1)) == NULL) {
@@ -165,12 +215,50 @@ cs_verify_set_policy(struct cs_verifier *v, const char *oid)
 		    "OID",
 		    oid != NULL ? oid : "");
 	}
+	/* Compared as text later: keep the canonical spelling ("1.01"). */
+	n = OBJ_obj2txt(canon, sizeof(canon), o, 1);
 	ASN1_OBJECT_free(o);
-	if (strcmp(oid, "2.5.29.32.0") == 0)
+	ERR_clear_error();
+	if (n <= 0 || (size_t)n >= sizeof(canon))
+		return cs_ctx_fail(v->ctx, CS_ERR_ARG, "policy '%.64s' is not "
+		    "an OID", oid);
+	if (strcmp(canon, "2.5.29.32.0") == 0)
 		return cs_ctx_fail(v->ctx, CS_ERR_ARG,
 		    "anyPolicy cannot be required");
-	snprintf(v->policy, sizeof(v->policy), "%s", oid);
+	snprintf(v->policy, sizeof(v->policy), "%s", canon);
 	return CS_OK;
+}
+
+enum cs_err
+cs_verify_set_purpose(struct cs_verifier *v, enum cs_verify_purpose purpose)
+{
+	if ((unsigned int)purpose >= PURPOSE_COUNT)
+		return cs_ctx_fail(v->ctx, CS_ERR_ARG, "purpose %d unknown",
+		    (int)purpose);
+	v->purpose = purpose;
+	return CS_OK;
+}
+
+enum cs_err
+cs_verify_purpose_parse(const char *name, enum cs_verify_purpose *out)
+{
+	size_t i;
+
+	*out = CS_VERIFY_PURPOSE_CLIENT_AUTH;
+	for (i = 0; name != NULL && i < PURPOSE_COUNT; i++)
+		if (strcmp(name, purpose_names[i]) == 0) {
+			*out = (enum cs_verify_purpose)i;
+			return CS_OK;
+		}
+	return CS_ERR_ARG;
+}
+
+const char *
+cs_verify_purpose_name(enum cs_verify_purpose purpose)
+{
+	if ((unsigned int)purpose >= PURPOSE_COUNT)
+		return "unknown";
+	return purpose_names[purpose];
 }
 
 enum cs_err
@@ -323,11 +411,24 @@ path_check(struct cs_verifier *v, X509 *leaf, const char *oid, int64_t at,
 		        : "");
 		goto out;
 	}
-	/* Element 0 is the leaf; a self-signed leaf has no element 1. */
+	/*
+	 * Element 0 is the leaf. A chain of one is a leaf that is itself an
+	 * anchor: it vouches for nothing but itself.
+	 */
 	chain = X509_STORE_CTX_get0_chain(sc);
-	if (issuer != NULL && sk_X509_num(chain) > 1 &&
-	    X509_up_ref(sk_X509_value(chain, 1)))
+	if (sk_X509_num(chain) < 2) {
+		r = deny(v, res, CS_ERR_VERIFY,
+		    "chain: the certificate is itself a trust anchor; it "
+		    "must be issued by a CA certificate of the chain");
+		goto out;
+	}
+	if (issuer != NULL) {
+		if (!X509_up_ref(sk_X509_value(chain, 1))) {
+			r = cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "verify");
+			goto out;
+		}
 		*issuer = sk_X509_value(chain, 1);
+	}
 	r = CS_OK;
 out:
 	ERR_clear_error();
@@ -337,11 +438,11 @@ out:
 }
 
 /*
- * The CA certificate of --chain that issued leaf: names/key identifiers
- * match and the leaf's signature verifies with its key. That pins the
- * level map to the CA that really signed the leaf (two cardsmith CAs may
- * share a name) at the cost of one signature check, so a single path
- * validation with the explicit policy suffices. Caller frees the result.
+ * The CA certificate of the chain that most likely issued leaf: names/key
+ * identifiers match and the leaf's signature verifies with its key. Only
+ * a prediction of what path validation will choose, so that one
+ * validation with the explicit policy usually suffices; cs_verify_cert
+ * checks it against the chain OpenSSL built. Caller frees the result.
  */
 static X509 *
 find_issuer(const struct cs_verifier *v, X509 *leaf)
@@ -353,25 +454,145 @@ find_issuer(const struct cs_verifier *v, X509 *leaf)
 		c = sk_X509_value(v->cas, i);
 		if (X509_check_issued(c, leaf) == X509_V_OK &&
 		    X509_verify(leaf, X509_get0_pubkey(c)) == 1 &&
-		    X509_up_ref(c))
+		    X509_up_ref(c)) {
+			ERR_clear_error();
 			return c;
+		}
 	}
 	ERR_clear_error();
 	return NULL;
 }
 
+/* "serverAuth, 1.2.3.4": the EKU entries, short names where known. */
+static void
+eku_list(const EXTENDED_KEY_USAGE *eku, char *dst, size_t cap)
+{
+	const ASN1_OBJECT *o;
+	char one[CS_CA_OID_MAX];
+	size_t n = 0;
+	int i, nid, k;
+
+	dst[0] = '\0';
+	for (i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
+		o = sk_ASN1_OBJECT_value(eku, i);
+		if ((nid = OBJ_obj2nid(o)) != NID_undef)
+			snprintf(one, sizeof(one), "%s", OBJ_nid2sn(nid));
+		else if (OBJ_obj2txt(one, sizeof(one), o, 1) <= 0)
+			snprintf(one, sizeof(one), "?");
+		k = snprintf(dst + n, cap - n, "%s%s", i > 0 ? ", " : "", one);
+		if (k < 0 || (size_t)k >= cap - n)
+			break;
+		n += (size_t)k;
+	}
+	ERR_clear_error();
+}
+
 /*
- * Which OID the leaf must carry (*need, NULL for none); CS_ERR_POLICY with
- * the reason in res->reason (not yet in ctx) when it cannot pass.
+ * Is leaf an end-entity certificate fit for v->purpose? A CA certificate
+ * (basicConstraints CA:TRUE, or keyUsage keyCertSign) never is. Other
+ * purposes than any: keyUsage, if present, has digitalSignature (TLS and
+ * Kerberos PKINIT client keys sign), and extendedKeyUsage, if present,
+ * lists the purpose's OID (anyExtendedKeyUsage does not count).
+ * CS_ERR_POLICY with the reason in res->reason (not yet in ctx) if not.
+ */
+static enum cs_err
+purpose_check(const struct cs_verifier *v, X509 *leaf,
+    struct cs_verify_result *res)
+{
+	static const struct {
+		const char *oid, *label;
+	} want[] = {
+		[CS_VERIFY_PURPOSE_CLIENT_AUTH] = { "1.3.6.1.5.5.7.3.2",
+		    "clientAuth" },
+		[CS_VERIFY_PURPOSE_SMARTCARD_LOGON] = { OID_MS_SMARTCARD_LOGON,
+		    "msSmartcardLogin" },
+		[CS_VERIFY_PURPOSE_CARD_AUTH] = { OID_PIV_CARD_AUTH,
+		    "id-PIV-cardAuth" },
+		[CS_VERIFY_PURPOSE_ANY] = { NULL, NULL },
+	};
+	const char *pname = purpose_names[v->purpose];
+	EXTENDED_KEY_USAGE *eku = NULL;
+	char buf[CS_CA_OID_MAX], list[200];
+	uint32_t fl, ku;
+	bool found = false;
+	int i, crit = -1;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	fl = X509_get_extension_flags(leaf);
+	ku = X509_get_key_usage(leaf);
+	if ((fl & EXFLAG_CA) != 0 || ((fl & EXFLAG_KUSAGE) != 0 &&
+	                                  (ku & KU_KEY_CERT_SIGN) != 0)) {
+		snprintf(res->reason, sizeof(res->reason),
+		    "the certificate is a CA certificate (%s); only an "
+		    "end-entity certificate is accepted",
+		    (fl & EXFLAG_CA) != 0 ? "basicConstraints CA:TRUE"
+		                          : "keyUsage keyCertSign");
+		r = CS_ERR_POLICY;
+		goto out;
+	}
+	if (want[v->purpose].oid == NULL) {
+		r = CS_OK;
+		goto out;
+	}
+	if ((fl & EXFLAG_KUSAGE) != 0 && (ku & KU_DIGITAL_SIGNATURE) == 0) {
+		snprintf(res->reason, sizeof(res->reason),
+		    "keyUsage lacks digitalSignature, which purpose %s needs",
+		    pname);
+		r = CS_ERR_POLICY;
+		goto out;
+	}
+	eku = X509_get_ext_d2i(leaf, NID_ext_key_usage, &crit, NULL);
+	if (eku == NULL && crit == -1) {
+		r = CS_OK; /* no EKU: any purpose (RFC 5280 4.2.1.12) */
+		goto out;
+	}
+	for (i = 0; eku != NULL && i < sk_ASN1_OBJECT_num(eku); i++)
+		if (OBJ_obj2txt(buf, sizeof(buf), sk_ASN1_OBJECT_value(eku, i),
+		        1) > 0 &&
+		    strcmp(buf, want[v->purpose].oid) == 0)
+			found = true;
+	if (eku == NULL)
+		snprintf(list, sizeof(list), "unreadable");
+	else
+		eku_list(eku, list, sizeof(list));
+	if (!found) {
+		snprintf(res->reason, sizeof(res->reason),
+		    "extendedKeyUsage (%s) lacks %s (%s), which purpose %s "
+		    "needs",
+		    list, want[v->purpose].label, want[v->purpose].oid, pname);
+		r = CS_ERR_POLICY;
+		goto out;
+	}
+	r = CS_OK;
+out:
+	ERR_clear_error();
+	EXTENDED_KEY_USAGE_free(eku);
+	return r;
+}
+
+/*
+ * Which OIDs path validation must find explicitly: need[0] and need[1]
+ * (NULL for none), copies in v/lvl. CS_ERR_POLICY with the reason in
+ * res->reason (not yet in ctx) when the leaf cannot pass.
+ *
+ * A required level (or sub-level) is met only through the level map of
+ * the issuing CA (mapped, m): without one the level cannot be
+ * established, whatever policy OID is also required. The level's OID must
+ * then be valid for the path, and a policy OID set with
+ * cs_verify_set_policy too (two validations when they differ).
  */
 static enum cs_err
 policy_need(struct cs_verifier *v, const X509 *leaf, enum cs_ca_level require,
     bool anyp, bool mapped, const struct lmap *m, struct cs_verify_result *res,
-    const char **need)
+    char lvl[CS_CA_OID_MAX], const char *need[2])
 {
+	bool level = require != CS_CA_LEVEL_NONE || v->sublevel[0] != '\0';
+	const char *what = v->sublevel[0] != '\0' ? v->sublevel
+	                                          : cs_ca_level_name(require);
 	enum cs_err r;
 
-	*need = NULL;
+	need[0] = need[1] = NULL;
+	lvl[0] = '\0';
 	if (v->policy[0] != '\0') {
 		if (anyp) {
 			snprintf(res->reason, sizeof(res->reason),
@@ -388,67 +609,103 @@ policy_need(struct cs_verifier *v, const X509 *leaf, enum cs_ca_level require,
 			    v->policy);
 			return CS_ERR_POLICY;
 		}
-		/* A policy names what the leaf must assert; it never lifts
-		 * a required level the issuing CA's map says is not met. */
-		if (mapped && require != CS_CA_LEVEL_NONE &&
-		    res->level < require) {
+	}
+	if (level) {
+		if (anyp) {
+			snprintf(res->reason, sizeof(res->reason),
+			    "leaf asserts anyPolicy, which never satisfies a "
+			    "%s check",
+			    what);
+			return CS_ERR_POLICY;
+		}
+		if (!mapped) {
+			snprintf(res->reason, sizeof(res->reason),
+			    "the issuing CA %.200s carries no cardsmith level "
+			    "map, so the level cannot be established; %s "
+			    "required%s",
+			    res->issuer, what,
+			    v->policy[0] != '\0'
+			        ? ""
+			        : " (require the policy OID alone instead)");
+			return CS_ERR_POLICY;
+		}
+		if (v->sublevel[0] != '\0') {
+			if ((r = sublevel_need(v, m, res)) != CS_OK)
+				return r;
+		} else if (res->level < require && v->policy[0] != '\0') {
+			/* A policy never lifts the level the map gives. */
 			snprintf(res->reason, sizeof(res->reason),
 			    "leaf asserts policy %s but is %s per the issuing "
 			    "CA's level map; %s required",
 			    v->policy, cs_ca_level_name(res->level),
 			    cs_ca_level_name(require));
 			return CS_ERR_POLICY;
+		} else if (res->level < require) {
+			snprintf(res->reason, sizeof(res->reason),
+			    "leaf is %s%s%s%s; "
+			    "%s required",
+			    cs_ca_level_name(res->level),
+			    res->policy_oid[0] ? " (policy " : "",
+			    res->policy_oid, res->policy_oid[0] ? ")" : "",
+			    cs_ca_level_name(require));
+			return CS_ERR_POLICY;
 		}
+		snprintf(lvl, CS_CA_OID_MAX, "%s", res->policy_oid);
+		need[0] = lvl;
+	}
+	if (v->policy[0] != '\0') {
 		snprintf(res->policy_oid, sizeof(res->policy_oid), "%s",
 		    v->policy);
-		*need = v->policy;
-		return CS_OK;
+		if (need[0] == NULL)
+			need[0] = v->policy;
+		else if (strcmp(need[0], v->policy) != 0)
+			need[1] = v->policy;
 	}
-	if (require == CS_CA_LEVEL_NONE && v->sublevel[0] == '\0')
-		return CS_OK;
-	if (anyp) {
-		snprintf(res->reason, sizeof(res->reason),
-		    "leaf asserts "
-		    "anyPolicy, which never satisfies a %s check",
-		    v->sublevel[0] != '\0' ? v->sublevel
-		                           : cs_ca_level_name(require));
-		return CS_ERR_POLICY;
-	}
-	if (!mapped) {
-		snprintf(res->reason, sizeof(res->reason),
-		    "the issuing CA "
-		    "carries no cardsmith level map; give the policy OID");
-		return CS_ERR_POLICY;
-	}
-	if (v->sublevel[0] != '\0') {
-		if ((r = sublevel_need(v, m, res)) != CS_OK)
-			return r;
-	} else if (res->level < require) {
-		snprintf(res->reason, sizeof(res->reason),
-		    "leaf is %s%s%s%s; "
-		    "%s required",
-		    cs_ca_level_name(res->level),
-		    res->policy_oid[0] ? " (policy " : "", res->policy_oid,
-		    res->policy_oid[0] ? ")" : "", cs_ca_level_name(require));
-		return CS_ERR_POLICY;
-	}
-	*need = res->policy_oid;
 	return CS_OK;
+}
+
+/*
+ * Level and required OIDs as the issuer CA certificate sees the leaf
+ * (issuer NULL: none known). Resets what an earlier call put in res.
+ */
+static enum cs_err
+assess(struct cs_verifier *v, X509 *leaf, X509 *issuer,
+    enum cs_ca_level require, struct cs_verify_result *res,
+    char lvl[CS_CA_OID_MAX], const char *need[2])
+{
+	struct lmap m;
+	bool anyp = false, mapped;
+
+	memset(&m, 0, sizeof(m));
+	res->level = CS_CA_LEVEL_NONE;
+	res->sublevel[0] = '\0';
+	res->policy_oid[0] = '\0';
+	if ((mapped = issuer != NULL && issuer_map(issuer, &m)))
+		leaf_level(leaf, &m, res);
+	(void)csa_has_policy(leaf, NULL, &anyp);
+	return policy_need(v, leaf, require, anyp, mapped, &m, res, lvl, need);
+}
+
+/* Both NULL, or the same certificate. */
+static bool
+same_cert(const X509 *a, const X509 *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return X509_cmp(a, b) == 0;
 }
 
 enum cs_err
 cs_verify_cert(struct cs_verifier *v, const uint8_t *cert, size_t len,
     enum cs_ca_level require, int64_t at, struct cs_verify_result *res)
 {
-	struct lmap m;
-	char why[CS_CA_REASON_MAX];
-	const char *need = NULL;
-	X509 *leaf = NULL, *issuer = NULL;
-	bool anyp = false, mapped;
+	char why[CS_CA_REASON_MAX], lvl[CS_CA_OID_MAX], first[CS_CA_OID_MAX];
+	const char *need[2] = { NULL, NULL };
+	X509 *leaf = NULL, *issuer = NULL, *chosen = NULL;
+	bool fit = false; /* end entity fit for the purpose */
 	enum cs_err r = CS_ERR_INTERNAL, rc;
 
 	memset(res, 0, sizeof(*res));
-	memset(&m, 0, sizeof(m));
 	if ((r = csa_cert_decode(v->ctx, "certificate", cert, len, &leaf)) !=
 	    CS_OK) {
 		snprintf(res->reason, sizeof(res->reason), "%s",
@@ -461,30 +718,72 @@ cs_verify_cert(struct cs_verifier *v, const uint8_t *cert, size_t len,
 	    sizeof(res->issuer));
 	csa_serial_hex(X509_get0_serialNumber(leaf), res->serial,
 	    sizeof(res->serial));
-	issuer = find_issuer(v, leaf);
-	if ((mapped = issuer != NULL && issuer_map(issuer, &m)))
-		leaf_level(leaf, &m, res);
-	(void)csa_has_policy(leaf, NULL, &anyp);
-	if ((r = policy_need(v, leaf, require, anyp, mapped, &m, res, &need)) !=
-	    CS_OK) {
-		/* A broken chain is the more basic reason: report it first. */
-		snprintf(why, sizeof(why), "%s", res->reason);
-		if ((rc = path_check(v, leaf, NULL, at, res, NULL)) == CS_OK)
-			r = deny(v, res, r, "%s", why);
-		else
-			r = rc;
+	/* Even one the chain lists: a certificate never vouches for itself. */
+	if (self_signed(leaf)) {
+		r = deny(v, res, CS_ERR_VERIFY,
+		    "the certificate is self-signed; it must be issued by a "
+		    "CA certificate of the chain");
 		goto out;
 	}
+	issuer = find_issuer(v, leaf);
+	if ((r = purpose_check(v, leaf, res)) == CS_OK &&
+	    (r = assess(v, leaf, issuer, require, res, lvl, need)) != CS_OK)
+		fit = true;
+	if (r != CS_OK) {
+		/* A broken chain is the more basic reason: report it first. */
+		snprintf(why, sizeof(why), "%s", res->reason);
+		if ((rc = path_check(v, leaf, NULL, at, res, &chosen)) != CS_OK) {
+			r = rc;
+			goto out;
+		}
+		if (!fit || same_cert(chosen, issuer)) {
+			r = deny(v, res, r, "%s", why);
+			goto out;
+		}
+		/* Predicted the wrong issuer: judge by the chosen one. */
+		X509_free(issuer);
+		issuer = chosen;
+		chosen = NULL;
+		if ((r = assess(v, leaf, issuer, require, res, lvl, need)) !=
+		    CS_OK) {
+			snprintf(why, sizeof(why), "%s", res->reason);
+			r = deny(v, res, r, "%s", why);
+			goto out;
+		}
+	}
 	/* One validation: chain, CRL and, when a level is required, policy. */
-	if ((r = path_check(v, leaf, need, at, res, NULL)) != CS_OK)
+	snprintf(first, sizeof(first), "%s", need[0] != NULL ? need[0] : "");
+	if ((r = path_check(v, leaf, need[0], at, res, &chosen)) != CS_OK)
+		goto out;
+	/*
+	 * The level map that counts is that of the issuer OpenSSL chose
+	 * (e.g. the valid one of two certificates for the same CA key). The
+	 * choice does not depend on the policy, so one more validation for
+	 * its OIDs settles it.
+	 */
+	if (!same_cert(chosen, issuer)) {
+		if ((r = assess(v, leaf, chosen, require, res, lvl, need)) !=
+		    CS_OK) {
+			snprintf(why, sizeof(why), "%s", res->reason);
+			r = deny(v, res, r, "%s", why);
+			goto out;
+		}
+		if (strcmp(first, need[0] != NULL ? need[0] : "") != 0 &&
+		    (r = path_check(v, leaf, need[0], at, res, NULL)) != CS_OK)
+			goto out;
+	}
+	if (need[1] != NULL &&
+	    (r = path_check(v, leaf, need[1], at, res, NULL)) != CS_OK)
 		goto out;
 	res->accepted = true;
-	snprintf(res->reason, sizeof(res->reason), "%s%s%s",
-	    need != NULL ? "chain, explicit policy " : "chain valid",
-	    need != NULL ? need : "",
+	snprintf(res->reason, sizeof(res->reason), "%s%s%s%s%s",
+	    need[0] != NULL ? "chain, explicit policy " : "chain valid",
+	    need[0] != NULL ? need[0] : "", need[1] != NULL ? " and " : "",
+	    need[1] != NULL ? need[1] : "",
 	    sk_X509_CRL_num(v->crls) > 0 ? " and CRL ok" : "");
 	r = CS_OK;
 out:
+	X509_free(chosen);
 	X509_free(issuer);
 	X509_free(leaf);
 	return r;
@@ -507,4 +806,81 @@ cs_verify_policy_is_level(const struct cs_verifier *v, const char *oid,
 			return true;
 	}
 	return false;
+}
+
+bool
+cs_verify_has_level_name(const struct cs_verifier *v, const char *name)
+{
+	struct cs_ca_sublevel subs[CS_CA_SUBLEVEL_MAX];
+	enum cs_ca_level lv;
+	size_t n, k;
+	int i;
+
+	if (name == NULL)
+		return false;
+	if (cs_ca_level_parse(name, &lv) == CS_OK)
+		return true;
+	for (i = 0; i < sk_X509_num(v->cas); i++) {
+		n = 0;
+		csa_levelmap_subs(sk_X509_value(v->cas, i), subs,
+		    CS_CA_SUBLEVEL_MAX, &n);
+		for (k = 0; k < n; k++)
+			if (strcmp(subs[k].name, name) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* Is name an item of the ", "-separated list? */
+static bool
+name_listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == list || (p >= list + 2 && p[-2] == ',')) &&
+		    (p[n] == '\0' || p[n] == ','))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+void
+cs_verify_level_names(const struct cs_verifier *v, char *dst, size_t cap)
+{
+	struct cs_ca_sublevel subs[CS_CA_SUBLEVEL_MAX];
+	size_t n, k, used = 0;
+	int i, lv, w;
+
+	if (cap == 0)
+		return;
+	dst[0] = '\0';
+	for (lv = CS_CA_LEVEL_SOFTWARE; lv < CS_CA_LEVEL_COUNT; lv++) {
+		w = snprintf(dst + used, cap - used, "%s%s", used ? ", " : "",
+		    cs_ca_level_name((enum cs_ca_level)lv));
+		if (w < 0 || (size_t)w >= cap - used) {
+			dst[used] = '\0';
+			return;
+		}
+		used += (size_t)w;
+	}
+	for (i = 0; i < sk_X509_num(v->cas); i++) {
+		n = 0;
+		csa_levelmap_subs(sk_X509_value(v->cas, i), subs,
+		    CS_CA_SUBLEVEL_MAX, &n);
+		for (k = 0; k < n; k++) {
+			/* Once each, though the root and issuing CA repeat. */
+			if (name_listed(dst, subs[k].name))
+				continue;
+			w = snprintf(dst + used, cap - used, ", %s",
+			    subs[k].name);
+			if (w < 0 || (size_t)w >= cap - used) {
+				dst[used] = '\0';
+				return;
+			}
+			used += (size_t)w;
+		}
+	}
 }

@@ -276,6 +276,36 @@ struct init_args {
 
 #define OPT_SUBLEVEL 0x2002
 
+/*
+ * The level names in --extra-policy LEVEL=OID,...: a misspelt one is a
+ * usage error (the OIDs themselves are checked by cs_ca_init).
+ */
+static int
+extra_levels(struct cli *cli, const char *text)
+{
+	char buf[1024], *s, *save = NULL, *eq;
+	enum cs_ca_level lv;
+
+	if (text == NULL || strlen(text) >= sizeof(buf))
+		return CLI_CONTINUE;
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (s = strtok_r(buf, ",", &save); s != NULL;
+	     s = strtok_r(NULL, ",", &save)) {
+		while (*s == ' ')
+			s++;
+		if ((eq = strchr(s, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		if (cs_ca_level_parse(s, &lv) != CS_OK)
+			return out_usage(cli,
+			    "ca init: --extra-policy: unknown level '%.40s' "
+			    "(software, hardware-enrolled or "
+			    "hardware-attested)",
+			    s);
+	}
+	return CLI_CONTINUE;
+}
+
 static int
 init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
 {
@@ -301,6 +331,8 @@ init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
 		return out_usage(cli,
 		    "ca init: --import-key and --import-cert "
 		    "go together");
+	if ((code = extra_levels(cli, a->extra)) != CLI_CONTINUE)
+		return code;
 	io.arc = a->arc;
 	io.extra_policies = a->extra;
 	io.roots_path = a->roots;

@@ -1,8 +1,10 @@
 /*
  * cardsmith verify: the relying-party check a gateway calls. Accepts a
- * certificate only if it chains to the given CA certificates with the
+ * certificate only if it chains to the given CA certificates (the only
+ * trust; nothing that comes with the certificate is trusted) with the
  * required policy explicitly asserted (the leaf's own policy, never
- * anyPolicy) and is not revoked by the given CRLs.
+ * anyPolicy), is an end-entity certificate fit for the purpose, and is
+ * not revoked by the given CRLs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,34 +20,85 @@
 #include "banned.h"
 
 static const struct cli_usage verify_usage = {
-	"--chain CA.pem [--crl CRL.pem] [--require-level LEVEL | --policy OID] "
-	"[--at UNIXTIME]\n       CERT",
-	"Verify CERT (PEM or DER; '-' reads standard input) against the CA "
-	"certificates\nin CA.pem (self-signed ones are the trust anchors): "
-	"the chain, explicit policy\nfor LEVEL's OID (read from the "
-	"cardsmith CA certificates) or for OID, the\nleaf's own "
-	"certificatePolicies (anyPolicy never passes), and revocation via "
-	"the\nCRLs. LEVEL: software, hardware-enrolled, hardware-attested "
-	"(a higher level\nsatisfies a lower one, a sub-level its parent), or "
-	"a sub-level name from the\nCA's level map (that sub-level or a "
-	"stricter one). --policy with --require-level: only the level's own "
-	"OID\n(usage error otherwise). Prints the level and the "
-	"reason; exit 0 accepted,\n5 chain/signature/revoked, 6 level or "
-	"policy not met.",
+	"--chain CA.pem [--crl CRL.pem] [--require-level LEVEL] [--policy OID]\n"
+	"       [--purpose PURPOSE] [--at UNIXTIME] CERT",
+	"Verify CERT (PEM or DER; '-' reads standard input) against "
+	"CA.pem, your trust:\n"
+	"its self-signed CA certificates are the anchors, its other CA "
+	"certificates\n"
+	"intermediates. Nothing in CERT is trusted; of several "
+	"certificates there only\n"
+	"the first is verified.\n"
+	"\n"
+	"Checked: the chain; explicit policy for LEVEL's OID, from the "
+	"level map of the\n"
+	"CA certificate that issued CERT, and for --policy OID; CERT's own\n"
+	"certificatePolicies (anyPolicy never passes); that CERT is an "
+	"end-entity\n"
+	"certificate (not self-signed, not a CA) fit for PURPOSE; "
+	"revocation via the\n"
+	"CRLs (without --crl it is not checked, and verify says so).\n"
+	"\n"
+	"LEVEL: software, hardware-enrolled, hardware-attested (a higher "
+	"level\n"
+	"satisfies a lower one, a sub-level its parent), or a sub-level "
+	"name from the\n"
+	"level map in CA.pem (that sub-level or a stricter one); another "
+	"name is a\n"
+	"usage error. A level is met only through the level map of CERT's "
+	"issuer: under\n"
+	"a CA without one (a foreign CA) use --policy alone. --policy with\n"
+	"--require-level must be that level's own OID (usage error "
+	"otherwise); then\n"
+	"both must hold.\n"
+	"\n"
+	"PURPOSE: client-auth (default; keyUsage, if present, with "
+	"digitalSignature,\n"
+	"extendedKeyUsage, if present, with clientAuth), smartcard-logon (EKU\n"
+	"msSmartcardLogin), card-auth (EKU id-PIV-cardAuth) or any (no "
+	"KU/EKU check,\n"
+	"e.g. for piv-sign and piv-keymgmt certificates).\n"
+	"\n"
+	"Prints the level and the reason; exit 0 accepted, 5 chain, "
+	"signature,\n"
+	"self-signed or revoked, 6 level, policy or purpose not met.",
 	"  cardsmith verify --chain ca-chain.pem --crl ca.crl.pem \\\n"
-	"      --require-level hardware-attested client.pem --json",
+	"      --require-level hardware-attested client.pem --json\n"
+	"  cardsmith verify --chain ca-chain.pem --crl ca.crl.pem \\\n"
+	"      --purpose any signing.pem",
 };
 
 struct verify_args {
-	char *chain, *crl, *level, *policy, *at;
+	char *chain, *crl, *level, *policy, *purpose, *at;
 };
 
+/* PEM certificate blocks in a file: only the first is verified. */
+static size_t
+pem_cert_count(const uint8_t *p, size_t len)
+{
+	static const char tag[] = "-----BEGIN CERTIFICATE-----";
+	const uint8_t *q, *end = p + len;
+	size_t n = 0;
+
+	while (p < end && (q = memmem(p, (size_t)(end - p), tag,
+	                       sizeof(tag) - 1)) != NULL) {
+		n++;
+		p = q + sizeof(tag) - 1;
+	}
+	return n;
+}
+
 static int
-verify_emit(struct cli *cli, const struct cs_verify_result *res, enum cs_err r)
+verify_emit(struct cli *cli, const struct cs_verify_result *res, enum cs_err r,
+    bool crl)
 {
 	json_t *doc, *err;
 
 	if (!cli->json) {
+		if (!crl)
+			out_notice(cli,
+			    "revocation not checked: no --crl given, so a "
+			    "revoked certificate is not refused");
 		if (r == CS_OK) {
 			printf("accepted: %s", cs_ca_level_name(res->level));
 			if (res->sublevel[0] != '\0')
@@ -71,6 +124,7 @@ verify_emit(struct cli *cli, const struct cs_verify_result *res, enum cs_err r)
 	out_set(doc, "subject", out_str(res->subject));
 	out_set(doc, "issuer", out_str(res->issuer));
 	out_set(doc, "serial", out_str(res->serial));
+	out_set(doc, "revocation_checked", json_boolean(crl));
 	if (r != CS_OK) {
 		out_set(doc, "ok", json_false());
 		if ((err = json_object()) != NULL) {
@@ -89,9 +143,11 @@ verify_run(struct cli *cli, struct verify_args *a, const char *certpath)
 	struct cs_verify_result res;
 	struct cs_verifier *v = NULL;
 	enum cs_ca_level need = CS_CA_LEVEL_NONE;
+	enum cs_verify_purpose purpose = CS_VERIFY_PURPOSE_CLIENT_AUTH;
 	const char *sub = NULL;
 	uint8_t *chain = NULL, *crl = NULL, *cert = NULL;
-	size_t chainl = 0, crll = 0, certl = 0;
+	size_t chainl = 0, crll = 0, certl = 0, n;
+	char names[512];
 	long long at = 0;
 	char *end;
 	int code;
@@ -106,6 +162,12 @@ verify_run(struct cli *cli, struct verify_args *a, const char *certpath)
 	if (sub != NULL && a->policy != NULL)
 		return out_usage(cli,
 		    "verify: a sub-level and --policy exclude each other");
+	if (a->purpose != NULL &&
+	    cs_verify_purpose_parse(a->purpose, &purpose) != CS_OK)
+		return out_usage(cli,
+		    "verify: unknown --purpose '%s' (client-auth, "
+		    "smartcard-logon, card-auth or any)",
+		    a->purpose);
 	if (a->at != NULL &&
 	    ((at = strtoll(a->at, &end, 10)) <= 0 || *end != '\0'))
 		return out_usage(cli, "verify: bad --at");
@@ -117,16 +179,24 @@ verify_run(struct cli *cli, struct verify_args *a, const char *certpath)
 	    (code = pem_read_file(cli, certpath, &cert, &certl)) !=
 	        CLI_CONTINUE)
 		goto out;
-	if ((r = cs_verify_new(cli->ctx, &v)) == CS_OK && sub != NULL &&
-	    cs_verify_require_sublevel(v, sub) != CS_OK) {
-		code = out_usage(cli, "verify: unknown level '%s'", sub);
-		goto out;
-	}
-	if (r != CS_OK ||
+	/* Only --chain is trusted: CERT's companions never join the store. */
+	if ((r = cs_verify_new(cli->ctx, &v)) != CS_OK ||
 	    (r = cs_verify_add_chain(v, chain, chainl)) != CS_OK ||
 	    (crl != NULL && (r = cs_verify_add_crl(v, crl, crll)) != CS_OK) ||
-	    (a->policy != NULL &&
-	        (r = cs_verify_set_policy(v, a->policy)) != CS_OK)) {
+	    (r = cs_verify_set_purpose(v, purpose)) != CS_OK) {
+		code = out_fail(cli, r, "verify");
+		goto out;
+	}
+	if (sub != NULL && (!cs_verify_has_level_name(v, sub) ||
+	                       cs_verify_require_sublevel(v, sub) != CS_OK)) {
+		cs_verify_level_names(v, names, sizeof(names));
+		code = out_usage(cli,
+		    "verify: unknown level '%s'; valid with this --chain: %s",
+		    sub, names);
+		goto out;
+	}
+	if (a->policy != NULL &&
+	    (r = cs_verify_set_policy(v, a->policy)) != CS_OK) {
 		code = out_fail(cli, r, "verify");
 		goto out;
 	}
@@ -139,11 +209,18 @@ verify_run(struct cli *cli, struct verify_args *a, const char *certpath)
 		    a->policy, cs_ca_level_name(need));
 		goto out;
 	}
+	if ((n = pem_cert_count(cert, certl)) > 1)
+		out_notice(cli,
+		    "%s holds %zu certificates: only the first is verified, "
+		    "the others are ignored (CA certificates belong in "
+		    "--chain)",
+		    strcmp(certpath, "-") == 0 ? "standard input" : certpath,
+		    n);
 	r = cs_verify_cert(v, cert, certl, need, (int64_t)at, &res);
 	if (r != CS_OK && res.reason[0] == '\0')
 		snprintf(res.reason, sizeof(res.reason), "%s",
 		    cs_ctx_errmsg(cli->ctx));
-	code = verify_emit(cli, &res, r);
+	code = verify_emit(cli, &res, r, crl != NULL);
 out:
 	cs_verify_free(v);
 	free(chain);
@@ -164,14 +241,18 @@ cmd_verify(struct cli *cli, int argc, const char **argv)
 	{
 		struct poptOption opts[] = {
 			{ "chain", '\0', POPT_ARG_STRING, &a.chain, 0,
-			    "CA certificates (PEM; self-signed = anchors)",
+			    "trusted CA certificates (self-signed = anchors)",
 			    "CA.pem" },
 			{ "crl", '\0', POPT_ARG_STRING, &a.crl, 0,
 			    "CRLs to check revocation against", "CRL.pem" },
 			{ "require-level", '\0', POPT_ARG_STRING, &a.level, 0,
 			    "required assurance level", "LEVEL" },
 			{ "policy", '\0', POPT_ARG_STRING, &a.policy, 0,
-			    "required policy OID (instead of a level)", "OID" },
+			    "required policy OID", "OID" },
+			{ "purpose", '\0', POPT_ARG_STRING, &a.purpose, 0,
+			    "client-auth (default), smartcard-logon, "
+			    "card-auth or any",
+			    "PURPOSE" },
 			{ "at", '\0', POPT_ARG_STRING, &a.at, 0,
 			    "verify at this time (Unix seconds)", "UNIXTIME" },
 			POPT_TABLEEND,
@@ -193,6 +274,7 @@ out:
 	free(a.crl);
 	free(a.level);
 	free(a.policy);
+	free(a.purpose);
 	free(a.at);
 	return code;
 }

@@ -491,9 +491,17 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_new(struct cs_ctx *ctx,
     struct cs_verifier **out);
 CS_EXPORT void cs_verify_free(struct cs_verifier *v);
 /*
- * Add CA certificates (PEM, any number, or one DER). Self-signed ones
- * become trust anchors, others intermediates. cardsmith CA certificates
- * carry their level → OID map (<arc>.2.1), which is read here.
+ * Add the relying party's trusted CA certificates (PEM, any number, or one
+ * DER); this is the only way certificates join the verifier. Every one
+ * must be a CA certificate (basicConstraints CA:TRUE; keyUsage, if
+ * present, with keyCertSign), else CS_ERR_ARG and none is added. A
+ * self-signed one (own name as issuer, signature verifying with its own
+ * key) becomes a trust anchor; the others are untrusted intermediates,
+ * used to build a path to an anchor and trusted only through it. A
+ * required level is read from the level map (<arc>.2.1) of the CA
+ * certificate that path validation picks as the leaf's issuer, so it
+ * must come from here. Nothing in the certificate given to
+ * cs_verify_cert is ever trusted.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_add_chain(struct cs_verifier *v,
     const uint8_t *bytes, size_t len);
@@ -501,8 +509,10 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_add_chain(struct cs_verifier *v,
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_add_crl(struct cs_verifier *v,
     const uint8_t *bytes, size_t len);
 /*
- * Require this policy OID instead of a level's OID from the CA map (for
- * CAs without the map, e.g. FPKI-style CAs).
+ * Require this policy OID explicitly (for CAs without the map, e.g.
+ * FPKI-style CAs): the leaf must assert it and the path be valid for it.
+ * With a required level as well, both must hold; the level is still
+ * established only through the issuing CA's level map.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_set_policy(struct cs_verifier *v,
     const char *oid);
@@ -514,6 +524,29 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_set_policy(struct cs_verifier *v,
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_require_sublevel(
     struct cs_verifier *v, const char *name);
+
+/*
+ * What the leaf is accepted for. Every purpose refuses a CA certificate
+ * (basicConstraints CA:TRUE or keyUsage keyCertSign). Except for ANY, the
+ * keyUsage, if present, must include digitalSignature, and the
+ * extendedKeyUsage, if present, the purpose's OID (anyExtendedKeyUsage
+ * does not count).
+ */
+enum cs_verify_purpose {
+	CS_VERIFY_PURPOSE_CLIENT_AUTH = 0, /* default: clientAuth, .3.2 */
+	CS_VERIFY_PURPOSE_SMARTCARD_LOGON, /* 1.3.6.1.4.1.311.20.2.2 */
+	CS_VERIFY_PURPOSE_CARD_AUTH, /* id-PIV-cardAuth 2.16.840.1.101.3.6.8 */
+	CS_VERIFY_PURPOSE_ANY, /* any end-entity certificate */
+};
+
+/* Default CS_VERIFY_PURPOSE_CLIENT_AUTH. CS_ERR_ARG for an unknown one. */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_set_purpose(
+    struct cs_verifier *v, enum cs_verify_purpose purpose);
+/* "client-auth", "smartcard-logon", "card-auth", "any"; CS_ERR_ARG else. */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_purpose_parse(const char *name,
+    enum cs_verify_purpose *out);
+/* Static string; "unknown" out of range. */
+CS_EXPORT const char *cs_verify_purpose_name(enum cs_verify_purpose purpose);
 
 struct cs_verify_result {
 	bool accepted;
@@ -528,17 +561,22 @@ struct cs_verify_result {
 };
 
 /*
- * Verify leaf cert (PEM or DER) at time at (0 = now): chain to an anchor,
- * explicit policy required with the OID of level `require` (or the OID
- * set with cs_verify_set_policy), the leaf's own certificatePolicies must
- * contain that OID and not anyPolicy, and revocation via the CRLs. A leaf
- * of a sub-level (whose OID the issuing CA's level map lists) satisfies
- * its parent level and everything below; the path is then validated for
- * the sub-level's OID, which the CA certificates assert. With
- * require CS_CA_LEVEL_NONE and no OID set, only the chain and CRLs are
- * checked and the level is reported. CS_OK when accepted; CS_ERR_VERIFY
- * (chain, signature, expiry, revoked) or CS_ERR_POLICY (level) with the
- * reason in res and ctx.
+ * Verify leaf cert (PEM or DER; of PEM only the first certificate, the
+ * rest is ignored) at time at (0 = now): chain through a CA certificate
+ * of cs_verify_add_chain to an anchor (a self-signed leaf is refused,
+ * even one the chain lists), explicit policy required with the OID of
+ * level `require` from the level map of the issuing CA that path
+ * validation chose (no map there: the level is not met) and with the OID
+ * set with cs_verify_set_policy, the leaf's own certificatePolicies must
+ * contain them and not anyPolicy, the leaf must fit the purpose, and
+ * revocation via the CRLs. A leaf of a sub-level (whose OID the issuing
+ * CA's level map lists) satisfies its parent level and everything below;
+ * the path is then validated for the sub-level's OID, which the CA
+ * certificates assert. With require CS_CA_LEVEL_NONE and no OID set,
+ * only the chain, purpose and CRLs are checked and the level is reported.
+ * CS_OK when accepted; CS_ERR_VERIFY (chain, self-signed, signature,
+ * expiry, revoked) or CS_ERR_POLICY (level, policy, purpose, CA
+ * certificate) with the reason in res and ctx.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_cert(struct cs_verifier *v,
     const uint8_t *cert, size_t len, enum cs_ca_level require, int64_t at,
@@ -559,5 +597,18 @@ CS_EXPORT bool cs_ca_roca_is_weak(const uint8_t *modulus, size_t len);
  */
 CS_EXPORT bool cs_verify_policy_is_level(const struct cs_verifier *v,
     const char *oid, enum cs_ca_level level);
+/*
+ * Is name a level name or a sub-level that the level map of a CA
+ * certificate added with cs_verify_add_chain defines? (cardsmith verify
+ * treats any other --require-level as a usage error.)
+ */
+CS_EXPORT bool cs_verify_has_level_name(const struct cs_verifier *v,
+    const char *name);
+/*
+ * The names cs_verify_has_level_name accepts, ", "-separated, into
+ * dst[0..cap) (truncated at a name, always NUL-terminated if cap > 0).
+ */
+CS_EXPORT void cs_verify_level_names(const struct cs_verifier *v, char *dst,
+    size_t cap);
 
 #endif

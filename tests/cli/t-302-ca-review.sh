@@ -19,7 +19,11 @@ check_match "ca.cnf records each extra OID's level" \
 	"^extra_policies = software=1.2.3.4.5,hardware-attested=$FPKI\$" "$D/ca.cnf"
 cs_run "$T/init-bad" ca init --dir "$T/bad" --pass-env CSPASS \
 	--extra-policy "gold=1.2.3"
-check_eq "unknown level in --extra-policy refused" 1 "$RC"
+check_eq "unknown level in --extra-policy: usage error (exit 2)" 2 "$RC"
+check_match "usage error lists the levels" \
+	"unknown level 'gold' \(software, hardware-enrolled or hardware-attested\)" \
+	"$T/init-bad.err"
+check_eq "nothing created" no "$([ -e "$T/bad" ] && echo yes || echo no)"
 
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout "$T/k.pem" -subj "/CN=Review" -out "$T/req.pem" 2>/dev/null
