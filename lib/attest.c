@@ -71,7 +71,18 @@
  * Certificates between the F9 certificate and the anchor, at most: Yubico's
  * 2024 PKI has two (PIV Attestation B 1, Attestation Intermediate B 1).
  */
-#define TRUST_DEPTH_MAX 3
+#define TRUST_DEPTH_MAX 2
+
+/*
+ * CAs of the shipped Yubico bundle that issue only CAs: an F9 certificate
+ * signed directly by one of them is not of the vendor's scheme (F9s come
+ * from PIV Root CA 263751 or the PIV Attestation A 1 / B 1 / B2 1 CAs).
+ */
+static const char *const yubico_ca_only[] = {
+	"Yubico Attestation Root 1",
+	"Yubico Attestation Intermediate A 1",
+	"Yubico Attestation Intermediate B 1",
+};
 #define U2F_ROOT_CN "Yubico U2F Root CA Serial 457200631"
 
 struct cs_trust {
@@ -79,6 +90,8 @@ struct cs_trust {
 	STACK_OF(X509) *anchors;
 	STACK_OF(X509) *inter;
 	STACK_OF(X509) *legacy; /* U2F root: anchor only on request */
+	/* Borrowed from anchors/inter: may not sign an F9 certificate. */
+	STACK_OF(X509) *ca_only;
 };
 
 /* --- small helpers --- */
@@ -311,20 +324,23 @@ parse_slot(const X509 *x)
 }
 
 /*
- * Does x carry extension txt? Also true when the OID cannot be built, so
- * that the refusals below fail closed.
+ * Does x carry extension txt? Compared as dotted text into a stack buffer,
+ * so there is no allocation that could fail and turn a refusal around.
  */
 static bool
 has_ext(const X509 *x, const char *txt)
 {
-	ASN1_OBJECT *obj;
-	bool found;
+	char buf[80];
+	int i, n = X509_get_ext_count(x);
 
-	if ((obj = oid(txt)) == NULL)
-		return true;
-	found = X509_get_ext_by_OBJ(x, obj, -1) >= 0;
-	ASN1_OBJECT_free(obj);
-	return found;
+	for (i = 0; i < n; i++) {
+		if (OBJ_obj2txt(buf, sizeof(buf),
+		    X509_EXTENSION_get_object(X509_get_ext(x, i)), 1) <= 0)
+			continue;
+		if (strcmp(buf, txt) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* A slot statement: the PIN/touch policy extension, or a slot subject. */
@@ -419,7 +435,8 @@ cs_trust_new(struct cs_ctx *ctx, struct cs_trust **out)
 	t->ctx = ctx;
 	if ((t->anchors = sk_X509_new_null()) == NULL ||
 	    (t->inter = sk_X509_new_null()) == NULL ||
-	    (t->legacy = sk_X509_new_null()) == NULL) {
+	    (t->legacy = sk_X509_new_null()) == NULL ||
+	    (t->ca_only = sk_X509_new_null()) == NULL) {
 		r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "trust store");
 		goto out;
 	}
@@ -439,6 +456,7 @@ cs_trust_free(struct cs_trust *t)
 	sk_X509_pop_free(t->anchors, X509_free);
 	sk_X509_pop_free(t->inter, X509_free);
 	sk_X509_pop_free(t->legacy, X509_free);
+	sk_X509_free(t->ca_only);
 	free(t);
 }
 
@@ -507,16 +525,22 @@ is_self_signed_ca(X509 *x)
 	return X509_self_signed(x, 1) == 1 && X509_check_ca(x) != 0;
 }
 
+/* Is x's subject CN exactly want? */
 static bool
-is_u2f_root(const X509 *x)
+cn_is(const X509 *x, const char *want)
 {
 	char cn[128];
 	int n;
 
 	n = X509_NAME_get_text_by_NID(X509_get_subject_name(x),
 	    NID_commonName, cn, sizeof(cn));
-	return n == (int)strlen(U2F_ROOT_CN) &&
-	    cs_memeq_public(cn, U2F_ROOT_CN, (size_t)n);
+	return n == (int)strlen(want) && cs_memeq_public(cn, want, (size_t)n);
+}
+
+static bool
+is_u2f_root(const X509 *x)
+{
+	return cn_is(x, U2F_ROOT_CN);
 }
 
 /*
@@ -686,6 +710,23 @@ out:
 	return r;
 }
 
+/* The vendor's scheme: note which of sk[from..] only issue CAs. */
+static enum cs_err
+mark_ca_only(struct cs_trust *t, STACK_OF(X509) *sk, int from)
+{
+	size_t j;
+	int i;
+
+	for (i = from; i < sk_X509_num(sk); i++)
+		for (j = 0; j < sizeof(yubico_ca_only) /
+		    sizeof(yubico_ca_only[0]); j++)
+			if (cn_is(sk_X509_value(sk, i), yubico_ca_only[j]) &&
+			    sk_X509_push(t->ca_only, sk_X509_value(sk, i)) <= 0)
+				return csi_fail_ossl(t->ctx, CS_ERR_NOMEM,
+				    "trust");
+	return CS_OK;
+}
+
 enum cs_err
 cs_trust_load_default(struct cs_trust *t, const char *path)
 {
@@ -694,9 +735,33 @@ cs_trust_load_default(struct cs_trust *t, const char *path)
 	 * fallback would let whoever controls the working directory supply
 	 * the trust anchors. Source-tree callers pass the path.
 	 */
+	int a0, i0, l0, c0;
+	enum cs_err r;
+
 	if (path == NULL)
 		path = CS_DATADIR "/yubico-piv-roots.pem";
-	return cs_trust_add_file(t, path, 0);
+	if (t == NULL)
+		return CS_ERR_ARG;
+	a0 = sk_X509_num(t->anchors);
+	i0 = sk_X509_num(t->inter);
+	l0 = sk_X509_num(t->legacy);
+	c0 = sk_X509_num(t->ca_only);
+	if ((r = cs_trust_add_file(t, path, 0)) != CS_OK)
+		return r;
+	if ((r = mark_ca_only(t, t->anchors, a0)) != CS_OK ||
+	    (r = mark_ca_only(t, t->inter, i0)) != CS_OK) {
+		/* All or nothing, as for every other load. */
+		while (sk_X509_num(t->ca_only) > c0)
+			(void)sk_X509_pop(t->ca_only);
+		while (sk_X509_num(t->anchors) > a0)
+			X509_free(sk_X509_pop(t->anchors));
+		while (sk_X509_num(t->inter) > i0)
+			X509_free(sk_X509_pop(t->inter));
+		while (sk_X509_num(t->legacy) > l0)
+			X509_free(sk_X509_pop(t->legacy));
+		return r;
+	}
+	return CS_OK;
 }
 
 static bool
@@ -833,7 +898,7 @@ chain_fail(struct cs_ctx *ctx, X509_STORE_CTX *sctx)
  * path validation, which names the reason.
  */
 static bool
-issued_by_one_of(STACK_OF(X509) *sk, X509 *x)
+issued_by_one_of(const struct cs_trust *t, STACK_OF(X509) *sk, X509 *x)
 {
 	X509 *c;
 	EVP_PKEY *k;
@@ -843,6 +908,7 @@ issued_by_one_of(STACK_OF(X509) *sk, X509 *x)
 		c = sk_X509_value(sk, i);
 		if (X509_NAME_cmp(X509_get_subject_name(c),
 		    X509_get_issuer_name(x)) != 0 || is_device_cert(c) ||
+		    sk_X509_find(t->ca_only, c) >= 0 ||
 		    (k = X509_get0_pubkey(c)) == NULL)
 			continue;
 		if (X509_verify(x, k) == 1)
@@ -853,31 +919,89 @@ issued_by_one_of(STACK_OF(X509) *sk, X509 *x)
 }
 
 /*
+ * What an F9 certificate is, positively: the device's firmware extension
+ * (.3.3, on every genuine one), no extendedKeyUsage, and not marked as an
+ * end entity (CA:FALSE, or a keyUsage without keyCertSign), since it signs
+ * the statements. An ordinary certificate that some trusted CA issued
+ * never fits, so trusting a root that also issues user certificates does
+ * not turn those into F9s.
+ */
+static enum cs_err
+check_f9_shape(struct cs_ctx *ctx, X509 *f9)
+{
+	char name[128];
+	const char *why = NULL;
+	uint32_t xf = X509_get_extension_flags(f9);
+
+	if (is_statement_shaped(f9))
+		why = "is a slot attestation statement, not a device F9 "
+		    "certificate";
+	else if (!has_ext(f9, OID_FIRMWARE))
+		why = "carries no firmware extension (1.3.6.1.4.1.41482.3.3), "
+		    "so it is no device F9 certificate";
+	else if (xf & EXFLAG_XKUSAGE)
+		why = "has an extendedKeyUsage, which no F9 certificate has";
+	else if ((xf & EXFLAG_BCONS) && !(xf & EXFLAG_CA))
+		why = "is marked CA:FALSE, but an F9 certificate signs "
+		    "statements";
+	else if ((xf & EXFLAG_KUSAGE) &&
+	    !(X509_get_key_usage(f9) & KU_KEY_CERT_SIGN))
+		why = "has a keyUsage without keyCertSign, but an F9 "
+		    "certificate signs statements";
+	if (why == NULL)
+		return CS_OK;
+	name_oneline(X509_get_subject_name(f9), name, sizeof(name));
+	return csi_fail(ctx, CS_ERR_VERIFY, "F9 certificate: '%s' %s", name,
+	    why);
+}
+
+/*
  * The F9 position holds the device's F9 certificate, issued directly by a
  * manufacturer CA of the trust store: never a slot statement, never a
- * certificate issued by something the caller brought along.
+ * certificate issued by something the caller brought along, never by a
+ * vendor CA that issues only CAs.
  */
 static enum cs_err
 check_f9(struct cs_ctx *ctx, const struct cs_trust *trust, X509 *f9,
     unsigned int flags)
 {
 	char name[128];
+	enum cs_err r;
 
-	if (is_statement_shaped(f9)) {
-		name_oneline(X509_get_subject_name(f9), name, sizeof(name));
-		return csi_fail(ctx, CS_ERR_VERIFY,
-		    "F9 certificate: '%s' is a slot attestation statement, "
-		    "not a device F9 certificate", name);
-	}
-	if (issued_by_one_of(trust->anchors, f9) ||
-	    issued_by_one_of(trust->inter, f9) ||
+	if ((r = check_f9_shape(ctx, f9)) != CS_OK)
+		return r;
+	if (issued_by_one_of(trust, trust->anchors, f9) ||
+	    issued_by_one_of(trust, trust->inter, f9) ||
 	    ((flags & CS_ATTEST_ALLOW_U2F_ROOT) &&
-	    issued_by_one_of(trust->legacy, f9)))
+	    issued_by_one_of(trust, trust->legacy, f9)))
 		return CS_OK;
 	name_oneline(X509_get_issuer_name(f9), name, sizeof(name));
+	if (issued_by_one_of(trust, trust->legacy, f9))
+		return csi_fail(ctx, CS_ERR_VERIFY,
+		    "F9 certificate: issued by the legacy Yubico U2F root "
+		    "'%s', no trusted manufacturer root for PIV attestation "
+		    "unless allowed explicitly (--allow-u2f-root)", name);
 	return csi_fail(ctx, CS_ERR_VERIFY,
 	    "F9 certificate: its issuer '%s' is not a manufacturer CA in the "
 	    "trust store (no trusted manufacturer root)", name);
+}
+
+/*
+ * What a statement is, positively: a "YubiKey PIV Attestation <slot>"
+ * subject and no CA flag. Otherwise any certificate a store CA issued
+ * (a vendor intermediate, say) would "verify" with every field unknown.
+ */
+static enum cs_err
+check_stmt_shape(struct cs_ctx *ctx, X509 *stmt)
+{
+	char name[128];
+
+	if (parse_slot(stmt) >= 0 && X509_check_ca(stmt) == 0)
+		return CS_OK;
+	name_oneline(X509_get_subject_name(stmt), name, sizeof(name));
+	return csi_fail(ctx, CS_ERR_VERIFY,
+	    "statement: '%s' is not a slot attestation statement (subject "
+	    "\"YubiKey PIV Attestation <slot>\", not a CA)", name);
 }
 
 /* F9 up to an anchor; the anchor's subject goes into root. */
@@ -1022,6 +1146,7 @@ cs_attest_verify(struct cs_ctx *ctx, const struct cs_trust *trust,
 	    CS_OK ||
 	    (r = decode_cert(ctx, "F9 certificate", f9, f9_len, &xf)) !=
 	    CS_OK ||
+	    (r = check_stmt_shape(ctx, xs)) != CS_OK ||
 	    (r = verify_stmt(ctx, xs, xf, when, flags)) != CS_OK ||
 	    (r = check_f9(ctx, trust, xf, flags)) != CS_OK ||
 	    (r = verify_chain(ctx, trust, xf, when, flags, in.root,

@@ -47,6 +47,11 @@ for c in forged forged-legacy forged-9c; do
 	check_eq "attest verify --csr $c.csr.pem: never prints valid" 0 \
 		"$(grep -ci valid "$T/$c-csr.out")"
 done
+# A root that also issues ordinary certificates: one of them is no F9.
+cs_run "$T/ee" attest verify --in "$F/forged-ee.stmt.pem" \
+	--intermediate "$F/ee.pem" --trust "$F/root.pem"
+check_eq "an end-entity certificate in the F9 position: exit 5" 5 "$RC"
+check_match "end-entity as F9: reason" "no device F9 certificate" "$T/ee.err"
 # A trust bundle holding the F9 (root + F9, as for openssl -CAfile).
 cs_run "$T/bundle" attest verify --in "$F/forged-9a.stmt.pem" \
 	--intermediate "$F/stmt-9a.pem" --trust "$F/trust-with-f9.pem"
@@ -88,7 +93,7 @@ while IFS='|' read -r name prof args code; do
 		--pass-env CSPASS --out "$T/s$n.pem"
 	check_eq "ca sign $name ($prof): exit $code" "$code" "$RC"
 	check_match "ca sign $name: reason given" \
-		"slot attestation statement|not a manufacturer CA in the trust store" "$T/s$n.err"
+		"slot attestation statement|not a manufacturer CA in the trust store|no device F9 certificate" "$T/s$n.err"
 	check_eq "ca sign $name: no certificate written" no \
 		"$([ -e "$T/s$n.pem" ] && echo yes || echo no)"
 done <<'EOF'
@@ -101,6 +106,8 @@ embedded .3.1/.3.2 with the F9 as chain|piv-auth|--csr forged.csr.pem --attestat
 embedded legacy .3.11|piv-auth|--csr forged-legacy.csr.pem|5
 embedded, slot 9c claim|piv-sign|--csr forged-9c.csr.pem --attestation-chain f9.pem|5
 embedded, software profile|software|--csr forged.csr.pem|5
+end-entity cert as F9|piv-auth|--csr forged-ee.csr.pem|5
+end-entity cert as F9, files|piv-auth|--csr soft.csr.pem --attestation forged-ee.stmt.pem --intermediate ee.pem|5
 EOF
 check_match "the F9 sent as chain is named as not trusted" \
 	"attestation chain ignored: certificate #1 \(CN=Yubico PIV Attestation\)" "$T/s2.err"

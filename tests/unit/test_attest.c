@@ -660,6 +660,71 @@ test_attest_f9_issuer_must_be_in_store(void **state)
 	    "root)");
 }
 
+/*
+ * Review finding: a root that also issues ordinary certificates. Its
+ * end-entity certificate for K is no F9, so K's forgery under it fails.
+ */
+static void
+test_attest_end_entity_is_no_f9(void **state)
+{
+	struct fixture *fx = *state;
+	struct cs_attest_info in;
+	struct cs_trust *t = forged_store(fx);
+
+	assert_int_equal(verify_files(fx, t, "../forged/forged-ee.stmt.pem",
+	    "../forged/ee.pem", 0, 0, &in), CS_ERR_VERIFY);
+	assert_string_equal(cs_ctx_errmsg(fx->ctx),
+	    "F9 certificate: 'CN=mallory vpn' carries no firmware extension "
+	    "(1.3.6.1.4.1.41482.3.3), so it is no device F9 certificate");
+	cs_trust_free(t);
+}
+
+/* Only a slot statement is accepted in the statement position. */
+static void
+test_attest_statement_must_be_a_statement(void **state)
+{
+	struct fixture *fx = *state;
+	struct cs_attest_info in;
+	struct cs_trust *t;
+	char path[4096];
+
+	assert_int_equal(cs_trust_new(fx->ctx, &t), CS_OK);
+	path_of(path, sizeof(path), "tests/data/forged/fake-root1.pem");
+	assert_int_equal(cs_trust_add_file(t, path, 0), CS_OK);
+	/* An F9 (CA, no slot) offered as the statement, its root as F9. */
+	assert_int_equal(verify_files(fx, t, "../forged/fake-root1.f9.pem",
+	    "../forged/fake-root1.pem", 0, 0, &in), CS_ERR_VERIFY);
+	assert_true(contains(cs_ctx_errmsg(fx->ctx),
+	    "is not a slot attestation statement"));
+	/* The pair itself is fine outside the shipped bundle's scheme. */
+	assert_int_equal(verify_files(fx, t, "../forged/fake-root1.stmt.pem",
+	    "../forged/fake-root1.f9.pem", 0, 0, &in), CS_OK);
+	cs_trust_free(t);
+}
+
+/*
+ * In the shipped bundle Yubico's 2024 root (and its first-level
+ * intermediates) only issue CAs: an F9 signed directly by a certificate of
+ * that name is not of the vendor's scheme.
+ */
+static void
+test_attest_vendor_ca_only(void **state)
+{
+	struct fixture *fx = *state;
+	struct cs_attest_info in;
+	struct cs_trust *t;
+	char path[4096];
+
+	assert_int_equal(cs_trust_new(fx->ctx, &t), CS_OK);
+	path_of(path, sizeof(path), "tests/data/forged/fake-root1.pem");
+	assert_int_equal(cs_trust_load_default(t, path), CS_OK);
+	assert_int_equal(verify_files(fx, t, "../forged/fake-root1.stmt.pem",
+	    "../forged/fake-root1.f9.pem", 0, 0, &in), CS_ERR_VERIFY);
+	assert_true(contains(cs_ctx_errmsg(fx->ctx),
+	    "is not a manufacturer CA in the trust store"));
+	cs_trust_free(t);
+}
+
 /* No device certificate ever joins a trust store, whatever the flags. */
 static void
 test_trust_refuses_device_certs(void **state)
@@ -1081,6 +1146,9 @@ main(void)
 		cmocka_unit_test(test_attest_statement_as_f9_refused),
 		cmocka_unit_test(test_attest_f9_issuer_must_be_in_store),
 		cmocka_unit_test(test_trust_refuses_device_certs),
+		cmocka_unit_test(test_attest_end_entity_is_no_f9),
+		cmocka_unit_test(test_attest_statement_must_be_a_statement),
+		cmocka_unit_test(test_attest_vendor_ca_only),
 		cmocka_unit_test(test_trust_check_known),
 	};
 

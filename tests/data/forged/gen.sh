@@ -23,6 +23,16 @@
 #   genuine.csr.pem     CSR of K, .3.1 = stmt-9a, .3.2 = f9 (the control:
 #                       this one is genuine and must be accepted)
 #   trust-with-f9.pem   root.pem + f9.pem in one bundle (a user's mistake)
+# A root that also issues ordinary certificates (a corporate root someone
+# trusts as a manufacturer root): an end-entity certificate is no F9.
+#   ee.pem              "mallory vpn", clientAuth, key K, issued by root.pem
+#   forged-ee.stmt.pem  software key, "slot 9a", issued by ee.pem's subject,
+#                       signed with K
+#   forged-ee.csr.pem   .3.1 = forged-ee, .3.2 = ee.pem
+# The vendor's scheme: Yubico's 2024 root issues only CAs, never an F9.
+#   fake-root1.pem      self-signed, named "Yubico Attestation Root 1"
+#   fake-root1.f9.pem   an F9 (fw 5.7.4) signed directly by it
+#   fake-root1.stmt.pem statement (key K, slot 9a) under that F9
 set -eu
 out=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
@@ -54,6 +64,21 @@ subjectKeyIdentifier = none
 authorityKeyIdentifier = none
 basicConstraints = critical,CA:TRUE,pathlen:0
 1.3.6.1.4.1.41482.3.3 = DER:05:04:03
+[ee_ext]
+subjectKeyIdentifier = none
+authorityKeyIdentifier = none
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+[root1_ext]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[f9_574]
+subjectKeyIdentifier = none
+authorityKeyIdentifier = none
+basicConstraints = critical,CA:TRUE,pathlen:0
+1.3.6.1.4.1.41482.3.3 = DER:05:07:04
 [stmt_9a]
 subjectKeyIdentifier = none
 authorityKeyIdentifier = none
@@ -133,13 +158,35 @@ openssl req -new -key k.key -subj "/CN=Alice Card" \
     -addext "$Y.1=DER:$(hex stmt-9a.pem)" \
     -addext "$Y.2=DER:$(hex f9.pem)" -out genuine.csr.pem
 
+# A corporate-style root's end-entity certificate for K, and K's forgery.
+csr k.key "/CN=mallory vpn" ee.csr
+sign ee.csr root.pem root.key ee_ext 0B ee.pem
+csr soft.key "/CN=YubiKey PIV Attestation 9a" fee.csr
+sign fee.csr ee.pem k.key forged_9a 0148790DCE69343CBD08C3CB14ECB963 forged-ee.stmt.pem
+openssl req -new -key soft.key -subj /CN=Mallory \
+    -addext "$Y.1=DER:$(hex forged-ee.stmt.pem)" \
+    -addext "$Y.2=DER:$(hex ee.pem)" -out forged-ee.csr.pem
+
+# A root named like Yubico's 2024 root, signing an F9 directly.
+rsakey r1.key
+csr r1.key "/CN=Yubico Attestation Root 1" r1.csr
+newca 01
+openssl ca -batch -config ca.cnf -notext -selfsign -in r1.csr \
+    -keyfile r1.key -extensions root1_ext -startdate $S0 -enddate $S1 \
+    -out fake-root1.pem 2>/dev/null
+rsakey f9r1.key
+csr f9r1.key "/CN=YubiKey PIV Attestation" f9r1.csr
+sign f9r1.csr fake-root1.pem r1.key f9_574 0C fake-root1.f9.pem
+sign k.csr fake-root1.f9.pem f9r1.key stmt_9a 0148790DCE69343CBD08C3CB14ECB964 fake-root1.stmt.pem
+
 # The precondition of the attack, checked while generating.
 openssl verify -CAfile root.pem -untrusted f9.pem stmt-9a.pem >/dev/null
 
 cat root.pem f9.pem >trust-with-f9.pem
 for f in root.pem f9.pem stmt-9a.pem forged-9a.stmt.pem forged-9c.stmt.pem \
     soft.csr.pem forged.csr.pem forged-legacy.csr.pem forged-9c.csr.pem \
-    genuine.csr.pem trust-with-f9.pem; do
+    genuine.csr.pem trust-with-f9.pem ee.pem forged-ee.stmt.pem \
+    forged-ee.csr.pem fake-root1.pem fake-root1.f9.pem fake-root1.stmt.pem; do
 	cp "$f" "$out/$f"
 done
 echo "wrote forged-attestation fixtures to $out"
