@@ -14,6 +14,7 @@
 #include "cardsmith/ca.h"
 
 #include "card.h"
+#include "certinfo.h"
 #include "cmd_ca.h"
 #include "exit.h"
 #include "out.h"
@@ -169,6 +170,32 @@ read_opt_file(struct cli *cli, const char *path, uint8_t **data, size_t *len)
 	if (path == NULL)
 		return CLI_CONTINUE;
 	return pem_read_file(cli, path, data, len);
+}
+
+/*
+ * A registry serial as 'ca list' prints it: hex digits only, at most
+ * CS_CA_SERIAL_MAX - 1 of them. Anything else is a usage error (exit 2).
+ */
+static int
+check_serial(struct cli *cli, const char *what, const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0)
+		return out_usage(cli, "%s: %s is empty", cli->cmd->name, what);
+	if (n >= CS_CA_SERIAL_MAX)
+		return out_usage(cli,
+		    "%s: %s '%.20s...' is too long (at most %d hex digits)",
+		    cli->cmd->name, what, s, CS_CA_SERIAL_MAX - 1);
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		        (s[i] >= 'a' && s[i] <= 'f') ||
+		        (s[i] >= 'A' && s[i] <= 'F')))
+			return out_usage(cli,
+			    "%s: %s '%.40s' is not hex (give it as 'cardsmith "
+			    "ca list' prints it)",
+			    cli->cmd->name, what, s);
+	return CLI_CONTINUE;
 }
 
 static json_t *
@@ -440,7 +467,10 @@ static const struct cli_usage sign_usage = {
 	"requires\nmore than the evidence proves, nothing is issued and the "
 	"exact reason is\nprinted (exit 6; forged evidence exits 5). The "
 	"certificate goes to --out or\nstandard output, only after it is "
-	"stored in the registry.",
+	"stored in the registry.\n"
+	"Exit 5 also when --csr is not a certificate request (or is a "
+	"certificate), as\nin 'attest verify --csr'; exit 2 for a --var "
+	"that is not NAME=VALUE.",
 	"  cardsmith ca sign --profile piv-auth --csr req.pem --attestation "
 	"att.pem \\\n      --intermediate f9.pem --out cert.pem",
 };
@@ -548,6 +578,26 @@ out:
 	return code;
 }
 
+/*
+ * A --csr that is no request is invalid evidence: exit 5, as in 'attest
+ * verify --csr', and before the CA passphrase is asked for.
+ */
+static int
+check_csr(struct cli *cli, const char *path, const uint8_t *p, size_t len)
+{
+	switch (certinfo_csr_kind(p, len)) {
+	case CERTINFO_CSR:
+		return CLI_CONTINUE;
+	case CERTINFO_CERT:
+		return out_failf(cli, CS_ERR_VERIFY,
+		    "ca sign: %s is a certificate, not a certificate request",
+		    path);
+	default:
+		return out_failf(cli, CS_ERR_VERIFY,
+		    "ca sign: %s: not a certificate request", path);
+	}
+}
+
 static int
 sign_run(struct cli *cli, struct ca_opts *o, struct sign_args *a)
 {
@@ -556,7 +606,7 @@ sign_run(struct cli *cli, struct ca_opts *o, struct sign_args *a)
 	struct cs_ca_profile *prof = NULL;
 	struct cs_ca *ca = NULL;
 	uint8_t *csr = NULL, *att = NULL, *f9 = NULL, *chain = NULL;
-	size_t csrl = 0, attl = 0, f9l = 0, chainl = 0;
+	size_t csrl = 0, attl = 0, f9l = 0, chainl = 0, i;
 	enum cs_err r;
 	int code;
 
@@ -573,7 +623,13 @@ sign_run(struct cli *cli, struct ca_opts *o, struct sign_args *a)
 		return out_usage(cli, "ca sign: bad --slot '%s'", a->slot);
 	if (!parse_u64(a->card, &req.expected_card_serial))
 		return out_usage(cli, "ca sign: bad --card-serial");
+	for (i = 0; i < a->nvars; i++)
+		if (strchr(a->vars[i], '=') == NULL || a->vars[i][0] == '=')
+			return out_usage(cli,
+			    "ca sign: --var '%.40s': write NAME=VALUE",
+			    a->vars[i]);
 	if ((code = read_opt_file(cli, a->csr, &csr, &csrl)) != CLI_CONTINUE ||
+	    (code = check_csr(cli, a->csr, csr, csrl)) != CLI_CONTINUE ||
 	    (code = read_opt_file(cli, a->att, &att, &attl)) != CLI_CONTINUE ||
 	    (code = read_opt_file(cli, a->f9, &f9, &f9l)) != CLI_CONTINUE ||
 	    (code = read_opt_file(cli, a->attchain, &chain, &chainl)) !=
@@ -731,6 +787,9 @@ ca_revoke(struct cli *cli, int argc, const char **argv)
 		code = out_usage(cli, "ca revoke: bad --card serial");
 		goto out;
 	}
+	if (serial != NULL &&
+	    (code = check_serial(cli, "--serial", serial)) != CLI_CONTINUE)
+		goto out;
 	if (reason != NULL && cs_ca_reason_parse(reason, &rs) != CS_OK) {
 		code = out_usage(cli, "ca revoke: unknown reason '%s'", reason);
 		goto out;
@@ -1002,6 +1061,7 @@ ca_show(struct cli *cli, int argc, const char **argv)
 		goto out;
 	}
 	if ((code = cli_no_args(cli, con)) != CLI_CONTINUE ||
+	    (code = check_serial(cli, "SERIAL", serial)) != CLI_CONTINUE ||
 	    (code = open_ca(cli, &o, &ca)) != CLI_CONTINUE)
 		goto out;
 	if ((r = cs_ca_show(ca, serial, &in, &der, &len)) != CS_OK) {
