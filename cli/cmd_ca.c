@@ -365,7 +365,9 @@ init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
 		out_set(doc, "hardware_ca", json_boolean(a->hw));
 		out_set(doc, "sublevels", sublevels_json(ca));
 		code = out_emit(cli, doc);
-	} else {
+	} else if (cli->quiet)
+		code = CLI_EXIT_OK;
+	else {
 		printf("CA created in %s\npolicy arc %s\n", dir, cs_ca_arc(ca));
 		printf("  hardware-attested %s\n  hardware-enrolled %s\n"
 		       "  software          %s\n",
@@ -805,7 +807,9 @@ ca_revoke(struct cli *cli, int argc, const char **argv)
 		out_set(doc, "revoked", json_integer((json_int_t)n));
 		code = out_emit(cli, doc);
 	} else {
-		printf("revoked %zu certificate%s\n", n, n == 1 ? "" : "s");
+		if (!cli->quiet)
+			printf("revoked %zu certificate%s\n", n,
+			    n == 1 ? "" : "s");
 		code = CLI_EXIT_OK;
 	}
 out:
@@ -1204,8 +1208,9 @@ ca_trust_add(struct cli *cli, int argc, const char **argv)
 		out_set(doc, "added", json_integer((json_int_t)n));
 		code = out_emit(cli, doc);
 	} else {
-		printf("trusted %zu certificate%s from %s\n", n,
-		    n == 1 ? "" : "s", path);
+		if (!cli->quiet)
+			printf("trusted %zu certificate%s from %s\n", n,
+			    n == 1 ? "" : "s", path);
 		code = CLI_EXIT_OK;
 	}
 out:
@@ -1271,10 +1276,12 @@ ca_reconcile(struct cli *cli, int argc, const char **argv)
 		out_set(doc, "integrity_ok", json_boolean(st.integrity_ok));
 		code = out_emit(cli, doc);
 	} else {
-		printf("voided %zu pending reservation%s; %zu issued, not "
-		       "marked delivered; integrity ok\n",
-		    st.pending_voided, st.pending_voided == 1 ? "" : "s",
-		    st.issued_undelivered);
+		if (!cli->quiet)
+			printf("voided %zu pending reservation%s; %zu issued, "
+			       "not marked delivered; integrity ok\n",
+			    st.pending_voided,
+			    st.pending_voided == 1 ? "" : "s",
+			    st.issued_undelivered);
 		code = CLI_EXIT_OK;
 	}
 out:
