@@ -142,7 +142,10 @@ open_ca(struct cli *cli, const struct ca_opts *o, struct cs_ca **ca)
 	if ((code = ca_dir(cli, o, dir, sizeof(dir))) != CLI_CONTINUE)
 		return code;
 	if ((r = cs_ca_open(cli->ctx, dir, ca)) != CS_OK)
-		return out_fail(cli, r, dir);
+		return strstr(cs_ctx_errmsg(cli->ctx), dir) != NULL
+		    ? out_fail(cli, r, cli->cmd->name)
+		    : out_failf(cli, r, "%s: %s: %s", cli->cmd->name, dir,
+		          cs_ctx_errmsg(cli->ctx));
 	return CLI_CONTINUE;
 }
 
@@ -1200,7 +1203,8 @@ ca_trust_add(struct cli *cli, int argc, const char **argv)
 	    (code = open_ca(cli, &o, &ca)) != CLI_CONTINUE)
 		goto out;
 	if ((r = cs_ca_trust_add(ca, data, len, &n)) != CS_OK) {
-		code = out_fail(cli, r, path);
+		code = out_failf(cli, r, "ca trust add: %s: %s", path,
+		    cs_ctx_errmsg(cli->ctx));
 		goto out;
 	}
 	if (cli->json) {
