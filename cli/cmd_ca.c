@@ -936,41 +936,129 @@ info_json(const struct cs_ca_cert_info *in)
 	return o;
 }
 
+/* The text table of 'ca list' and 'ca show'. */
+#define INFO_ROW "%-32s %-9s %-17s %-10s %-10s %-4s %-16s "
+
+static void
+info_header(void)
+{
+	printf(INFO_ROW "%s\n", "SERIAL", "STATUS", "LEVEL", "EXPIRES", "CARD",
+	    "SLOT", "PROFILE", "SUBJECT");
+}
+
 static void
 info_text(const struct cs_ca_cert_info *in)
 {
-	char when[32] = "-";
+	char when[32] = "-", card[24] = "-", slot[8] = "-";
 	struct tm tm;
 	time_t t = (time_t)in->not_after;
 
 	if (in->not_after != 0 && gmtime_r(&t, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%d", &tm);
-	printf("%-32s %-9s %-17s %-10s %s ", in->serial,
-	    cs_ca_status_name(in->status),
+	if (in->has_card_serial)
+		snprintf(card, sizeof(card), "%llu",
+		    (unsigned long long)in->card_serial);
+	if (in->slot >= 0)
+		snprintf(slot, sizeof(slot), "%02x",
+		    (unsigned int)in->slot & 0xff);
+	printf(INFO_ROW, in->serial, cs_ca_status_name(in->status),
 	    in->level != CS_CA_LEVEL_NONE ? cs_ca_level_name(in->level) : "-",
-	    when, in->profile);
+	    when, card, slot, in->profile[0] ? in->profile : "-");
 	out_safe(stdout, in->subject[0] ? in->subject : "-");
 	fputc('\n', stdout);
+}
+
+/* What 'ca list' shows beyond the registry's own filter. */
+struct list_args {
+	json_t *arr; /* --json */
+	size_t n; /* rows shown */
+	bool card_set;
+	uint64_t card; /* --card */
+	const char *profile; /* --profile */
+	int level; /* --level: enum cs_ca_level, or -1 */
+	const char *sublevel; /* --level naming a sub-level */
+};
+
+static bool
+list_match(const struct list_args *la, const struct cs_ca_cert_info *in)
+{
+	if (la->card_set &&
+	    (!in->has_card_serial || in->card_serial != la->card))
+		return false;
+	if (la->profile != NULL && strcmp(in->profile, la->profile) != 0)
+		return false;
+	if (la->level >= 0 && (int)in->level != la->level)
+		return false;
+	return la->sublevel == NULL || strcmp(in->sublevel, la->sublevel) == 0;
 }
 
 static int
 list_one(void *arg, const struct cs_ca_cert_info *in)
 {
-	json_t *arr = arg;
+	struct list_args *la = arg;
 
-	if (arr != NULL)
-		out_append(arr, info_json(in));
-	else
+	if (!list_match(la, in))
+		return 0;
+	if (la->arr != NULL)
+		out_append(la->arr, info_json(in));
+	else {
+		if (la->n == 0)
+			info_header();
 		info_text(in);
+	}
+	la->n++;
 	return 0;
 }
 
+/* --level: a level name or one of the CA's sub-levels; else usage. */
+static int
+list_level(struct cli *cli, const struct cs_ca *ca, const char *name,
+    struct list_args *la)
+{
+	const struct cs_ca_sublevel *sub;
+	enum cs_ca_level l;
+	char names[256];
+	size_t k, used = 0;
+	int i;
+
+	if (name == NULL)
+		return CLI_CONTINUE;
+	if (cs_ca_level_parse(name, &l) == CS_OK) {
+		la->level = (int)l;
+		return CLI_CONTINUE;
+	}
+	for (k = 0; (sub = cs_ca_sublevel_at(ca, k)) != NULL; k++)
+		if (strcmp(sub->name, name) == 0) {
+			la->sublevel = sub->name;
+			return CLI_CONTINUE;
+		}
+	names[0] = '\0';
+	for (i = CS_CA_LEVEL_SOFTWARE; i < CS_CA_LEVEL_COUNT; i++)
+		used += (size_t)snprintf(names + used, sizeof(names) - used,
+		    "%s%s", used ? ", " : "",
+		    cs_ca_level_name((enum cs_ca_level)i));
+	for (k = 0;
+	     used < sizeof(names) && (sub = cs_ca_sublevel_at(ca, k)) != NULL;
+	     k++)
+		used += (size_t)snprintf(names + used, sizeof(names) - used,
+		    ", %s", sub->name);
+	return out_usage(cli, "ca list: unknown --level '%s' (one of: %s)",
+	    name, names);
+}
+
 static const struct cli_usage list_usage = {
-	"[--expiring DAYS] [--status STATUS] [--dir DIR] [--json]",
-	"List the registry: serial, status (pending, issued, delivered, "
-	"revoked, void),\nlevel, expiry, profile and subject. --expiring "
-	"shows unrevoked certificates\nthat expire within DAYS.",
-	"  cardsmith ca list --expiring 30 --json",
+	"[--expiring DAYS] [--status STATUS] [--card SERIAL] [--profile NAME]"
+	"\n       [--level LEVEL] [--dir DIR] [--json]",
+	"List the registry, one row per serial: status (pending, issued, "
+	"delivered,\nrevoked, void), level, expiry date, card serial and "
+	"slot (from the\nattestation; - if none), profile and subject. The "
+	"filters combine: --expiring\nshows unrevoked certificates that "
+	"expire within DAYS, --card those issued for\nthe card with that "
+	"serial, --profile those of one profile, --level those of\none "
+	"level (software, hardware-enrolled, hardware-attested) or "
+	"sub-level.",
+	"  cardsmith ca list --expiring 30 --json\n"
+	"  cardsmith ca list --card 12345678 --status issued",
 };
 
 static int
@@ -979,13 +1067,16 @@ ca_list(struct cli *cli, int argc, const char **argv)
 	struct ca_opts o;
 	struct cs_ca *ca = NULL;
 	struct cs_ca_list_filter f = { 0, -1 };
+	struct list_args la;
 	poptContext con = NULL;
-	char *status = NULL;
-	int days = -1, code, i;
-	json_t *doc = NULL, *arr = NULL;
+	char *status = NULL, *card = NULL, *profile = NULL, *level = NULL;
+	int days = INT_MIN, code, i;
+	json_t *doc = NULL;
 	enum cs_err r;
 
 	ca_opts_init(&o);
+	memset(&la, 0, sizeof(la));
+	la.level = -1;
 	{
 		struct poptOption opts[] = {
 			CA_DIR_POPT(o),
@@ -993,6 +1084,14 @@ ca_list(struct cli *cli, int argc, const char **argv)
 			    "only certificates expiring within DAYS", "DAYS" },
 			{ "status", '\0', POPT_ARG_STRING, &status, 0,
 			    "only rows with this status", "STATUS" },
+			{ "card", '\0', POPT_ARG_STRING, &card, 0,
+			    "only certificates for the card with this serial",
+			    "SERIAL" },
+			{ "profile", '\0', POPT_ARG_STRING, &profile, 0,
+			    "only certificates of this profile", "NAME" },
+			{ "level", '\0', POPT_ARG_STRING, &level, 0,
+			    "only certificates of this level or sub-level",
+			    "LEVEL" },
 			POPT_TABLEEND,
 		};
 
@@ -1008,31 +1107,54 @@ ca_list(struct cli *cli, int argc, const char **argv)
 		    0)
 			f.status = i;
 	if (status != NULL && f.status < 0) {
-		code = out_usage(cli, "ca list: unknown --status '%s'", status);
+		code = out_usage(cli,
+		    "ca list: unknown --status '%s' (one of: pending, issued, "
+		    "delivered, revoked, void)",
+		    status);
 		goto out;
 	}
-	if ((code = open_ca(cli, &o, &ca)) != CLI_CONTINUE)
+	if (days != INT_MIN && days < 0) {
+		code = out_usage(cli, "ca list: --expiring needs DAYS >= 0");
 		goto out;
-	if (cli->json && (arr = json_array()) == NULL) {
+	}
+	if (card != NULL && !parse_u64(card, &la.card)) {
+		code = out_usage(cli,
+		    "ca list: --card '%.40s' is not a card serial number",
+		    card);
+		goto out;
+	}
+	la.card_set = card != NULL;
+	la.profile = profile;
+	if ((code = open_ca(cli, &o, &ca)) != CLI_CONTINUE ||
+	    (code = list_level(cli, ca, level, &la)) != CLI_CONTINUE)
+		goto out;
+	if (cli->json && (la.arr = json_array()) == NULL) {
 		code = out_fail(cli, CS_ERR_NOMEM, NULL);
 		goto out;
 	}
-	if ((r = cs_ca_list(ca, &f, list_one, arr)) != CS_OK) {
+	if ((r = cs_ca_list(ca, &f, list_one, &la)) != CS_OK) {
 		code = out_fail(cli, r, "ca list");
 		goto out;
 	}
 	if (cli->json) {
 		doc = out_doc_new();
-		out_set(doc, "certificates", arr);
-		arr = NULL;
+		out_set(doc, "certificates", la.arr);
+		la.arr = NULL;
 		code = out_emit(cli, doc);
-	} else
+	} else {
+		if (la.n == 0)
+			out_notice(cli,
+			    "no certificate in the registry matches");
 		code = CLI_EXIT_OK;
+	}
 out:
-	json_decref(arr);
+	json_decref(la.arr);
 	poptFreeContext(con);
 	cs_ca_close(ca);
 	free(status);
+	free(card);
+	free(profile);
+	free(level);
 	ca_opts_release(&o);
 	return code;
 }
@@ -1089,6 +1211,7 @@ ca_show(struct cli *cli, int argc, const char **argv)
 		out_set(doc, "pem", out_str(pem));
 		code = out_emit(cli, doc);
 	} else {
+		info_header();
 		info_text(&in);
 		if (pem != NULL)
 			fputs(pem, stdout);
