@@ -2078,9 +2078,11 @@ trust_parse(struct cs_ca *ca, struct tstore *ts)
 			x = NULL;
 			at = now;
 		}
+		/* The loop ends at "no start line" once the input is used. */
 		e = ERR_peek_last_error();
-		if (ERR_GET_LIB(e) != ERR_LIB_PEM ||
-		    ERR_GET_REASON(e) != PEM_R_NO_START_LINE)
+		if (e != 0 &&
+		    (ERR_GET_LIB(e) != ERR_LIB_PEM ||
+		        ERR_GET_REASON(e) != PEM_R_NO_START_LINE))
 			goto broken;
 	}
 	if (ts->ncerts == first)
