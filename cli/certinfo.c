@@ -59,6 +59,22 @@ certinfo_csr_spki(const uint8_t *der, size_t len, uint8_t **spki,
 	return true;
 }
 
+enum certinfo_kind
+certinfo_csr_kind(const uint8_t *text, size_t len)
+{
+	uint8_t *der = NULL;
+	size_t n = 0;
+	enum cs_err r;
+
+	r = cs_pem_decode(CS_PEM_CSR, text, len, &der, &n);
+	cs_free(der);
+	if (r != CS_ERR_MALFORMED)
+		return CERTINFO_CSR;
+	r = cs_pem_decode(CS_PEM_CERT, text, len, &der, &n);
+	cs_free(der);
+	return r == CS_OK ? CERTINFO_CERT : CERTINFO_OTHER;
+}
+
 void
 certinfo_time(int64_t t, char *buf, size_t cap)
 {

@@ -35,6 +35,19 @@ int certinfo_same_key(const uint8_t *a, size_t alen, const uint8_t *b,
 bool certinfo_csr_spki(const uint8_t *der, size_t len, uint8_t **spki,
     size_t *spki_len);
 
+/* What a file given as a certificate request holds. */
+enum certinfo_kind {
+	CERTINFO_CSR, /* a request (or too large to tell: the parser decides) */
+	CERTINFO_CERT, /* a certificate and no request */
+	CERTINFO_OTHER, /* neither */
+};
+
+/*
+ * Classify a whole file's bytes (PEM with any label, or DER) so that a
+ * command can say "FILE is a certificate, not a certificate request".
+ */
+enum certinfo_kind certinfo_csr_kind(const uint8_t *text, size_t len);
+
 /* "2025-01-31T12:00:00Z" into buf ("?" if it does not fit). */
 void certinfo_time(int64_t t, char *buf, size_t cap);
 

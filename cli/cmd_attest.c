@@ -397,7 +397,12 @@ load_csr(struct cli *cli, const struct verify_opts *o, struct verify_input *in)
 		return code;
 	if (!pem_decode("CERTIFICATE REQUEST", text, len, &der, &derlen) ||
 	    !certinfo_csr_spki(der, derlen, &in->key, &in->key_len)) {
-		code = bad_input(cli, o->csr, "not a certificate request");
+		code = certinfo_csr_kind(text, len) == CERTINFO_CERT
+		    ? out_failf(cli, CS_ERR_VERIFY,
+		          "attestation not valid: %s is a certificate, not a "
+		          "certificate request",
+		          o->csr)
+		    : bad_input(cli, o->csr, "not a certificate request");
 		goto out;
 	}
 	if (o->in == NULL) {

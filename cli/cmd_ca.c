@@ -14,6 +14,7 @@
 #include "cardsmith/ca.h"
 
 #include "card.h"
+#include "certinfo.h"
 #include "cmd_ca.h"
 #include "exit.h"
 #include "out.h"
@@ -34,6 +35,8 @@ static int ca_show(struct cli *, int, const char **);
 static int ca_chain(struct cli *, int, const char **);
 static int ca_trust(struct cli *, int, const char **);
 static int ca_trust_add(struct cli *, int, const char **);
+static int ca_trust_list(struct cli *, int, const char **);
+static int ca_trust_remove(struct cli *, int, const char **);
 static int ca_reconcile(struct cli *, int, const char **);
 
 static const struct cmd ca_subs[] = {
@@ -51,8 +54,12 @@ static const struct cmd ca_subs[] = {
 };
 
 static const struct cmd trust_subs[] = {
+	{ "ca trust list", ca_trust_list, NEED_CA,
+	    "list the manufacturer roots and intermediates" },
 	{ "ca trust add", ca_trust_add, NEED_CA,
 	    "trust a manufacturer root for attestation" },
+	{ "ca trust remove", ca_trust_remove, NEED_CA,
+	    "stop trusting a certificate (by fingerprint) or a file" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -141,7 +148,10 @@ open_ca(struct cli *cli, const struct ca_opts *o, struct cs_ca **ca)
 	if ((code = ca_dir(cli, o, dir, sizeof(dir))) != CLI_CONTINUE)
 		return code;
 	if ((r = cs_ca_open(cli->ctx, dir, ca)) != CS_OK)
-		return out_fail(cli, r, dir);
+		return strstr(cs_ctx_errmsg(cli->ctx), dir) != NULL
+		    ? out_fail(cli, r, cli->cmd->name)
+		    : out_failf(cli, r, "%s: %s: %s", cli->cmd->name, dir,
+		          cs_ctx_errmsg(cli->ctx));
 	return CLI_CONTINUE;
 }
 
@@ -169,6 +179,32 @@ read_opt_file(struct cli *cli, const char *path, uint8_t **data, size_t *len)
 	if (path == NULL)
 		return CLI_CONTINUE;
 	return pem_read_file(cli, path, data, len);
+}
+
+/*
+ * A registry serial as 'ca list' prints it: hex digits only, at most
+ * CS_CA_SERIAL_MAX - 1 of them. Anything else is a usage error (exit 2).
+ */
+static int
+check_serial(struct cli *cli, const char *what, const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0)
+		return out_usage(cli, "%s: %s is empty", cli->cmd->name, what);
+	if (n >= CS_CA_SERIAL_MAX)
+		return out_usage(cli,
+		    "%s: %s '%.20s...' is too long (at most %d hex digits)",
+		    cli->cmd->name, what, s, CS_CA_SERIAL_MAX - 1);
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		        (s[i] >= 'a' && s[i] <= 'f') ||
+		        (s[i] >= 'A' && s[i] <= 'F')))
+			return out_usage(cli,
+			    "%s: %s '%.40s' is not hex (give it as 'cardsmith "
+			    "ca list' prints it)",
+			    cli->cmd->name, what, s);
+	return CLI_CONTINUE;
 }
 
 static json_t *
@@ -370,7 +406,9 @@ init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
 		out_set(doc, "hardware_ca", json_boolean(a->hw));
 		out_set(doc, "sublevels", sublevels_json(ca));
 		code = out_emit(cli, doc);
-	} else {
+	} else if (cli->quiet)
+		code = CLI_EXIT_OK;
+	else {
 		printf("CA created in %s\npolicy arc %s\n", dir, cs_ca_arc(ca));
 		printf("  hardware-attested %s\n  hardware-enrolled %s\n"
 		       "  software          %s\n",
@@ -472,7 +510,10 @@ static const struct cli_usage sign_usage = {
 	"requires\nmore than the evidence proves, nothing is issued and the "
 	"exact reason is\nprinted (exit 6; forged evidence exits 5). The "
 	"certificate goes to --out or\nstandard output, only after it is "
-	"stored in the registry.",
+	"stored in the registry.\n"
+	"Exit 5 also when --csr is not a certificate request (or is a "
+	"certificate), as\nin 'attest verify --csr'; exit 2 for a --var "
+	"that is not NAME=VALUE.",
 	"  cardsmith ca sign --profile piv-auth --csr req.pem --attestation "
 	"att.pem \\\n      --intermediate f9.pem --out cert.pem",
 };
@@ -580,6 +621,26 @@ out:
 	return code;
 }
 
+/*
+ * A --csr that is no request is invalid evidence: exit 5, as in 'attest
+ * verify --csr', and before the CA passphrase is asked for.
+ */
+static int
+check_csr(struct cli *cli, const char *path, const uint8_t *p, size_t len)
+{
+	switch (certinfo_csr_kind(p, len)) {
+	case CERTINFO_CSR:
+		return CLI_CONTINUE;
+	case CERTINFO_CERT:
+		return out_failf(cli, CS_ERR_VERIFY,
+		    "ca sign: %s is a certificate, not a certificate request",
+		    path);
+	default:
+		return out_failf(cli, CS_ERR_VERIFY,
+		    "ca sign: %s: not a certificate request", path);
+	}
+}
+
 static int
 sign_run(struct cli *cli, struct ca_opts *o, struct sign_args *a)
 {
@@ -588,7 +649,7 @@ sign_run(struct cli *cli, struct ca_opts *o, struct sign_args *a)
 	struct cs_ca_profile *prof = NULL;
 	struct cs_ca *ca = NULL;
 	uint8_t *csr = NULL, *att = NULL, *f9 = NULL, *chain = NULL;
-	size_t csrl = 0, attl = 0, f9l = 0, chainl = 0;
+	size_t csrl = 0, attl = 0, f9l = 0, chainl = 0, i;
 	enum cs_err r;
 	int code;
 
@@ -605,7 +666,13 @@ sign_run(struct cli *cli, struct ca_opts *o, struct sign_args *a)
 		return out_usage(cli, "ca sign: bad --slot '%s'", a->slot);
 	if (!parse_u64(a->card, &req.expected_card_serial))
 		return out_usage(cli, "ca sign: bad --card-serial");
+	for (i = 0; i < a->nvars; i++)
+		if (strchr(a->vars[i], '=') == NULL || a->vars[i][0] == '=')
+			return out_usage(cli,
+			    "ca sign: --var '%.40s': write NAME=VALUE",
+			    a->vars[i]);
 	if ((code = read_opt_file(cli, a->csr, &csr, &csrl)) != CLI_CONTINUE ||
+	    (code = check_csr(cli, a->csr, csr, csrl)) != CLI_CONTINUE ||
 	    (code = read_opt_file(cli, a->att, &att, &attl)) != CLI_CONTINUE ||
 	    (code = read_opt_file(cli, a->f9, &f9, &f9l)) != CLI_CONTINUE ||
 	    (code = read_opt_file(cli, a->attchain, &chain, &chainl)) !=
@@ -765,6 +832,9 @@ ca_revoke(struct cli *cli, int argc, const char **argv)
 		code = out_usage(cli, "ca revoke: bad --card serial");
 		goto out;
 	}
+	if (serial != NULL &&
+	    (code = check_serial(cli, "--serial", serial)) != CLI_CONTINUE)
+		goto out;
 	if (reason != NULL && cs_ca_reason_parse(reason, &rs) != CS_OK) {
 		code = out_usage(cli, "ca revoke: unknown reason '%s'", reason);
 		goto out;
@@ -780,7 +850,9 @@ ca_revoke(struct cli *cli, int argc, const char **argv)
 		out_set(doc, "revoked", json_integer((json_int_t)n));
 		code = out_emit(cli, doc);
 	} else {
-		printf("revoked %zu certificate%s\n", n, n == 1 ? "" : "s");
+		if (!cli->quiet)
+			printf("revoked %zu certificate%s\n", n,
+			    n == 1 ? "" : "s");
 		code = CLI_EXIT_OK;
 	}
 out:
@@ -898,41 +970,129 @@ info_json(const struct cs_ca_cert_info *in)
 	return o;
 }
 
+/* The text table of 'ca list' and 'ca show'. */
+#define INFO_ROW "%-32s %-9s %-17s %-10s %-10s %-4s %-16s "
+
+static void
+info_header(void)
+{
+	printf(INFO_ROW "%s\n", "SERIAL", "STATUS", "LEVEL", "EXPIRES", "CARD",
+	    "SLOT", "PROFILE", "SUBJECT");
+}
+
 static void
 info_text(const struct cs_ca_cert_info *in)
 {
-	char when[32] = "-";
+	char when[32] = "-", card[24] = "-", slot[8] = "-";
 	struct tm tm;
 	time_t t = (time_t)in->not_after;
 
 	if (in->not_after != 0 && gmtime_r(&t, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%d", &tm);
-	printf("%-32s %-9s %-17s %-10s %s ", in->serial,
-	    cs_ca_status_name(in->status),
+	if (in->has_card_serial)
+		snprintf(card, sizeof(card), "%llu",
+		    (unsigned long long)in->card_serial);
+	if (in->slot >= 0)
+		snprintf(slot, sizeof(slot), "%02x",
+		    (unsigned int)in->slot & 0xff);
+	printf(INFO_ROW, in->serial, cs_ca_status_name(in->status),
 	    in->level != CS_CA_LEVEL_NONE ? cs_ca_level_name(in->level) : "-",
-	    when, in->profile);
+	    when, card, slot, in->profile[0] ? in->profile : "-");
 	out_safe(stdout, in->subject[0] ? in->subject : "-");
 	fputc('\n', stdout);
+}
+
+/* What 'ca list' shows beyond the registry's own filter. */
+struct list_args {
+	json_t *arr; /* --json */
+	size_t n; /* rows shown */
+	bool card_set;
+	uint64_t card; /* --card */
+	const char *profile; /* --profile */
+	int level; /* --level: enum cs_ca_level, or -1 */
+	const char *sublevel; /* --level naming a sub-level */
+};
+
+static bool
+list_match(const struct list_args *la, const struct cs_ca_cert_info *in)
+{
+	if (la->card_set &&
+	    (!in->has_card_serial || in->card_serial != la->card))
+		return false;
+	if (la->profile != NULL && strcmp(in->profile, la->profile) != 0)
+		return false;
+	if (la->level >= 0 && (int)in->level != la->level)
+		return false;
+	return la->sublevel == NULL || strcmp(in->sublevel, la->sublevel) == 0;
 }
 
 static int
 list_one(void *arg, const struct cs_ca_cert_info *in)
 {
-	json_t *arr = arg;
+	struct list_args *la = arg;
 
-	if (arr != NULL)
-		out_append(arr, info_json(in));
-	else
+	if (!list_match(la, in))
+		return 0;
+	if (la->arr != NULL)
+		out_append(la->arr, info_json(in));
+	else {
+		if (la->n == 0)
+			info_header();
 		info_text(in);
+	}
+	la->n++;
 	return 0;
 }
 
+/* --level: a level name or one of the CA's sub-levels; else usage. */
+static int
+list_level(struct cli *cli, const struct cs_ca *ca, const char *name,
+    struct list_args *la)
+{
+	const struct cs_ca_sublevel *sub;
+	enum cs_ca_level l;
+	char names[256];
+	size_t k, used = 0;
+	int i;
+
+	if (name == NULL)
+		return CLI_CONTINUE;
+	if (cs_ca_level_parse(name, &l) == CS_OK) {
+		la->level = (int)l;
+		return CLI_CONTINUE;
+	}
+	for (k = 0; (sub = cs_ca_sublevel_at(ca, k)) != NULL; k++)
+		if (strcmp(sub->name, name) == 0) {
+			la->sublevel = sub->name;
+			return CLI_CONTINUE;
+		}
+	names[0] = '\0';
+	for (i = CS_CA_LEVEL_SOFTWARE; i < CS_CA_LEVEL_COUNT; i++)
+		used += (size_t)snprintf(names + used, sizeof(names) - used,
+		    "%s%s", used ? ", " : "",
+		    cs_ca_level_name((enum cs_ca_level)i));
+	for (k = 0;
+	     used < sizeof(names) && (sub = cs_ca_sublevel_at(ca, k)) != NULL;
+	     k++)
+		used += (size_t)snprintf(names + used, sizeof(names) - used,
+		    ", %s", sub->name);
+	return out_usage(cli, "ca list: unknown --level '%s' (one of: %s)",
+	    name, names);
+}
+
 static const struct cli_usage list_usage = {
-	"[--expiring DAYS] [--status STATUS] [--dir DIR] [--json]",
-	"List the registry: serial, status (pending, issued, delivered, "
-	"revoked, void),\nlevel, expiry, profile and subject. --expiring "
-	"shows unrevoked certificates\nthat expire within DAYS.",
-	"  cardsmith ca list --expiring 30 --json",
+	"[--expiring DAYS] [--status STATUS] [--card SERIAL] [--profile NAME]"
+	"\n       [--level LEVEL] [--dir DIR] [--json]",
+	"List the registry, one row per serial: status (pending, issued, "
+	"delivered,\nrevoked, void), level, expiry date, card serial and "
+	"slot (from the\nattestation; - if none), profile and subject. The "
+	"filters combine: --expiring\nshows unrevoked certificates that "
+	"expire within DAYS, --card those issued for\nthe card with that "
+	"serial, --profile those of one profile, --level those of\none "
+	"level (software, hardware-enrolled, hardware-attested) or "
+	"sub-level.",
+	"  cardsmith ca list --expiring 30 --json\n"
+	"  cardsmith ca list --card 12345678 --status issued",
 };
 
 static int
@@ -941,13 +1101,16 @@ ca_list(struct cli *cli, int argc, const char **argv)
 	struct ca_opts o;
 	struct cs_ca *ca = NULL;
 	struct cs_ca_list_filter f = { 0, -1 };
+	struct list_args la;
 	poptContext con = NULL;
-	char *status = NULL;
-	int days = -1, code, i;
-	json_t *doc = NULL, *arr = NULL;
+	char *status = NULL, *card = NULL, *profile = NULL, *level = NULL;
+	int days = INT_MIN, code, i;
+	json_t *doc = NULL;
 	enum cs_err r;
 
 	ca_opts_init(&o);
+	memset(&la, 0, sizeof(la));
+	la.level = -1;
 	{
 		struct poptOption opts[] = {
 			CA_DIR_POPT(o),
@@ -955,6 +1118,14 @@ ca_list(struct cli *cli, int argc, const char **argv)
 			    "only certificates expiring within DAYS", "DAYS" },
 			{ "status", '\0', POPT_ARG_STRING, &status, 0,
 			    "only rows with this status", "STATUS" },
+			{ "card", '\0', POPT_ARG_STRING, &card, 0,
+			    "only certificates for the card with this serial",
+			    "SERIAL" },
+			{ "profile", '\0', POPT_ARG_STRING, &profile, 0,
+			    "only certificates of this profile", "NAME" },
+			{ "level", '\0', POPT_ARG_STRING, &level, 0,
+			    "only certificates of this level or sub-level",
+			    "LEVEL" },
 			POPT_TABLEEND,
 		};
 
@@ -970,31 +1141,54 @@ ca_list(struct cli *cli, int argc, const char **argv)
 		    0)
 			f.status = i;
 	if (status != NULL && f.status < 0) {
-		code = out_usage(cli, "ca list: unknown --status '%s'", status);
+		code = out_usage(cli,
+		    "ca list: unknown --status '%s' (one of: pending, issued, "
+		    "delivered, revoked, void)",
+		    status);
 		goto out;
 	}
-	if ((code = open_ca(cli, &o, &ca)) != CLI_CONTINUE)
+	if (days != INT_MIN && days < 0) {
+		code = out_usage(cli, "ca list: --expiring needs DAYS >= 0");
 		goto out;
-	if (cli->json && (arr = json_array()) == NULL) {
+	}
+	if (card != NULL && !parse_u64(card, &la.card)) {
+		code = out_usage(cli,
+		    "ca list: --card '%.40s' is not a card serial number",
+		    card);
+		goto out;
+	}
+	la.card_set = card != NULL;
+	la.profile = profile;
+	if ((code = open_ca(cli, &o, &ca)) != CLI_CONTINUE ||
+	    (code = list_level(cli, ca, level, &la)) != CLI_CONTINUE)
+		goto out;
+	if (cli->json && (la.arr = json_array()) == NULL) {
 		code = out_fail(cli, CS_ERR_NOMEM, NULL);
 		goto out;
 	}
-	if ((r = cs_ca_list(ca, &f, list_one, arr)) != CS_OK) {
+	if ((r = cs_ca_list(ca, &f, list_one, &la)) != CS_OK) {
 		code = out_fail(cli, r, "ca list");
 		goto out;
 	}
 	if (cli->json) {
 		doc = out_doc_new();
-		out_set(doc, "certificates", arr);
-		arr = NULL;
+		out_set(doc, "certificates", la.arr);
+		la.arr = NULL;
 		code = out_emit(cli, doc);
-	} else
+	} else {
+		if (la.n == 0)
+			out_notice(cli,
+			    "no certificate in the registry matches");
 		code = CLI_EXIT_OK;
+	}
 out:
-	json_decref(arr);
+	json_decref(la.arr);
 	poptFreeContext(con);
 	cs_ca_close(ca);
 	free(status);
+	free(card);
+	free(profile);
+	free(level);
 	ca_opts_release(&o);
 	return code;
 }
@@ -1036,6 +1230,7 @@ ca_show(struct cli *cli, int argc, const char **argv)
 		goto out;
 	}
 	if ((code = cli_no_args(cli, con)) != CLI_CONTINUE ||
+	    (code = check_serial(cli, "SERIAL", serial)) != CLI_CONTINUE ||
 	    (code = open_ca(cli, &o, &ca)) != CLI_CONTINUE)
 		goto out;
 	if ((r = cs_ca_show(ca, serial, &in, &der, &len)) != CS_OK) {
@@ -1050,6 +1245,7 @@ ca_show(struct cli *cli, int argc, const char **argv)
 		out_set(doc, "pem", out_str(pem));
 		code = out_emit(cli, doc);
 	} else {
+		info_header();
 		info_text(&in);
 		if (pem != NULL)
 			fputs(pem, stdout);
@@ -1170,7 +1366,8 @@ ca_trust_add(struct cli *cli, int argc, const char **argv)
 	    (code = open_ca(cli, &o, &ca)) != CLI_CONTINUE)
 		goto out;
 	if ((r = cs_ca_trust_add(ca, data, len, &n)) != CS_OK) {
-		code = out_fail(cli, r, path);
+		code = out_failf(cli, r, "ca trust add: %s: %s", path,
+		    cs_ctx_errmsg(cli->ctx));
 		goto out;
 	}
 	if (cli->json) {
@@ -1178,14 +1375,302 @@ ca_trust_add(struct cli *cli, int argc, const char **argv)
 		out_set(doc, "added", json_integer((json_int_t)n));
 		code = out_emit(cli, doc);
 	} else {
-		printf("trusted %zu certificate%s from %s\n", n,
-		    n == 1 ? "" : "s", path);
+		if (!cli->quiet)
+			printf("trusted %zu certificate%s from %s\n", n,
+			    n == 1 ? "" : "s", path);
 		code = CLI_EXIT_OK;
 	}
 out:
 	poptFreeContext(con);
 	cs_ca_close(ca);
 	free(data);
+	ca_opts_release(&o);
+	return code;
+}
+
+/* --- trust list, trust remove --- */
+
+static void
+trust_fp(const struct cs_ca_trust_entry *e, char *buf, size_t cap, size_t bytes,
+    bool colons)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < bytes && i < sizeof(e->sha256); i++) {
+		if (o + (colons && i > 0 ? 3 : 2) >= cap)
+			break;
+		o += (size_t)snprintf(buf + o, cap - o,
+		    colons && i > 0 ? ":%02X" : "%02X", e->sha256[i]);
+	}
+}
+
+static json_t *
+trust_json(const struct cs_ca_trust_entry *e)
+{
+	char fp[3 * CS_CA_SHA256_LEN + 1];
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	trust_fp(e, fp, sizeof(fp), CS_CA_SHA256_LEN, true);
+	out_set(o, "kind", out_str(cs_ca_trust_kind_name(e->kind)));
+	out_set(o, "subject", out_str(e->subject));
+	out_set(o, "issuer", out_str(e->issuer));
+	out_set(o, "sha256_fingerprint", out_str(fp));
+	out_set(o, "file", out_str(e->file));
+	out_set(o, "index", json_integer((json_int_t)e->index));
+	out_set(o, "not_before", json_integer(e->not_before));
+	out_set(o, "not_after", json_integer(e->not_after));
+	return o;
+}
+
+static void
+day_str(int64_t t, char *buf, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, cap, "%Y-%m-%d", &tm) == 0)
+		snprintf(buf, cap, "-");
+}
+
+#define TRUST_ROW "%-13s %-16s %-10s %-10s %-24s %s\n"
+
+static void
+trust_text(const struct cs_ca_trust_entry *e)
+{
+	char fp[2 * 8 + 1], nb[16], na[16], file[CS_CA_TRUST_FILE_MAX + 16];
+
+	trust_fp(e, fp, sizeof(fp), 8, false);
+	day_str(e->not_before, nb, sizeof(nb));
+	day_str(e->not_after, na, sizeof(na));
+	snprintf(file, sizeof(file), "%s#%zu", e->file, e->index);
+	printf("%-13s %-16s %-10s %-10s ", cs_ca_trust_kind_name(e->kind), fp,
+	    nb, na);
+	out_safe(stdout, file);
+	printf("%*s", (int)(strlen(file) < 24 ? 24 - strlen(file) : 0), "");
+	fputc(' ', stdout);
+	out_safe(stdout, e->subject);
+	fputc('\n', stdout);
+}
+
+struct trust_ls {
+	json_t *arr; /* --json */
+	size_t n;
+};
+
+static int
+trust_one(void *arg, const struct cs_ca_trust_entry *e)
+{
+	struct trust_ls *t = arg;
+
+	if (t->arr != NULL)
+		out_append(t->arr, trust_json(e));
+	else {
+		if (t->n == 0)
+			printf(TRUST_ROW, "KIND", "SHA-256", "NOT-BEFORE",
+			    "NOT-AFTER", "FILE", "SUBJECT");
+		trust_text(e);
+	}
+	t->n++;
+	return 0;
+}
+
+static const struct cli_usage trust_list_usage = {
+	"[--dir DIR] [--json]",
+	"List the certificates attestation is checked against: the files in "
+	"the CA's\ntrust/ directory (the shipped Yubico PIV roots and "
+	"intermediates, and what\n'cardsmith ca trust add' added). KIND is "
+	"anchor (a self-signed root: chains end\nhere), intermediate (never "
+	"an anchor) or legacy-anchor (the Yubico U2F root,\nnot trusted for "
+	"PIV by default). SHA-256 shows the first 8 bytes of the\n"
+	"fingerprint (--json: all of it); FILE#N is the N-th certificate of "
+	"that file.\nThe fingerprint (or those 8 bytes) or the file name is "
+	"what 'cardsmith ca\ntrust remove' takes.",
+	"  cardsmith ca trust list --dir /srv/ca",
+};
+
+static int
+ca_trust_list(struct cli *cli, int argc, const char **argv)
+{
+	struct ca_opts o;
+	struct trust_ls t = { NULL, 0 };
+	struct cs_ca *ca = NULL;
+	poptContext con = NULL;
+	json_t *doc;
+	int code;
+	enum cs_err r;
+
+	ca_opts_init(&o);
+	{
+		struct poptOption opts[] = {
+			CA_DIR_POPT(o),
+			POPT_TABLEEND,
+		};
+
+		if ((code = cli_parse(cli, argc, argv, opts, &trust_list_usage,
+		         &con)) != CLI_CONTINUE ||
+		    (code = cli_no_args(cli, con)) != CLI_CONTINUE ||
+		    (code = open_ca(cli, &o, &ca)) != CLI_CONTINUE)
+			goto out;
+	}
+	if (cli->json && (t.arr = json_array()) == NULL) {
+		code = out_fail(cli, CS_ERR_NOMEM, NULL);
+		goto out;
+	}
+	if ((r = cs_ca_trust_list(ca, trust_one, &t)) != CS_OK) {
+		code = out_fail(cli, r, "ca trust list");
+		goto out;
+	}
+	code = CLI_EXIT_OK;
+	if (cli->json) {
+		doc = out_doc_new();
+		out_set(doc, "certificates", t.arr);
+		t.arr = NULL;
+		code = out_emit(cli, doc);
+	} else if (t.n == 0)
+		out_notice(cli,
+		    "the trust store is empty: no attestation can verify "
+		    "(add roots with 'cardsmith ca trust add')");
+out:
+	json_decref(t.arr);
+	poptFreeContext(con);
+	cs_ca_close(ca);
+	ca_opts_release(&o);
+	return code;
+}
+
+static const struct cli_usage trust_remove_usage = {
+	"(FINGERPRINT | FILE) [--force] [--dir DIR] [--json]",
+	"Stop trusting a certificate for attestation: FINGERPRINT is its "
+	"SHA-256\nfingerprint or a prefix of at least 8 hex digits that "
+	"names one certificate\n(':' separators allowed, as 'ca trust list' "
+	"and openssl print it); every copy\nis removed. FILE is a file in "
+	"trust/ (all its certificates; also a file that\ndoes not decode). "
+	"Asks for confirmation on a terminal; without one, give\n--force. "
+	"Removing the last trust anchor is refused (exit 6) without --force:"
+	"\nno attestation could verify afterwards, so nothing would be issued "
+	"above\nsoftware.",
+	"  cardsmith ca trust remove 63ECE914E54DD879\n"
+	"  cardsmith ca trust remove --force added-1a2b3c4d5e6f7081.pem",
+};
+
+struct trust_rm {
+	json_t *arr; /* --json: the removed entries */
+	char first[CS_CA_NAME_MAX];
+	size_t n;
+};
+
+static int
+trust_rm_one(void *arg, const struct cs_ca_trust_entry *e)
+{
+	struct trust_rm *t = arg;
+
+	if (t->n++ == 0)
+		snprintf(t->first, sizeof(t->first), "%s", e->subject);
+	if (t->arr != NULL)
+		out_append(t->arr, trust_json(e));
+	return 0;
+}
+
+static int
+trust_rm_fail(struct cli *cli, enum cs_err r)
+{
+	if (r == CS_ERR_ARG)
+		return out_usage(cli, "ca trust remove: %s",
+		    cs_ctx_errmsg(cli->ctx));
+	if (r == CS_ERR_POLICY)
+		return out_failf(cli, r,
+		    "ca trust remove: %s; add --force to remove it anyway",
+		    cs_ctx_errmsg(cli->ctx));
+	return out_fail(cli, r, "ca trust remove");
+}
+
+static int
+trust_rm_run(struct cli *cli, struct cs_ca *ca, const char *which, int force)
+{
+	struct trust_rm plan, done;
+	unsigned int fl = force ? CS_CA_TRUST_LAST_ANCHOR : 0;
+	char q[CS_CA_NAME_MAX + 128];
+	json_t *doc;
+	int code;
+	enum cs_err r;
+
+	memset(&plan, 0, sizeof(plan));
+	memset(&done, 0, sizeof(done));
+	if ((r = cs_ca_trust_remove(ca, which, fl | CS_CA_TRUST_DRYRUN,
+	         trust_rm_one, &plan, &plan.n)) != CS_OK)
+		return trust_rm_fail(cli, r);
+	if (plan.n == 0)
+		snprintf(q, sizeof(q), "remove trust/%s", which);
+	else
+		snprintf(q, sizeof(q), "stop trusting %s%s for attestation",
+		    plan.first, plan.n > 1 ? " and the others listed" : "");
+	if ((code = secret_destructive(cli, force, q)) != CLI_CONTINUE)
+		return code;
+	done.arr = cli->json ? json_array() : NULL;
+	if ((r = cs_ca_trust_remove(ca, which, fl, trust_rm_one, &done,
+	         &done.n)) != CS_OK) {
+		json_decref(done.arr);
+		return trust_rm_fail(cli, r);
+	}
+	if (cli->json) {
+		doc = out_doc_new();
+		out_set(doc, "removed", json_integer((json_int_t)done.n));
+		out_set(doc, "certificates", done.arr);
+		return out_emit(cli, doc);
+	}
+	if (!cli->quiet && done.n == 0)
+		printf("removed trust/%s (it held no certificate that "
+		       "decodes)\n",
+		    which);
+	else if (!cli->quiet) {
+		printf("removed %zu certificate%s: ", done.n,
+		    done.n == 1 ? "" : "s");
+		out_safe(stdout, done.first);
+		printf("%s\n", done.n > 1 ? ", ..." : "");
+	}
+	return CLI_EXIT_OK;
+}
+
+static int
+ca_trust_remove(struct cli *cli, int argc, const char **argv)
+{
+	struct ca_opts o;
+	struct cs_ca *ca = NULL;
+	poptContext con = NULL;
+	const char *which;
+	int force = 0, code;
+
+	ca_opts_init(&o);
+	{
+		struct poptOption opts[] = {
+			CA_DIR_POPT(o),
+			{ "force", 'f', POPT_ARG_NONE, &force, 0,
+			    "do not ask; allow removing the last anchor",
+			    NULL },
+			POPT_TABLEEND,
+		};
+
+		if ((code = cli_parse(cli, argc, argv, opts,
+		         &trust_remove_usage, &con)) != CLI_CONTINUE)
+			goto out;
+	}
+	if ((which = poptGetArg(con)) == NULL) {
+		code = out_usage(cli,
+		    "ca trust remove: FINGERPRINT or FILE missing "
+		    "(see 'cardsmith ca trust list')");
+		goto out;
+	}
+	if ((code = cli_no_args(cli, con)) != CLI_CONTINUE ||
+	    (code = open_ca(cli, &o, &ca)) != CLI_CONTINUE)
+		goto out;
+	code = trust_rm_run(cli, ca, which, force);
+out:
+	poptFreeContext(con);
+	cs_ca_close(ca);
 	ca_opts_release(&o);
 	return code;
 }
@@ -1245,10 +1730,12 @@ ca_reconcile(struct cli *cli, int argc, const char **argv)
 		out_set(doc, "integrity_ok", json_boolean(st.integrity_ok));
 		code = out_emit(cli, doc);
 	} else {
-		printf("voided %zu pending reservation%s; %zu issued, not "
-		       "marked delivered; integrity ok\n",
-		    st.pending_voided, st.pending_voided == 1 ? "" : "s",
-		    st.issued_undelivered);
+		if (!cli->quiet)
+			printf("voided %zu pending reservation%s; %zu issued, "
+			       "not marked delivered; integrity ok\n",
+			    st.pending_voided,
+			    st.pending_voided == 1 ? "" : "s",
+			    st.issued_undelivered);
 		code = CLI_EXIT_OK;
 	}
 out:

@@ -49,6 +49,24 @@ add_san(struct cli *cli, struct csr_opts *o, const char *v)
 	return CLI_CONTINUE;
 }
 
+/* A subject, SAN or digest cs_csr_build would refuse: a usage error. */
+static int
+check_names(struct cli *cli, const struct csr_opts *o)
+{
+	struct cs_csr_req req;
+	enum cs_err r;
+
+	memset(&req, 0, sizeof(req));
+	req.subject = o->subject;
+	req.sans = o->nsans > 0 ? o->sans : NULL;
+	req.digest = o->digest;
+	if ((r = cs_csr_check(cli->ctx, &req)) != CS_OK)
+		return out_usage(cli, "csr: %s",
+		    *cs_ctx_errmsg(cli->ctx) != '\0' ? cs_ctx_errmsg(cli->ctx)
+		                                     : cs_strerror(r));
+	return CLI_CONTINUE;
+}
+
 static int
 read_pubkey(struct cli *cli, const char *path, uint8_t **spki, size_t *len)
 {
@@ -197,7 +215,8 @@ cmd_csr(struct cli *cli, int argc, const char **argv)
 	}
 	if (o.legacy)
 		o.attest = 1;
-	if ((r = cli_open_needs(cli)) == CLI_CONTINUE)
+	if ((r = check_names(cli, &o)) == CLI_CONTINUE &&
+	    (r = cli_open_needs(cli)) == CLI_CONTINUE)
 		r = do_csr(cli, &cs, &o, slot);
 out:
 	for (i = 0; i < nsan; i++)

@@ -441,17 +441,19 @@ cmd_help(struct cli *cli, int argc, const char **argv)
 		"'cardsmith <command> --help'.",
 		"  cardsmith help readers",
 	};
-	const char *help_av[] = { NULL, "--help", NULL };
+	/* "help ca trust add": the command, two subcommand words, --help. */
+	const char *help_av[5] = { NULL };
 	const struct cmd *c;
 	poptContext con;
 	const char *name, *sub;
-	int r;
+	int r, n = 1;
 
 	if ((r = cli_parse(cli, argc, argv, NULL, &usage, &con)) !=
 	    CLI_CONTINUE)
 		return r;
 	name = poptGetArg(con);
-	sub = name != NULL ? poptGetArg(con) : NULL;
+	while (name != NULL && n < 3 && (sub = poptGetArg(con)) != NULL)
+		help_av[n++] = sub;
 	if (name == NULL) {
 		print_main_help();
 		r = CLI_EXIT_OK;
@@ -460,14 +462,10 @@ cmd_help(struct cli *cli, int argc, const char **argv)
 	else if ((c = find_cmd(name)) == NULL)
 		r = out_usage(cli, "help: '%s' is not a cardsmith command",
 		    name);
-	else if (sub != NULL) {
+	else {
 		help_av[0] = c->name;
-		help_av[1] = sub;
-		help_av[2] = "--help";
-		r = run_cmd(cli, c, 3, help_av);
-	} else {
-		help_av[0] = c->name;
-		r = run_cmd(cli, c, 2, help_av);
+		help_av[n] = "--help";
+		r = run_cmd(cli, c, n + 1, help_av);
 	}
 	poptFreeContext(con);
 	return r;

@@ -1,4 +1,5 @@
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,21 @@ report(struct cli *cli, enum cs_err err, const char *msg)
 	return cli_exit_code(err);
 }
 
+/*
+ * Does detail already say what? The library names files in its messages,
+ * so "x.pem" + "x.pem: not found" must not become "x.pem: x.pem: ...".
+ */
+static bool
+already_said(const char *detail, const char *what)
+{
+	size_t n = strlen(what);
+
+	if (strncmp(detail, what, n) == 0 &&
+	    (detail[n] == ':' || detail[n] == ' ' || detail[n] == '\0'))
+		return true;
+	return strchr(what, '/') != NULL && strstr(detail, what) != NULL;
+}
+
 int
 out_fail(struct cli *cli, enum cs_err err, const char *what)
 {
@@ -206,7 +222,7 @@ out_fail(struct cli *cli, enum cs_err err, const char *what)
 
 	if (cs_ctx_errcode(cli->ctx) == err && *cs_ctx_errmsg(cli->ctx) != '\0')
 		detail = cs_ctx_errmsg(cli->ctx);
-	if (what != NULL)
+	if (what != NULL && !already_said(detail, what))
 		snprintf(msg, sizeof(msg), "%s: %s", what, detail);
 	else
 		snprintf(msg, sizeof(msg), "%s", detail);

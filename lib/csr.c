@@ -892,6 +892,37 @@ out:
 	return r;
 }
 
+/*
+ * What cs_csr_build would refuse before it touches the card: the same
+ * parsers, so the CLI can report a typo as a usage error without a PIN.
+ */
+enum cs_err
+cs_csr_check(struct cs_ctx *ctx, const struct cs_csr_req *req)
+{
+	X509_NAME *name = NULL;
+	GENERAL_NAMES *gens = NULL;
+	int idx;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if (req == NULL)
+		return CS_ERR_ARG;
+	if ((r = csi_name_parse(ctx, req->subject, &name)) != CS_OK ||
+	    (r = csi_san_parse(ctx, req->sans, &gens)) != CS_OK)
+		goto out;
+	if (req->digest != NULL &&
+	    digest_pick(req->digest, "sha256", &idx) == NULL) {
+		r = csi_fail(ctx, CS_ERR_ARG, "digest \"%s\": use sha256, "
+		    "sha384 or sha512", req->digest);
+		goto out;
+	}
+	r = CS_OK;
+out:
+	ERR_clear_error();
+	X509_NAME_free(name);
+	GENERAL_NAMES_free(gens);
+	return r;
+}
+
 /* --- self-signed certificate --- */
 
 /* Append OpenSSL's i2d output (n bytes at *der, freed here). */

@@ -17,6 +17,8 @@ pkgs=(
 	yubico-piv-tool yubikey-manager pcsc-tools openssl sqlite3
 	# test tooling
 	valgrind procps iproute2 python3
+	# man page checks (tests/cli/t-466-doc-coverage.sh)
+	man-db groff-base
 )
 
 missing=()

@@ -180,6 +180,69 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_chain(struct cs_ca *ca, char **pem,
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_trust_add(struct cs_ca *ca,
     const uint8_t *bytes, size_t len, size_t *added);
 
+/* File names in trust/, NUL included. */
+#define CS_CA_TRUST_FILE_MAX 256
+#define CS_CA_SHA256_LEN 32
+
+/* How attestation uses a certificate of the trust store. */
+enum cs_ca_trust_kind {
+	CS_CA_TRUST_ANCHOR = 0, /* self-signed CA: a chain may end here */
+	CS_CA_TRUST_INTERMEDIATE, /* not self-signed: never an anchor */
+	/* The legacy Yubico U2F root in the shipped file: held back, so it
+	 * anchors nothing unless a verifier asks for it explicitly. */
+	CS_CA_TRUST_LEGACY,
+};
+
+/* "anchor", "intermediate", "legacy-anchor". */
+CS_EXPORT const char *cs_ca_trust_kind_name(enum cs_ca_trust_kind kind);
+
+/* One certificate of the trust store. */
+struct cs_ca_trust_entry {
+	char file[CS_CA_TRUST_FILE_MAX]; /* name in trust/ */
+	size_t index; /* 1-based position in that file */
+	enum cs_ca_trust_kind kind;
+	char subject[CS_CA_NAME_MAX]; /* one line, RFC 2253 */
+	char issuer[CS_CA_NAME_MAX];
+	uint8_t sha256[CS_CA_SHA256_LEN]; /* of the DER certificate */
+	int64_t not_before, not_after; /* Unix time, 0 if undecodable */
+};
+
+/* Return non-zero to stop early. e is valid for the call only. */
+typedef int cs_ca_trust_fn(void *arg, const struct cs_ca_trust_entry *e);
+
+/*
+ * Call fn for each certificate of the trust store (the *.pem files of
+ * trust/, the ones attestation loads), files in name order, certificates
+ * in file order. A file that holds no certificate, or one that does not
+ * decode, is CS_ERR_MALFORMED naming it (attestation would refuse to load
+ * the store too). No trust/ directory is an empty store.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_trust_list(struct cs_ca *ca,
+    cs_ca_trust_fn *fn, void *arg);
+
+enum cs_ca_trust_remove_flags {
+	/* Check and report (fn, *removed) without changing anything. */
+	CS_CA_TRUST_DRYRUN = 1 << 0,
+	/* Allow removing the last trust anchor. */
+	CS_CA_TRUST_LAST_ANCHOR = 1 << 1,
+};
+
+/*
+ * Remove certificates from the trust store. which is a SHA-256
+ * fingerprint (hex, ':' separators allowed, any case; at least 8 digits,
+ * a prefix must match one certificate, every copy of which is removed) or
+ * the name of a file in trust/ (all its certificates; also a file that
+ * does not decode). A file left without certificates is deleted; others
+ * are rewritten atomically without the removed blocks (and the comment
+ * lines just before them). fn (may be NULL) is called for each removed
+ * certificate; *removed counts them. CS_ERR_ARG for a malformed or
+ * ambiguous which, CS_ERR_NOT_FOUND if nothing matches, CS_ERR_POLICY if
+ * no anchor would remain and flags lacks CS_CA_TRUST_LAST_ANCHOR.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_trust_remove(struct cs_ca *ca,
+    const char *which, unsigned int flags, cs_ca_trust_fn *fn, void *arg,
+    size_t *removed);
+
 /* --- profiles --- */
 
 /* A parsed issuance profile. Opaque. */

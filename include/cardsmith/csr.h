@@ -57,6 +57,17 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_csr_build(struct cs_card *card,
     uint8_t slot, const struct cs_csr_req *req, uint8_t **der, size_t *len);
 
 /*
+ * Check the parts of req that need no card, as cs_csr_build checks them:
+ * the subject, the SANs and the digest name (req->spki and req->flags are
+ * not looked at). CS_ERR_ARG or CS_ERR_LIMIT with the reason in ctx (may
+ * be NULL): "subject: \"CN\": expected type=value", "SAN \"ip:x\": not an
+ * IPv4 or IPv6 address". Lets a caller report a mistyped name before it
+ * opens the card or asks for the PIN.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_csr_check(struct cs_ctx *ctx,
+    const struct cs_csr_req *req);
+
+/*
  * Self-signed certificate for the key in slot, signed on the card (the
  * certificate ykman/yubico-piv-tool put in a slot before a CA cert exists).
  * days: validity from now. *der: caller frees.
