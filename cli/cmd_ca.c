@@ -17,6 +17,7 @@
 #include "cmd_ca.h"
 #include "exit.h"
 #include "out.h"
+#include "outfile.h"
 #include "pem.h"
 #include "secret.h"
 
@@ -766,7 +767,10 @@ static const struct cli_usage crl_usage = {
 	"| --pass-env NAME]",
 	"Write a CRL for each issuing CA (PEM, concatenated) with a new "
 	"cRLNumber and\nnextUpdate N days ahead (default 7). Gateways load it "
-	"with 'cardsmith verify\n--crl' or ssl_crl / SSLCARevocationFile.",
+	"with 'cardsmith verify\n--crl' or ssl_crl / SSLCARevocationFile. "
+	"An existing --out file is replaced\natomically (a character device "
+	"or FIFO is written to, a symbolic link is\nrefused); --out is "
+	"checked before the cRLNumber is spent.",
 	"  cardsmith ca crl --out ca.crl.pem",
 };
 
@@ -803,7 +807,10 @@ ca_crl(struct cli *cli, int argc, const char **argv)
 		code = out_usage(cli, "ca crl: --days must be 1..3650");
 		goto out;
 	}
-	if ((code = open_ca(cli, &o, &ca)) != CLI_CONTINUE ||
+	if ((out != NULL &&
+	        (code = outfile_preflight(cli, out, OUTFILE_FORCE)) !=
+	            CLI_CONTINUE) ||
+	    (code = open_ca(cli, &o, &ca)) != CLI_CONTINUE ||
 	    (code = unlock(cli, &o, ca)) != CLI_CONTINUE)
 		goto out;
 	if ((r = cs_ca_crl(ca, (unsigned int)days, &pem, &len)) != CS_OK) {
@@ -811,7 +818,7 @@ ca_crl(struct cli *cli, int argc, const char **argv)
 		goto out;
 	}
 	if (out != NULL || !cli->json) {
-		code = pem_write_file(cli, out, pem, 0644, true);
+		code = outfile_put(cli, out, pem, OUTFILE_FORCE);
 		if (code != CLI_CONTINUE)
 			goto out;
 	}
@@ -1036,7 +1043,9 @@ static const struct cli_usage chain_usage = {
 	"[--out FILE] [--dir DIR]",
 	"Print the CA chain a gateway needs (issuing CA(s), then the root) as "
 	"PEM:\nnginx ssl_client_certificate, Apache SSLCACertificateFile, "
-	"'cardsmith verify\n--chain'.",
+	"'cardsmith verify\n--chain'. An existing --out file is replaced "
+	"atomically (a character device\nor FIFO is written to, a symbolic "
+	"link is refused).",
 	"  cardsmith ca chain > ca-chain.pem",
 };
 
@@ -1073,9 +1082,8 @@ ca_chain(struct cli *cli, int argc, const char **argv)
 	}
 	if (cli->json) {
 		if (out != NULL &&
-		    (code = pem_write_file(cli, out, pem, 0644, true)) !=
-		        CLI_CONTINUE &&
-		    code != CLI_EXIT_OK)
+		    (code = outfile_put(cli, out, pem, OUTFILE_FORCE)) !=
+		        CLI_CONTINUE)
 			goto out;
 		doc = out_doc_new();
 		out_set(doc, "pem", out_str(pem));
@@ -1083,7 +1091,7 @@ ca_chain(struct cli *cli, int argc, const char **argv)
 		out_set(doc, "policy_oids", oids_json(ca));
 		code = out_emit(cli, doc);
 	} else {
-		code = pem_write_file(cli, out, pem, 0644, true);
+		code = outfile_put(cli, out, pem, OUTFILE_FORCE);
 		if (code == CLI_CONTINUE)
 			code = CLI_EXIT_OK;
 	}
