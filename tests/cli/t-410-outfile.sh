@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # --out of every command that writes a file (keygen, cert export, attest
-# --out/--f9-out, csr, ca chain, ca crl) goes through one helper: a new
-# file is created with mode 0644; an existing file is refused without
-# --force (ca chain/crl replace it, as documented) and replaced with it; a
-# symbolic link and a directory are refused and left alone; a character
-# device (a private one made with mknod, then /dev/null) and a FIFO are
-# written through and stay what they are; /dev/stdout works.
+# --out/--f9-out, csr, ca sign, ca show, ca chain, ca crl) goes through one
+# helper: a new file is created with mode 0644; an existing file is refused
+# without --force (ca chain/crl replace it, as documented) and replaced
+# with it; a symbolic link and a directory are refused and left alone; a
+# character device (a private one made with mknod, then /dev/null) and a
+# FIFO are written through and stay what they are; /dev/stdout works.
+# Then ca sign: an --out that cannot be written issues nothing (registry
+# unchanged) and a later sign works; a write that fails after signing
+# (/dev/full, a full tmpfs, standard output on /dev/full) leaves an
+# "issued" row that ca reconcile lists and `ca show --serial S --out F`
+# retrieves; a normal sign ends "delivered".
 set -u
 . "$(dirname "$0")/lib.sh"
 if [ "${1:-}" != --inner ]; then
@@ -32,6 +37,10 @@ kind() { # what a path is, without following a final symbolic link
 	elif [ -f "$1" ]; then echo file
 	else echo none; fi
 }
+rows() { "$CS" ca list --dir ca --json 2>/dev/null | python3 -c \
+	'import json,sys; print(len(json.load(sys.stdin)["certificates"]))'; }
+status_of() { "$CS" ca show --dir ca --serial "$1" --json 2>/dev/null |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])'; }
 stop_cat() {
 	if [ -n "$CATPID" ]; then
 		kill "$CATPID" 2>/dev/null
@@ -157,6 +166,11 @@ CMD=(attest --slot 9e)
 matrix attest yes
 CMD=(csr --slot 9e --subject "CN=Matrix" --pin-env PIN)
 matrix csr yes
+CMD=(ca sign --dir ca --profile software --csr sw.csr --pass-env CSPASS)
+matrix ca-sign yes
+SER=$(openssl x509 -in cert9a.pem -noout -serial | cut -d= -f2)
+CMD=(ca show --dir ca --serial "$SER")
+matrix ca-show yes
 CMD=(ca crl --dir ca --pass-env CSPASS)
 matrix ca-crl always
 CMD=(ca chain --dir ca)
@@ -179,6 +193,116 @@ if [ "$CHAIN_LINK_OK" = yes ]; then
 	check_eq "/dev/stdout is still a link" link "$(kind /dev/stdout)"
 else
 	tap_fail "ca chain --out /dev/stdout (not run: links are replaced)"
+fi
+
+# --- ca sign: the output is checked before a serial is reserved ----------
+SIGN=(ca sign --dir ca --profile software --csr sw.csr --pass-env CSPASS)
+mkdir -p s
+echo keep >s/exists.pem
+n0=$(rows)
+cs_do s-exists "${SIGN[@]}" --out s/exists.pem
+check_rc "ca sign over an existing file: exit 1" 1
+check_match "ca sign: nothing was done" 'exists; add --force to replace it; nothing was done' "$LAST.err"
+cs_do s-nodir "${SIGN[@]}" --out s/nodir/c.pem
+check_rc "ca sign into a missing directory: exit 1" 1
+check_match "ca sign: names the missing directory" 'directory s/nodir does not exist' "$LAST.err"
+cs_do s-link "${SIGN[@]}" --out m-keygen/link
+check_rc "ca sign onto a symbolic link: exit 1" 1
+# An unwritable directory: read-only for root (a private mount namespace),
+# mode 0555 for anyone else.
+mkdir -p s/ro
+if [ "$ROOT" = yes ]; then
+	if unshare -m true 2>/dev/null; then
+		RC=0
+		LAST=$CS_T/s-ro
+		unshare -m sh -c 'mount --bind -o ro "$0" "$0" && exec "$@"' \
+			"$CS_T/s/ro" "$CS" "${SIGN[@]}" --out "$CS_T/s/ro/c.pem" \
+			>"$LAST.out" 2>"$LAST.err" </dev/null || RC=$?
+		check_rc "ca sign into a read-only directory: exit 1" 1
+		check_match "ca sign: says why" 'cannot create a file in .*: Read-only file system; nothing was done' "$LAST.err"
+	else
+		tap_skip "ca sign into a read-only directory" "no mount namespace"
+	fi
+else
+	chmod 0555 s/ro
+	cs_do s-ro "${SIGN[@]}" --out s/ro/c.pem
+	chmod 0755 s/ro
+	check_rc "ca sign into an unwritable directory: exit 1" 1
+fi
+check_eq "refused outputs added no registry row" "$n0" "$(rows)"
+check_eq "the existing file is untouched" keep "$(cat s/exists.pem)"
+cs_do s-force "${SIGN[@]}" --out s/exists.pem --force
+check_rc "ca sign --force replaces it" 0
+check_eq "... with the certificate" pem "$(is_pem s/exists.pem)"
+cs_do s-ok "${SIGN[@]}" --out s/ok.pem --json
+check_rc "a later sign works" 0
+OKSER=$(json_get "$LAST.out" serial)
+check_eq "a written certificate is delivered" delivered "$(status_of "$OKSER")"
+"$CS" ca list --dir ca --json >s/list.json
+check_eq "ca list --json shows it delivered" delivered "$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print([c["status"] for c in d["certificates"] if c["serial"] == sys.argv[2]][0])
+' s/list.json "$OKSER")"
+cs_do s-stdout "${SIGN[@]}"
+check_eq "printed to standard output: delivered" delivered \
+	"$(status_of "$(openssl x509 -in "$LAST.out" -noout -serial | cut -d= -f2)")"
+
+# --- ca sign: the write fails after signing -------------------------------
+# undelivered NAME DEST: the last run failed writing to DEST after signing.
+undelivered() {
+	local name=$1 dest=$2 ser
+	check_rc "$name: exit 1" 1
+	check_match "$name: says issued, not written, and how to get it" \
+		"certificate [0-9A-F]+ was issued but not written to $dest: .*; get it with 'cardsmith ca show --serial [0-9A-F]+ --out " "$LAST.err"
+	ser=$(sed -n 's/.*certificate \([0-9A-F]*\) was issued.*/\1/p' "$LAST.err" | head -1)
+	check_eq "$name: the row is there, issued" issued "$(status_of "$ser")"
+	cs_do "$name-rec" ca reconcile --dir ca --json
+	check_eq "$name: ca reconcile lists it" yes "$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("yes" if sys.argv[2] in [c["serial"] for c in d["undelivered"]] else "no")
+' "$LAST.out" "$ser" 2>/dev/null)"
+	cs_do "$name-rect" ca reconcile --dir ca
+	check_match "$name: and in text" "^  $ser " "$LAST.out"
+	cs_do "$name-show" ca show --dir ca --serial "$ser" --out "s/$name.pem"
+	check_rc "$name: ca show --serial --out retrieves it" 0
+	check_eq "$name: the retrieved certificate has that serial" "$ser" \
+		"$(openssl x509 -in "s/$name.pem" -noout -serial 2>/dev/null | cut -d= -f2)"
+	check_eq "$name: retrieved, it is delivered" delivered "$(status_of "$ser")"
+	cs_do "$name-rec2" ca reconcile --dir ca --json
+	check_eq "$name: no longer listed" no "$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("yes" if sys.argv[2] in [c["serial"] for c in d["undelivered"]] else "no")
+' "$LAST.out" "$ser" 2>/dev/null)"
+}
+
+n1=$(rows)
+cs_do s-full "${SIGN[@]}" --out /dev/full
+undelivered dev-full /dev/full
+check_eq "dev-full: exactly one row was added" $((n1 + 1)) "$(rows)"
+
+RC=0
+LAST=$CS_T/s-stdfull
+setsid -w "$CS" "${SIGN[@]}" >/dev/full 2>"$LAST.err" </dev/null || RC=$?
+undelivered stdout-full "standard output"
+
+if [ "$ROOT" = yes ] && unshare -m true 2>/dev/null; then
+	# A file system that fills up: the preflight passes (an empty file
+	# fits), the certificate does not.
+	mkdir -p s/full
+	RC=0
+	LAST=$CS_T/s-tmpfs
+	unshare -m sh -c 'mount -t tmpfs -o size=4k tmpfs "$0" &&
+		{ dd if=/dev/zero of="$0/fill" bs=1k count=64 2>/dev/null; true; } &&
+		exec "$@"' "$CS_T/s/full" "$CS" "${SIGN[@]}" \
+		--out "$CS_T/s/full/c.pem" >"$LAST.out" 2>"$LAST.err" </dev/null ||
+		RC=$?
+	check_match "full-disk: no space left" 'No space left on device' "$LAST.err"
+	undelivered full-disk "$CS_T/s/full/c.pem"
+else
+	tap_skip "ca sign onto a full file system" "needs root and unshare"
 fi
 
 tap_done
