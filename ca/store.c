@@ -4,8 +4,10 @@
  * the primary key, so the database itself refuses a duplicate.
  *
  * Row life: pending (reserved, committed before signing) → issued (DER
- * stored, committed before the certificate is handed out) → delivered |
- * revoked; a pending row a crash left behind becomes void on reconcile.
+ * stored, committed before the certificate is handed out) → delivered
+ * (written to its destination: card, file, standard output) | revoked; a
+ * pending row a crash left behind becomes void on reconcile, an issued
+ * one stays issued (it is signed and retrievable).
  * A pending row records its owner (boot id, pid, process start time), so
  * reconcile voids only reservations whose process is gone, or (owner
  * unknown) older than RECONCILE_GRACE: never a live reservation of a

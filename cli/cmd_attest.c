@@ -12,6 +12,7 @@
 #include "certinfo.h"
 #include "exit.h"
 #include "out.h"
+#include "outfile.h"
 #include "pem.h"
 
 #include "banned.h"
@@ -199,6 +200,12 @@ struct attest_opts {
 	int verify, force;
 };
 
+static unsigned int
+out_flags(const struct attest_opts *o)
+{
+	return OUTFILE_HINT_FORCE | (o->force ? OUTFILE_FORCE : 0);
+}
+
 static int
 write_pems(struct cli *cli, const struct attest_opts *o, const uint8_t *stmt,
     size_t stmt_len, const uint8_t *f9, size_t f9_len, json_t *doc)
@@ -213,9 +220,9 @@ write_pems(struct cli *cli, const struct attest_opts *o, const uint8_t *stmt,
 		out_set(doc, "f9_pem", out_str(f9pem));
 	}
 	if (o->out != NULL || doc == NULL)
-		code = pem_write_file(cli, o->out, pem, 0644, o->force);
+		code = outfile_put(cli, o->out, pem, out_flags(o));
 	if (code == CLI_CONTINUE && o->f9_out != NULL)
-		code = pem_write_file(cli, o->f9_out, f9pem, 0644, o->force);
+		code = outfile_put(cli, o->f9_out, f9pem, out_flags(o));
 	free(pem);
 	free(f9pem);
 	return code;
@@ -236,7 +243,14 @@ do_attest(struct cli *cli, const struct attest_opts *o, uint8_t slot)
 
 	memset(&info, 0, sizeof(info));
 	cli_slot_str(slot, s);
-	if ((code = check_attestable(cli, slot)) != CLI_CONTINUE)
+	/* Both outputs first, so that neither is written if one cannot be. */
+	if ((o->out != NULL &&
+	        (code = outfile_preflight(cli, o->out, out_flags(o))) !=
+	            CLI_CONTINUE) ||
+	    (o->f9_out != NULL &&
+	        (code = outfile_preflight(cli, o->f9_out, out_flags(o))) !=
+	            CLI_CONTINUE) ||
+	    (code = check_attestable(cli, slot)) != CLI_CONTINUE)
 		goto out;
 	out_verbose(cli, "attesting slot %s", s);
 	if ((r = cs_piv_attest(cli->card, slot, &stmt, &stmt_len)) != CS_OK) {

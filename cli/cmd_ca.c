@@ -18,6 +18,7 @@
 #include "cmd_ca.h"
 #include "exit.h"
 #include "out.h"
+#include "outfile.h"
 #include "pem.h"
 #include "secret.h"
 
@@ -500,8 +501,8 @@ ca_init(struct cli *cli, int argc, const char **argv)
 static const struct cli_usage sign_usage = {
 	"--profile NAME --csr FILE [--attestation FILE --intermediate FILE]\n"
 	"       [--attestation-chain FILE] [--slot SLOT] [--card-serial N] "
-	"[--var NAME=VALUE]...\n       [--out FILE] [--dry-run] [--dir DIR] "
-	"[--pass-fd FD | --pass-file FILE | --pass-env NAME]",
+	"[--var NAME=VALUE]...\n       [--out FILE [--force]] [--dry-run] "
+	"[--dir DIR] [--pass-fd FD | --pass-file FILE | --pass-env NAME]",
 	"Issue a certificate for the CSR under profile NAME. The assurance "
 	"level comes\nfrom the evidence: an attestation statement + F9 "
 	"certificate (given, or embedded\nin the CSR) that chain to a "
@@ -510,7 +511,10 @@ static const struct cli_usage sign_usage = {
 	"requires\nmore than the evidence proves, nothing is issued and the "
 	"exact reason is\nprinted (exit 6; forged evidence exits 5). The "
 	"certificate goes to --out or\nstandard output, only after it is "
-	"stored in the registry.\n"
+	"stored in the registry; --out is checked\nfirst, so an output that "
+	"cannot be written issues nothing. Once written, the\nregistry row "
+	"becomes 'delivered'; if the write fails after signing it stays\n"
+	"'issued' and 'cardsmith ca show --serial S --out FILE' writes it.\n"
 	"Exit 5 also when --csr is not a certificate request (or is a "
 	"certificate), as\nin 'attest verify --csr'; exit 2 for a --var "
 	"that is not NAME=VALUE.",
@@ -523,7 +527,7 @@ struct sign_args {
 	char *var; /* popt slot for --var */
 	char *vars[CA_VARS_MAX + 1];
 	size_t nvars;
-	int dry;
+	int dry, force;
 };
 
 #define OPT_VAR 0x2001
@@ -582,21 +586,57 @@ decision_json(json_t *doc, const struct cs_ca_decision *d)
 	return doc;
 }
 
+static unsigned int
+sign_out_flags(const struct sign_args *a)
+{
+	return OUTFILE_HINT_FORCE | (a->force ? OUTFILE_FORCE : 0);
+}
+
+/*
+ * The certificate was signed and stored but did not reach its
+ * destination: it stays "issued" (ca reconcile lists it) and ca show
+ * writes it.
+ */
 static int
-sign_emit(struct cli *cli, const struct sign_args *a,
+sign_undelivered(struct cli *cli, const struct sign_args *a, const char *serial,
+    const char *why)
+{
+	return out_failf(cli, CS_ERR_IO,
+	    "ca sign: certificate %s was issued but not written to %s: %s; "
+	    "get it with 'cardsmith ca show --serial %s --out %s'",
+	    serial, outfile_name(a->out), why, serial,
+	    a->out != NULL && !outfile_is_stdout(a->out) ? a->out : "FILE");
+}
+
+/* Written to its destination: issued -> delivered. */
+static void
+sign_delivered(struct cli *cli, struct cs_ca *ca, const char *serial)
+{
+	if (cs_ca_mark_delivered(ca, serial) != CS_OK)
+		out_err("warning: certificate %s was written but the registry "
+		        "could not mark it delivered: %s",
+		    serial, cs_ctx_errmsg(cli->ctx));
+}
+
+static int
+sign_emit(struct cli *cli, struct cs_ca *ca, const struct sign_args *a,
     const struct cs_ca_issue_res *res)
 {
-	char *pem = NULL;
+	char *pem = NULL, why[OUTFILE_WHY_MAX];
 	json_t *doc;
-	int code = CLI_EXIT_OK;
+	int code = CLI_EXIT_OK, in_doc = cli->json && a->out == NULL;
+	enum cs_err r;
 
 	if (res->der != NULL) {
 		pem_encode("CERTIFICATE", res->der, res->der_len, &pem);
-		if ((a->out != NULL || !cli->json) &&
-		    (code = pem_write_file(cli, a->out, pem, 0644, false)) !=
-		        CLI_CONTINUE)
+		if (!in_doc &&
+		    (r = outfile_write(a->out, pem, strlen(pem),
+		         sign_out_flags(a), why, sizeof(why))) != CS_OK) {
+			code = sign_undelivered(cli, a, res->serial, why);
 			goto out;
-		code = CLI_EXIT_OK;
+		}
+		if (!in_doc)
+			sign_delivered(cli, ca, res->serial);
 	}
 	if (res->decision.warnings[0] != '\0')
 		out_notice(cli, "warning: %s", res->decision.warnings);
@@ -606,9 +646,20 @@ sign_emit(struct cli *cli, const struct sign_args *a,
 		    res->serial[0] ? out_str(res->serial) : NULL);
 		out_set(doc, "issuer", out_str(res->signer));
 		out_set(doc, "out", out_str(a->out));
-		if (a->out == NULL && pem != NULL)
+		if (in_doc && pem != NULL)
 			out_set(doc, "pem", out_str(pem));
 		code = out_emit(cli, doc);
+		/* The PEM went out in the document: delivered once flushed. */
+		if (in_doc && pem != NULL) {
+			if (fflush(stdout) != 0 || ferror(stdout)) {
+				code = sign_undelivered(cli, a, res->serial,
+				    strerror(errno));
+				/* Reported: not again by the runner. */
+				clearerr(stdout);
+				goto out;
+			}
+			sign_delivered(cli, ca, res->serial);
+		}
 	} else
 		out_notice(cli, "%s %s: %s%s%s (%s)",
 		    a->dry ? "would issue" : "issued",
@@ -683,6 +734,11 @@ sign_run(struct cli *cli, struct ca_opts *o, struct sign_args *a)
 		code = out_fail(cli, r, NULL);
 		goto out;
 	}
+	/* Before a serial is reserved: a refused --out issues nothing. */
+	if (a->out != NULL &&
+	    (code = outfile_preflight(cli, a->out, sign_out_flags(a))) !=
+	        CLI_CONTINUE)
+		goto out;
 	if (!a->dry && (code = unlock(cli, o, ca)) != CLI_CONTINUE)
 		goto out;
 	req.profile = prof;
@@ -701,7 +757,7 @@ sign_run(struct cli *cli, struct ca_opts *o, struct sign_args *a)
 		code = out_fail(cli, r, "ca sign: refused");
 		goto out;
 	}
-	code = sign_emit(cli, a, &res);
+	code = sign_emit(cli, ca, a, &res);
 out:
 	cs_ca_issue_res_release(&res);
 	cs_ca_profile_free(prof);
@@ -752,6 +808,8 @@ ca_sign(struct cli *cli, int argc, const char **argv)
 			    "template variable (repeatable)", "NAME=VALUE" },
 			{ "out", 'o', POPT_ARG_STRING, &a.out, 0,
 			    "write the certificate here (new file)", "FILE" },
+			{ "force", 'f', POPT_ARG_NONE, &a.force, 0,
+			    "replace an existing --out file", NULL },
 			{ "dry-run", '\0', POPT_ARG_NONE, &a.dry, 0,
 			    "decide and lint only", NULL },
 			SECRET_POPT(o.pass, "pass", "CA passphrase"),
@@ -872,7 +930,10 @@ static const struct cli_usage crl_usage = {
 	"| --pass-env NAME]",
 	"Write a CRL for each issuing CA (PEM, concatenated) with a new "
 	"cRLNumber and\nnextUpdate N days ahead (default 7). Gateways load it "
-	"with 'cardsmith verify\n--crl' or ssl_crl / SSLCARevocationFile.",
+	"with 'cardsmith verify\n--crl' or ssl_crl / SSLCARevocationFile. "
+	"An existing --out file is replaced\natomically (a character device "
+	"or FIFO is written to, a symbolic link is\nrefused); --out is "
+	"checked before the cRLNumber is spent.",
 	"  cardsmith ca crl --out ca.crl.pem",
 };
 
@@ -909,7 +970,10 @@ ca_crl(struct cli *cli, int argc, const char **argv)
 		code = out_usage(cli, "ca crl: --days must be 1..3650");
 		goto out;
 	}
-	if ((code = open_ca(cli, &o, &ca)) != CLI_CONTINUE ||
+	if ((out != NULL &&
+	        (code = outfile_preflight(cli, out, OUTFILE_FORCE)) !=
+	            CLI_CONTINUE) ||
+	    (code = open_ca(cli, &o, &ca)) != CLI_CONTINUE ||
 	    (code = unlock(cli, &o, ca)) != CLI_CONTINUE)
 		goto out;
 	if ((r = cs_ca_crl(ca, (unsigned int)days, &pem, &len)) != CS_OK) {
@@ -917,7 +981,7 @@ ca_crl(struct cli *cli, int argc, const char **argv)
 		goto out;
 	}
 	if (out != NULL || !cli->json) {
-		code = pem_write_file(cli, out, pem, 0644, true);
+		code = outfile_put(cli, out, pem, OUTFILE_FORCE);
 		if (code != CLI_CONTINUE)
 			goto out;
 	}
@@ -1194,10 +1258,44 @@ out:
 }
 
 static const struct cli_usage show_usage = {
-	"SERIAL [--dir DIR] [--json]",
-	"Show one registry row and its certificate (PEM).",
-	"  cardsmith ca show 4F2A...",
+	"(SERIAL | --serial HEX) [--out FILE [--force]] [--dir DIR] [--json]",
+	"Show one registry row and its certificate (PEM). --out writes only "
+	"the\ncertificate, to FILE (or '-' for standard output), as 'ca sign "
+	"--out' would\nhave: this is how a certificate that was issued but "
+	"never delivered (see 'ca\nreconcile') is retrieved, and an issued "
+	"row becomes delivered once written.",
+	"  cardsmith ca show 4F2A...\n"
+	"  cardsmith ca show --serial 4F2A... --out cert.pem",
 };
+
+/* --out: the certificate alone to its destination; issued -> delivered. */
+static int
+show_write(struct cli *cli, struct cs_ca *ca, struct cs_ca_cert_info *in,
+    const char *out, int force, const char *pem)
+{
+	int code;
+
+	if (pem == NULL)
+		return out_failf(cli, CS_ERR_NOT_FOUND,
+		    "ca show: %s holds no certificate (status %s)", in->serial,
+		    cs_ca_status_name(in->status));
+	if ((code = outfile_put(cli, out, pem,
+	         OUTFILE_HINT_FORCE | (force ? OUTFILE_FORCE : 0))) !=
+	    CLI_CONTINUE)
+		return code;
+	if (in->status == CS_CA_STATUS_ISSUED) {
+		if (cs_ca_mark_delivered(ca, in->serial) == CS_OK)
+			in->status = CS_CA_STATUS_DELIVERED;
+		else
+			out_err("warning: %s was written but the registry "
+			        "could not mark it delivered: %s",
+			    in->serial, cs_ctx_errmsg(cli->ctx));
+	}
+	if (!cli->json)
+		out_notice(cli, "wrote certificate %s to %s", in->serial,
+		    outfile_name(out));
+	return CLI_CONTINUE;
+}
 
 static int
 ca_show(struct cli *cli, int argc, const char **argv)
@@ -1207,17 +1305,24 @@ ca_show(struct cli *cli, int argc, const char **argv)
 	struct cs_ca *ca = NULL;
 	poptContext con = NULL;
 	const char *serial;
+	char *opt_serial = NULL, *out = NULL;
 	uint8_t *der = NULL;
 	size_t len = 0;
 	char *pem = NULL;
 	json_t *doc;
-	int code;
+	int code, force = 0;
 	enum cs_err r;
 
 	ca_opts_init(&o);
 	{
 		struct poptOption opts[] = {
 			CA_DIR_POPT(o),
+			{ "serial", '\0', POPT_ARG_STRING, &opt_serial, 0,
+			    "certificate serial (hex)", "HEX" },
+			{ "out", 'o', POPT_ARG_STRING, &out, 0,
+			    "write the certificate (PEM) to FILE", "FILE" },
+			{ "force", 'f', POPT_ARG_NONE, &force, 0,
+			    "replace an existing --out file", NULL },
 			POPT_TABLEEND,
 		};
 
@@ -1225,7 +1330,8 @@ ca_show(struct cli *cli, int argc, const char **argv)
 		         &con)) != CLI_CONTINUE)
 			goto out;
 	}
-	if ((serial = poptGetArg(con)) == NULL) {
+	serial = opt_serial != NULL ? opt_serial : poptGetArg(con);
+	if (serial == NULL) {
 		code = out_usage(cli, "ca show: SERIAL missing");
 		goto out;
 	}
@@ -1239,16 +1345,23 @@ ca_show(struct cli *cli, int argc, const char **argv)
 	}
 	if (der != NULL)
 		pem_encode("CERTIFICATE", der, len, &pem);
+	if (out != NULL &&
+	    (code = show_write(cli, ca, &in, out, force, pem)) != CLI_CONTINUE)
+		goto out;
 	if (cli->json) {
 		doc = info_json(&in);
 		out_set(doc, "ok", json_true());
 		out_set(doc, "pem", out_str(pem));
+		if (out != NULL)
+			out_set(doc, "out", out_str(out));
 		code = out_emit(cli, doc);
 	} else {
-		info_header();
-		info_text(&in);
-		if (pem != NULL)
-			fputs(pem, stdout);
+		if (out == NULL) {
+			info_header();
+			info_text(&in);
+			if (pem != NULL)
+				fputs(pem, stdout);
+		}
 		code = CLI_EXIT_OK;
 	}
 out:
@@ -1256,6 +1369,8 @@ out:
 	cs_ca_close(ca);
 	cs_free(der);
 	free(pem);
+	free(opt_serial);
+	free(out);
 	ca_opts_release(&o);
 	return code;
 }
@@ -1266,7 +1381,9 @@ static const struct cli_usage chain_usage = {
 	"[--out FILE] [--dir DIR]",
 	"Print the CA chain a gateway needs (issuing CA(s), then the root) as "
 	"PEM:\nnginx ssl_client_certificate, Apache SSLCACertificateFile, "
-	"'cardsmith verify\n--chain'.",
+	"'cardsmith verify\n--chain'. An existing --out file is replaced "
+	"atomically (a character device\nor FIFO is written to, a symbolic "
+	"link is refused).",
 	"  cardsmith ca chain > ca-chain.pem",
 };
 
@@ -1303,9 +1420,8 @@ ca_chain(struct cli *cli, int argc, const char **argv)
 	}
 	if (cli->json) {
 		if (out != NULL &&
-		    (code = pem_write_file(cli, out, pem, 0644, true)) !=
-		        CLI_CONTINUE &&
-		    code != CLI_EXIT_OK)
+		    (code = outfile_put(cli, out, pem, OUTFILE_FORCE)) !=
+		        CLI_CONTINUE)
 			goto out;
 		doc = out_doc_new();
 		out_set(doc, "pem", out_str(pem));
@@ -1313,7 +1429,7 @@ ca_chain(struct cli *cli, int argc, const char **argv)
 		out_set(doc, "policy_oids", oids_json(ca));
 		code = out_emit(cli, doc);
 	} else {
-		code = pem_write_file(cli, out, pem, 0644, true);
+		code = outfile_put(cli, out, pem, OUTFILE_FORCE);
 		if (code == CLI_CONTINUE)
 			code = CLI_EXIT_OK;
 	}
@@ -1679,10 +1795,58 @@ static const struct cli_usage reconcile_usage = {
 	"[--dir DIR] [--json]",
 	"Resolve registry rows a crash left behind: a pending reservation "
 	"never stored a\ncertificate, so none was handed out; it becomes "
-	"void and its serial is never\nreused. Also checks the database "
-	"(integrity, no duplicate serial). Exit 1 if\nthe check fails.",
+	"void and its serial is never\nreused. Lists the certificates "
+	"that were issued but never delivered (not\nwritten to their --out "
+	"or standard output, e.g. a full disk): they are valid\nand kept; "
+	"'cardsmith ca show --serial S --out FILE' writes one. Also checks "
+	"the\ndatabase (integrity, no duplicate serial). Exit 1 if the check "
+	"fails.",
 	"  cardsmith ca reconcile --json",
 };
+
+/* Undelivered rows shown in text; the rest is counted ("ca list"). */
+#define RECONCILE_SHOW_MAX 20
+
+struct undelivered {
+	json_t *arr; /* JSON mode */
+	size_t n;
+};
+
+static int
+undelivered_one(void *arg, const struct cs_ca_cert_info *in)
+{
+	struct undelivered *u = arg;
+
+	if (u->arr != NULL)
+		out_append(u->arr, info_json(in));
+	else if (u->n < RECONCILE_SHOW_MAX) {
+		printf("  %-32s %-16s ", in->serial, in->profile);
+		out_safe(stdout, in->subject[0] ? in->subject : "-");
+		fputc('\n', stdout);
+	}
+	u->n++;
+	return 0;
+}
+
+/* Issued, never marked delivered: list them (they are retrievable). */
+static enum cs_err
+list_undelivered(struct cs_ca *ca, json_t *arr)
+{
+	struct cs_ca_list_filter f = { 0, CS_CA_STATUS_ISSUED };
+	struct undelivered u = { arr, 0 };
+	enum cs_err r;
+
+	if (arr == NULL)
+		printf("issued but not delivered (get one with 'cardsmith ca "
+		       "show --serial SERIAL --out FILE'):\n");
+	if ((r = cs_ca_list(ca, &f, undelivered_one, &u)) != CS_OK)
+		return r;
+	if (arr == NULL && u.n > RECONCILE_SHOW_MAX)
+		printf("  ... and %zu more (cardsmith ca list --status "
+		       "issued)\n",
+		    u.n - RECONCILE_SHOW_MAX);
+	return CS_OK;
+}
 
 static int
 ca_reconcile(struct cli *cli, int argc, const char **argv)
@@ -1691,7 +1855,7 @@ ca_reconcile(struct cli *cli, int argc, const char **argv)
 	struct cs_ca_reconcile_stats st;
 	struct cs_ca *ca = NULL;
 	poptContext con = NULL;
-	json_t *doc;
+	json_t *doc, *arr = NULL;
 	int code;
 	enum cs_err r;
 
@@ -1720,6 +1884,15 @@ ca_reconcile(struct cli *cli, int argc, const char **argv)
 		goto out;
 	}
 	if (cli->json) {
+		if ((arr = json_array()) == NULL) {
+			code = out_fail(cli, CS_ERR_NOMEM, NULL);
+			goto out;
+		}
+		if (st.issued_undelivered > 0 &&
+		    (r = list_undelivered(ca, arr)) != CS_OK) {
+			code = out_fail(cli, r, "ca reconcile");
+			goto out;
+		}
 		doc = out_doc_new();
 		out_set(doc, "pending_voided",
 		    json_integer((json_int_t)st.pending_voided));
@@ -1728,6 +1901,8 @@ ca_reconcile(struct cli *cli, int argc, const char **argv)
 		out_set(doc, "duplicates",
 		    json_integer((json_int_t)st.duplicates));
 		out_set(doc, "integrity_ok", json_boolean(st.integrity_ok));
+		out_set(doc, "undelivered", arr);
+		arr = NULL;
 		code = out_emit(cli, doc);
 	} else {
 		if (!cli->quiet)
@@ -1737,8 +1912,12 @@ ca_reconcile(struct cli *cli, int argc, const char **argv)
 			    st.pending_voided == 1 ? "" : "s",
 			    st.issued_undelivered);
 		code = CLI_EXIT_OK;
+		if (st.issued_undelivered > 0 &&
+		    (r = list_undelivered(ca, NULL)) != CS_OK)
+			code = out_fail(cli, r, "ca reconcile");
 	}
 out:
+	json_decref(arr);
 	poptFreeContext(con);
 	cs_ca_close(ca);
 	ca_opts_release(&o);

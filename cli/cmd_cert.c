@@ -7,6 +7,7 @@
 #include "certinfo.h"
 #include "exit.h"
 #include "out.h"
+#include "outfile.h"
 #include "pem.h"
 
 #include "banned.h"
@@ -211,7 +212,8 @@ do_export(struct cli *cli, const struct cert_opts *o, uint8_t slot)
 		return cli_card_fail(cli, r, "read certificate", NULL);
 	pem_encode("CERTIFICATE", der, len, &pem);
 	if (o->out != NULL &&
-	    (code = pem_write_file(cli, o->out, pem, 0644, o->force)) !=
+	    (code = outfile_put(cli, o->out, pem,
+	         OUTFILE_HINT_FORCE | (o->force ? OUTFILE_FORCE : 0))) !=
 	        CLI_CONTINUE)
 		goto out;
 	if (cli->json) {

@@ -6,6 +6,7 @@
 #include "card.h"
 #include "exit.h"
 #include "out.h"
+#include "outfile.h"
 #include "pem.h"
 
 #include "banned.h"
@@ -85,6 +86,12 @@ read_pubkey(struct cli *cli, const char *path, uint8_t **spki, size_t *len)
 	return code;
 }
 
+static unsigned int
+out_flags(const struct csr_opts *o)
+{
+	return OUTFILE_HINT_FORCE | (o->force ? OUTFILE_FORCE : 0);
+}
+
 static int
 emit_csr(struct cli *cli, const struct csr_opts *o, uint8_t slot,
     const uint8_t *der, size_t len)
@@ -95,7 +102,7 @@ emit_csr(struct cli *cli, const struct csr_opts *o, uint8_t slot,
 
 	pem_encode("CERTIFICATE REQUEST", der, len, &pem);
 	if (o->out != NULL)
-		code = pem_write_file(cli, o->out, pem, 0644, o->force);
+		code = outfile_put(cli, o->out, pem, out_flags(o));
 	if (code != CLI_CONTINUE)
 		goto out;
 	if (cli->json) {
@@ -126,6 +133,11 @@ do_csr(struct cli *cli, struct card_secrets *cs, struct csr_opts *o,
 	int code;
 
 	memset(&req, 0, sizeof(req));
+	/* Before the PIN is spent on a signature that could not be kept. */
+	if (o->out != NULL &&
+	    (code = outfile_preflight(cli, o->out, out_flags(o))) !=
+	        CLI_CONTINUE)
+		goto out;
 	if (o->pubkey != NULL &&
 	    (code = read_pubkey(cli, o->pubkey, &spki, &spki_len)) !=
 	        CLI_CONTINUE)

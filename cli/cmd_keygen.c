@@ -1,6 +1,4 @@
 /* cardsmith keygen: generate a key pair on the card. */
-#include <sys/stat.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +6,7 @@
 #include "card.h"
 #include "exit.h"
 #include "out.h"
+#include "outfile.h"
 #include "pem.h"
 
 #include "banned.h"
@@ -98,6 +97,12 @@ struct keygen_opts {
 	int force;
 };
 
+static unsigned int
+out_flags(const struct keygen_opts *o)
+{
+	return OUTFILE_HINT_FORCE | (o->force ? OUTFILE_FORCE : 0);
+}
+
 static int
 emit_key(struct cli *cli, const struct keygen_opts *o,
     const struct cs_piv_keygen *kg, const uint8_t *spki, size_t len,
@@ -110,7 +115,7 @@ emit_key(struct cli *cli, const struct keygen_opts *o,
 	pem_encode("PUBLIC KEY", spki, len, &pem);
 	cli_slot_str(kg->slot, s);
 	if (o->out != NULL &&
-	    (code = pem_write_file(cli, o->out, pem, 0644, o->force)) !=
+	    (code = outfile_put(cli, o->out, pem, out_flags(o))) !=
 	        CLI_CONTINUE)
 		goto out;
 	if (cli->json) {
@@ -140,7 +145,6 @@ static int
 do_keygen(struct cli *cli, struct card_secrets *cs, const struct keygen_opts *o,
     const struct cs_piv_keygen *kg)
 {
-	struct stat st;
 	uint8_t *spki = NULL;
 	size_t len = 0;
 	char s[3], q[96];
@@ -148,11 +152,11 @@ do_keygen(struct cli *cli, struct card_secrets *cs, const struct keygen_opts *o,
 	int code, used = 0;
 
 	cli_slot_str(kg->slot, s);
-	if (o->out != NULL && !o->force && lstat(o->out, &st) == 0)
-		return out_failf(cli, CS_ERR_IO,
-		    "%s already exists: remove it "
-		    "or add --force (nothing was done)",
-		    o->out);
+	/* Before the slot is touched: generating cannot be undone. */
+	if (o->out != NULL &&
+	    (code = outfile_preflight(cli, o->out, out_flags(o))) !=
+	        CLI_CONTINUE)
+		return code;
 	if ((code = slot_in_use(cli, kg->slot, &used)) != CLI_CONTINUE)
 		return code;
 	snprintf(q, sizeof(q), "slot %s already holds a key; replace it", s);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "out.h"
+#include "outfile.h"
 #include "pem.h"
 
 #include "banned.h"
@@ -163,42 +164,6 @@ int
 pem_write_file(struct cli *cli, const char *path, const char *text, int mode,
     bool force)
 {
-	size_t len = strlen(text), off = 0;
-	ssize_t n;
-	int fd, flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-
-	if (path == NULL || strcmp(path, "-") == 0) {
-		fputs(text, stdout);
-		return CLI_CONTINUE;
-	}
-	fd = open(path, flags, mode);
-	if (fd < 0 && errno == EEXIST && force && mode != 0600) {
-		if (unlink(path) != 0)
-			return out_failf(cli, CS_ERR_IO,
-			    "cannot replace %s: %s", path, strerror(errno));
-		fd = open(path, flags, mode);
-	}
-	if (fd < 0 && errno == EEXIST)
-		return out_failf(cli, CS_ERR_IO,
-		    "%s already exists: remove it "
-		    "or choose another name%s",
-		    path, mode != 0600 ? " (or add --force)" : "");
-	if (fd < 0)
-		return out_failf(cli, CS_ERR_IO, "cannot create %s: %s", path,
-		    strerror(errno));
-	while (off < len) {
-		n = write(fd, text + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			close(fd);
-			return out_failf(cli, CS_ERR_IO, "cannot write %s: %s",
-			    path, strerror(errno));
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0)
-		return out_failf(cli, CS_ERR_IO, "cannot write %s: %s", path,
-		    strerror(errno));
-	return CLI_CONTINUE;
+	return outfile_put(cli, path, text,
+	    (mode == 0600 ? OUTFILE_SECRET : 0) | (force ? OUTFILE_FORCE : 0));
 }

@@ -1,7 +1,6 @@
 /*
  * Files and PEM for the commands: read an input file whole (bounded),
- * write PEM or text to standard output or to a new file (never silently
- * over an existing one), and the base64 of RFC 7468.
+ * write PEM or text (through outfile.h), and the base64 of RFC 7468.
  */
 #ifndef CARDSMITH_CLI_PEM_H
 #define CARDSMITH_CLI_PEM_H
@@ -37,10 +36,10 @@ bool pem_decode(const char *label, const uint8_t *text, size_t len,
     uint8_t **der, size_t *derlen);
 
 /*
- * Write text to path, created with O_EXCL and mode (0644 for public data,
- * 0600 for keys); an existing file is replaced only if force (never for
- * mode 0600). path NULL: standard output. Returns CLI_CONTINUE or an exit
- * code after reporting.
+ * Write text to path through outfile_put (outfile.h): mode 0600 means a
+ * secret (OUTFILE_SECRET), force allows replacing an existing regular
+ * file. New code calls outfile_put directly. Returns CLI_CONTINUE or an
+ * exit code after reporting.
  */
 int pem_write_file(struct cli *cli, const char *path, const char *text,
     int mode, bool force);

@@ -438,7 +438,15 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_issue_batch(struct cs_ca *ca,
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_set_serial_pool(struct cs_ca *ca,
     size_t n);
 
-/* Record that a certificate reached the card (issued → delivered). */
+/*
+ * Record that a certificate reached its destination (issued →
+ * delivered): written to the card, or to the file or standard output it
+ * was issued for (cardsmith ca sign calls it once the write succeeded,
+ * ca show --out once it wrote a certificate still issued). A certificate
+ * that stays issued was signed and stored but never handed out: it is
+ * valid, cs_ca_show returns it, and reconcile counts it. CS_ERR_NOT_FOUND
+ * if serial is not an issued row.
+ */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_mark_delivered(struct cs_ca *ca,
     const char *serial);
 
@@ -464,7 +472,7 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_lint(struct cs_ctx *ctx,
 enum cs_ca_status {
 	CS_CA_STATUS_PENDING = 0, /* serial reserved, nothing stored yet */
 	CS_CA_STATUS_ISSUED, /* signed and stored */
-	CS_CA_STATUS_DELIVERED, /* written to the card */
+	CS_CA_STATUS_DELIVERED, /* handed out: card, file or stdout */
 	CS_CA_STATUS_REVOKED,
 	CS_CA_STATUS_VOID, /* reservation abandoned (crash before storing) */
 };
@@ -530,7 +538,8 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_crl(struct cs_ca *ca,
 
 struct cs_ca_reconcile_stats {
 	size_t pending_voided; /* reservations that never stored a cert */
-	size_t issued_undelivered; /* stored, delivery unknown (need a card) */
+	/* stored, never marked delivered (cs_ca_list status issued) */
+	size_t issued_undelivered;
 	bool integrity_ok; /* PRAGMA integrity_check */
 	size_t duplicates; /* duplicate serials found (must be 0) */
 };

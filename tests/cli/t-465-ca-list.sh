@@ -36,9 +36,9 @@ check_match "list: header row first" \
 	'^SERIAL +STATUS +LEVEL +EXPIRES +CARD +SLOT +PROFILE +SUBJECT$' <(head -1 "$T/l.out")
 check_eq "list: one header, three rows" "1 3" "$(grep -c '^SERIAL ' "$T/l.out") $(rows "$T/l.out")"
 check_match "list: the attested row shows card serial and slot" \
-	"^$HW +issued +hardware-attested +[0-9-]{10} +12345678 +9a +piv-auth +CN=Jane Doe" "$T/l.out"
+	"^$HW +delivered +hardware-attested +[0-9-]{10} +12345678 +9a +piv-auth +CN=Jane Doe" "$T/l.out"
 check_match "list: a software row shows - for card and slot" \
-	"^$SW1 +issued +software +[0-9-]{10} +- +- +software +CN=Soft One" "$T/l.out"
+	"^$SW1 +delivered +software +[0-9-]{10} +- +- +software +CN=Soft One" "$T/l.out"
 
 cs_run "$T/c" ca list --dir "$D" --card 12345678
 check_eq "--card: only that card's row" 1 "$(rows "$T/c.out")"
@@ -59,7 +59,7 @@ check_match "--card without rows: says so" "no certificate in the registry match
 
 cs_run "$T/rv" ca revoke --dir "$D" --serial "$SW1" -q
 check_eq "revoke one software certificate" 0 "$RC"
-cs_run "$T/cmb" ca list --dir "$D" --profile software --status issued --json
+cs_run "$T/cmb" ca list --dir "$D" --profile software --status delivered --json
 check_eq "--profile + --status combine" 1 "$(json_get "$T/cmb.out" certificates.#)"
 cs_run "$T/cmb2" ca list --dir "$D" --card 12345678 --expiring 3650 --level hardware-attested --json
 check_eq "--card + --expiring + --level combine" "$HW" "$(json_get "$T/cmb2.out" certificates.0.serial)"
