@@ -992,30 +992,39 @@ out:
 	return r;
 }
 
+/*
+ * The default arc: Microsoft's GUID-based arc for unregistered use,
+ * 1.2.840.113556.1.8000.2554, plus a fresh random (RFC 4122 version 4)
+ * UUID aaaabbbb-cccc-dddd-eeee-ffffffgggggg as .A.B.C.D.E.F.G: the five
+ * 16-bit groups, then the two 24-bit ones, each in decimal (the
+ * oid-base.com entry for the arc; Microsoft's oidgen script). Every arc is
+ * below 2^24, so every common parser reads it, and 122 random bits keep
+ * CAs apart without a registration. A 2.25.<UUID> arc (X.667) puts one
+ * 128-bit arc in every OID, which Go and Debian 12's ykman cannot read.
+ */
+#define ARC_GUID_BASE "1.2.840.113556.1.8000.2554"
+
 static enum cs_err
 new_arc(struct cs_ctx *ctx, char *dst, size_t cap)
 {
 	unsigned char u[16];
-	BIGNUM *bn = NULL;
-	char *dec = NULL;
-	enum cs_err r = CS_ERR_INTERNAL;
+	unsigned long g[7];
+	size_t i;
+	int n;
 
-	/* ITU-T X.667 / RFC 4122 version 4 UUID, written as an integer. */
 	if (RAND_bytes(u, sizeof(u)) != 1)
 		return cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "arc");
-	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
-	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
-	if ((bn = BN_bin2bn(u, sizeof(u), NULL)) == NULL ||
-	    (dec = BN_bn2dec(bn)) == NULL) {
-		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "arc");
-		goto out;
-	}
-	snprintf(dst, cap, "2.25.%s", dec);
-	r = CS_OK;
-out:
-	OPENSSL_free(dec);
-	BN_free(bn);
-	return r;
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* variant 10 */
+	for (i = 0; i < 5; i++)
+		g[i] = (unsigned long)u[2 * i] << 8 | u[2 * i + 1];
+	g[5] = (unsigned long)u[10] << 16 | (unsigned long)u[11] << 8 | u[12];
+	g[6] = (unsigned long)u[13] << 16 | (unsigned long)u[14] << 8 | u[15];
+	n = snprintf(dst, cap, ARC_GUID_BASE ".%lu.%lu.%lu.%lu.%lu.%lu.%lu",
+	    g[0], g[1], g[2], g[3], g[4], g[5], g[6]);
+	if (n < 0 || (size_t)n >= cap)
+		return cs_ctx_fail(ctx, CS_ERR_INTERNAL, "arc");
+	return CS_OK;
 }
 
 static bool

@@ -227,7 +227,7 @@ static const struct cli_usage init_usage = {
 	"[--pass-fd FD | --pass-file FILE | --pass-env NAME]",
 	"Create a CA in DIR (mode 0700): a root and an issuing CA (with "
 	"--hardware-ca a\nsecond issuing CA used only for hardware levels), "
-	"the policy arc 2.25.<uuid>,\nthe registry, the manufacturer trust "
+	"the policy arc (--arc),\nthe registry, the manufacturer trust "
 	"store (the shipped Yubico PIV roots) and\nthe shipped profiles. "
 	"CA keys are encrypted with the passphrase (asked twice at\na "
 	"prompt). --import-key/--import-cert use an existing issuing CA "
@@ -238,7 +238,13 @@ static const struct cli_usage init_usage = {
 	"Sub-levels are fixed at init.\n--extra-policy: further policy "
 	"OIDs the CA certificates assert, each with the\nlevel it stands "
 	"for (a bare OID means hardware-attested); a profile's\npolicy_oid "
-	"may use one only on certificates of that level or higher.",
+	"may use one only on certificates of that level or higher.\n"
+	"--arc: in production your organisation's own arc, e.g. "
+	"1.3.6.1.4.1.<PEN>.<n>.\nWithout it the arc is "
+	"1.2.840.113556.1.8000.2554.A.B.C.D.E.F.G from a fresh\nrandom "
+	"UUID (Microsoft's GUID-based arc for unregistered use). Level "
+	"OIDs:\n<arc>.1.1 hardware-attested, <arc>.1.2 hardware-enrolled, "
+	"<arc>.1.3 software.",
 	"  cardsmith ca init --dir /srv/ca --hardware-ca",
 };
 
@@ -377,7 +383,9 @@ ca_init(struct cli *cli, int argc, const char **argv)
 			{ "key-type", '\0', POPT_ARG_STRING, &a.type, 0,
 			    "CA key type (default p256)", "TYPE" },
 			{ "arc", '\0', POPT_ARG_STRING, &a.arc, 0,
-			    "policy arc (default: a new 2.25.<uuid>)", "OID" },
+			    "policy arc, your organisation's own (default: a "
+			    "new 1.2.840.113556.1.8000.2554 GUID arc)",
+			    "OID" },
 			{ "extra-policy", '\0', POPT_ARG_STRING, &a.extra, 0,
 			    "further policy OIDs the CA asserts, each with "
 			    "its level (comma separated)",

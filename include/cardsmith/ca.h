@@ -76,8 +76,11 @@ struct cs_ca_init_opts {
 	unsigned int root_days; /* 0: 7300 */
 	unsigned int issuing_days; /* 0: 3650 */
 	/*
-	 * Policy arc ("2.25.<uuid-integer>" or an organisation's PEN arc);
-	 * NULL: a fresh 2.25.<random 128-bit UUID> (ITU-T X.667).
+	 * Policy arc: an organisation's own arc (e.g. under its IANA PEN,
+	 * 1.3.6.1.4.1.<pen>.<n>), the production choice; NULL: a fresh
+	 * 1.2.840.113556.1.8000.2554.A.B.C.D.E.F.G from a random v4 UUID
+	 * aaaabbbb-cccc-dddd-eeee-ffffffgggggg (Microsoft's GUID-based arc
+	 * for unregistered use; every arc below 2^24).
 	 */
 	const char *arc;
 	/*
