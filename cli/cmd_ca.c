@@ -134,6 +134,7 @@ static int
 open_ca(struct cli *cli, const struct ca_opts *o, struct cs_ca **ca)
 {
 	char dir[CA_DIR_MAX];
+	const char *warning;
 	enum cs_err r;
 	int code;
 
@@ -142,6 +143,9 @@ open_ca(struct cli *cli, const struct ca_opts *o, struct cs_ca **ca)
 		return code;
 	if ((r = cs_ca_open(cli->ctx, dir, ca)) != CS_OK)
 		return out_fail(cli, r, dir);
+	/* Once per command: a CA from before --allow-long-oid-arcs. */
+	if (cs_ca_oid_arcs(*ca, &warning) == CS_CA_OID_ARCS_LEGACY)
+		out_notice(cli, "warning: %s: %s", dir, warning);
 	return CLI_CONTINUE;
 }
 
@@ -220,9 +224,10 @@ sublevels_json(const struct cs_ca *ca)
 /* --- init --- */
 
 static const struct cli_usage init_usage = {
-	"[--dir DIR] [--hardware-ca] [--key-type TYPE] [--arc OID] "
-	"[--extra-policy LEVEL=OID,...]\n       [--sublevel NAME=pin:P,touch:T[,oid:OID]]... "
-	"[--roots FILE] [--profiles DIR]\n       "
+	"[--dir DIR] [--hardware-ca] [--key-type TYPE]\n       "
+	"[--arc OID] [--allow-long-oid-arcs] [--extra-policy LEVEL=OID,...]\n"
+	"       [--sublevel NAME=pin:P,touch:T[,oid:OID]]... "
+	"[--roots FILE]\n       [--profiles DIR] "
 	"[--import-key FILE --import-cert FILE\n       [--import-chain FILE]] "
 	"[--pass-fd FD | --pass-file FILE | --pass-env NAME]",
 	"Create a CA in DIR (mode 0700): a root and an issuing CA (with "
@@ -244,7 +249,11 @@ static const struct cli_usage init_usage = {
 	"1.2.840.113556.1.8000.2554.A.B.C.D.E.F.G from a fresh\nrandom "
 	"UUID (Microsoft's GUID-based arc for unregistered use). Level "
 	"OIDs:\n<arc>.1.1 hardware-attested, <arc>.1.2 hardware-enrolled, "
-	"<arc>.1.3 software.",
+	"<arc>.1.3 software.\nEvery OID the CA writes must keep each arc "
+	"below 2^28 and fit in 63 octets, or\nGo's crypto/x509 (Traefik, "
+	"Caddy) and Debian 12's python3-cryptography (ykman)\ncannot parse "
+	"its certificates; --allow-long-oid-arcs (recorded in ca.cnf, with\n"
+	"a warning) permits longer ones, e.g. a 2.25.<uuid> arc.",
 	"  cardsmith ca init --dir /srv/ca --hardware-ca",
 };
 
@@ -272,7 +281,7 @@ key_type(const char *s, enum cs_ca_key_type *t)
 }
 
 struct init_args {
-	int hw;
+	int hw, long_arcs;
 	char *type, *arc, *extra, *roots, *profiles;
 	char *ikey, *icert, *ichain;
 	char *sub; /* popt slot for --sublevel */
@@ -293,6 +302,7 @@ init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
 	char dir[CA_DIR_MAX];
 	char roots_buf[PATH_MAX], profiles_buf[PATH_MAX];
 	const struct cs_ca_sublevel *sub;
+	const char *warning;
 	json_t *doc;
 	size_t i;
 	enum cs_err r;
@@ -321,6 +331,8 @@ init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
 		io.profiles_dir = cli_tree_path("profiles", profiles_buf,
 		    sizeof(profiles_buf));
 	io.flags = a->hw ? CS_CA_INIT_HARDWARE_CA : 0;
+	if (a->long_arcs)
+		io.flags |= CS_CA_INIT_LONG_OID_ARCS;
 	if ((code = ca_dir(cli, o, dir, sizeof(dir))) != CLI_CONTINUE ||
 	    (code = read_opt_file(cli, a->ikey, &k, &kl)) != CLI_CONTINUE ||
 	    (code = read_opt_file(cli, a->icert, &c, &cl)) != CLI_CONTINUE ||
@@ -336,6 +348,8 @@ init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
 		code = out_fail(cli, r, "ca init");
 		goto out;
 	}
+	if (cs_ca_oid_arcs(ca, &warning) != CS_CA_OID_ARCS_SHORT)
+		out_notice(cli, "warning: %s", warning);
 	if (cli->json) {
 		doc = out_doc_new();
 		out_set(doc, "dir", out_str(dir));
@@ -343,6 +357,9 @@ init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
 		out_set(doc, "policy_oids", oids_json(ca));
 		out_set(doc, "hardware_ca", json_boolean(a->hw));
 		out_set(doc, "sublevels", sublevels_json(ca));
+		out_set(doc, "allow_long_oid_arcs",
+		    json_boolean(
+		        cs_ca_oid_arcs(ca, NULL) != CS_CA_OID_ARCS_SHORT));
 		code = out_emit(cli, doc);
 	} else {
 		printf("CA created in %s\npolicy arc %s\n", dir, cs_ca_arc(ca));
@@ -386,6 +403,11 @@ ca_init(struct cli *cli, int argc, const char **argv)
 			    "policy arc, your organisation's own (default: a "
 			    "new 1.2.840.113556.1.8000.2554 GUID arc)",
 			    "OID" },
+			{ "allow-long-oid-arcs", '\0', POPT_ARG_NONE,
+			    &a.long_arcs, 0,
+			    "allow OID arcs of 2^28 or more (Go and Debian 12's "
+			    "ykman cannot parse them)",
+			    NULL },
 			{ "extra-policy", '\0', POPT_ARG_STRING, &a.extra, 0,
 			    "further policy OIDs the CA asserts, each with "
 			    "its level (comma separated)",
