@@ -87,8 +87,8 @@ init_ca(struct fx *f, const char *dir, const char *arc, const char *extra,
 	o.flags = flags;
 	*out = NULL;
 	r = cs_ca_init(f->t.ctx, dir, &o, TCA_PASS, strlen(TCA_PASS), out);
-	if (r == CS_OK && cs_ca_unlock(*out, TCA_PASS, strlen(TCA_PASS)) !=
-	        CS_OK)
+	if (r == CS_OK &&
+	    cs_ca_unlock(*out, TCA_PASS, strlen(TCA_PASS)) != CS_OK)
 		r = CS_ERR_INTERNAL;
 	return r;
 }
@@ -168,9 +168,8 @@ test_ca_oid_default_arc_is_guid_arc(void **state)
 	assert_int_equal(strncmp(arc, GUID_ARC ".", strlen(GUID_ARC) + 1), 0);
 	for (p = arc + strlen(GUID_ARC) + 1; n < 7; p = dot + 1) {
 		dot = strchr(p, '.');
-		assert_true(arc_value(p, dot != NULL ? (size_t)(dot - p)
-		                                     : strlen(p),
-		    &v[n]));
+		assert_true(arc_value(p,
+		    dot != NULL ? (size_t)(dot - p) : strlen(p), &v[n]));
 		assert_true(v[n] < (n < 5 ? 1ul << 16 : 1ul << 24));
 		n++;
 		if (dot == NULL)
@@ -345,9 +344,8 @@ test_ca_oid_text_parsed_strictly(void **state)
 		assert_string_equal(c, "");
 	}
 	/* Non-canonical spellings are read as the OID they encode. */
-	assert_int_equal(csa_oid_parse("1.3.6.1.4.1.0099999.01", 0, c,
-	                     sizeof(c)),
-	    CS_OK);
+	assert_int_equal(
+	    csa_oid_parse("1.3.6.1.4.1.0099999.01", 0, c, sizeof(c)), CS_OK);
 	assert_string_equal(c, "1.3.6.1.4.1.99999.1");
 	/* Long text, short arc: the value counts, not the length. */
 	assert_int_equal(csa_oid_parse("1.2.0000000000000000000000000000000"
@@ -358,16 +356,16 @@ test_ca_oid_text_parsed_strictly(void **state)
 	/* Short text, long arc. */
 	assert_int_equal(csa_oid_parse("1.2.268435456", 0, c, sizeof(c)),
 	    CS_ERR_LIMIT);
-	assert_int_equal(csa_oid_parse("1.2.000000000000268435456", 0, c,
-	                     sizeof(c)),
+	assert_int_equal(
+	    csa_oid_parse("1.2.000000000000268435456", 0, c, sizeof(c)),
 	    CS_ERR_LIMIT);
 	assert_int_equal(csa_oid_parse("1.2.000000000000268435456",
 	                     CSA_OID_LONG_ARCS, c, sizeof(c)),
 	    CS_OK);
 	assert_string_equal(c, "1.2.268435456");
 	/* anyPolicy in any spelling is not a specific policy. */
-	assert_int_equal(csa_oid_parse("2.5.29.32.00", CSA_OID_POLICY, c,
-	                     sizeof(c)),
+	assert_int_equal(
+	    csa_oid_parse("2.5.29.32.00", CSA_OID_POLICY, c, sizeof(c)),
 	    CS_ERR_MALFORMED);
 	assert_int_equal(csa_oid_parse("2.5.29.32.0", 0, c, sizeof(c)), CS_OK);
 }
@@ -473,10 +471,10 @@ issue_attested(struct fx *f, struct cs_ca *ca, const char *text)
 }
 
 #define HW_PROFILE(extra)                                                      \
-	"[cardsmith]\nlevel = hardware-attested\nmax_level = "               \
-	"hardware-attested\nslots = 9a\n" extra                              \
-	"[extensions]\nbasicConstraints = critical,CA:FALSE\n"               \
-	"keyUsage = critical,digitalSignature\n"                             \
+	"[cardsmith]\nlevel = hardware-attested\nmax_level = "                 \
+	"hardware-attested\nslots = 9a\n" extra                                \
+	"[extensions]\nbasicConstraints = critical,CA:FALSE\n"                 \
+	"keyUsage = critical,digitalSignature\n"                               \
 	"extendedKeyUsage = clientAuth\n"
 
 static void
@@ -499,8 +497,8 @@ test_ca_oid_long_profile_policy_oid_refused(void **state)
 	assert_non_null(strstr(msg, "OID 1.2.3.4294967296 has an arc of 2^28"));
 	/* Allowed at a CA made with the option. */
 	new_dir(f, dir, sizeof(dir));
-	assert_int_equal(init_ca(f, dir, NULL, NULL, NULL,
-	                     CS_CA_INIT_LONG_OID_ARCS, &ca),
+	assert_int_equal(
+	    init_ca(f, dir, NULL, NULL, NULL, CS_CA_INIT_LONG_OID_ARCS, &ca),
 	    CS_OK);
 	assert_int_equal(issue_attested(f, ca,
 	                     HW_PROFILE("policy_oid = 1.2.3.4294967296\n")),
