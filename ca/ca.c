@@ -992,49 +992,230 @@ out:
 	return r;
 }
 
+/* --- OIDs --- */
+
+bool
+csa_oid_der_short(const uint8_t *p, size_t n)
+{
+	uint32_t v = 0;
+	size_t i;
+	bool start = true;
+
+	if (p == NULL || n == 0 || n > CSA_OID_DER_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		/* X.690 8.19.2: bit 8 set on all but a sub-identifier's last
+		 * octet, and no leading 0x80 (minimal encoding). */
+		if (start && p[i] == 0x80)
+			return false;
+		if (v > (CSA_OID_ARC_LIMIT - 1) >> 7)
+			return false;
+		v = v << 7 | (uint32_t)(p[i] & 0x7f);
+		if (v >= CSA_OID_ARC_LIMIT)
+			return false;
+		start = (p[i] & 0x80) == 0;
+		if (start)
+			v = 0;
+	}
+	/* The first sub-identifier is 40 * X + Y (8.19.4): below the limit
+	 * too, so every arc is. */
+	return start;
+}
+
+const char *
+csa_oid_long_reason(size_t n)
+{
+	return n > CSA_OID_DER_MAX ? "is over 63 octets"
+	                           : "has an arc of 2^28 or more";
+}
+
+bool
+csa_oid_arcs_short(const ASN1_OBJECT *o)
+{
+	int n;
+
+	if (o == NULL || (n = OBJ_length(o)) <= 0)
+		return false;
+	return csa_oid_der_short(OBJ_get0_data(o), (size_t)n);
+}
+
+enum cs_err
+csa_oid_parse(const char *s, unsigned int flags, char *canon, size_t cap)
+{
+	ASN1_OBJECT *o = NULL;
+	char buf[CS_CA_OID_MAX];
+	size_t i, n, arcs = 1;
+	int len;
+	enum cs_err r = CS_ERR_MALFORMED;
+
+	if (canon != NULL && cap > 0)
+		canon[0] = '\0';
+	if (s == NULL || (n = strlen(s)) == 0 || n >= CS_CA_OID_MAX)
+		return CS_ERR_MALFORMED;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			if (i == 0 || s[i - 1] == '.' || i + 1 == n)
+				return CS_ERR_MALFORMED;
+			arcs++;
+		} else if (s[i] < '0' || s[i] > '9')
+			return CS_ERR_MALFORMED;
+	}
+	if (arcs < 2 || (o = OBJ_txt2obj(s, 1)) == NULL) {
+		ERR_clear_error();
+		return CS_ERR_MALFORMED;
+	}
+	len = OBJ_obj2txt(buf, sizeof(buf), o, 1);
+	if (len <= 0 || (size_t)len >= sizeof(buf) ||
+	    ((flags & CSA_OID_POLICY) && OBJ_obj2nid(o) == NID_any_policy))
+		r = CS_ERR_MALFORMED;
+	else if (!(flags & CSA_OID_LONG_ARCS) && !csa_oid_arcs_short(o))
+		r = CS_ERR_LIMIT;
+	else if (canon != NULL && (size_t)len >= cap)
+		r = CS_ERR_MALFORMED;
+	else {
+		if (canon != NULL)
+			memcpy(canon, buf, (size_t)len + 1);
+		r = CS_OK;
+	}
+	ASN1_OBJECT_free(o);
+	ERR_clear_error();
+	return r;
+}
+
+/*
+ * The default arc: Microsoft's GUID-based arc for unregistered use,
+ * 1.2.840.113556.1.8000.2554, plus a fresh random (RFC 4122 version 4)
+ * UUID aaaabbbb-cccc-dddd-eeee-ffffffgggggg as .A.B.C.D.E.F.G: the five
+ * 16-bit groups, then the two 24-bit ones, each in decimal (the
+ * oid-base.com entry for the arc; Microsoft's oidgen script). Every arc is
+ * below 2^24, so every common parser reads it, and 122 random bits keep
+ * CAs apart without a registration. A 2.25.<UUID> arc (X.667) puts one
+ * 128-bit arc in every OID, which Go and Debian 12's ykman cannot read.
+ */
+#define ARC_GUID_BASE "1.2.840.113556.1.8000.2554"
+
 static enum cs_err
 new_arc(struct cs_ctx *ctx, char *dst, size_t cap)
 {
 	unsigned char u[16];
-	BIGNUM *bn = NULL;
-	char *dec = NULL;
-	enum cs_err r = CS_ERR_INTERNAL;
+	unsigned long g[7];
+	size_t i;
+	int n;
 
-	/* ITU-T X.667 / RFC 4122 version 4 UUID, written as an integer. */
 	if (RAND_bytes(u, sizeof(u)) != 1)
 		return cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "arc");
-	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
-	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
-	if ((bn = BN_bin2bn(u, sizeof(u), NULL)) == NULL ||
-	    (dec = BN_bn2dec(bn)) == NULL) {
-		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "arc");
-		goto out;
-	}
-	snprintf(dst, cap, "2.25.%s", dec);
-	r = CS_OK;
-out:
-	OPENSSL_free(dec);
-	BN_free(bn);
-	return r;
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* variant 10 */
+	for (i = 0; i < 5; i++)
+		g[i] = (unsigned long)u[2 * i] << 8 | u[2 * i + 1];
+	g[5] = (unsigned long)u[10] << 16 | (unsigned long)u[11] << 8 | u[12];
+	g[6] = (unsigned long)u[13] << 16 | (unsigned long)u[14] << 8 | u[15];
+	n = snprintf(dst, cap, ARC_GUID_BASE ".%lu.%lu.%lu.%lu.%lu.%lu.%lu",
+	    g[0], g[1], g[2], g[3], g[4], g[5], g[6]);
+	if (n < 0 || (size_t)n >= cap)
+		return cs_ctx_fail(ctx, CS_ERR_INTERNAL, "arc");
+	return CS_OK;
 }
 
+/* The arc as given or read (canonical into ca->arc), room left for suffixes. */
 static bool
-valid_oid(const char *s)
+set_arc(struct cs_ca *ca, const char *s)
 {
-	ASN1_OBJECT *o;
-	size_t i, n = strlen(s);
+	return csa_oid_parse(s, CSA_OID_LONG_ARCS, ca->arc, sizeof(ca->arc)) ==
+	    CS_OK &&
+	    strlen(ca->arc) < CS_CA_OID_MAX - 8;
+}
 
-	if (n == 0 || n >= CS_CA_OID_MAX - 8)
-		return false;
-	for (i = 0; i < n; i++)
-		if ((s[i] < '0' || s[i] > '9') && s[i] != '.')
-			return false;
-	if ((o = OBJ_txt2obj(s, 1)) == NULL) {
-		ERR_clear_error();
-		return false;
+/*
+ * Every OID the CA writes: the level OIDs, the sub-level and extra policy
+ * OIDs (certificatePolicies and the level map of the CA certificates,
+ * leaves) and the level map / marker extension OIDs. If one exceeds the
+ * portable limits, copy it to oid, say what it is in *what, return true.
+ */
+static bool
+find_long_oid(const struct cs_ca *ca, char *oid, size_t cap, const char **what)
+{
+	static const char *const ext[] = { "", CSA_SUFFIX_LEVELMAP,
+		CSA_SUFFIX_MARKER };
+	static const char *const level_what[CS_CA_LEVEL_COUNT] = { "",
+		"software level", "hardware-enrolled level",
+		"hardware-attested level" };
+	static const char *const ext_what[] = { "policy arc",
+		"level map extension", "marker extension" };
+	const char *c;
+	size_t i;
+
+	for (i = 0; i < sizeof(ext) / sizeof(*ext); i++) {
+		snprintf(oid, cap, "%.118s%s", ca->arc, ext[i]);
+		*what = ext_what[i];
+		if (csa_oid_parse(oid, 0, NULL, 0) == CS_ERR_LIMIT)
+			return true;
 	}
+	for (i = 0; i < CS_CA_LEVEL_COUNT + ca->nsubs + ca->nextra; i++) {
+		if (i < CS_CA_LEVEL_COUNT) {
+			c = ca->oid[i];
+			*what = level_what[i];
+		} else if (i < CS_CA_LEVEL_COUNT + ca->nsubs) {
+			c = ca->subs[i - CS_CA_LEVEL_COUNT].oid;
+			*what = "sub-level";
+		} else {
+			c = ca->extra[i - CS_CA_LEVEL_COUNT - ca->nsubs].oid;
+			*what = "extra policy";
+		}
+		if (c[0] != '\0' &&
+		    csa_oid_parse(c, 0, NULL, 0) == CS_ERR_LIMIT) {
+			snprintf(oid, cap, "%s", c);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Refuse long OIDs unless allowed (init, import). */
+static enum cs_err
+check_oids(struct cs_ca *ca, bool allow)
+{
+	char oid[CS_CA_OID_MAX];
+	const char *what, *why = "has an arc of 2^28 or more";
+	ASN1_OBJECT *o;
+
+	ca->oid_arcs = allow ? CS_CA_OID_ARCS_ALLOWED : CS_CA_OID_ARCS_SHORT;
+	if (allow || !find_long_oid(ca, oid, sizeof(oid), &what))
+		return CS_OK;
+	if ((o = OBJ_txt2obj(oid, 1)) != NULL)
+		why = csa_oid_long_reason((size_t)OBJ_length(o));
 	ASN1_OBJECT_free(o);
-	return true;
+	ERR_clear_error();
+	return cs_ctx_fail(ca->ctx, CS_ERR_ARG,
+	    "OID %s (%s) %s: Go's crypto/x509 and Debian 12's python3-cryptography "
+	    "(ykman) cannot parse certificates carrying it; use the default "
+	    "arc or your organisation's own (--arc), or "
+	    "--allow-long-oid-arcs",
+	    oid, what, why);
+}
+
+enum cs_ca_oid_arcs
+cs_ca_oid_arcs(const struct cs_ca *ca, const char **warning)
+{
+	static const char allowed[] =
+	    "long OID arcs allowed: a certificate with an OID arc of 2^31 or "
+	    "more fails to parse in Go's crypto/x509 (Traefik, Caddy and "
+	    "other Go gateways), one with an arc of 2^28 or more in Debian "
+	    "12's python3-cryptography 38 ('ykman piv info' fails), one over "
+	    "63 octets in every python3-cryptography";
+	static const char legacy[] =
+	    "this CA's policy OIDs have arcs of 2^28 or more (e.g. a "
+	    "2.25.<uuid> arc): Go's crypto/x509 (Traefik, Caddy) and Debian "
+	    "12's python3-cryptography (ykman) cannot parse its certificates; "
+	    "move to a new CA ('cardsmith ca init', default arc or --arc with "
+	    "your organisation's arc), reissue and retire this one, or set "
+	    "'allow_long_oid_arcs = yes' in [ca] of ca.cnf to keep it quietly";
+
+	if (warning != NULL)
+		*warning = ca->oid_arcs == CS_CA_OID_ARCS_ALLOWED ? allowed
+		    : ca->oid_arcs == CS_CA_OID_ARCS_LEGACY       ? legacy
+		                                                  : NULL;
+	return ca->oid_arcs;
 }
 
 static void
@@ -1122,9 +1303,12 @@ write_config(struct cs_ca *ca, bool hw)
 	    "# cardsmith CA configuration (written by cardsmith ca init)\n"
 	    "[ca]\narc = %s\nhardware_ca = %s\n"
 	    "oid_hardware_attested = %s\noid_hardware_enrolled = %s\n"
-	    "oid_software = %s\n",
+	    "oid_software = %s\n"
+	    "# OIDs beyond the portable limits (ca init --allow-long-oid-arcs)\n"
+	    "allow_long_oid_arcs = %s\n",
 	    ca->arc, hw ? "yes" : "no", ca->oid[CS_CA_LEVEL_HW_ATTESTED],
-	    ca->oid[CS_CA_LEVEL_HW_ENROLLED], ca->oid[CS_CA_LEVEL_SOFTWARE]);
+	    ca->oid[CS_CA_LEVEL_HW_ENROLLED], ca->oid[CS_CA_LEVEL_SOFTWARE],
+	    ca->oid_arcs == CS_CA_OID_ARCS_SHORT ? "no" : "yes");
 	/* Each extra OID with the level it stands for (assurance.c). */
 	for (i = 0; i < ca->nextra && n >= 0 && (size_t)n < sizeof(text);
 	     i++) {
@@ -1279,14 +1463,21 @@ oid_taken(const struct cs_ca *ca, const char *oid, size_t nsubs)
 static enum cs_err
 add_sublevel(struct cs_ca *ca, struct cs_ca_sublevel *s)
 {
+	char oid[CS_CA_OID_MAX];
 	size_t i;
 
 	if (ca->nsubs >= CS_CA_SUBLEVEL_MAX)
 		return cs_ctx_fail(ca->ctx, CS_ERR_LIMIT,
 		    "more than %d sub-levels", CS_CA_SUBLEVEL_MAX);
 	if (s->oid[0] == '\0')
-		snprintf(s->oid, sizeof(s->oid), "%.100s%s.%zu", ca->arc,
+		snprintf(s->oid, sizeof(s->oid), "%.119s%s.%zu", ca->arc,
 		    CSA_SUFFIX_ATTESTED, ca->nsubs + 1);
+	/* Compared as text from here on: the canonical spelling. */
+	if (csa_oid_parse(s->oid, CSA_OID_LONG_ARCS | CSA_OID_POLICY, oid,
+	        sizeof(oid)) != CS_OK)
+		return cs_ctx_fail(ca->ctx, CS_ERR_ARG,
+		    "sub-level %s: OID '%.64s' is not an OID", s->name, s->oid);
+	memcpy(s->oid, oid, sizeof(oid));
 	for (i = 0; i < ca->nsubs; i++)
 		if (strcmp(ca->subs[i].name, s->name) == 0 ||
 		    (ca->subs[i].min_pin_policy == s->min_pin_policy &&
@@ -1324,7 +1515,7 @@ set_sublevels(struct cs_ca *ca, const char *const *specs)
 static enum cs_err
 set_extra(struct cs_ca *ca, const char *text, enum cs_err code)
 {
-	char buf[1024], *s, *save = NULL, *oid;
+	char buf[1024], *s, *save = NULL, *oid, canon[CS_CA_OID_MAX];
 	enum cs_ca_level lv;
 	size_t i;
 
@@ -1346,9 +1537,11 @@ set_extra(struct cs_ca *ca, const char *text, enum cs_err code)
 				    "extra policy: '%.40s' is not a level", s);
 		} else
 			oid = s;
-		if (!valid_oid(oid) || strcmp(oid, "2.5.29.32.0") == 0)
+		if (csa_oid_parse(oid, CSA_OID_LONG_ARCS | CSA_OID_POLICY,
+		        canon, sizeof(canon)) != CS_OK)
 			return cs_ctx_fail(ca->ctx, code,
 			    "extra policy '%.64s' is not a specific OID", oid);
+		oid = canon;
 		if (oid_taken(ca, oid, ca->nsubs))
 			return cs_ctx_fail(ca->ctx, code,
 			    "extra policy %s is already a level or sub-level "
@@ -1380,19 +1573,21 @@ init_common(struct cs_ctx *ctx, const char *dir,
 	if ((r = ca_new(ctx, dir, &ca)) != CS_OK)
 		return r;
 	if (o->arc != NULL) {
-		if (!valid_oid(o->arc)) {
+		if (!set_arc(ca, o->arc)) {
 			cs_ca_close(ca);
 			return cs_ctx_fail(ctx, CS_ERR_ARG,
-			    "arc '%s' is not an OID", o->arc);
+			    "arc '%.64s' is not an OID of at most %d characters",
+			    o->arc, CS_CA_OID_MAX - 9);
 		}
-		snprintf(ca->arc, sizeof(ca->arc), "%s", o->arc);
 	} else if ((r = new_arc(ctx, ca->arc, sizeof(ca->arc))) != CS_OK) {
 		cs_ca_close(ca);
 		return r;
 	}
 	set_oids(ca);
 	if ((r = set_sublevels(ca, o->sublevels)) != CS_OK ||
-	    (r = set_extra(ca, o->extra_policies, CS_ERR_ARG)) != CS_OK) {
+	    (r = set_extra(ca, o->extra_policies, CS_ERR_ARG)) != CS_OK ||
+	    (r = check_oids(ca, (o->flags & CS_CA_INIT_LONG_OID_ARCS) != 0)) !=
+	        CS_OK) {
 		cs_ca_close(ca);
 		return r;
 	}
@@ -1576,6 +1771,9 @@ cs_ca_import(struct cs_ctx *ctx, const char *dir,
 		goto out;
 	/* A CA certificate that carries a level map defines the OIDs. */
 	(void)csa_levelmap_read(x, ca->oid);
+	if ((r = check_oids(ca, (o->flags & CS_CA_INIT_LONG_OID_ARCS) != 0)) !=
+	    CS_OK)
+		goto out;
 	if (!csa_has_policy(x, ca->oid[CS_CA_LEVEL_HW_ATTESTED], NULL))
 		cs_ctx_log(ctx, CS_LOG_INFO,
 		    "imported CA does not assert %s: "
@@ -1668,6 +1866,38 @@ read_sublevels(struct cs_ca *ca, CONF *conf, const char *path)
 	return CS_OK;
 }
 
+/*
+ * allow_long_oid_arcs = yes | no (written by ca init since the option
+ * exists). Absent, a CA whose OIDs exceed the portable limits is one from
+ * before: it keeps issuing (its CA certificates already assert those
+ * OIDs) and the CLI warns (ca/README.md "OIDs").
+ */
+static enum cs_err
+read_oid_arcs(struct cs_ca *ca, CONF *conf, const char *path)
+{
+	char oid[CS_CA_OID_MAX], why[CS_CA_REASON_MAX];
+	const char *v, *what;
+
+	if ((v = NCONF_get_string(conf, "ca", "allow_long_oid_arcs")) == NULL) {
+		ERR_clear_error();
+		ca->oid_arcs = find_long_oid(ca, oid, sizeof(oid), &what)
+		    ? CS_CA_OID_ARCS_LEGACY
+		    : CS_CA_OID_ARCS_SHORT;
+		return CS_OK;
+	}
+	if (strcmp(v, "yes") == 0)
+		return check_oids(ca, true);
+	if (strcmp(v, "no") != 0)
+		return cs_ctx_fail(ca->ctx, CS_ERR_MALFORMED,
+		    "%s: allow_long_oid_arcs must be yes or no", path);
+	if (check_oids(ca, false) != CS_OK) {
+		snprintf(why, sizeof(why), "%s", cs_ctx_errmsg(ca->ctx));
+		return cs_ctx_fail(ca->ctx, CS_ERR_MALFORMED,
+		    "%s: allow_long_oid_arcs = no, but %s", path, why);
+	}
+	return CS_OK;
+}
+
 static enum cs_err
 read_config(struct cs_ca *ca)
 {
@@ -1681,7 +1911,7 @@ read_config(struct cs_ca *ca)
 		{ "oid_software", CS_CA_LEVEL_SOFTWARE },
 	};
 	CONF *conf = NULL;
-	char why[CS_CA_REASON_MAX];
+	char why[CS_CA_REASON_MAX], oid[CS_CA_OID_MAX];
 	long eline = -1;
 	const char *v;
 	size_t i;
@@ -1702,17 +1932,16 @@ read_config(struct cs_ca *ca)
 		goto out;
 	}
 	if ((v = NCONF_get_string(conf, "ca", "arc")) == NULL ||
-	    !valid_oid(v)) {
+	    !set_arc(ca, v)) {
 		r = cs_ctx_fail(ca->ctx, CS_ERR_MALFORMED, "%s: bad arc", path);
 		goto out;
 	}
-	snprintf(ca->arc, sizeof(ca->arc), "%s", v);
 	set_oids(ca);
 	for (i = 0; i < sizeof(keys) / sizeof(*keys); i++)
 		if ((v = NCONF_get_string(conf, "ca", keys[i].key)) != NULL &&
-		    valid_oid(v))
-			snprintf(ca->oid[keys[i].level], CS_CA_OID_MAX, "%s",
-			    v);
+		    csa_oid_parse(v, CSA_OID_LONG_ARCS | CSA_OID_POLICY, oid,
+		        sizeof(oid)) == CS_OK)
+			memcpy(ca->oid[keys[i].level], oid, sizeof(oid));
 	if ((r = read_sublevels(ca, conf, path)) != CS_OK)
 		goto out;
 	/* Written by ca init since levels are recorded; absent before. */
@@ -1722,6 +1951,8 @@ read_config(struct cs_ca *ca)
 		r = cs_ctx_fail(ca->ctx, CS_ERR_MALFORMED, "%s: %s", path, why);
 		goto out;
 	}
+	if ((r = read_oid_arcs(ca, conf, path)) != CS_OK)
+		goto out;
 	ERR_clear_error();
 	r = CS_OK;
 out:

@@ -746,8 +746,10 @@ issue_one(struct cs_ca *ca, const struct cs_ca_issue_req *req,
 	        CS_OK ||
 	    (r = new_serial(ca, x, res->serial, sizeof(res->serial))) != CS_OK)
 		goto out;
-	if ((r = csa_lint(ca->ctx, x, ca->signer_cert[s], 0, findings,
-	         sizeof(findings))) != CS_OK) {
+	if ((r = csa_lint(ca->ctx, x, ca->signer_cert[s],
+	         ca->oid_arcs != CS_CA_OID_ARCS_SHORT ? CS_CA_LINT_LONG_OID_ARCS
+	                                              : 0,
+	         findings, sizeof(findings))) != CS_OK) {
 		snprintf(d->reason, sizeof(d->reason), "lint: %.500s",
 		    findings);
 		goto out;

@@ -4,7 +4,8 @@
  * miss: serial sign and size, keyUsage criticality and consistency with
  * the EKUs, basicConstraints, AKI/SKI, validity order and nesting, policy
  * presence (never anyPolicy in a leaf), key sizes and curves, subject and
- * SAN well-formedness (RFC 5280 4.1.2.2, 4.1.2.5, 4.2.1.1-4.2.1.12).
+ * SAN well-formedness (RFC 5280 4.1.2.2, 4.1.2.5, 4.2.1.1-4.2.1.12), and
+ * every OID within the limits common parsers read (csa_oid_der_short).
  *
  * Works on an unsigned certificate: only X509_get_ext_d2i-style accessors
  * are used, never the cached extension flags (which need a signature).
@@ -332,6 +333,103 @@ lint_policy(struct lint *l, const X509 *x, unsigned int flags)
 	(void)flags;
 }
 
+#define OID_WALK_DEPTH 32
+
+/*
+ * Each OBJECT IDENTIFIER in the DER p[0..len), descending into
+ * constructed encodings, within the portable limits (csa_oid_der_short).
+ * Bytes that are not DER (an opaque extension value) end the walk there:
+ * there is no OID to see in them.
+ */
+static void
+walk_oids(struct lint *l, const unsigned char *p, long len, int depth,
+    const char *where)
+{
+	const unsigned char *q = p, *start, *end = p + len;
+	ASN1_OBJECT *o;
+	char txt[256];
+	long n;
+	int tag, cls, ret;
+
+	while (q < end) {
+		start = q;
+		ret = ASN1_get_object(&q, &n, &tag, &cls, end - q);
+		if ((ret & 0x80) || ret == (V_ASN1_CONSTRUCTED | 1))
+			return;
+		if (ret & V_ASN1_CONSTRUCTED) {
+			if (depth < OID_WALK_DEPTH)
+				walk_oids(l, q, n, depth + 1, where);
+		} else if (cls == V_ASN1_UNIVERSAL && tag == V_ASN1_OBJECT &&
+		    !csa_oid_der_short(q, (size_t)n)) {
+			txt[0] = '\0';
+			if ((o = d2i_ASN1_OBJECT(NULL, &start,
+			         q + n - start)) != NULL)
+				(void)OBJ_obj2txt(txt, sizeof(txt), o, 1);
+			ASN1_OBJECT_free(o);
+			finding(l,
+			    "%s: OID %s %s (Go's crypto/x509 and Debian 12's "
+			    "python3-cryptography cannot parse the "
+			    "certificate; ca init --allow-long-oid-arcs permits "
+			    "it)",
+			    where, txt[0] != '\0' ? txt : "?",
+			    csa_oid_long_reason((size_t)n));
+		}
+		q += n;
+	}
+}
+
+/* Walk one encoded part (der, len from an i2d call; freed here). */
+static void
+walk_part(struct lint *l, unsigned char *der, int len, const char *where)
+{
+	if (len <= 0 || der == NULL)
+		finding(l, "%s does not encode", where);
+	else
+		walk_oids(l, der, len, 0, where);
+	OPENSSL_free(der);
+}
+
+/*
+ * OIDs in the names, the key and every extension, and inside the
+ * extension values (policies, EKUs, otherName types, the level map): a
+ * parser that rejects one OID rejects the whole certificate. Part by part,
+ * since the unsigned certificate as a whole has no signature algorithm
+ * yet to encode.
+ */
+static void
+lint_oids(struct lint *l, const X509 *x, unsigned int flags)
+{
+	X509_EXTENSION *e;
+	const ASN1_OCTET_STRING *v;
+	unsigned char *der;
+	char where[80];
+	int i, len;
+
+	if (flags & CS_CA_LINT_LONG_OID_ARCS)
+		return;
+	der = NULL;
+	len = i2d_X509_NAME(X509_get_subject_name(x), &der);
+	walk_part(l, der, len, "subject");
+	der = NULL;
+	len = i2d_X509_NAME(X509_get_issuer_name(x), &der);
+	walk_part(l, der, len, "issuer");
+	der = NULL;
+	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	walk_part(l, der, len, "public key");
+	for (i = 0; i < X509_get_ext_count(x); i++) {
+		e = X509_get_ext(x, i);
+		if (OBJ_obj2txt(where, sizeof(where),
+		        X509_EXTENSION_get_object(e), 0) <= 0)
+			snprintf(where, sizeof(where), "extension %d", i);
+		der = NULL;
+		len = i2d_X509_EXTENSION(e, &der);
+		walk_part(l, der, len, where);
+		if ((v = X509_EXTENSION_get_data(e)) != NULL)
+			walk_oids(l, ASN1_STRING_get0_data(v),
+			    ASN1_STRING_length(v), 0, where);
+	}
+}
+
 enum cs_err
 csa_lint(struct cs_ctx *ctx, const X509 *x, const X509 *issuer,
     unsigned int flags, char *findings, size_t fcap)
@@ -350,6 +448,7 @@ csa_lint(struct cs_ctx *ctx, const X509 *x, const X509 *issuer,
 	lint_usage(&l, x, flags);
 	lint_ids(&l, x, issuer);
 	lint_policy(&l, x, flags);
+	lint_oids(&l, x, flags);
 	ERR_clear_error();
 	if (l.n == 0)
 		return CS_OK;

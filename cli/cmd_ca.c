@@ -142,6 +142,7 @@ static int
 open_ca(struct cli *cli, const struct ca_opts *o, struct cs_ca **ca)
 {
 	char dir[CA_DIR_MAX];
+	const char *warning;
 	enum cs_err r;
 	int code;
 
@@ -153,6 +154,9 @@ open_ca(struct cli *cli, const struct ca_opts *o, struct cs_ca **ca)
 		    ? out_fail(cli, r, cli->cmd->name)
 		    : out_failf(cli, r, "%s: %s: %s", cli->cmd->name, dir,
 		          cs_ctx_errmsg(cli->ctx));
+	/* Once per command: a CA from before --allow-long-oid-arcs. */
+	if (cs_ca_oid_arcs(*ca, &warning) == CS_CA_OID_ARCS_LEGACY)
+		out_notice(cli, "warning: %s: %s", dir, warning);
 	return CLI_CONTINUE;
 }
 
@@ -257,14 +261,15 @@ sublevels_json(const struct cs_ca *ca)
 /* --- init --- */
 
 static const struct cli_usage init_usage = {
-	"[--dir DIR] [--hardware-ca] [--key-type TYPE] [--arc OID] "
-	"[--extra-policy LEVEL=OID,...]\n       [--sublevel NAME=pin:P,touch:T[,oid:OID]]... "
-	"[--roots FILE] [--profiles DIR]\n       "
+	"[--dir DIR] [--hardware-ca] [--key-type TYPE]\n       "
+	"[--arc OID] [--allow-long-oid-arcs] [--extra-policy LEVEL=OID,...]\n"
+	"       [--sublevel NAME=pin:P,touch:T[,oid:OID]]... "
+	"[--roots FILE]\n       [--profiles DIR] "
 	"[--import-key FILE --import-cert FILE\n       [--import-chain FILE]] "
 	"[--pass-fd FD | --pass-file FILE | --pass-env NAME]",
 	"Create a CA in DIR (mode 0700): a root and an issuing CA (with "
 	"--hardware-ca a\nsecond issuing CA used only for hardware levels), "
-	"the policy arc 2.25.<uuid>,\nthe registry, the manufacturer trust "
+	"the policy arc (--arc),\nthe registry, the manufacturer trust "
 	"store (the shipped Yubico PIV roots) and\nthe shipped profiles. "
 	"CA keys are encrypted with the passphrase (asked twice at\na "
 	"prompt). --import-key/--import-cert use an existing issuing CA "
@@ -275,7 +280,17 @@ static const struct cli_usage init_usage = {
 	"Sub-levels are fixed at init.\n--extra-policy: further policy "
 	"OIDs the CA certificates assert, each with the\nlevel it stands "
 	"for (a bare OID means hardware-attested); a profile's\npolicy_oid "
-	"may use one only on certificates of that level or higher.",
+	"may use one only on certificates of that level or higher.\n"
+	"--arc: in production your organisation's own arc, e.g. "
+	"1.3.6.1.4.1.<PEN>.<n>.\nWithout it the arc is "
+	"1.2.840.113556.1.8000.2554.A.B.C.D.E.F.G from a fresh\nrandom "
+	"UUID (Microsoft's GUID-based arc for unregistered use). Level "
+	"OIDs:\n<arc>.1.1 hardware-attested, <arc>.1.2 hardware-enrolled, "
+	"<arc>.1.3 software.\nEvery OID the CA writes must keep each arc "
+	"below 2^28 and fit in 63 octets, or\nGo's crypto/x509 (Traefik, "
+	"Caddy) and Debian 12's python3-cryptography (ykman)\ncannot parse "
+	"its certificates; --allow-long-oid-arcs (recorded in ca.cnf, with\n"
+	"a warning) permits longer ones, e.g. a 2.25.<uuid> arc.",
 	"  cardsmith ca init --dir /srv/ca --hardware-ca",
 };
 
@@ -303,7 +318,7 @@ key_type(const char *s, enum cs_ca_key_type *t)
 }
 
 struct init_args {
-	int hw;
+	int hw, long_arcs;
 	char *type, *arc, *extra, *roots, *profiles;
 	char *ikey, *icert, *ichain;
 	char *sub; /* popt slot for --sublevel */
@@ -354,6 +369,7 @@ init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
 	char dir[CA_DIR_MAX];
 	char roots_buf[PATH_MAX], profiles_buf[PATH_MAX];
 	const struct cs_ca_sublevel *sub;
+	const char *warning;
 	json_t *doc;
 	size_t i;
 	enum cs_err r;
@@ -384,6 +400,8 @@ init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
 		io.profiles_dir = cli_tree_path("profiles", profiles_buf,
 		    sizeof(profiles_buf));
 	io.flags = a->hw ? CS_CA_INIT_HARDWARE_CA : 0;
+	if (a->long_arcs)
+		io.flags |= CS_CA_INIT_LONG_OID_ARCS;
 	if ((code = ca_dir(cli, o, dir, sizeof(dir))) != CLI_CONTINUE ||
 	    (code = read_opt_file(cli, a->ikey, &k, &kl)) != CLI_CONTINUE ||
 	    (code = read_opt_file(cli, a->icert, &c, &cl)) != CLI_CONTINUE ||
@@ -399,6 +417,8 @@ init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
 		code = out_fail(cli, r, "ca init");
 		goto out;
 	}
+	if (cs_ca_oid_arcs(ca, &warning) != CS_CA_OID_ARCS_SHORT)
+		out_notice(cli, "warning: %s", warning);
 	if (cli->json) {
 		doc = out_doc_new();
 		out_set(doc, "dir", out_str(dir));
@@ -406,6 +426,9 @@ init_run(struct cli *cli, struct ca_opts *o, struct init_args *a)
 		out_set(doc, "policy_oids", oids_json(ca));
 		out_set(doc, "hardware_ca", json_boolean(a->hw));
 		out_set(doc, "sublevels", sublevels_json(ca));
+		out_set(doc, "allow_long_oid_arcs",
+		    json_boolean(
+		        cs_ca_oid_arcs(ca, NULL) != CS_CA_OID_ARCS_SHORT));
 		code = out_emit(cli, doc);
 	} else if (cli->quiet)
 		code = CLI_EXIT_OK;
@@ -448,7 +471,14 @@ ca_init(struct cli *cli, int argc, const char **argv)
 			{ "key-type", '\0', POPT_ARG_STRING, &a.type, 0,
 			    "CA key type (default p256)", "TYPE" },
 			{ "arc", '\0', POPT_ARG_STRING, &a.arc, 0,
-			    "policy arc (default: a new 2.25.<uuid>)", "OID" },
+			    "policy arc, your organisation's own (default: a "
+			    "new 1.2.840.113556.1.8000.2554 GUID arc)",
+			    "OID" },
+			{ "allow-long-oid-arcs", '\0', POPT_ARG_NONE,
+			    &a.long_arcs, 0,
+			    "allow OID arcs of 2^28 or more (Go and Debian 12's "
+			    "ykman cannot parse them)",
+			    NULL },
 			{ "extra-policy", '\0', POPT_ARG_STRING, &a.extra, 0,
 			    "further policy OIDs the CA asserts, each with "
 			    "its level (comma separated)",

@@ -15,6 +15,9 @@ pkgs=(
 	pcscd vsmartcard-vpcd opensc opensc-pkcs11 libengine-pkcs11-openssl
 	# peers used by interop tests and benchmarks
 	yubico-piv-tool yubikey-manager pcsc-tools openssl sqlite3
+	# certificate parsers of the OID parse matrix (t-400): GnuTLS certtool,
+	# NSS certutil, Go crypto/x509, Debian's python3-cryptography
+	gnutls-bin libnss3-tools golang-go python3-cryptography
 	# test tooling
 	valgrind procps iproute2 python3
 	# man page checks (tests/cli/t-466-doc-coverage.sh)

@@ -65,6 +65,14 @@ enum cs_ca_init_flags {
 	 * can also tell them apart by issuer.
 	 */
 	CS_CA_INIT_HARDWARE_CA = 1 << 0,
+	/*
+	 * Allow OIDs beyond the portable limits (an arc of 2^28 or more, or
+	 * over 63 octets: e.g. a 2.25.<uuid> arc), recorded in ca.cnf;
+	 * Go's crypto/x509 and Debian 12's python3-cryptography (ykman)
+	 * cannot parse certificates carrying them. Without it such an arc,
+	 * extra policy, sub-level OID or profile policy_oid is refused.
+	 */
+	CS_CA_INIT_LONG_OID_ARCS = 1 << 1,
 };
 
 struct cs_ca_init_opts {
@@ -76,8 +84,11 @@ struct cs_ca_init_opts {
 	unsigned int root_days; /* 0: 7300 */
 	unsigned int issuing_days; /* 0: 3650 */
 	/*
-	 * Policy arc ("2.25.<uuid-integer>" or an organisation's PEN arc);
-	 * NULL: a fresh 2.25.<random 128-bit UUID> (ITU-T X.667).
+	 * Policy arc: an organisation's own arc (e.g. under its IANA PEN,
+	 * 1.3.6.1.4.1.<pen>.<n>), the production choice; NULL: a fresh
+	 * 1.2.840.113556.1.8000.2554.A.B.C.D.E.F.G from a random v4 UUID
+	 * aaaabbbb-cccc-dddd-eeee-ffffffgggggg (Microsoft's GUID-based arc
+	 * for unregistered use; every arc below 2^24).
 	 */
 	const char *arc;
 	/*
@@ -156,6 +167,25 @@ CS_EXPORT void cs_ca_lock(struct cs_ca *ca);
 
 /* The policy arc; borrowed, valid until cs_ca_close. */
 CS_EXPORT const char *cs_ca_arc(const struct cs_ca *ca);
+
+/* Whether a CA may write OIDs beyond the portable limits. */
+enum cs_ca_oid_arcs {
+	CS_CA_OID_ARCS_SHORT = 0, /* no: every OID within the limits */
+	CS_CA_OID_ARCS_ALLOWED = 1, /* yes: CS_CA_INIT_LONG_OID_ARCS */
+	/*
+	 * yes: a CA directory from before the option (no
+	 * allow_long_oid_arcs in ca.cnf) whose OIDs exceed the limits; it
+	 * keeps working, and the operator should be told.
+	 */
+	CS_CA_OID_ARCS_LEGACY = 2,
+};
+/*
+ * Which of the above; *warning (may be NULL) gets a one-line text for the
+ * operator saying what breaks (and for LEGACY how to move to a new CA),
+ * NULL for SHORT. The text is static.
+ */
+CS_EXPORT enum cs_ca_oid_arcs cs_ca_oid_arcs(const struct cs_ca *ca,
+    const char **warning);
 /* The default policy OID of a level ("<arc>.1.1"); borrowed; "" if none. */
 CS_EXPORT const char *cs_ca_level_oid(const struct cs_ca *ca,
     enum cs_ca_level level);
@@ -455,6 +485,8 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_mark_delivered(struct cs_ca *ca,
 enum cs_ca_lint_flags {
 	/* The certificate is a CA certificate (basicConstraints CA:TRUE). */
 	CS_CA_LINT_CA = 1 << 0,
+	/* Accept OIDs beyond the portable limits (CS_CA_INIT_LONG_OID_ARCS). */
+	CS_CA_LINT_LONG_OID_ARCS = 1 << 1,
 };
 
 /*

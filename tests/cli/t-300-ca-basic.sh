@@ -19,7 +19,8 @@ check_eq "ca init json ok" true "$(json_get "$T/init.out" ok)"
 arc=$(json_get "$T/init.out" arc)
 HW=$(json_get "$T/init.out" policy_oids.hardware-attested)
 SW=$(json_get "$T/init.out" policy_oids.software)
-check_eq "arc is 2.25.<uuid>" ok "$([[ $arc =~ ^2\.25\.[0-9]{20,40}$ ]] && echo ok)"
+check_eq "arc is 1.2.840.113556.1.8000.2554.<uuid as 7 arcs>" ok \
+	"$([[ $arc =~ ^1\.2\.840\.113556\.1\.8000\.2554(\.[0-9]{1,8}){7}$ ]] && echo ok)"
 check_eq "hardware OID under the arc" "$arc.1.1" "$HW"
 check_eq "CA dir mode 0700" 700 "$(stat -c %a "$D")"
 check_eq "key files mode 0600" "600 600" \
