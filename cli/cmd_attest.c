@@ -403,7 +403,8 @@ static int
 load_csr(struct cli *cli, const struct verify_opts *o, struct verify_input *in)
 {
 	uint8_t *text = NULL, *der = NULL, *stmt = NULL, *f9 = NULL;
-	size_t len = 0, derlen = 0, sl = 0, fl = 0;
+	uint8_t *pop = NULL;
+	size_t len = 0, derlen = 0, sl = 0, fl = 0, popl = 0;
 	enum cs_err r;
 	int code;
 
@@ -417,6 +418,12 @@ load_csr(struct cli *cli, const struct verify_opts *o, struct verify_input *in)
 		          "certificate request",
 		          o->csr)
 		    : bad_input(cli, o->csr, "not a certificate request");
+		goto out;
+	}
+	/* A request whose key someone else holds proves nothing. */
+	if ((r = cs_csr_get_spki(cli->ctx, der, derlen, CS_X509_CSR_VERIFY,
+	         &pop, &popl)) != CS_OK) {
+		code = bad_input(cli, o->csr, cs_ctx_errmsg(cli->ctx));
 		goto out;
 	}
 	if (o->in == NULL) {
@@ -439,6 +446,7 @@ load_csr(struct cli *cli, const struct verify_opts *o, struct verify_input *in)
 	}
 	code = CLI_CONTINUE;
 out:
+	cs_free(pop);
 	cs_free(stmt);
 	cs_free(f9);
 	free(der);

@@ -67,7 +67,7 @@ get_der(struct cs_ctx *ctx, const struct kind *k, const char *name,
 
 	*owned = NULL;
 	cs_cur_init(der, NULL, 0);
-	if ((flags & ~(unsigned int)CS_X509_PEM) != 0)
+	if ((flags & ~(unsigned int)(CS_X509_PEM | CS_X509_CSR_VERIFY)) != 0)
 		return csi_fail(ctx, CS_ERR_ARG, "%s: unknown flags %#x", name,
 		    flags);
 	if (in == NULL && len != 0)
@@ -226,6 +226,9 @@ cs_cert_info_parse(struct cs_ctx *ctx, const uint8_t *in, size_t len,
 	if (info == NULL)
 		return csi_fail(ctx, CS_ERR_ARG, "certificate: no output");
 	memset(info, 0, sizeof(*info));
+	if (flags & CS_X509_CSR_VERIFY)
+		return csi_fail(ctx, CS_ERR_ARG,
+		    "certificate: CS_X509_CSR_VERIFY is for requests");
 	if ((r = get_der(ctx, &cert_kind, "certificate", in, len, flags, &owned,
 	    &der)) != CS_OK)
 		goto out;
@@ -284,6 +287,12 @@ cs_csr_get_spki(struct cs_ctx *ctx, const uint8_t *in, size_t len,
 	if (X509_REQ_get0_pubkey(req) == NULL) {
 		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
 		    "certificate request: public key unreadable");
+		goto out;
+	}
+	if ((flags & CS_X509_CSR_VERIFY) &&
+	    X509_REQ_verify(req, X509_REQ_get0_pubkey(req)) != 1) {
+		r = csi_fail(ctx, CS_ERR_VERIFY,
+		    "certificate request: signature does not verify");
 		goto out;
 	}
 	n = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(req), &enc);

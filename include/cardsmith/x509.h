@@ -6,7 +6,8 @@
  *
  * Certificates, requests and keys cross this API as bytes: DER (exactly one
  * object, no trailing data), or with CS_X509_PEM also PEM. Nothing here
- * verifies a signature or a chain (see attest.h and ca.h for that).
+ * verifies a chain (see attest.h and ca.h for that); only
+ * CS_X509_CSR_VERIFY checks a request's own signature.
  */
 #ifndef CARDSMITH_X509_H
 #define CARDSMITH_X509_H
@@ -38,6 +39,11 @@ enum cs_x509_flags {
 	 * input must be DER.
 	 */
 	CS_X509_PEM = 1 << 0,
+	/*
+	 * cs_csr_get_spki: also verify the request's self-signature (proof
+	 * that the requester holds the key); CS_ERR_VERIFY if it fails.
+	 */
+	CS_X509_CSR_VERIFY = 1 << 1,
 };
 
 /* What a certificate says. Caller-allocated; see cs_cert_info_release. */
@@ -87,9 +93,11 @@ CS_EXPORT void cs_cert_info_release(struct cs_cert_info *info);
 /*
  * Public key of a PKCS#10 request (DER, or PEM with CS_X509_PEM) as DER
  * SubjectPublicKeyInfo, exactly as the request encodes it; the request's
- * signature is not checked. *spki: caller frees with cs_free; set only on
- * CS_OK. Errors as for cs_cert_info_parse (CS_ERR_MALFORMED "not a DER
- * certificate request", or a key OpenSSL cannot decode).
+ * signature is checked only with CS_X509_CSR_VERIFY (CS_ERR_VERIFY
+ * "certificate request: signature does not verify"). *spki: caller frees
+ * with cs_free; set only on CS_OK. Errors as for cs_cert_info_parse
+ * (CS_ERR_MALFORMED "not a DER certificate request", or a key OpenSSL
+ * cannot decode).
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_csr_get_spki(struct cs_ctx *ctx,
     const uint8_t *in, size_t len, unsigned int flags, uint8_t **spki,

@@ -47,6 +47,17 @@ for c in forged forged-legacy forged-9c; do
 	check_eq "attest verify --csr $c.csr.pem: never prints valid" 0 \
 		"$(grep -ci valid "$T/$c-csr.out")"
 done
+# The request must prove possession of the attested key: a genuine CSR
+# with one signature byte flipped is refused (review finding).
+openssl req -in "$F/genuine.csr.pem" -outform der -out "$T/badsig.der"
+sz=$(stat -c %s "$T/badsig.der")
+last=$(od -An -tu1 -j $((sz - 1)) -N 1 "$T/badsig.der" | tr -d ' ')
+printf "$(printf '\\%03o' $(((last ^ 1) & 255)))" |
+	dd of="$T/badsig.der" bs=1 seek=$((sz - 1)) conv=notrunc 2>/dev/null
+cs_run "$T/badsig" attest verify --csr "$T/badsig.der" --trust "$F/root.pem"
+check_eq "attest verify --csr with a broken request signature: exit 5" 5 "$RC"
+check_match "broken request signature: reason" \
+	"certificate request: signature does not verify" "$T/badsig.err"
 # A root that also issues ordinary certificates: one of them is no F9.
 cs_run "$T/ee" attest verify --in "$F/forged-ee.stmt.pem" \
 	--intermediate "$F/ee.pem" --trust "$F/root.pem"
