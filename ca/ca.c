@@ -1404,8 +1404,9 @@ init_common(struct cs_ctx *ctx, const char *dir,
 	return CS_OK;
 }
 
+/* create: ca init makes the registry; every later open needs it there. */
 static enum cs_err
-open_store(struct cs_ca *ca)
+open_store(struct cs_ca *ca, bool create)
 {
 	char path[CSA_PATH_MAX];
 	enum cs_err r;
@@ -1413,7 +1414,7 @@ open_store(struct cs_ca *ca)
 	if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir,
 	         "registry.db")) != CS_OK)
 		return r;
-	return csa_store_open_sqlite(ca->ctx, path, &ca->store);
+	return csa_store_open_sqlite(ca->ctx, path, create, &ca->store);
 }
 
 enum cs_err
@@ -1474,7 +1475,7 @@ cs_ca_init(struct cs_ctx *ctx, const char *dir, const struct cs_ca_init_opts *o,
 	        (r = write_cert(ctx, dir, "hw-issuing.crt.pem",
 	             ca->signer_cert[CSA_SIGNER_HW])) != CS_OK) ||
 	    (r = install_support(ca, o)) != CS_OK ||
-	    (r = open_store(ca)) != CS_OK ||
+	    (r = open_store(ca, true)) != CS_OK ||
 	    (r = write_config(ca, hw)) != CS_OK)
 		goto out;
 	*out = ca;
@@ -1599,7 +1600,7 @@ cs_ca_import(struct cs_ctx *ctx, const char *dir,
 	            (r = csa_write_file(ctx, path, chain, chainlen, 0600,
 	                 true)) != CS_OK)) ||
 	    (r = install_support(ca, o)) != CS_OK ||
-	    (r = open_store(ca)) != CS_OK ||
+	    (r = open_store(ca, true)) != CS_OK ||
 	    (r = write_config(ca, false)) != CS_OK)
 		goto out;
 	ca->extra_chain = sk;
@@ -1758,7 +1759,7 @@ cs_ca_open(struct cs_ctx *ctx, const char *dir, struct cs_ca **out)
 		         &ca->extra_chain)) != CS_OK)
 			goto out;
 	}
-	if ((r = open_store(ca)) != CS_OK)
+	if ((r = open_store(ca, false)) != CS_OK)
 		goto out;
 	*out = ca;
 	ca = NULL;

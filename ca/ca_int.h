@@ -87,9 +87,13 @@ struct csa_store {
 	struct cs_ctx *ctx;
 };
 
-/* Open (creating if need be) the SQLite registry at path, mode 0600. */
+/*
+ * Open the SQLite registry at path. create: make a new one (mode 0600;
+ * path must not exist), as ca init does; otherwise it must exist and hold
+ * the registry tables, and is never recreated.
+ */
 enum cs_err csa_store_open_sqlite(struct cs_ctx *ctx, const char *path,
-    struct csa_store **out);
+    bool create, struct csa_store **out);
 
 #define CSA_EXTRA_MAX 16
 

@@ -10,6 +10,10 @@
  * reconcile voids only reservations whose process is gone, or (owner
  * unknown) older than RECONCILE_GRACE: never a live reservation of a
  * concurrently running issuance.
+ *
+ * The registry is created only by ca init: opening a missing, empty or
+ * table-less one fails, since a fresh registry would silently forget every
+ * revocation and the CRL number.
  */
 #include <sys/stat.h>
 
@@ -129,6 +133,15 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS crl(signer INTEGER PRIMARY KEY,"
     " number INTEGER NOT NULL);"
     "PRAGMA user_version = 3;";
+
+/* The tables every registry has had since version 1. */
+static const char *const tables[] = {
+	"certs",
+	"cards",
+	"evidence",
+	"events",
+	"crl",
+};
 
 /*
  * Version 1 registries lack certs.sublevel (added with sub-levels),
@@ -839,8 +852,75 @@ set_owner(struct sq_store *s)
 	    (long)getpid(), start);
 }
 
+/* How to recover a registry that is gone: it is never recreated. */
+#define RESTORE_HINT                                                           \
+	"restore it from your backup (a new registry would forget every "      \
+	"revocation and restart the CRL number, so only 'ca init' creates "    \
+	"one)"
+
+/*
+ * Before SQLite sees the file (it would create a missing one, and treat
+ * an empty one as a new database): it must exist and hold something.
+ */
+static enum cs_err
+registry_present(struct cs_ctx *ctx, const char *path)
+{
+	struct stat st;
+	int fd, e;
+
+	if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if ((e = errno) == ENOENT)
+			return cs_ctx_fail(ctx, CS_ERR_STORE,
+			    "registry %s is missing: " RESTORE_HINT, path);
+		return cs_ctx_fail(ctx, CS_ERR_STORE, "registry %s: %s", path,
+		    strerror(e));
+	}
+	e = fstat(fd, &st) != 0 ? errno : 0;
+	close(fd);
+	if (e != 0)
+		return cs_ctx_fail(ctx, CS_ERR_STORE, "registry %s: %s", path,
+		    strerror(e));
+	if (!S_ISREG(st.st_mode))
+		return cs_ctx_fail(ctx, CS_ERR_STORE,
+		    "registry %s is not a regular file", path);
+	if (st.st_size == 0)
+		return cs_ctx_fail(ctx, CS_ERR_STORE,
+		    "registry %s is empty (0 bytes): " RESTORE_HINT, path);
+	return CS_OK;
+}
+
+/* Every table since version 1 must be there (read only: no file made). */
+static enum cs_err
+registry_tables(struct sq_store *s, const char *path)
+{
+	static const char q[] = "SELECT count(*) FROM sqlite_master "
+	                        "WHERE type = 'table' AND name = ?1";
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	enum cs_err r = CS_OK;
+
+	if (sqlite3_prepare_v2(s->db, q, -1, &st, NULL) != SQLITE_OK)
+		return cs_ctx_fail(s->base.ctx, CS_ERR_STORE,
+		    "registry %s: %s: " RESTORE_HINT, path,
+		    sqlite3_errmsg(s->db));
+	for (i = 0; r == CS_OK && i < sizeof(tables) / sizeof(*tables); i++) {
+		sqlite3_bind_text(st, 1, tables[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_ROW)
+			r = cs_ctx_fail(s->base.ctx, CS_ERR_STORE,
+			    "registry %s: %s: " RESTORE_HINT, path,
+			    sqlite3_errmsg(s->db));
+		else if (sqlite3_column_int(st, 0) != 1)
+			r = cs_ctx_fail(s->base.ctx, CS_ERR_STORE,
+			    "registry %s has no %s table: " RESTORE_HINT, path,
+			    tables[i]);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 enum cs_err
-csa_store_open_sqlite(struct cs_ctx *ctx, const char *path,
+csa_store_open_sqlite(struct cs_ctx *ctx, const char *path, bool create,
     struct csa_store **out)
 {
 	struct sq_store *s;
@@ -850,16 +930,21 @@ csa_store_open_sqlite(struct cs_ctx *ctx, const char *path,
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
-	/* Create with 0600 first; SQLite gives -wal/-shm the same mode. */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	         0600)) == -1)
-		return cs_ctx_fail(ctx, CS_ERR_STORE, "%s: %s", path,
-		    strerror(errno));
-	close(fd);
+	if (create) {
+		/* 0600 first; SQLite gives -wal/-shm the same mode. */
+		if ((fd = open(path,
+		         O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		         0600)) == -1)
+			return cs_ctx_fail(ctx, CS_ERR_STORE, "%s: %s", path,
+			    strerror(errno));
+		close(fd);
+	} else if ((r = registry_present(ctx, path)) != CS_OK)
+		return r;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return cs_ctx_fail(ctx, CS_ERR_NOMEM, "registry");
 	s->base.ops = &sq_ops;
 	s->base.ctx = ctx;
+	/* Never SQLITE_OPEN_CREATE: a file gone since the check stays gone. */
 	if (sqlite3_open_v2(path, &s->db,
 	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 	        NULL) != SQLITE_OK) {
@@ -868,6 +953,8 @@ csa_store_open_sqlite(struct cs_ctx *ctx, const char *path,
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 10000);
+	if (!create && (r = registry_tables(s, path)) != CS_OK)
+		goto fail;
 	if (sqlite3_exec(s->db,
 	        "PRAGMA journal_mode=WAL;"
 	        "PRAGMA synchronous=FULL;PRAGMA foreign_keys=ON;",
@@ -880,6 +967,13 @@ csa_store_open_sqlite(struct cs_ctx *ctx, const char *path,
 	}
 	if ((r = migrate(s)) != CS_OK)
 		goto fail;
+	/* A new registry holds its schema in the main file, not the WAL. */
+	if (create &&
+	    sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
+	        NULL) != SQLITE_OK) {
+		r = sq_fail(s, "checkpoint");
+		goto fail;
+	}
 	set_owner(s);
 	for (i = 0; i < S__COUNT; i++)
 		if (sqlite3_prepare_v3(s->db, sql[i], -1,

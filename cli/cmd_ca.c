@@ -130,6 +130,20 @@ ca_dir(struct cli *cli, const struct ca_opts *o, char *dst, size_t cap)
 	return CLI_CONTINUE;
 }
 
+/* Does msg name dir itself or a file in it ("DIR/registry.db")? */
+static bool
+names_dir(const char *msg, const char *dir)
+{
+	size_t n = strlen(dir);
+	const char *p;
+
+	for (p = strstr(msg, dir); n > 0 && p != NULL; p = strstr(p + 1, dir))
+		if ((p == msg || p[-1] == ' ') &&
+		    (p[n] == '/' || p[n] == ':' || p[n] == ' ' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 static int
 open_ca(struct cli *cli, const struct ca_opts *o, struct cs_ca **ca)
 {
@@ -141,7 +155,8 @@ open_ca(struct cli *cli, const struct ca_opts *o, struct cs_ca **ca)
 	if ((code = ca_dir(cli, o, dir, sizeof(dir))) != CLI_CONTINUE)
 		return code;
 	if ((r = cs_ca_open(cli->ctx, dir, ca)) != CS_OK)
-		return out_fail(cli, r, dir);
+		return out_fail(cli, r,
+		    names_dir(cs_ctx_errmsg(cli->ctx), dir) ? NULL : dir);
 	return CLI_CONTINUE;
 }
 

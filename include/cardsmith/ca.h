@@ -138,7 +138,12 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_import(struct cs_ctx *ctx,
     size_t keylen, const uint8_t *cert, size_t certlen, const uint8_t *chain,
     size_t chainlen, const char *pass, size_t passlen, struct cs_ca **out);
 
-/* Open an existing CA directory. *out: caller closes with cs_ca_close. */
+/*
+ * Open an existing CA directory. *out: caller closes with cs_ca_close.
+ * Refused: a registry (registry.db) that is missing, empty or lacks its
+ * tables (CS_ERR_STORE; it is never recreated, only cs_ca_init and
+ * cs_ca_import create one: restore it from a backup).
+ */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_open(struct cs_ctx *ctx,
     const char *dir, struct cs_ca **out);
 /* Close (wipes and frees any unlocked key); NULL is accepted. */
