@@ -445,7 +445,8 @@ ca_init(struct cli *cli, int argc, const char **argv)
 static const struct cli_usage sign_usage = {
 	"--profile NAME --csr FILE [--attestation FILE --intermediate FILE]\n"
 	"       [--attestation-chain FILE] [--slot SLOT] [--card-serial N] "
-	"[--var NAME=VALUE]...\n       [--out FILE] [--dry-run] [--dir DIR] "
+	"[--var NAME=VALUE]...\n       [--out FILE] [--dry-run] "
+	"[--allow-revoked-key] [--dir DIR]\n       "
 	"[--pass-fd FD | --pass-file FILE | --pass-env NAME]",
 	"Issue a certificate for the CSR under profile NAME. The assurance "
 	"level comes\nfrom the evidence: an attestation statement + F9 "
@@ -455,7 +456,10 @@ static const struct cli_usage sign_usage = {
 	"requires\nmore than the evidence proves, nothing is issued and the "
 	"exact reason is\nprinted (exit 6; forged evidence exits 5). The "
 	"certificate goes to --out or\nstandard output, only after it is "
-	"stored in the registry.",
+	"stored in the registry.\nA key that a certificate revoked for "
+	"keyCompromise certifies is never certified\nagain (exit 6), "
+	"whatever the profile or subject; one revoked for another reason\n"
+	"only with --allow-revoked-key (recorded in the registry's events).",
 	"  cardsmith ca sign --profile piv-auth --csr req.pem --attestation "
 	"att.pem \\\n      --intermediate f9.pem --out cert.pem",
 };
@@ -466,6 +470,7 @@ struct sign_args {
 	char *vars[CA_VARS_MAX + 1];
 	size_t nvars;
 	int dry;
+	int allow_revoked; /* --allow-revoked-key */
 };
 
 #define OPT_VAR 0x2001
@@ -612,6 +617,8 @@ sign_run(struct cli *cli, struct ca_opts *o, struct sign_args *a)
 	req.intermediates_len = chainl;
 	req.vars = (const char *const *)a->vars;
 	req.flags = a->dry ? CS_CA_ISSUE_DRYRUN : 0;
+	if (a->allow_revoked)
+		req.flags |= CS_CA_ISSUE_ALLOW_REVOKED_KEY;
 	/* Never CS_CA_ISSUE_ENROLLED: a file is not an enrollment. */
 	if ((r = cs_ca_issue(ca, &req, &res)) != CS_OK) {
 		code = out_fail(cli, r, "ca sign: refused");
@@ -668,6 +675,11 @@ ca_sign(struct cli *cli, int argc, const char **argv)
 			    "write the certificate here (new file)", "FILE" },
 			{ "dry-run", '\0', POPT_ARG_NONE, &a.dry, 0,
 			    "decide and lint only", NULL },
+			{ "allow-revoked-key", '\0', POPT_ARG_NONE,
+			    &a.allow_revoked, 0,
+			    "certify a key again although its certificate was "
+			    "revoked (never for keyCompromise)",
+			    NULL },
 			SECRET_POPT(o.pass, "pass", "CA passphrase"),
 			POPT_TABLEEND,
 		};
@@ -702,7 +714,11 @@ static const struct cli_usage revoke_usage = {
 	"in the\nregistry; the next 'cardsmith ca crl' lists it. REASON is an "
 	"RFC 5280 name:\nunspecified (default), keyCompromise, "
 	"affiliationChanged, superseded,\ncessationOfOperation, "
-	"certificateHold, privilegeWithdrawn.",
+	"certificateHold, privilegeWithdrawn.\n"
+	"The revoked certificate's key is not certified again: never after "
+	"keyCompromise,\nafter another reason only with 'ca sign "
+	"--allow-revoked-key'. keyCompromise\nalso names any other "
+	"unrevoked certificate of the same key.",
 	"  cardsmith ca revoke --serial 4F2A... --reason keyCompromise",
 };
 

@@ -275,6 +275,16 @@ enum cs_ca_issue_flags {
 	CS_CA_ISSUE_ENROLLED = 1 << 1,
 	/* Skip validity checks on the attestation (offline re-issuance). */
 	CS_CA_ISSUE_ATTEST_NO_TIME = 1 << 2,
+	/*
+	 * Certify a key again although a certificate for it was revoked for
+	 * a reason other than keyCompromise (e.g. superseded, a card
+	 * re-issued with its keys kept). Without it such a key is refused
+	 * (CS_ERR_POLICY); a key revoked for keyCompromise is refused always.
+	 * Keys are compared by the SHA-256 of their SubjectPublicKeyInfo in
+	 * canonical form, across every profile, subject and level; each
+	 * override is recorded in the registry's event log.
+	 */
+	CS_CA_ISSUE_ALLOW_REVOKED_KEY = 1 << 3,
 };
 
 struct cs_ca_issue_req {
@@ -344,8 +354,12 @@ struct cs_ca_issue_res {
  * Assess, reserve a serial (committed), build and lint the certificate,
  * sign it, store the DER (committed) and only then return it. The CA must
  * be unlocked. A failing lint aborts before anything is signed
- * (CS_ERR_POLICY, the findings in ctx). res is cleared on entry; release
- * it with cs_ca_issue_res_release.
+ * (CS_ERR_POLICY, the findings in ctx). A key that a revoked certificate
+ * of this CA certifies is refused before anything is reserved
+ * (CS_ERR_POLICY naming the serial and reason; see
+ * CS_CA_ISSUE_ALLOW_REVOKED_KEY), and checked again in the storing
+ * transaction. res is cleared on entry; release it with
+ * cs_ca_issue_res_release.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_issue(struct cs_ca *ca,
     const struct cs_ca_issue_req *req, struct cs_ca_issue_res *res);
@@ -450,7 +464,11 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_reason_parse(const char *name,
 /*
  * Revoke one certificate (serial given) or every unrevoked certificate of
  * a card (serial NULL, card_serial given). *count: rows revoked.
- * CS_ERR_NOT_FOUND if nothing matched.
+ * CS_ERR_NOT_FOUND if nothing matched. With keyCompromise (1) an already
+ * revoked certificate gets that reason too (its revocation date stays);
+ * its key is then never certified again (CS_CA_ISSUE_ALLOW_REVOKED_KEY),
+ * and each unrevoked certificate that certifies the same key is named in
+ * a warning on the log (CS_LOG_ERR); they are not revoked implicitly.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_revoke(struct cs_ca *ca,
     const char *serial, uint64_t card_serial, int reason, int64_t at,

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # CA guards (issue 12):
-# - a missing or empty registry is refused, never recreated.
+# - a missing or empty registry is refused, never recreated;
+# - a revoked key is not certified again (never after keyCompromise,
+#   otherwise only with --allow-revoked-key); an old registry gets its key
+#   hashes backfilled.
 . "$(dirname "$0")/lib.sh"
 cs_tmpdir
 T=$CS_TMP
@@ -69,5 +72,91 @@ cp -a "$D" "$T/nowal"
 rm -f "$T/nowal/registry.db-wal" "$T/nowal/registry.db-shm"
 cs_run "$T/w-list" ca list --dir "$T/nowal" --json
 check_eq "a deleted WAL is fine" 0 "$RC"
+
+# --- 2. revoked keys --------------------------------------------------------
+newkey alice
+sign a1 "$T/alice.csr" --out "$T/a1.pem"
+check_eq "first certificate for alice's key" 0 "$RC"
+A1=$(serial_of "$T/a1.pem")
+cs_run "$T/rev" ca revoke --dir "$D" --serial "$A1" --reason keyCompromise
+check_eq "revoked for keyCompromise" 0 "$RC"
+sign a2 "$T/alice.csr" --out "$T/a2.pem"
+check_eq "reissue after keyCompromise refused (exit 6)" 6 "$RC"
+check_match "message names the revoked serial and reason" \
+	"certified in $A1, revoked for keyCompromise" "$T/a2.err"
+check_eq "no certificate written" no "$(yes_no test -e "$T/a2.pem")"
+sign a3 "$T/alice.csr" --allow-revoked-key --out "$T/a3.pem"
+check_eq "keyCompromise: no override (exit 6)" 6 "$RC"
+openssl req -new -key "$T/alice.key" -subj "/CN=Someone Else" \
+	-out "$T/alice2.csr" 2>/dev/null
+cs_run "$T/a4" ca sign --dir "$D" --profile piv-auth --csr "$T/alice2.csr" \
+	--pass-env CSPASS --json
+check_eq "same key, other subject and profile: refused (exit 6)" 6 "$RC"
+check_match "refused for the key, whatever the profile" "keyCompromise" "$T/a4.out"
+newkey erin
+sign e1 "$T/erin.csr" --out "$T/e1.pem"
+check_eq "a different key is still fine" 0 "$RC"
+
+newkey carol
+sign c1 "$T/carol.csr" --out "$T/c1.pem"
+C1=$(serial_of "$T/c1.pem")
+cs_run "$T/revc" ca revoke --dir "$D" --serial "$C1" --reason superseded
+sign c2 "$T/carol.csr" --out "$T/c2.pem"
+check_eq "reissue after superseded refused without the override (exit 6)" 6 "$RC"
+check_match "message: serial, reason and the override" \
+	"certified in $C1, revoked for superseded.*--allow-revoked-key" "$T/c2.err"
+sign c3 "$T/carol.csr" --allow-revoked-key --out "$T/c3.pem" --json
+check_eq "reissue after superseded allowed with --allow-revoked-key" 0 "$RC"
+check_eq "override: issued" software "$(json_get "$T/c3.out" level)"
+C3=$(json_get "$T/c3.out" serial)
+# Compromise learnt later: the superseded revocation becomes keyCompromise.
+cs_run "$T/revc2" ca revoke --dir "$D" --serial "$C1" --reason keyCompromise
+check_eq "a revoked certificate can be marked keyCompromise" 0 "$RC"
+check_match "the live certificate of that key is named" \
+	"certificate $C3 certifies a compromised key and is not revoked" "$T/revc2.err"
+sign c4 "$T/carol.csr" --allow-revoked-key
+check_eq "then no override helps (exit 6)" 6 "$RC"
+check_match "names serial and keyCompromise" "$C1, revoked for keyCompromise" "$T/c4.err"
+
+# A later keyCompromise of one certificate reaches the key's others.
+newkey dave
+sign d1 "$T/dave.csr" --out "$T/d1.pem"
+sign d2 "$T/dave.csr" --out "$T/d2.pem"
+D1=$(serial_of "$T/d1.pem")
+D2=$(serial_of "$T/d2.pem")
+cs_run "$T/revd" ca revoke --dir "$D" --serial "$D1" --reason keyCompromise
+check_eq "revoke one of two certificates of a key" 0 "$RC"
+check_match "the other certificate of the key is named" \
+	"certificate $D2 certifies a compromised key" "$T/revd.err"
+sign d3 "$T/dave.csr" --allow-revoked-key
+check_eq "later keyCompromise: reissue refused (exit 6)" 6 "$RC"
+check_match "names the compromised serial" "$D1" "$T/d3.err"
+
+cs_run "$T/help" help ca sign
+check_match "ca sign --help documents --allow-revoked-key" "allow-revoked-key" "$T/help.out"
+
+# An old registry (before key_sha256) migrates and backfills.
+cp -a "$D" "$T/old"
+sqlite3 "$T/old/registry.db" "DROP INDEX certs_key;
+	ALTER TABLE certs DROP COLUMN key_sha256; PRAGMA user_version = 3;" \
+	2>"$T/old-sql.err"
+check_eq "fixture: registry without key_sha256" 0 \
+	"$(sqlite3 "$T/old/registry.db" "SELECT count(*) FROM pragma_table_info('certs') WHERE name = 'key_sha256'")"
+cs_run "$T/o-sign" ca sign --dir "$T/old" --profile software \
+	--csr "$T/alice.csr" --pass-env CSPASS
+check_eq "old registry: compromised key still refused (exit 6)" 6 "$RC"
+check_match "old registry: from the backfilled hash" "$A1, revoked for keyCompromise" "$T/o-sign.err"
+check_eq "old registry: schema version 4" 4 "$(sqlite3 "$T/old/registry.db" "PRAGMA user_version")"
+check_eq "old registry: every stored certificate has its key hash" 0 \
+	"$(sqlite3 "$T/old/registry.db" "SELECT count(*) FROM certs WHERE der IS NOT NULL AND (key_sha256 IS NULL OR length(key_sha256) <> 64)")"
+check_eq "old registry: index on the key hash" 1 \
+	"$(sqlite3 "$T/old/registry.db" "SELECT count(*) FROM sqlite_master WHERE name = 'certs_key'")"
+want=$(openssl x509 -in "$T/a1.pem" -noout -pubkey | openssl pkey -pubin -outform DER |
+	sha256sum | cut -d' ' -f1)
+check_eq "old registry: backfilled value is the SPKI's SHA-256" "$want" \
+	"$(sqlite3 "$T/old/registry.db" "SELECT key_sha256 FROM certs WHERE serial = '$A1'")"
+cs_run "$T/o-sign2" ca sign --dir "$T/old" --profile software \
+	--csr "$T/erin.csr" --pass-env CSPASS
+check_eq "old registry: other keys still issue" 0 "$RC"
 
 tap_done

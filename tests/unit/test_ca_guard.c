@@ -1,6 +1,9 @@
 /*
  * Unit tests for the CA's guards (issue 12):
- * - the registry is never silently recreated (missing, empty, no tables).
+ * - the registry is never silently recreated (missing, empty, no tables);
+ * - a revoked key is not certified again (by key hash, whatever the
+ *   profile, subject, level or encoding), and old registries get the key
+ *   hash column backfilled.
  */
 #include <sys/stat.h>
 
@@ -16,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -310,6 +314,408 @@ test_ca_guard_registry_no_tables(void **state)
 	assert_null(ca);
 }
 
+/* --- 2. revoked keys --- */
+
+static int
+setup_mint(void **state)
+{
+	(void)state;
+	return setup_common(true);
+}
+
+/* PEM CSR "CN=cn" for key k, whose SPKI is written from pub (k if NULL). */
+static char *
+csr_for(EVP_PKEY *k, EVP_PKEY *pub, const char *cn, size_t *len)
+{
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *n = X509_NAME_new();
+	BIO *b = BIO_new(BIO_s_mem());
+	BUF_MEM *m;
+	char *s;
+
+	assert_non_null(req);
+	assert_non_null(n);
+	assert_non_null(b);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)cn, -1, -1, 0);
+	X509_REQ_set_subject_name(req, n);
+	assert_int_equal(X509_REQ_set_pubkey(req, pub != NULL ? pub : k), 1);
+	assert_true(X509_REQ_sign(req, k, EVP_sha256()) > 0);
+	assert_int_equal(PEM_write_bio_X509_REQ(b, req), 1);
+	BIO_get_mem_ptr(b, &m);
+	assert_non_null(s = malloc(m->length + 1));
+	memcpy(s, m->data, m->length);
+	s[m->length] = '\0';
+	*len = m->length;
+	BIO_free(b);
+	X509_NAME_free(n);
+	X509_REQ_free(req);
+	return s;
+}
+
+static void
+revoke_one(const char *serial, int reason)
+{
+	size_t n = 0;
+
+	assert_int_equal(cs_ca_revoke(t.ca, serial, 0, reason, 0, &n), CS_OK);
+	assert_int_equal(n, 1);
+}
+
+/* One text value of a query with one ?1 text parameter; "" for NULL. */
+static void
+db_text(sqlite3 *db, const char *sql, const char *arg, char *dst, size_t cap)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *v;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (arg != NULL)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_text(st, 0);
+	snprintf(dst, cap, "%s", v != NULL ? (const char *)v : "");
+	sqlite3_finalize(st);
+}
+
+
+
+static void
+test_ca_guard_key_compromise_never_again(void **state)
+{
+	struct cs_ca_profile *auth = tca_profile(&t, "piv-auth");
+	EVP_PKEY *k = NULL;
+	char serial[CS_CA_SERIAL_MAX], *csr, *other;
+	size_t len, olen;
+
+	(void)state;
+	assert_non_null(auth);
+	csr = tca_software_csr("Alice", false, &k, &len);
+	assert_int_equal(issue(t.ca, sw, csr, len, 0, serial), CS_OK);
+	revoke_one(serial, REASON_KEY_COMPROMISE);
+
+	assert_int_equal(issue(t.ca, sw, csr, len, 0, NULL), CS_ERR_POLICY);
+	assert_true(msg_has(serial));
+	assert_true(msg_has("keyCompromise"));
+	/* The override flag does not help, nor does a dry run pass. */
+	assert_int_equal(
+	    issue(t.ca, sw, csr, len, CS_CA_ISSUE_ALLOW_REVOKED_KEY, NULL),
+	    CS_ERR_POLICY);
+	assert_int_equal(issue(t.ca, sw, csr, len, CS_CA_ISSUE_DRYRUN, NULL),
+	    CS_ERR_POLICY);
+	/* Another subject, another profile: still the same key. */
+	other = csr_for(k, NULL, "Mallory", &olen);
+	assert_int_equal(issue(t.ca, sw, other, olen, 0, NULL), CS_ERR_POLICY);
+	assert_int_equal(issue(t.ca, auth, other, olen, 0, NULL),
+	    CS_ERR_POLICY);
+	assert_true(msg_has("keyCompromise"));
+	/* Only the one issued row: the refusals reserved nothing. */
+	assert_int_equal(registry_rows(t.ca), 1);
+	free(other);
+	free(csr);
+	EVP_PKEY_free(k);
+
+	/* A different key is fine. */
+	csr = tca_software_csr("Alice", false, NULL, &len);
+	assert_int_equal(issue(t.ca, sw, csr, len, 0, NULL), CS_OK);
+	free(csr);
+	cs_ca_profile_free(auth);
+}
+
+static void
+test_ca_guard_other_reason_needs_override(void **state)
+{
+	char serial[CS_CA_SERIAL_MAX], again[CS_CA_SERIAL_MAX], got[128];
+	struct cs_ca_cert_info in;
+	int64_t at;
+	char *csr;
+	size_t len;
+	sqlite3 *db;
+
+	(void)state;
+	csr = tca_software_csr("Bob", false, NULL, &len);
+	assert_int_equal(issue(t.ca, sw, csr, len, 0, serial), CS_OK);
+	revoke_one(serial, REASON_SUPERSEDED);
+	assert_int_equal(issue(t.ca, sw, csr, len, 0, NULL), CS_ERR_POLICY);
+	assert_true(msg_has(serial));
+	assert_true(msg_has("superseded"));
+	assert_true(msg_has("--allow-revoked-key"));
+	assert_int_equal(
+	    issue(t.ca, sw, csr, len, CS_CA_ISSUE_ALLOW_REVOKED_KEY, again),
+	    CS_OK);
+	/* The override is on record. */
+	db = db_open();
+	db_text(db,
+	    "SELECT detail FROM events WHERE kind = 'override' AND "
+	    "serial = ?1",
+	    again, got, sizeof(got));
+	assert_non_null(strstr(got, serial));
+	sqlite3_close(db);
+	/* Learning of the compromise later: the reason becomes
+	 * keyCompromise (same revocation date) and bars the key for good. */
+	assert_int_equal(cs_ca_show(t.ca, serial, &in, NULL, NULL), CS_OK);
+	at = in.revoked_at;
+	logged[0] = '\0';
+	revoke_one(serial, REASON_KEY_COMPROMISE);
+	assert_int_equal(cs_ca_show(t.ca, serial, &in, NULL, NULL), CS_OK);
+	assert_int_equal(in.revoke_reason, REASON_KEY_COMPROMISE);
+	assert_int_equal(in.revoked_at, at);
+	assert_non_null(strstr(logged, again));
+	assert_int_equal(
+	    issue(t.ca, sw, csr, len, CS_CA_ISSUE_ALLOW_REVOKED_KEY, NULL),
+	    CS_ERR_POLICY);
+	assert_true(msg_has("keyCompromise"));
+	free(csr);
+}
+
+static void
+test_ca_guard_later_revocation_counts(void **state)
+{
+	char a[CS_CA_SERIAL_MAX], b[CS_CA_SERIAL_MAX], *csr;
+	size_t len;
+
+	(void)state;
+	csr = tca_software_csr("Carol", false, NULL, &len);
+	assert_int_equal(issue(t.ca, sw, csr, len, 0, a), CS_OK);
+	assert_int_equal(issue(t.ca, sw, csr, len, 0, b), CS_OK);
+	logged[0] = '\0';
+	revoke_one(a, REASON_KEY_COMPROMISE);
+	/* The other certificate of the key is named, not silently kept. */
+	assert_non_null(strstr(logged, b));
+	assert_non_null(strstr(logged, "compromised key"));
+	assert_int_equal(
+	    issue(t.ca, sw, csr, len, CS_CA_ISSUE_ALLOW_REVOKED_KEY, NULL),
+	    CS_ERR_POLICY);
+	assert_true(msg_has(a));
+	free(csr);
+}
+
+/* ca revoke --card: every key of the card, at any level and profile. */
+static void
+test_ca_guard_card_revocation(void **state)
+{
+	struct cs_ca_profile *auth = tca_profile(&t, "piv-auth");
+	struct cs_ca_issue_req req;
+	struct cs_ca_issue_res res;
+	uint8_t *csr, *stmt, *f9;
+	size_t cl, sl, fl, n = 0;
+
+	(void)state;
+	assert_non_null(auth);
+	assert_non_null(csr = tca_mint_file(&t, "leaf.csr.pem", &cl));
+	assert_non_null(stmt = tca_mint_file(&t, "stmt-9a.pem", &sl));
+	assert_non_null(f9 = tca_mint_file(&t, "f9.pem", &fl));
+	tca_req_init(&req, auth, csr, cl);
+	req.stmt = stmt;
+	req.stmt_len = sl;
+	req.f9 = f9;
+	req.f9_len = fl;
+	assert_int_equal(cs_ca_issue(t.ca, &req, &res), CS_OK);
+	assert_true(res.decision.has_card_serial);
+	assert_int_equal(cs_ca_revoke(t.ca, NULL, res.decision.card_serial,
+	                     REASON_KEY_COMPROMISE, 0, &n),
+	    CS_OK);
+	assert_int_equal(n, 1);
+	cs_ca_issue_res_release(&res);
+	/* Same key, hardware evidence again, or as a bare software CSR. */
+	assert_int_equal(cs_ca_issue(t.ca, &req, &res), CS_ERR_POLICY);
+	assert_true(msg_has("keyCompromise"));
+	cs_ca_issue_res_release(&res);
+	assert_int_equal(issue(t.ca, sw, (const char *)csr, cl, 0, NULL),
+	    CS_ERR_POLICY);
+	free(csr);
+	free(stmt);
+	free(f9);
+	cs_ca_profile_free(auth);
+}
+
+/* The same key in another SPKI encoding has the same hash. */
+static void
+test_ca_guard_key_encodings(void **state)
+{
+	EVP_PKEY *k = NULL, *comp = NULL, *pss = NULL;
+	EVP_PKEY_CTX *pc = NULL;
+	OSSL_PARAM *par = NULL;
+	char serial[CS_CA_SERIAL_MAX], *csr, *alt;
+	size_t len, alen;
+
+	(void)state;
+	/* EC: compressed point instead of uncompressed. */
+	csr = tca_software_csr("Dave", false, &k, &len);
+	assert_int_equal(issue(t.ca, sw, csr, len, 0, serial), CS_OK);
+	revoke_one(serial, REASON_KEY_COMPROMISE);
+	assert_non_null(comp = EVP_PKEY_dup(k));
+	assert_int_equal(EVP_PKEY_set_utf8_string_param(comp,
+	                     OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+	                     "compressed"),
+	    1);
+	alt = csr_for(k, comp, "Dave", &alen);
+	assert_int_equal(issue(t.ca, sw, alt, alen, 0, NULL), CS_ERR_POLICY);
+	assert_true(msg_has(serial));
+	free(alt);
+	free(csr);
+	EVP_PKEY_free(comp);
+	EVP_PKEY_free(k);
+
+	/* RSA: the same n and e as an RSASSA-PSS key. */
+	k = NULL;
+	csr = tca_software_csr("Erin", true, &k, &len);
+	assert_int_equal(issue(t.ca, sw, csr, len, 0, serial), CS_OK);
+	revoke_one(serial, REASON_KEY_COMPROMISE);
+	assert_int_equal(EVP_PKEY_todata(k, EVP_PKEY_KEYPAIR, &par), 1);
+	assert_non_null(pc = EVP_PKEY_CTX_new_from_name(NULL, "RSA-PSS", NULL));
+	assert_int_equal(EVP_PKEY_fromdata_init(pc), 1);
+	assert_int_equal(EVP_PKEY_fromdata(pc, &pss, EVP_PKEY_KEYPAIR, par), 1);
+	alt = csr_for(pss, NULL, "Erin", &alen);
+	assert_int_equal(issue(t.ca, sw, alt, alen, 0, NULL), CS_ERR_POLICY);
+	assert_true(msg_has(serial));
+	free(alt);
+	free(csr);
+	OSSL_PARAM_free(par);
+	EVP_PKEY_CTX_free(pc);
+	EVP_PKEY_free(pss);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_ca_guard_batch(void **state)
+{
+	struct cs_ca_issue_req reqs[2];
+	struct cs_ca_issue_res res[2];
+	enum cs_err errs[2];
+	char serial[CS_CA_SERIAL_MAX], *bad, *good;
+	size_t bl, gl, issued = 0;
+
+	(void)state;
+	bad = tca_software_csr("Frank", false, NULL, &bl);
+	good = tca_software_csr("Grace", false, NULL, &gl);
+	assert_int_equal(issue(t.ca, sw, bad, bl, 0, serial), CS_OK);
+	revoke_one(serial, REASON_KEY_COMPROMISE);
+	tca_req_init(&reqs[0], sw, bad, bl);
+	tca_req_init(&reqs[1], sw, good, gl);
+	assert_int_equal(cs_ca_issue_batch(t.ca, reqs, 2, res, errs, &issued),
+	    CS_OK);
+	assert_int_equal(errs[0], CS_ERR_POLICY);
+	assert_null(res[0].der);
+	assert_non_null(strstr(res[0].decision.reason, serial));
+	assert_int_equal(errs[1], CS_OK);
+	assert_int_equal(issued, 1);
+	cs_ca_issue_res_release(&res[0]);
+	cs_ca_issue_res_release(&res[1]);
+	free(bad);
+	free(good);
+}
+
+/* --- 2b. old registries get the key-hash column, backfilled --- */
+
+static void
+spki_hash(const uint8_t *der, size_t len, char *hex)
+{
+	const unsigned char *p = der;
+	unsigned char *spki = NULL, md[32];
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	int n, i;
+
+	assert_non_null(x);
+	assert_true((n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki)) > 0);
+	assert_int_equal(
+	    EVP_Digest(spki, (size_t)n, md, NULL, EVP_sha256(), NULL), 1);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	OPENSSL_free(spki);
+	X509_free(x);
+}
+
+static void
+test_ca_guard_migrate_backfill(void **state)
+{
+	struct cs_ca_cert_info in;
+	struct cs_ca *ca = NULL;
+	char bad[CS_CA_SERIAL_MAX], live[CS_CA_SERIAL_MAX];
+	char junk[CS_CA_SERIAL_MAX], got[128], want[65];
+	uint8_t *der = NULL;
+	size_t dl = 0;
+	char *csr, *csr2;
+	size_t len, len2;
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+
+	(void)state;
+	csr = tca_software_csr("Ivan", false, NULL, &len);
+	csr2 = tca_software_csr("Judy", false, NULL, &len2);
+	assert_int_equal(issue(t.ca, sw, csr, len, 0, bad), CS_OK);
+	assert_int_equal(issue(t.ca, sw, csr2, len2, 0, live), CS_OK);
+	assert_int_equal(issue(t.ca, sw, csr2, len2, 0, junk), CS_OK);
+	revoke_one(bad, REASON_KEY_COMPROMISE);
+	cs_ca_close(t.ca);
+	t.ca = NULL;
+	/* Turn it into a version 1 registry: no sublevel, owner, key hash. */
+	db = db_open();
+	db_exec(db,
+	    "DROP INDEX certs_key; "
+	    "ALTER TABLE certs DROP COLUMN key_sha256; "
+	    "ALTER TABLE certs DROP COLUMN owner; "
+	    "ALTER TABLE certs DROP COLUMN sublevel; "
+	    "PRAGMA user_version = 1");
+	db_text(db,
+	    "SELECT count(*) FROM pragma_table_info('certs') "
+	    "WHERE name = 'key_sha256'",
+	    NULL, got, sizeof(got));
+	assert_string_equal(got, "0");
+	/* One stored certificate that no longer parses. */
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                     "UPDATE certs SET der = x'3003020101' "
+	                     "WHERE serial = ?1",
+	                     -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(st, 1, junk, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+
+	logged[0] = '\0';
+	ca_reopen(&ca);
+	assert_non_null(strstr(logged, junk));
+	db = db_open();
+	db_text(db, "PRAGMA user_version", NULL, got, sizeof(got));
+	assert_string_equal(got, "4");
+	db_text(db,
+	    "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+	    "AND name = 'certs_key'",
+	    NULL, got, sizeof(got));
+	assert_string_equal(got, "1");
+	db_text(db,
+	    "SELECT count(*) FROM pragma_table_info('certs') "
+	    "WHERE name IN ('sublevel', 'owner')",
+	    NULL, got, sizeof(got));
+	assert_string_equal(got, "2");
+	/* Backfilled: the SHA-256 of each certificate's SPKI. */
+	assert_int_equal(cs_ca_show(ca, bad, &in, &der, &dl), CS_OK);
+	spki_hash(der, dl, want);
+	cs_free(der);
+	db_text(db, "SELECT key_sha256 FROM certs WHERE serial = ?1", bad, got,
+	    sizeof(got));
+	assert_string_equal(got, want);
+	assert_int_equal(cs_ca_show(ca, live, &in, &der, &dl), CS_OK);
+	spki_hash(der, dl, want);
+	cs_free(der);
+	db_text(db, "SELECT key_sha256 FROM certs WHERE serial = ?1", live, got,
+	    sizeof(got));
+	assert_string_equal(got, want);
+	db_text(db, "SELECT key_sha256 FROM certs WHERE serial = ?1", junk, got,
+	    sizeof(got));
+	assert_string_equal(got, "");
+	sqlite3_close(db);
+	/* And the backfilled hash is what the check finds. */
+	assert_int_equal(cs_ca_unlock(ca, TCA_PASS, strlen(TCA_PASS)), CS_OK);
+	assert_int_equal(issue(ca, sw, csr, len, 0, NULL), CS_ERR_POLICY);
+	assert_true(msg_has(bad));
+	assert_int_equal(issue(ca, sw, csr2, len2, 0, NULL), CS_OK);
+	cs_ca_close(ca);
+	free(csr);
+	free(csr2);
+}
+
 int
 main(void)
 {
@@ -320,6 +726,20 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_ca_guard_registry_no_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ca_guard_key_compromise_never_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ca_guard_other_reason_needs_override, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ca_guard_later_revocation_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ca_guard_card_revocation,
+		    setup_mint, teardown),
+		cmocka_unit_test_setup_teardown(test_ca_guard_key_encodings,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ca_guard_batch, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ca_guard_migrate_backfill,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
