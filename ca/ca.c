@@ -1731,6 +1731,132 @@ out:
 	return r;
 }
 
+/* --- permissions, checked on every open --- */
+
+enum perm_kind {
+	PERM_DIR, /* the CA directory */
+	PERM_SUBDIR, /* trust/, profiles/ */
+	PERM_KEY, /* CA private keys */
+	PERM_REGISTRY, /* registry.db and its -wal, -shm */
+	PERM_FILE, /* certificates, ca.cnf, roots, profiles */
+};
+
+static const char *const perm_what[] = {
+	"CA directory",
+	"CA directory",
+	"CA key",
+	"registry",
+	"CA file",
+};
+
+/*
+ * The rules of the CLI's secret files (cli/secret.c), applied to the CA:
+ * refuse what lets another user change the CA (not owned by you or root,
+ * writable by group or others) or read its keys; warn when group or
+ * others can reach the directory or read the registry.
+ */
+static enum cs_err
+perm_check(struct cs_ca *ca, const char *path, enum perm_kind kind)
+{
+	struct stat st;
+	const char *fix, *how;
+	unsigned int m;
+
+	if (stat(path, &st) != 0)
+		return errno == ENOENT ? CS_OK
+		                       : cs_ctx_fail(ca->ctx, CS_ERR_IO,
+		                             "%s: %s", path, strerror(errno));
+	m = (unsigned int)(st.st_mode & 0777);
+	fix = kind == PERM_DIR || kind == PERM_SUBDIR ? "700" : "600";
+	how = (m & (S_IRGRP | S_IROTH)) != 0 ? "readable" : "accessible";
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return cs_ctx_fail(ca->ctx, CS_ERR_IO,
+		    "the %s %s is not owned by you or root: refusing it (run "
+		    "as its owner, or chown it)",
+		    perm_what[kind], path);
+	if ((m & (S_IWGRP | S_IWOTH)) != 0)
+		return cs_ctx_fail(ca->ctx, CS_ERR_IO,
+		    "the %s %s is writable by group or others (mode %03o): "
+		    "chmod %s %s",
+		    perm_what[kind], path, m, fix, path);
+	if ((m & (S_IRWXG | S_IRWXO)) == 0)
+		return CS_OK;
+	if (kind == PERM_KEY)
+		return cs_ctx_fail(ca->ctx, CS_ERR_IO,
+		    "the %s %s is %s by group or others (mode %03o): chmod %s "
+		    "%s",
+		    perm_what[kind], path, how, m, fix, path);
+	if (kind == PERM_DIR || kind == PERM_REGISTRY)
+		cs_ctx_log(ca->ctx, CS_LOG_ERR,
+		    "warning: the %s %s is %s by group or others (mode %03o): "
+		    "chmod %s %s",
+		    perm_what[kind], path, how, m, fix, path);
+	return CS_OK;
+}
+
+/* Every entry of a subdirectory (roots, profiles) as a CA file. */
+static enum cs_err
+perm_check_entries(struct cs_ca *ca, const char *sub)
+{
+	char path[CSA_PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+	enum cs_err r;
+
+	if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir, sub)) !=
+	        CS_OK ||
+	    (r = perm_check(ca, path, PERM_SUBDIR)) != CS_OK)
+		return r;
+	if ((d = opendir(path)) == NULL)
+		return CS_OK; /* absent: nothing is loaded from it */
+	while (r == CS_OK && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s/%s", ca->dir, sub,
+		        e->d_name) >= (int)sizeof(path))
+			continue;
+		r = perm_check(ca, path, PERM_FILE);
+	}
+	closedir(d);
+	return r;
+}
+
+static enum cs_err
+perm_check_all(struct cs_ca *ca)
+{
+	static const struct {
+		const char *name;
+		enum perm_kind kind;
+	} files[] = {
+		{ "root.key.pem", PERM_KEY },
+		{ "issuing.key.pem", PERM_KEY },
+		{ "hw-issuing.key.pem", PERM_KEY },
+		{ "registry.db", PERM_REGISTRY },
+		{ "registry.db-wal", PERM_REGISTRY },
+		{ "registry.db-shm", PERM_REGISTRY },
+		{ "ca.cnf", PERM_FILE },
+		{ "root.crt.pem", PERM_FILE },
+		{ "issuing.crt.pem", PERM_FILE },
+		{ "hw-issuing.crt.pem", PERM_FILE },
+		{ "chain.pem", PERM_FILE },
+	};
+	char path[CSA_PATH_MAX];
+	size_t i;
+	enum cs_err r;
+
+	if ((r = perm_check(ca, ca->dir, PERM_DIR)) != CS_OK)
+		return r;
+	for (i = 0; i < sizeof(files) / sizeof(*files); i++)
+		if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir,
+		         files[i].name)) != CS_OK ||
+		    (r = perm_check(ca, path, files[i].kind)) != CS_OK)
+			return r;
+	if ((r = perm_check_entries(ca, "trust")) != CS_OK ||
+	    (r = perm_check_entries(ca, "profiles")) != CS_OK)
+		return r;
+	return CS_OK;
+}
+
 enum cs_err
 cs_ca_open(struct cs_ctx *ctx, const char *dir, struct cs_ca **out)
 {
@@ -1743,7 +1869,8 @@ cs_ca_open(struct cs_ctx *ctx, const char *dir, struct cs_ca **out)
 	*out = NULL;
 	if ((r = ca_new(ctx, dir, &ca)) != CS_OK)
 		return r;
-	if ((r = read_config(ca)) != CS_OK ||
+	if ((r = perm_check_all(ca)) != CS_OK ||
+	    (r = read_config(ca)) != CS_OK ||
 	    (r = load_cert_file(ca, "root.crt.pem", true, &ca->root)) !=
 	        CS_OK ||
 	    (r = load_cert_file(ca, "issuing.crt.pem", false,

@@ -142,7 +142,11 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_import(struct cs_ctx *ctx,
  * Open an existing CA directory. *out: caller closes with cs_ca_close.
  * Refused: a registry (registry.db) that is missing, empty or lacks its
  * tables (CS_ERR_STORE; it is never recreated, only cs_ca_init and
- * cs_ca_import create one: restore it from a backup).
+ * cs_ca_import create one: restore it from a backup); a directory, key,
+ * registry or other CA file not owned by the user (or root) or writable
+ * by group or others, and a key readable by group or others (CS_ERR_IO,
+ * naming the file and the chmod to run). A directory or registry readable
+ * by group or others is only warned about (log, CS_LOG_ERR).
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_open(struct cs_ctx *ctx,
     const char *dir, struct cs_ca **out);

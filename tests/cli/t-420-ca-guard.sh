@@ -3,7 +3,8 @@
 # - a missing or empty registry is refused, never recreated;
 # - a revoked key is not certified again (never after keyCompromise,
 #   otherwise only with --allow-revoked-key); an old registry gets its key
-#   hashes backfilled.
+#   hashes backfilled;
+# - unsafe CA permissions are refused or warned about.
 . "$(dirname "$0")/lib.sh"
 cs_tmpdir
 T=$CS_TMP
@@ -158,5 +159,26 @@ check_eq "old registry: backfilled value is the SPKI's SHA-256" "$want" \
 cs_run "$T/o-sign2" ca sign --dir "$T/old" --profile software \
 	--csr "$T/erin.csr" --pass-env CSPASS
 check_eq "old registry: other keys still issue" 0 "$RC"
+
+# --- 3. permissions ---------------------------------------------------------
+chmod 777 "$D"
+cs_run "$T/p-dir" ca list --dir "$D"
+check_eq "0777 CA directory refused" 1 "$RC"
+check_match "says what to run" "writable by group or others \(mode 777\): chmod 700 $D\$" "$T/p-dir.err"
+chmod 755 "$D"
+cs_run "$T/p-dir2" ca list --dir "$D"
+check_eq "0755 CA directory: used" 0 "$RC"
+check_match "0755 CA directory: warned" "warning: .*readable by group or others \(mode 755\): chmod 700 $D\$" "$T/p-dir2.err"
+chmod 700 "$D"
+chmod 644 "$D/issuing.key.pem"
+cs_run "$T/p-key" ca sign --dir "$D" --profile software --csr "$T/bob.csr" \
+	--pass-env CSPASS
+check_eq "0644 CA key refused" 1 "$RC"
+check_match "says what to run" \
+	"CA key $D/issuing.key.pem is readable by group or others \(mode 644\): chmod 600 $D/issuing.key.pem" \
+	"$T/p-key.err"
+chmod 600 "$D/issuing.key.pem"
+cs_run "$T/p-ok" ca list --dir "$D"
+check_eq "0700 directory and 0600 files: no warning" "0 0" "$RC $(wc -l <"$T/p-ok.err")"
 
 tap_done

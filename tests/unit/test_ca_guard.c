@@ -3,7 +3,9 @@
  * - the registry is never silently recreated (missing, empty, no tables);
  * - a revoked key is not certified again (by key hash, whatever the
  *   profile, subject, level or encoding), and old registries get the key
- *   hash column backfilled.
+ *   hash column backfilled;
+ * - unsafe permissions of the CA directory and files are refused or
+ *   warned about.
  */
 #include <sys/stat.h>
 
@@ -716,6 +718,132 @@ test_ca_guard_migrate_backfill(void **state)
 	free(csr2);
 }
 
+/* --- 3. permissions --- */
+
+static void
+chmod_in(const char *name, mode_t m)
+{
+	char p[1024];
+
+	if (name == NULL)
+		snprintf(p, sizeof(p), "%s", t.dir);
+	else
+		file_in(p, sizeof(p), name);
+	assert_int_equal(chmod(p, m), 0);
+}
+
+static void
+expect_refused(const char *what, const char *fix)
+{
+	struct cs_ca *ca = NULL;
+
+	assert_int_equal(cs_ca_open(t.ctx, t.dir, &ca), CS_ERR_IO);
+	assert_null(ca);
+	if (!msg_has(what) || !msg_has(fix))
+		fail_msg("message '%s' lacks '%s' or '%s'",
+		    cs_ctx_errmsg(t.ctx), what, fix);
+}
+
+static void
+expect_warned(const char *what, const char *fix)
+{
+	struct cs_ca *ca = NULL;
+
+	logged[0] = '\0';
+	ca_reopen(&ca);
+	cs_ca_close(ca);
+	if (strstr(logged, what) == NULL || strstr(logged, fix) == NULL)
+		fail_msg("log '%s' lacks '%s' or '%s'", logged, what, fix);
+}
+
+static void
+test_ca_guard_perm_dir(void **state)
+{
+	char fix[1024];
+	struct cs_ca *ca = NULL;
+
+	(void)state;
+	cs_ca_close(t.ca);
+	t.ca = NULL;
+	snprintf(fix, sizeof(fix), "chmod 700 %s", t.dir);
+	chmod_in(NULL, 0777);
+	expect_refused("writable by group or others (mode 777)", fix);
+	chmod_in(NULL, 0770);
+	expect_refused("writable by group or others (mode 770)", fix);
+	chmod_in(NULL, 0755);
+	expect_warned("readable by group or others (mode 755)", fix);
+	chmod_in(NULL, 0711);
+	expect_warned("accessible by group or others (mode 711)", fix);
+	chmod_in(NULL, 0700);
+	logged[0] = '\0';
+	ca_reopen(&ca);
+	assert_string_equal(logged, "");
+	cs_ca_close(ca);
+}
+
+static void
+test_ca_guard_perm_files(void **state)
+{
+	char fix[1100], p[1024];
+
+	(void)state;
+	cs_ca_close(t.ca);
+	t.ca = NULL;
+	file_in(p, sizeof(p), "issuing.key.pem");
+	snprintf(fix, sizeof(fix), "chmod 600 %s", p);
+	chmod_in("issuing.key.pem", 0644);
+	expect_refused("readable by group or others (mode 644)", fix);
+	chmod_in("issuing.key.pem", 0640);
+	expect_refused("readable by group or others (mode 640)", fix);
+	chmod_in("issuing.key.pem", 0660);
+	expect_refused("writable by group or others (mode 660)", fix);
+	chmod_in("issuing.key.pem", 0600);
+	chmod_in("root.key.pem", 0604);
+	expect_refused("root.key.pem is readable", "chmod 600");
+	chmod_in("root.key.pem", 0600);
+
+	file_in(p, sizeof(p), "registry.db");
+	snprintf(fix, sizeof(fix), "chmod 600 %s", p);
+	chmod_in("registry.db", 0666);
+	expect_refused("writable by group or others (mode 666)", fix);
+	chmod_in("registry.db", 0644);
+	expect_warned("readable by group or others (mode 644)", fix);
+	chmod_in("registry.db", 0600);
+
+	/* Whoever may write a manufacturer root forges hardware levels. */
+	file_in(p, sizeof(p), "trust/test-root.pem");
+	write_text(p, "");
+	chmod_in("trust/test-root.pem", 0666);
+	expect_refused("trust/test-root.pem is writable", "chmod 600");
+	chmod_in("trust/test-root.pem", 0600);
+	chmod_in("profiles", 0777);
+	expect_refused("profiles is writable", "chmod 700");
+	chmod_in("profiles", 0700);
+	chmod_in("ca.cnf", 0664);
+	expect_refused("ca.cnf is writable", "chmod 600");
+	chmod_in("ca.cnf", 0600);
+}
+
+static void
+test_ca_guard_perm_owner(void **state)
+{
+	char p[1024];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* only root can give a file to another user */
+	cs_ca_close(t.ca);
+	t.ca = NULL;
+	file_in(p, sizeof(p), "issuing.key.pem");
+	assert_int_equal(chown(p, 65534, (gid_t)-1), 0);
+	expect_refused("issuing.key.pem is not owned by you or root",
+	    "refusing it");
+	assert_int_equal(chown(p, 0, (gid_t)-1), 0);
+	assert_int_equal(chown(t.dir, 65534, (gid_t)-1), 0);
+	expect_refused("is not owned by you or root", t.dir);
+	assert_int_equal(chown(t.dir, 0, (gid_t)-1), 0);
+}
+
 int
 main(void)
 {
@@ -740,6 +868,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ca_guard_migrate_backfill,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ca_guard_perm_dir, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ca_guard_perm_files, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ca_guard_perm_owner, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
