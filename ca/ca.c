@@ -1404,6 +1404,88 @@ init_common(struct cs_ctx *ctx, const char *dir,
 	return CS_OK;
 }
 
+/* Fewest different bytes a new CA passphrase may use (5: see pass_strong). */
+#define PASS_DISTINCT_MIN 5
+
+/* Is p (n bytes) one unit repeated, e.g. "abcabcabcabc"? */
+static bool
+pass_periodic(const char *p, size_t n)
+{
+	size_t per, i;
+
+	for (per = 1; per <= n / 2; per++) {
+		for (i = per; i < n && p[i] == p[i - per]; i++)
+			;
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
+/* Is p a run of consecutive characters ("abcdefghijkl", "345678901234")? */
+static bool
+pass_run(const char *p, size_t n)
+{
+	int d = 0, step;
+	size_t i;
+
+	for (i = 1; i < n; i++) {
+		step = (unsigned char)p[i] - (unsigned char)p[i - 1];
+		if (p[i - 1] == '9' && p[i] == '0')
+			step = 1;
+		else if (p[i - 1] == '0' && p[i] == '9')
+			step = -1;
+		if ((step != 1 && step != -1) || (d != 0 && step != d))
+			return false;
+		d = step;
+	}
+	return true;
+}
+
+/*
+ * The floor ca init sets for a new CA passphrase (ca/README.md): it alone
+ * protects the CA keys in any copy of the CA directory, where guessing is
+ * offline and unlimited. Only the kind of the weakness is reported, never
+ * the passphrase or its length.
+ */
+static enum cs_err
+pass_strong(struct cs_ctx *ctx, const char *pass, size_t len)
+{
+	bool seen[256] = { false };
+	size_t i, chars = 0, distinct = 0;
+	const char *why = NULL;
+
+	for (i = 0; i < len; i++) {
+		/* UTF-8: count code points, not continuation bytes. */
+		if (((unsigned char)pass[i] & 0xc0) != 0x80)
+			chars++;
+		if (!seen[(unsigned char)pass[i]]) {
+			seen[(unsigned char)pass[i]] = true;
+			distinct++;
+		}
+	}
+	if (chars < CS_CA_PASS_MIN)
+		return cs_ctx_fail(ctx, CS_ERR_POLICY,
+		    "CA passphrase too short: at least %d characters are "
+		    "needed, as it alone protects the CA keys in a copy of the "
+		    "CA directory",
+		    CS_CA_PASS_MIN);
+	if (distinct == 1)
+		why = "it repeats one character";
+	else if (distinct < PASS_DISTINCT_MIN)
+		why = "it uses fewer than 5 different characters";
+	else if (pass_periodic(pass, len))
+		why = "it repeats a short sequence";
+	else if (pass_run(pass, len))
+		why = "it is a run of consecutive characters";
+	if (why != NULL)
+		return cs_ctx_fail(ctx, CS_ERR_POLICY,
+		    "CA passphrase too weak: %s; choose another, e.g. several "
+		    "random words",
+		    why);
+	return CS_OK;
+}
+
 /* create: ca init makes the registry; every later open needs it there. */
 static enum cs_err
 open_store(struct cs_ca *ca, bool create)
@@ -1430,7 +1512,8 @@ cs_ca_init(struct cs_ctx *ctx, const char *dir, const struct cs_ca_init_opts *o,
 	*out = NULL;
 	if (pass == NULL || passlen == 0)
 		return cs_ctx_fail(ctx, CS_ERR_ARG, "CA passphrase is empty");
-	if ((r = init_common(ctx, dir, o, &ca)) != CS_OK)
+	if ((r = pass_strong(ctx, pass, passlen)) != CS_OK ||
+	    (r = init_common(ctx, dir, o, &ca)) != CS_OK)
 		return r;
 	hw = (o->flags & CS_CA_INIT_HARDWARE_CA) != 0;
 	if ((r = gen_key(ctx, o->key_type, &rk)) != CS_OK ||
@@ -1549,6 +1632,8 @@ cs_ca_import(struct cs_ctx *ctx, const char *dir,
 	*out = NULL;
 	if (pass == NULL || passlen == 0)
 		return cs_ctx_fail(ctx, CS_ERR_ARG, "CA passphrase is empty");
+	if ((r = pass_strong(ctx, pass, passlen)) != CS_OK)
+		return r;
 	/* The imported certificate cannot assert sub-level OIDs it lacks. */
 	if (o != NULL && o->sublevels != NULL && o->sublevels[0] != NULL)
 		return cs_ctx_fail(ctx, CS_ERR_ARG,

@@ -116,10 +116,21 @@ struct cs_ca_sublevel {
 };
 
 /*
+ * Shortest passphrase (in characters) cs_ca_init and cs_ca_import accept
+ * for a new CA. They also refuse one that uses fewer than 5 different
+ * characters, repeats a short sequence ("abcabcabcabc") or is a run of
+ * consecutive characters ("abcdefghijkl"): CS_ERR_POLICY, with the kind
+ * of weakness (never the passphrase) in ctx. The passphrase alone
+ * protects the CA keys in any copy of the CA directory.
+ */
+#define CS_CA_PASS_MIN 12
+
+/*
  * Create a CA in dir (created with mode 0700; must not exist or be
  * empty): root and issuing CA keys (encrypted at rest with pass), their
  * certificates, the policy arc, the trust store and the registry. pass is
- * borrowed and never stored. *out: caller closes with cs_ca_close.
+ * borrowed and never stored; a weak one is refused (CS_CA_PASS_MIN)
+ * before anything is created. *out: caller closes with cs_ca_close.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_init(struct cs_ctx *ctx,
     const char *dir, const struct cs_ca_init_opts *opts, const char *pass,

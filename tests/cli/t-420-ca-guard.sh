@@ -4,7 +4,8 @@
 # - a revoked key is not certified again (never after keyCompromise,
 #   otherwise only with --allow-revoked-key); an old registry gets its key
 #   hashes backfilled;
-# - unsafe CA permissions are refused or warned about.
+# - unsafe CA permissions are refused or warned about;
+# - ca init refuses weak passphrases without echoing them.
 . "$(dirname "$0")/lib.sh"
 cs_tmpdir
 T=$CS_TMP
@@ -181,4 +182,18 @@ chmod 600 "$D/issuing.key.pem"
 cs_run "$T/p-ok" ca list --dir "$D"
 check_eq "0700 directory and 0600 files: no warning" "0 0" "$RC $(wc -l <"$T/p-ok.err")"
 
+# --- 4. weak passphrases at init --------------------------------------------
+for pw in short-pass aaaaaaaaaaaaaaaa abababababababab abcdefghijklmnop; do
+	WEAK=$pw cs_run "$T/weak" ca init --dir "$T/weak-ca" --pass-env WEAK \
+		--profiles "$CS_SRC/profiles"
+	check_eq "weak passphrase '$pw' refused at init (exit 6)" 6 "$RC"
+	check_eq "error text does not contain the passphrase ($pw)" 0 \
+		"$(cat "$T/weak.err" "$T/weak.out" | grep -c -- "$pw")"
+	check_eq "nothing created for '$pw'" no "$(yes_no test -e "$T/weak-ca")"
+done
+check_match "the reason is named" "CA passphrase too (short|weak)" "$T/weak.err"
+WEAK=aaaaaaaaaaaaaaaa cs_run "$T/weakj" ca init --dir "$T/weak-ca" \
+	--pass-env WEAK --json --profiles "$CS_SRC/profiles"
+check_eq "weak passphrase: json error code" CS_ERR_POLICY "$(json_get "$T/weakj.out" error.code)"
+check_eq "json error without the passphrase" 0 "$(grep -c aaaaaaaaaaaa "$T/weakj.out")"
 tap_done

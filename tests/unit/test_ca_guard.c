@@ -5,7 +5,8 @@
  *   profile, subject, level or encoding), and old registries get the key
  *   hash column backfilled;
  * - unsafe permissions of the CA directory and files are refused or
- *   warned about.
+ *   warned about;
+ * - ca init refuses weak passphrases without echoing them.
  */
 #include <sys/stat.h>
 
@@ -844,6 +845,93 @@ test_ca_guard_perm_owner(void **state)
 	assert_int_equal(chown(t.dir, 0, (gid_t)-1), 0);
 }
 
+/* --- 4. passphrase strength --- */
+
+static void
+test_ca_guard_weak_passphrase(void **state)
+{
+	static const struct {
+		const char *pass;
+		const char *why;
+	} weak[] = {
+		{ "x", "too short" },
+		{ "elevenchars", "too short" },
+		{ "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xbf\xd0"
+		  "\xb0\xd1\x80\xd0\xbe\xd0\xbb",
+		    "too short" }, /* 11 Cyrillic letters, 22 bytes */
+		{ "aaaaaaaaaaaaaaaa", "repeats one character" },
+		{ "abababababababab", "fewer than 5 different" },
+		{ "qwerqwerqwerqwer", "fewer than 5 different" },
+		{ "abcdeabcdeabcde", "repeats a short sequence" },
+		{ "abcdefghijklmnop", "run of consecutive" },
+		{ "3456789012345", "run of consecutive" },
+		{ "zyxwvutsrqponm", "run of consecutive" },
+	};
+	static const char *const strong[] = {
+		"Tr0ub4dor&3x", /* exactly 12 */
+		"correct horse battery staple",
+		/* 13 Cyrillic letters and a hyphen */
+		("\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c-\xd1\x81\xd0"
+		 "\xb5\xd0\xba\xd1\x80\xd0\xb5\xd1\x82"),
+	};
+	struct cs_ca_init_opts o;
+	struct cs_ca *ca = NULL;
+	char dir[600], prof[1024];
+	struct stat st;
+	size_t i;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	tca_path(prof, sizeof(prof), tca_src(), "profiles");
+	o.profiles_dir = prof;
+	for (i = 0; i < sizeof(weak) / sizeof(*weak); i++) {
+		snprintf(dir, sizeof(dir), "%s/weak%zu", t.tmp, i);
+		assert_int_equal(cs_ca_init(t.ctx, dir, &o, weak[i].pass,
+		                     strlen(weak[i].pass), &ca),
+		    CS_ERR_POLICY);
+		assert_null(ca);
+		if (!msg_has(weak[i].why))
+			fail_msg("%zu: '%s' lacks '%s'", i,
+			    cs_ctx_errmsg(t.ctx), weak[i].why);
+		assert_null(strstr(cs_ctx_errmsg(t.ctx), weak[i].pass));
+		/* Refused before anything is created. */
+		assert_int_not_equal(stat(dir, &st), 0);
+	}
+	for (i = 0; i < sizeof(strong) / sizeof(*strong); i++) {
+		snprintf(dir, sizeof(dir), "%s/strong%zu", t.tmp, i);
+		if (cs_ca_init(t.ctx, dir, &o, strong[i], strlen(strong[i]),
+		        &ca) != CS_OK)
+			fail_msg("%zu: %s", i, cs_ctx_errmsg(t.ctx));
+		cs_ca_close(ca);
+		ca = NULL;
+	}
+}
+
+static void
+test_ca_guard_weak_passphrase_import(void **state)
+{
+	struct cs_ca_init_opts o;
+	struct cs_ca *ca = NULL;
+	uint8_t *key, *cert;
+	size_t kl, cl;
+	char dir[600], p[1024];
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	file_in(p, sizeof(p), "issuing.key.pem");
+	assert_non_null(key = tca_read(p, &kl));
+	file_in(p, sizeof(p), "issuing.crt.pem");
+	assert_non_null(cert = tca_read(p, &cl));
+	snprintf(dir, sizeof(dir), "%s/imported", t.tmp);
+	assert_int_equal(cs_ca_import(t.ctx, dir, &o, key, kl, cert, cl, NULL,
+	                     0, "short-pass", 10, &ca),
+	    CS_ERR_POLICY);
+	assert_true(msg_has("too short"));
+	assert_null(ca);
+	free(key);
+	free(cert);
+}
+
 int
 main(void)
 {
@@ -874,6 +962,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ca_guard_perm_owner, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_ca_guard_weak_passphrase,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ca_guard_weak_passphrase_import, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
