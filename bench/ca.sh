@@ -25,7 +25,7 @@ PN=${CA_BENCH_PEER_N:-200}
 VN=${CA_BENCH_VERIFY_N:-20000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-export CA_PASS=bench-pass
+export CA_PASS=bench-ca-passphrase
 
 for i in $(seq 1 64); do
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \

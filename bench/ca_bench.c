@@ -73,13 +73,16 @@ prefill(const char *dir, long want)
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	sqlite3_prepare_v2(db,
 	    "INSERT INTO certs(serial, status, level, "
-	    "signer, profile, subject, created, not_before, not_after, der) "
+	    "signer, profile, subject, created, not_before, not_after, der, "
+	    "key_sha256) "
 	    "VALUES(?1, 2, 1, 0, 'prefill', 'CN=prefill', 0, 0, 4102444800, "
-	    "zeroblob(600))",
+	    "zeroblob(600), printf('%064X', ?2))",
 	    -1, &st, NULL);
 	for (i = have; i < want; i++) {
 		snprintf(serial, sizeof(serial), "7E%030lX", i);
 		sqlite3_bind_text(st, 1, serial, -1, SQLITE_TRANSIENT);
+		/* A distinct key hash per row, as real rows have. */
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
 		sqlite3_step(st);
 		sqlite3_reset(st);
 	}

@@ -1599,8 +1599,91 @@ init_common(struct cs_ctx *ctx, const char *dir,
 	return CS_OK;
 }
 
+/* Fewest different bytes a new CA passphrase may use (5: see pass_strong). */
+#define PASS_DISTINCT_MIN 5
+
+/* Is p (n bytes) one unit repeated, e.g. "abcabcabcabc"? */
+static bool
+pass_periodic(const char *p, size_t n)
+{
+	size_t per, i;
+
+	for (per = 1; per <= n / 2; per++) {
+		for (i = per; i < n && p[i] == p[i - per]; i++)
+			;
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
+/* Is p a run of consecutive characters ("abcdefghijkl", "345678901234")? */
+static bool
+pass_run(const char *p, size_t n)
+{
+	int d = 0, step;
+	size_t i;
+
+	for (i = 1; i < n; i++) {
+		step = (unsigned char)p[i] - (unsigned char)p[i - 1];
+		if (p[i - 1] == '9' && p[i] == '0')
+			step = 1;
+		else if (p[i - 1] == '0' && p[i] == '9')
+			step = -1;
+		if ((step != 1 && step != -1) || (d != 0 && step != d))
+			return false;
+		d = step;
+	}
+	return true;
+}
+
+/*
+ * The floor ca init sets for a new CA passphrase (ca/README.md): it alone
+ * protects the CA keys in any copy of the CA directory, where guessing is
+ * offline and unlimited. Only the kind of the weakness is reported, never
+ * the passphrase or its length.
+ */
 static enum cs_err
-open_store(struct cs_ca *ca)
+pass_strong(struct cs_ctx *ctx, const char *pass, size_t len)
+{
+	bool seen[256] = { false };
+	size_t i, chars = 0, distinct = 0;
+	const char *why = NULL;
+
+	for (i = 0; i < len; i++) {
+		/* UTF-8: count code points, not continuation bytes. */
+		if (((unsigned char)pass[i] & 0xc0) != 0x80)
+			chars++;
+		if (!seen[(unsigned char)pass[i]]) {
+			seen[(unsigned char)pass[i]] = true;
+			distinct++;
+		}
+	}
+	if (chars < CS_CA_PASS_MIN)
+		return cs_ctx_fail(ctx, CS_ERR_POLICY,
+		    "CA passphrase too short: at least %d characters are "
+		    "needed, as it alone protects the CA keys in a copy of the "
+		    "CA directory",
+		    CS_CA_PASS_MIN);
+	if (distinct == 1)
+		why = "it repeats one character";
+	else if (distinct < PASS_DISTINCT_MIN)
+		why = "it uses fewer than 5 different characters";
+	else if (pass_periodic(pass, len))
+		why = "it repeats a short sequence";
+	else if (pass_run(pass, len))
+		why = "it is a run of consecutive characters";
+	if (why != NULL)
+		return cs_ctx_fail(ctx, CS_ERR_POLICY,
+		    "CA passphrase too weak: %s; choose another, e.g. several "
+		    "random words",
+		    why);
+	return CS_OK;
+}
+
+/* create: ca init makes the registry; every later open needs it there. */
+static enum cs_err
+open_store(struct cs_ca *ca, bool create)
 {
 	char path[CSA_PATH_MAX];
 	enum cs_err r;
@@ -1608,7 +1691,7 @@ open_store(struct cs_ca *ca)
 	if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir,
 	         "registry.db")) != CS_OK)
 		return r;
-	return csa_store_open_sqlite(ca->ctx, path, &ca->store);
+	return csa_store_open_sqlite(ca->ctx, path, create, &ca->store);
 }
 
 enum cs_err
@@ -1624,7 +1707,8 @@ cs_ca_init(struct cs_ctx *ctx, const char *dir, const struct cs_ca_init_opts *o,
 	*out = NULL;
 	if (pass == NULL || passlen == 0)
 		return cs_ctx_fail(ctx, CS_ERR_ARG, "CA passphrase is empty");
-	if ((r = init_common(ctx, dir, o, &ca)) != CS_OK)
+	if ((r = pass_strong(ctx, pass, passlen)) != CS_OK ||
+	    (r = init_common(ctx, dir, o, &ca)) != CS_OK)
 		return r;
 	hw = (o->flags & CS_CA_INIT_HARDWARE_CA) != 0;
 	if ((r = gen_key(ctx, o->key_type, &rk)) != CS_OK ||
@@ -1669,7 +1753,7 @@ cs_ca_init(struct cs_ctx *ctx, const char *dir, const struct cs_ca_init_opts *o,
 	        (r = write_cert(ctx, dir, "hw-issuing.crt.pem",
 	             ca->signer_cert[CSA_SIGNER_HW])) != CS_OK) ||
 	    (r = install_support(ca, o)) != CS_OK ||
-	    (r = open_store(ca)) != CS_OK ||
+	    (r = open_store(ca, true)) != CS_OK ||
 	    (r = write_config(ca, hw)) != CS_OK)
 		goto out;
 	*out = ca;
@@ -1743,6 +1827,8 @@ cs_ca_import(struct cs_ctx *ctx, const char *dir,
 	*out = NULL;
 	if (pass == NULL || passlen == 0)
 		return cs_ctx_fail(ctx, CS_ERR_ARG, "CA passphrase is empty");
+	if ((r = pass_strong(ctx, pass, passlen)) != CS_OK)
+		return r;
 	/* The imported certificate cannot assert sub-level OIDs it lacks. */
 	if (o != NULL && o->sublevels != NULL && o->sublevels[0] != NULL)
 		return cs_ctx_fail(ctx, CS_ERR_ARG,
@@ -1797,7 +1883,7 @@ cs_ca_import(struct cs_ctx *ctx, const char *dir,
 	            (r = csa_write_file(ctx, path, chain, chainlen, 0600,
 	                 true)) != CS_OK)) ||
 	    (r = install_support(ca, o)) != CS_OK ||
-	    (r = open_store(ca)) != CS_OK ||
+	    (r = open_store(ca, true)) != CS_OK ||
 	    (r = write_config(ca, false)) != CS_OK)
 		goto out;
 	ca->extra_chain = sk;
@@ -1961,6 +2047,132 @@ out:
 	return r;
 }
 
+/* --- permissions, checked on every open --- */
+
+enum perm_kind {
+	PERM_DIR, /* the CA directory */
+	PERM_SUBDIR, /* trust/, profiles/ */
+	PERM_KEY, /* CA private keys */
+	PERM_REGISTRY, /* registry.db and its -wal, -shm */
+	PERM_FILE, /* certificates, ca.cnf, roots, profiles */
+};
+
+static const char *const perm_what[] = {
+	"CA directory",
+	"CA directory",
+	"CA key",
+	"registry",
+	"CA file",
+};
+
+/*
+ * The rules of the CLI's secret files (cli/secret.c), applied to the CA:
+ * refuse what lets another user change the CA (not owned by you or root,
+ * writable by group or others) or read its keys; warn when group or
+ * others can reach the directory or read the registry.
+ */
+static enum cs_err
+perm_check(struct cs_ca *ca, const char *path, enum perm_kind kind)
+{
+	struct stat st;
+	const char *fix, *how;
+	unsigned int m;
+
+	if (stat(path, &st) != 0)
+		return errno == ENOENT ? CS_OK
+		                       : cs_ctx_fail(ca->ctx, CS_ERR_IO,
+		                             "%s: %s", path, strerror(errno));
+	m = (unsigned int)(st.st_mode & 0777);
+	fix = kind == PERM_DIR || kind == PERM_SUBDIR ? "700" : "600";
+	how = (m & (S_IRGRP | S_IROTH)) != 0 ? "readable" : "accessible";
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return cs_ctx_fail(ca->ctx, CS_ERR_IO,
+		    "the %s %s is not owned by you or root: refusing it (run "
+		    "as its owner, or chown it)",
+		    perm_what[kind], path);
+	if ((m & (S_IWGRP | S_IWOTH)) != 0)
+		return cs_ctx_fail(ca->ctx, CS_ERR_IO,
+		    "the %s %s is writable by group or others (mode %03o): "
+		    "chmod %s %s",
+		    perm_what[kind], path, m, fix, path);
+	if ((m & (S_IRWXG | S_IRWXO)) == 0)
+		return CS_OK;
+	if (kind == PERM_KEY)
+		return cs_ctx_fail(ca->ctx, CS_ERR_IO,
+		    "the %s %s is %s by group or others (mode %03o): chmod %s "
+		    "%s",
+		    perm_what[kind], path, how, m, fix, path);
+	if (kind == PERM_DIR || kind == PERM_REGISTRY)
+		cs_ctx_log(ca->ctx, CS_LOG_ERR,
+		    "warning: the %s %s is %s by group or others (mode %03o): "
+		    "chmod %s %s",
+		    perm_what[kind], path, how, m, fix, path);
+	return CS_OK;
+}
+
+/* Every entry of a subdirectory (roots, profiles) as a CA file. */
+static enum cs_err
+perm_check_entries(struct cs_ca *ca, const char *sub)
+{
+	char path[CSA_PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+	enum cs_err r;
+
+	if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir, sub)) !=
+	        CS_OK ||
+	    (r = perm_check(ca, path, PERM_SUBDIR)) != CS_OK)
+		return r;
+	if ((d = opendir(path)) == NULL)
+		return CS_OK; /* absent: nothing is loaded from it */
+	while (r == CS_OK && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s/%s", ca->dir, sub,
+		        e->d_name) >= (int)sizeof(path))
+			continue;
+		r = perm_check(ca, path, PERM_FILE);
+	}
+	closedir(d);
+	return r;
+}
+
+static enum cs_err
+perm_check_all(struct cs_ca *ca)
+{
+	static const struct {
+		const char *name;
+		enum perm_kind kind;
+	} files[] = {
+		{ "root.key.pem", PERM_KEY },
+		{ "issuing.key.pem", PERM_KEY },
+		{ "hw-issuing.key.pem", PERM_KEY },
+		{ "registry.db", PERM_REGISTRY },
+		{ "registry.db-wal", PERM_REGISTRY },
+		{ "registry.db-shm", PERM_REGISTRY },
+		{ "ca.cnf", PERM_FILE },
+		{ "root.crt.pem", PERM_FILE },
+		{ "issuing.crt.pem", PERM_FILE },
+		{ "hw-issuing.crt.pem", PERM_FILE },
+		{ "chain.pem", PERM_FILE },
+	};
+	char path[CSA_PATH_MAX];
+	size_t i;
+	enum cs_err r;
+
+	if ((r = perm_check(ca, ca->dir, PERM_DIR)) != CS_OK)
+		return r;
+	for (i = 0; i < sizeof(files) / sizeof(*files); i++)
+		if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir,
+		         files[i].name)) != CS_OK ||
+		    (r = perm_check(ca, path, files[i].kind)) != CS_OK)
+			return r;
+	if ((r = perm_check_entries(ca, "trust")) != CS_OK ||
+	    (r = perm_check_entries(ca, "profiles")) != CS_OK)
+		return r;
+	return CS_OK;
+}
+
 enum cs_err
 cs_ca_open(struct cs_ctx *ctx, const char *dir, struct cs_ca **out)
 {
@@ -1973,7 +2185,8 @@ cs_ca_open(struct cs_ctx *ctx, const char *dir, struct cs_ca **out)
 	*out = NULL;
 	if ((r = ca_new(ctx, dir, &ca)) != CS_OK)
 		return r;
-	if ((r = read_config(ca)) != CS_OK ||
+	if ((r = perm_check_all(ca)) != CS_OK ||
+	    (r = read_config(ca)) != CS_OK ||
 	    (r = load_cert_file(ca, "root.crt.pem", true, &ca->root)) !=
 	        CS_OK ||
 	    (r = load_cert_file(ca, "issuing.crt.pem", false,
@@ -1989,7 +2202,7 @@ cs_ca_open(struct cs_ctx *ctx, const char *dir, struct cs_ca **out)
 		         &ca->extra_chain)) != CS_OK)
 			goto out;
 	}
-	if ((r = open_store(ca)) != CS_OK)
+	if ((r = open_store(ca, false)) != CS_OK)
 		goto out;
 	*out = ca;
 	ca = NULL;

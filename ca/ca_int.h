@@ -44,6 +44,8 @@ struct csa_row {
 	const char *sublevel; /* "" for none */
 	const uint8_t *stmt, *f9; /* evidence, DER; may be NULL */
 	size_t stmt_len, f9_len;
+	const char *key_hash; /* csa_key_hash of the certified key */
+	bool allow_revoked_key; /* CS_CA_ISSUE_ALLOW_REVOKED_KEY */
 };
 
 /* One revoked entry for a CRL. */
@@ -58,10 +60,20 @@ struct csa_store_ops {
 	 */
 	enum cs_err (*reserve)(struct csa_store *, const char *const *serials,
 	    size_t n, int64_t now);
-	/* n rows pending → issued with DER and evidence, in one commit. */
+	/*
+	 * n rows pending → issued with DER and evidence, in one commit;
+	 * CS_ERR_POLICY (nothing stored) if a row's key is refused as by
+	 * key_check.
+	 */
 	enum cs_err (*commit)(struct csa_store *, const struct csa_row *rows,
 	    const uint8_t *const *ders, const size_t *lens, size_t n,
 	    int64_t now);
+	/*
+	 * CS_ERR_POLICY if a revoked certificate certifies key_hash: always
+	 * for keyCompromise, for any other reason unless allow.
+	 */
+	enum cs_err (
+	    *key_check)(struct csa_store *, const char *key_hash, bool allow);
 	/* pending → void for n serials (never reused), one transaction. */
 	enum cs_err (*abandon)(struct csa_store *, const char *const *serials,
 	    size_t n, const char *why, int64_t now);
@@ -87,9 +99,13 @@ struct csa_store {
 	struct cs_ctx *ctx;
 };
 
-/* Open (creating if need be) the SQLite registry at path, mode 0600. */
+/*
+ * Open the SQLite registry at path. create: make a new one (mode 0600;
+ * path must not exist), as ca init does; otherwise it must exist and hold
+ * the registry tables, and is never recreated.
+ */
 enum cs_err csa_store_open_sqlite(struct cs_ctx *ctx, const char *path,
-    struct csa_store **out);
+    bool create, struct csa_store **out);
 
 #define CSA_EXTRA_MAX 16
 
@@ -268,5 +284,13 @@ int csa_sublevel_weight(const struct cs_ca_sublevel *s);
 
 /* --- store.c helpers --- */
 const char *csa_status_db(enum cs_ca_status s);
+/* Hex SHA-256 of a canonical SubjectPublicKeyInfo, NUL included. */
+#define CSA_KEY_HASH_MAX 65
+/*
+ * SHA-256 of k's SubjectPublicKeyInfo DER in canonical form (EC: named
+ * curve, uncompressed point; RSA-PSS: as rsaEncryption), so one key has
+ * one hash however a CSR encodes it. false if k cannot be encoded.
+ */
+bool csa_key_hash(EVP_PKEY *k, char hex[CSA_KEY_HASH_MAX]);
 
 #endif

@@ -706,7 +706,25 @@ struct signed_cert {
 	struct csa_evidence ev;
 	char subject[CS_CA_NAME_MAX], fw[16], profile[64];
 	char sublevel[CS_CA_SUBLEVEL_NAME_MAX];
+	char key_hash[CSA_KEY_HASH_MAX];
 };
+
+/*
+ * A key once revoked stays refused whatever the profile, subject or
+ * level of the new request (keyCompromise always, other reasons without
+ * CS_CA_ISSUE_ALLOW_REVOKED_KEY); checked before a serial is reserved,
+ * and again when the row is stored.
+ */
+static enum cs_err
+check_key(struct cs_ca *ca, const struct cs_ca_issue_req *req, X509_REQ *csr,
+    char hex[CSA_KEY_HASH_MAX])
+{
+	if (!csa_key_hash(X509_REQ_get0_pubkey(csr), hex))
+		return cs_ctx_fail(ca->ctx, CS_ERR_CRYPTO,
+		    "CSR public key: cannot encode it");
+	return ca->store->ops->key_check(ca->store, hex,
+	    (req->flags & CS_CA_ISSUE_ALLOW_REVOKED_KEY) != 0);
+}
 
 /*
  * Everything up to and including the signature: assess, build, lint,
@@ -735,7 +753,8 @@ issue_one(struct cs_ca *ca, const struct cs_ca_issue_req *req,
 		    cs_ctx_errmsg(ca->ctx));
 		goto out;
 	}
-	if ((r = csa_assess(ca, req, csr, d, &ev)) != CS_OK)
+	if ((r = check_key(ca, req, csr, sc->key_hash)) != CS_OK ||
+	    (r = csa_assess(ca, req, csr, d, &ev)) != CS_OK)
 		goto out;
 	if (d->level >= CS_CA_LEVEL_HW_ENROLLED &&
 	    ca->signer_cert[CSA_SIGNER_HW] != NULL)
@@ -788,7 +807,9 @@ issue_one(struct cs_ca *ca, const struct cs_ca_issue_req *req,
 		sc->subject, csa_asn1_time(X509_get0_notBefore(x)),
 		csa_asn1_time(X509_get0_notAfter(x)), d->slot,
 		d->has_card_serial, d->card_serial, sc->fw, sc->sublevel,
-		sc->ev.stmt, sc->ev.f9, sc->ev.stmt_len, sc->ev.f9_len };
+		sc->ev.stmt, sc->ev.f9, sc->ev.stmt_len, sc->ev.f9_len,
+		sc->key_hash,
+		(req->flags & CS_CA_ISSUE_ALLOW_REVOKED_KEY) != 0 };
 	res->signer = s == CSA_SIGNER_HW ? "hw-issuing" : "issuing";
 	r = CS_OK;
 out:

@@ -12,6 +12,12 @@
  * reconcile voids only reservations whose process is gone, or (owner
  * unknown) older than RECONCILE_GRACE: never a live reservation of a
  * concurrently running issuance.
+ *
+ * Every issued row records the SHA-256 of its canonical public key
+ * (key_sha256), so a key once revoked is found again whatever profile,
+ * subject or CA level a new request uses. The registry is created only by
+ * ca init: opening a missing, empty or table-less one fails, since a fresh
+ * registry would silently forget every revocation and the CRL number.
  */
 #include <sys/stat.h>
 
@@ -22,11 +28,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
+
 #include <sqlite3.h>
 
 #include "ca_int.h"
 
 #include "banned.h"
+
+/* RFC 5280 5.3.1 CRLReason keyCompromise: never overridden. */
+#define REASON_KEY_COMPROMISE 1
 
 /* Pending rows without a known owner are left alone this long (seconds). */
 #define RECONCILE_GRACE 600
@@ -54,6 +70,8 @@ enum stmt_id {
 	S_VOID_ONE,
 	S_COUNT_ISSUED,
 	S_DUPS,
+	S_KEY_REVOKED,
+	S_KEY_LIVE,
 	S__COUNT
 };
 
@@ -72,7 +90,7 @@ static const char *const sql[S__COUNT] = {
 	    "UPDATE certs SET status = 1, level = ?2, signer = ?3, "
 	    "subject = ?4, not_before = ?5, not_after = ?6, slot = ?7, "
 	    "card_serial = ?8, firmware = ?9, der = ?10, profile = ?11, "
-	    "sublevel = ?12 "
+	    "sublevel = ?12, key_sha256 = ?13 "
 	    "WHERE serial = ?1 AND status = 0",
 	[S_CARD] =
 	    "INSERT INTO cards(serial, firmware, first_seen, "
@@ -86,12 +104,21 @@ static const char *const sql[S__COUNT] = {
 	              "status = 0",
 	[S_DELIVERED] = "UPDATE certs SET status = 2 WHERE serial = ?1 AND "
 	                "status = 1",
+	/*
+	 * A revoked row can still become keyCompromise (RFC 5280 5.3.1: the
+	 * reason may change to it), keeping its revocation date, so a key
+	 * first revoked as superseded is barred for good once compromised.
+	 */
 	[S_REVOKE_SERIAL] =
-	    "UPDATE certs SET status = 3, revoked_at = ?2, "
-	    "revoke_reason = ?3 WHERE serial = ?1 AND status IN (1, 2)",
+	    "UPDATE certs SET status = 3, "
+	    "revoked_at = CASE status WHEN 3 THEN revoked_at ELSE ?2 END, "
+	    "revoke_reason = ?3 WHERE serial = ?1 AND (status IN (1, 2) OR "
+	    "(status = 3 AND ?3 = 1 AND revoke_reason IS NOT 1))",
 	[S_REVOKE_CARD] =
-	    "UPDATE certs SET status = 3, revoked_at = ?2, "
-	    "revoke_reason = ?3 WHERE card_serial = ?1 AND status IN (1, 2)",
+	    "UPDATE certs SET status = 3, "
+	    "revoked_at = CASE status WHEN 3 THEN revoked_at ELSE ?2 END, "
+	    "revoke_reason = ?3 WHERE card_serial = ?1 AND (status IN (1, 2) "
+	    "OR (status = 3 AND ?3 = 1 AND revoke_reason IS NOT 1))",
 	[S_LIST] = "SELECT " COLS " FROM certs WHERE (?1 < 0 OR status = ?1) "
 	           "AND (?2 = 0 OR (not_after < ?2 AND status IN (1, 2))) "
 	           "ORDER BY serial",
@@ -108,6 +135,17 @@ static const char *const sql[S__COUNT] = {
 	               "status = 0",
 	[S_COUNT_ISSUED] = "SELECT count(*) FROM certs WHERE status = 1",
 	[S_DUPS] = "SELECT count(*) - count(DISTINCT upper(serial)) FROM certs",
+	/* keyCompromise first: it can never be overridden. */
+	[S_KEY_REVOKED] = "SELECT serial, revoke_reason FROM certs "
+	                  "WHERE key_sha256 = ?1 AND status = 3 "
+	                  "ORDER BY revoke_reason = 1 DESC, revoked_at, serial "
+	                  "LIMIT 1",
+	/* Unrevoked certificates of the keys just revoked for keyCompromise. */
+	[S_KEY_LIVE] =
+	    "SELECT serial FROM certs WHERE status IN (1, 2) AND key_sha256 IN "
+	    "(SELECT key_sha256 FROM certs WHERE status = 3 AND "
+	    "revoke_reason = 1 AND key_sha256 <> '' AND "
+	    "(serial = ?1 OR card_serial = ?2)) ORDER BY serial",
 };
 
 static const char schema[] =
@@ -118,7 +156,7 @@ static const char schema[] =
     " created INTEGER NOT NULL, not_before INTEGER, not_after INTEGER,"
     " revoked_at INTEGER, revoke_reason INTEGER, slot INTEGER,"
     " card_serial INTEGER, firmware TEXT, der BLOB, sublevel TEXT,"
-    " owner TEXT)"
+    " owner TEXT, key_sha256 TEXT)"
     " WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS certs_card ON certs(card_serial);"
     "CREATE INDEX IF NOT EXISTS certs_status ON certs(status, signer);"
@@ -129,12 +167,22 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY,"
     " at INTEGER NOT NULL, kind TEXT NOT NULL, serial TEXT, detail TEXT);"
     "CREATE TABLE IF NOT EXISTS crl(signer INTEGER PRIMARY KEY,"
-    " number INTEGER NOT NULL);"
-    "PRAGMA user_version = 3;";
+    " number INTEGER NOT NULL);";
+
+/* The tables every registry has had since version 1. */
+static const char *const tables[] = {
+	"certs",
+	"cards",
+	"evidence",
+	"events",
+	"crl",
+};
 
 /*
  * Version 1 registries lack certs.sublevel (added with sub-levels),
- * version 2 ones certs.owner (the reserving process, for reconcile).
+ * version 2 ones certs.owner (the reserving process, for reconcile),
+ * version 3 ones certs.key_sha256 (the revoked-key check; backfilled from
+ * the stored DER).
  */
 static const char migrate_check[] =
     "SELECT count(*) FROM pragma_table_info('certs') WHERE name = ?1";
@@ -250,14 +298,78 @@ fail:
 	return r;
 }
 
+static const char *reason_name(int reason);
+
+/*
+ * Is the key (csa_key_hash) in a revoked certificate? keyCompromise
+ * refuses always, any other reason unless allow. *prior: the revoked
+ * serial an allowed override passed ("" if none), for the event log.
+ */
+static enum cs_err
+key_refused(struct sq_store *s, const char *hash, bool allow, char *prior,
+    size_t cap)
+{
+	sqlite3_stmt *st;
+	const unsigned char *t;
+	char serial[CS_CA_SERIAL_MAX];
+	int rc, reason;
+
+	prior[0] = '\0';
+	/* Fail closed: a row without its key hash could never be found. */
+	if (hash == NULL || strlen(hash) != CSA_KEY_HASH_MAX - 1)
+		return cs_ctx_fail(s->base.ctx, CS_ERR_INTERNAL,
+		    "registry: certificate without its key hash");
+	st = get(s, S_KEY_REVOKED);
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? CS_OK
+		                         : sq_fail(s, "revoked-key check");
+	}
+	t = sqlite3_column_text(st, 0);
+	snprintf(serial, sizeof(serial), "%s",
+	    t != NULL ? (const char *)t : "");
+	reason = sqlite3_column_type(st, 1) == SQLITE_NULL
+	    ? 0
+	    : sqlite3_column_int(st, 1);
+	sqlite3_reset(st);
+	if (reason == REASON_KEY_COMPROMISE)
+		return cs_ctx_fail(s->base.ctx, CS_ERR_POLICY,
+		    "this key was certified in %s, revoked for keyCompromise: "
+		    "a compromised key is never certified again",
+		    serial);
+	if (!allow)
+		return cs_ctx_fail(s->base.ctx, CS_ERR_POLICY,
+		    "this key was certified in %s, revoked for %s: certifying "
+		    "a revoked key again needs an explicit override "
+		    "(ca sign --allow-revoked-key)",
+		    serial, reason_name(reason));
+	snprintf(prior, cap, "%s", serial);
+	return CS_OK;
+}
+
+static enum cs_err
+sq_key_check(struct csa_store *b, const char *key_hash, bool allow)
+{
+	char prior[CS_CA_SERIAL_MAX];
+
+	return key_refused((struct sq_store *)b, key_hash, allow, prior,
+	    sizeof(prior));
+}
+
 /* One row pending → issued, inside the caller's transaction. */
 static enum cs_err
 commit_row(struct sq_store *s, const struct csa_row *row, const uint8_t *der,
     size_t len, int64_t now)
 {
+	char prior[CS_CA_SERIAL_MAX], detail[96];
 	sqlite3_stmt *st;
 	enum cs_err r;
 
+	/* Again inside the transaction: a revocation may have come since. */
+	if ((r = key_refused(s, row->key_hash, row->allow_revoked_key, prior,
+	         sizeof(prior))) != CS_OK)
+		return r;
 	st = get(s, S_ISSUE);
 	sqlite3_bind_text(st, 1, row->serial, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, (int)row->level);
@@ -273,6 +385,8 @@ commit_row(struct sq_store *s, const struct csa_row *row, const uint8_t *der,
 	sqlite3_bind_text(st, 11, row->profile, -1, SQLITE_STATIC);
 	if (row->sublevel != NULL && row->sublevel[0] != '\0')
 		sqlite3_bind_text(st, 12, row->sublevel, -1, SQLITE_STATIC);
+	if (row->key_hash != NULL)
+		sqlite3_bind_text(st, 13, row->key_hash, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		sqlite3_reset(st);
 		return sq_fail(s, "store certificate");
@@ -309,6 +423,13 @@ commit_row(struct sq_store *s, const struct csa_row *row, const uint8_t *der,
 	if ((r = event(s, now, "issue", row->serial,
 	         cs_ca_level_name(row->level))) != CS_OK)
 		return r;
+	if (prior[0] != '\0') {
+		snprintf(detail, sizeof(detail),
+		    "revoked key of %s certified again", prior);
+		if ((r = event(s, now, "override", row->serial, detail)) !=
+		    CS_OK)
+			return r;
+	}
 	return CS_OK;
 }
 
@@ -413,6 +534,43 @@ sq_delivered(struct csa_store *b, const char *serial, int64_t now)
 	return CS_OK;
 }
 
+/* Listed one by one at most; the rest are counted. */
+#define LIVE_LIST_MAX 16
+
+/*
+ * After a keyCompromise revocation: name the certificates that still
+ * certify one of the keys (issued for the same key under another serial,
+ * or without the card serial a --card revocation matched).
+ */
+static void
+warn_live(struct sq_store *s, const char *serial, uint64_t card_serial)
+{
+	sqlite3_stmt *st = get(s, S_KEY_LIVE);
+	const unsigned char *t;
+	size_t n = 0;
+
+	if (serial != NULL)
+		sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)card_serial);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n++ >= LIVE_LIST_MAX ||
+		    (t = sqlite3_column_text(st, 0)) == NULL)
+			continue;
+		cs_ctx_log(s->base.ctx, CS_LOG_ERR,
+		    "warning: certificate %s certifies a compromised key and "
+		    "is not revoked: ca revoke --serial %s --reason "
+		    "keyCompromise",
+		    t, t);
+	}
+	sqlite3_reset(st);
+	if (n > LIVE_LIST_MAX)
+		cs_ctx_log(s->base.ctx, CS_LOG_ERR,
+		    "warning: %zu more certificates certify a compromised key "
+		    "(ca list)",
+		    n - LIVE_LIST_MAX);
+}
+
 static enum cs_err
 sq_revoke(struct csa_store *b, const char *serial, uint64_t card_serial,
     int reason, int64_t at, size_t *count)
@@ -436,7 +594,11 @@ sq_revoke(struct csa_store *b, const char *serial, uint64_t card_serial,
 	sqlite3_bind_int(st, 3, reason);
 	snprintf(detail, sizeof(detail), "revoke reason %d card %llu", reason,
 	    (unsigned long long)card_serial);
-	return change(s, st, detail, "revoke", serial, at, count);
+	if ((r = change(s, st, detail, "revoke", serial, at, count)) != CS_OK)
+		return r;
+	if (reason == REASON_KEY_COMPROMISE && *count > 0)
+		warn_live(s, serial, card_serial);
+	return CS_OK;
 }
 
 static void
@@ -741,6 +903,7 @@ sq_close(struct csa_store *b)
 static const struct csa_store_ops sq_ops = {
 	sq_reserve,
 	sq_commit,
+	sq_key_check,
 	sq_abandon,
 	sq_delivered,
 	sq_revoke,
@@ -772,6 +935,191 @@ add_column(struct sq_store *s, const char *col, const char *alter)
 	return CS_OK;
 }
 
+/* --- key hashes --- */
+
+/*
+ * One encoding per key: EC with the named curve and an uncompressed point
+ * (a compressed or explicit-parameter SPKI of the same key would otherwise
+ * hash differently), RSA-PSS as rsaEncryption with the same n and e.
+ */
+static EVP_PKEY *
+canonical_key(EVP_PKEY *k)
+{
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *par = NULL;
+	EVP_PKEY_CTX *pc = NULL;
+	EVP_PKEY *out = NULL;
+	BIGNUM *n = NULL, *e = NULL;
+
+	switch (EVP_PKEY_get_base_id(k)) {
+	case EVP_PKEY_EC:
+		if ((out = EVP_PKEY_dup(k)) == NULL)
+			return NULL;
+		(void)EVP_PKEY_set_utf8_string_param(out,
+		    OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "uncompressed");
+		(void)EVP_PKEY_set_utf8_string_param(out,
+		    OSSL_PKEY_PARAM_EC_ENCODING, OSSL_PKEY_EC_ENCODING_GROUP);
+		return out;
+	case EVP_PKEY_RSA_PSS:
+		if (EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_N, &n) &&
+		    EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e) &&
+		    (bld = OSSL_PARAM_BLD_new()) != NULL &&
+		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) &&
+		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) &&
+		    (par = OSSL_PARAM_BLD_to_param(bld)) != NULL &&
+		    (pc = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) !=
+		        NULL &&
+		    EVP_PKEY_fromdata_init(pc) == 1)
+			(void)EVP_PKEY_fromdata(pc, &out, EVP_PKEY_PUBLIC_KEY,
+			    par);
+		EVP_PKEY_CTX_free(pc);
+		OSSL_PARAM_free(par);
+		OSSL_PARAM_BLD_free(bld);
+		BN_free(n);
+		BN_free(e);
+		return out;
+	default:
+		return EVP_PKEY_up_ref(k) == 1 ? k : NULL;
+	}
+}
+
+bool
+csa_key_hash(EVP_PKEY *k, char hex[CSA_KEY_HASH_MAX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL;
+	unsigned int mdlen = 0, i;
+	EVP_PKEY *c = NULL;
+	bool ok = false;
+	int n;
+
+	hex[0] = '\0';
+	if (k == NULL || (c = canonical_key(k)) == NULL ||
+	    (n = i2d_PUBKEY(c, &der)) <= 0 ||
+	    EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != (CSA_KEY_HASH_MAX - 1) / 2)
+		goto out;
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	ok = true;
+out:
+	OPENSSL_free(der);
+	EVP_PKEY_free(c);
+	ERR_clear_error();
+	return ok;
+}
+
+#define BACKFILL_CHUNK 64
+
+/*
+ * Rows issued before key_sha256 existed (or by an older binary since)
+ * get it from their stored DER, BACKFILL_CHUNK rows per round, never
+ * updating the rows a statement is still scanning. A DER that does not
+ * parse gets "" so it is not read again; it is reported.
+ */
+static enum cs_err
+backfill_round(struct sq_store *s, sqlite3_stmt *sel, sqlite3_stmt *upd,
+    size_t *n, size_t *bad)
+{
+	char serial[BACKFILL_CHUNK][CS_CA_SERIAL_MAX];
+	char hex[BACKFILL_CHUNK][CSA_KEY_HASH_MAX];
+	const unsigned char *p, *t;
+	X509 *x;
+	size_t i;
+	int rc = SQLITE_DONE, len;
+
+	*n = 0;
+	sqlite3_reset(sel);
+	while (*n < BACKFILL_CHUNK && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		t = sqlite3_column_text(sel, 0);
+		snprintf(serial[*n], CS_CA_SERIAL_MAX, "%s",
+		    t != NULL ? (const char *)t : "");
+		p = sqlite3_column_blob(sel, 1);
+		len = sqlite3_column_bytes(sel, 1);
+		x = p != NULL && len > 0 ? d2i_X509(NULL, &p, len) : NULL;
+		if (x == NULL || !csa_key_hash(X509_get0_pubkey(x), hex[*n])) {
+			hex[*n][0] = '\0';
+			if ((*bad)++ < LIVE_LIST_MAX)
+				cs_ctx_log(s->base.ctx, CS_LOG_ERR,
+				    "warning: registry: certificate %s does not "
+				    "parse; its key is not checked on "
+				    "re-issuance",
+				    serial[*n]);
+		}
+		X509_free(x);
+		ERR_clear_error();
+		(*n)++;
+	}
+	sqlite3_reset(sel);
+	if (*n < BACKFILL_CHUNK && rc != SQLITE_DONE)
+		return sq_fail(s, "backfill key hashes");
+	for (i = 0; i < *n; i++) {
+		sqlite3_reset(upd);
+		sqlite3_bind_text(upd, 1, serial[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(upd, 2, hex[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(upd) != SQLITE_DONE) {
+			sqlite3_reset(upd);
+			return sq_fail(s, "backfill key hashes");
+		}
+	}
+	sqlite3_reset(upd);
+	return CS_OK;
+}
+
+static enum cs_err
+backfill_keys(struct sq_store *s)
+{
+	static const char q[] =
+	    "SELECT serial, der FROM certs WHERE "
+	    "key_sha256 IS NULL AND der IS NOT NULL LIMIT ?1";
+	static const char u[] = "UPDATE certs SET key_sha256 = ?2 "
+	                        "WHERE serial = ?1";
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	size_t n = BACKFILL_CHUNK, total = 0, bad = 0;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if (sqlite3_prepare_v2(s->db, q, -1, &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, u, -1, &upd, NULL) != SQLITE_OK) {
+		r = sq_fail(s, "backfill key hashes");
+		goto out;
+	}
+	sqlite3_bind_int(sel, 1, BACKFILL_CHUNK);
+	/* Cheap when there is nothing to do: no write lock taken. */
+	if (sqlite3_step(sel) != SQLITE_ROW) {
+		r = CS_OK;
+		goto out;
+	}
+	sqlite3_reset(sel);
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		r = sq_fail(s, "backfill key hashes");
+		goto out;
+	}
+	while (n == BACKFILL_CHUNK) {
+		if ((r = backfill_round(s, sel, upd, &n, &bad)) != CS_OK)
+			goto out;
+		total += n;
+	}
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		r = sq_fail(s, "backfill key hashes");
+		goto out;
+	}
+	if (bad > LIVE_LIST_MAX)
+		cs_ctx_log(s->base.ctx, CS_LOG_ERR,
+		    "warning: registry: %zu more stored certificates do not "
+		    "parse",
+		    bad - LIVE_LIST_MAX);
+	cs_ctx_log(s->base.ctx, CS_LOG_INFO,
+	    "registry: key hashes of %zu certificates recorded", total);
+	r = CS_OK;
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	/* The prepared S_ROLLBACK does not exist yet while opening. */
+	if (r != CS_OK && !sqlite3_get_autocommit(s->db))
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
 static enum cs_err
 migrate(struct sq_store *s)
 {
@@ -780,8 +1128,19 @@ migrate(struct sq_store *s)
 	if ((r = add_column(s, "sublevel",
 	         "ALTER TABLE certs ADD COLUMN sublevel TEXT")) != CS_OK ||
 	    (r = add_column(s, "owner",
-	         "ALTER TABLE certs ADD COLUMN owner TEXT")) != CS_OK)
+	         "ALTER TABLE certs ADD COLUMN owner TEXT")) != CS_OK ||
+	    (r = add_column(s, "key_sha256",
+	         "ALTER TABLE certs ADD COLUMN key_sha256 TEXT")) != CS_OK)
 		return r;
+	if (sqlite3_exec(s->db,
+	        "CREATE INDEX IF NOT EXISTS certs_key ON certs(key_sha256)",
+	        NULL, NULL, NULL) != SQLITE_OK)
+		return sq_fail(s, "key index");
+	if ((r = backfill_keys(s)) != CS_OK)
+		return r;
+	if (sqlite3_exec(s->db, "PRAGMA user_version = 4", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return sq_fail(s, "user_version");
 	return CS_OK;
 }
 
@@ -841,8 +1200,75 @@ set_owner(struct sq_store *s)
 	    (long)getpid(), start);
 }
 
+/* How to recover a registry that is gone: it is never recreated. */
+#define RESTORE_HINT                                                           \
+	"restore it from your backup (a new registry would forget every "      \
+	"revocation and restart the CRL number, so only 'ca init' creates "    \
+	"one)"
+
+/*
+ * Before SQLite sees the file (it would create a missing one, and treat
+ * an empty one as a new database): it must exist and hold something.
+ */
+static enum cs_err
+registry_present(struct cs_ctx *ctx, const char *path)
+{
+	struct stat st;
+	int fd, e;
+
+	if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if ((e = errno) == ENOENT)
+			return cs_ctx_fail(ctx, CS_ERR_STORE,
+			    "registry %s is missing: " RESTORE_HINT, path);
+		return cs_ctx_fail(ctx, CS_ERR_STORE, "registry %s: %s", path,
+		    strerror(e));
+	}
+	e = fstat(fd, &st) != 0 ? errno : 0;
+	close(fd);
+	if (e != 0)
+		return cs_ctx_fail(ctx, CS_ERR_STORE, "registry %s: %s", path,
+		    strerror(e));
+	if (!S_ISREG(st.st_mode))
+		return cs_ctx_fail(ctx, CS_ERR_STORE,
+		    "registry %s is not a regular file", path);
+	if (st.st_size == 0)
+		return cs_ctx_fail(ctx, CS_ERR_STORE,
+		    "registry %s is empty (0 bytes): " RESTORE_HINT, path);
+	return CS_OK;
+}
+
+/* Every table since version 1 must be there (read only: no file made). */
+static enum cs_err
+registry_tables(struct sq_store *s, const char *path)
+{
+	static const char q[] = "SELECT count(*) FROM sqlite_master "
+	                        "WHERE type = 'table' AND name = ?1";
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	enum cs_err r = CS_OK;
+
+	if (sqlite3_prepare_v2(s->db, q, -1, &st, NULL) != SQLITE_OK)
+		return cs_ctx_fail(s->base.ctx, CS_ERR_STORE,
+		    "registry %s: %s: " RESTORE_HINT, path,
+		    sqlite3_errmsg(s->db));
+	for (i = 0; r == CS_OK && i < sizeof(tables) / sizeof(*tables); i++) {
+		sqlite3_bind_text(st, 1, tables[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_ROW)
+			r = cs_ctx_fail(s->base.ctx, CS_ERR_STORE,
+			    "registry %s: %s: " RESTORE_HINT, path,
+			    sqlite3_errmsg(s->db));
+		else if (sqlite3_column_int(st, 0) != 1)
+			r = cs_ctx_fail(s->base.ctx, CS_ERR_STORE,
+			    "registry %s has no %s table: " RESTORE_HINT, path,
+			    tables[i]);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 enum cs_err
-csa_store_open_sqlite(struct cs_ctx *ctx, const char *path,
+csa_store_open_sqlite(struct cs_ctx *ctx, const char *path, bool create,
     struct csa_store **out)
 {
 	struct sq_store *s;
@@ -852,16 +1278,21 @@ csa_store_open_sqlite(struct cs_ctx *ctx, const char *path,
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
-	/* Create with 0600 first; SQLite gives -wal/-shm the same mode. */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	         0600)) == -1)
-		return cs_ctx_fail(ctx, CS_ERR_STORE, "%s: %s", path,
-		    strerror(errno));
-	close(fd);
+	if (create) {
+		/* 0600 first; SQLite gives -wal/-shm the same mode. */
+		if ((fd = open(path,
+		         O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		         0600)) == -1)
+			return cs_ctx_fail(ctx, CS_ERR_STORE, "%s: %s", path,
+			    strerror(errno));
+		close(fd);
+	} else if ((r = registry_present(ctx, path)) != CS_OK)
+		return r;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return cs_ctx_fail(ctx, CS_ERR_NOMEM, "registry");
 	s->base.ops = &sq_ops;
 	s->base.ctx = ctx;
+	/* Never SQLITE_OPEN_CREATE: a file gone since the check stays gone. */
 	if (sqlite3_open_v2(path, &s->db,
 	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 	        NULL) != SQLITE_OK) {
@@ -870,6 +1301,8 @@ csa_store_open_sqlite(struct cs_ctx *ctx, const char *path,
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 10000);
+	if (!create && (r = registry_tables(s, path)) != CS_OK)
+		goto fail;
 	if (sqlite3_exec(s->db,
 	        "PRAGMA journal_mode=WAL;"
 	        "PRAGMA synchronous=FULL;PRAGMA foreign_keys=ON;",
@@ -882,6 +1315,13 @@ csa_store_open_sqlite(struct cs_ctx *ctx, const char *path,
 	}
 	if ((r = migrate(s)) != CS_OK)
 		goto fail;
+	/* A new registry holds its schema in the main file, not the WAL. */
+	if (create &&
+	    sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
+	        NULL) != SQLITE_OK) {
+		r = sq_fail(s, "checkpoint");
+		goto fail;
+	}
 	set_owner(s);
 	for (i = 0; i < S__COUNT; i++)
 		if (sqlite3_prepare_v3(s->db, sql[i], -1,
@@ -985,6 +1425,16 @@ static const char *const reasons[] = {
 	"privilegeWithdrawn",
 	"aACompromise",
 };
+
+static const char *
+reason_name(int reason)
+{
+	if (reason < 0 ||
+	    (size_t)reason >= sizeof(reasons) / sizeof(*reasons) ||
+	    reasons[reason] == NULL)
+		return "an unknown reason";
+	return reasons[reason];
+}
 
 enum cs_err
 cs_ca_reason_parse(const char *name, int *reason)

@@ -138,6 +138,20 @@ ca_dir(struct cli *cli, const struct ca_opts *o, char *dst, size_t cap)
 	return CLI_CONTINUE;
 }
 
+/* Does msg name dir itself or a file in it ("DIR/registry.db")? */
+static bool
+names_dir(const char *msg, const char *dir)
+{
+	size_t n = strlen(dir);
+	const char *p;
+
+	for (p = strstr(msg, dir); n > 0 && p != NULL; p = strstr(p + 1, dir))
+		if ((p == msg || p[-1] == ' ') &&
+		    (p[n] == '/' || p[n] == ':' || p[n] == ' ' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 static int
 open_ca(struct cli *cli, const struct ca_opts *o, struct cs_ca **ca)
 {
@@ -150,7 +164,7 @@ open_ca(struct cli *cli, const struct ca_opts *o, struct cs_ca **ca)
 	if ((code = ca_dir(cli, o, dir, sizeof(dir))) != CLI_CONTINUE)
 		return code;
 	if ((r = cs_ca_open(cli->ctx, dir, ca)) != CS_OK)
-		return strstr(cs_ctx_errmsg(cli->ctx), dir) != NULL
+		return names_dir(cs_ctx_errmsg(cli->ctx), dir)
 		    ? out_fail(cli, r, cli->cmd->name)
 		    : out_failf(cli, r, "%s: %s: %s", cli->cmd->name, dir,
 		          cs_ctx_errmsg(cli->ctx));
@@ -532,7 +546,8 @@ static const struct cli_usage sign_usage = {
 	"--profile NAME --csr FILE [--attestation FILE --intermediate FILE]\n"
 	"       [--attestation-chain FILE] [--slot SLOT] [--card-serial N] "
 	"[--var NAME=VALUE]...\n       [--out FILE [--force]] [--dry-run] "
-	"[--dir DIR] [--pass-fd FD | --pass-file FILE | --pass-env NAME]",
+	"[--allow-revoked-key] [--dir DIR]\n       "
+	"[--pass-fd FD | --pass-file FILE | --pass-env NAME]",
 	"Issue a certificate for the CSR under profile NAME. The assurance "
 	"level comes\nfrom the evidence: an attestation statement + F9 "
 	"certificate (given, or embedded\nin the CSR) that chain to a "
@@ -547,7 +562,10 @@ static const struct cli_usage sign_usage = {
 	"'issued' and 'cardsmith ca show --serial S --out FILE' writes it.\n"
 	"Exit 5 also when --csr is not a certificate request (or is a "
 	"certificate), as\nin 'attest verify --csr'; exit 2 for a --var "
-	"that is not NAME=VALUE.",
+	"that is not NAME=VALUE.\nA key that a certificate revoked for "
+	"keyCompromise certifies is never certified\nagain (exit 6), "
+	"whatever the profile or subject; one revoked for another reason\n"
+	"only with --allow-revoked-key (recorded in the registry's events).",
 	"  cardsmith ca sign --profile piv-auth --csr req.pem --attestation "
 	"att.pem \\\n      --intermediate f9.pem --out cert.pem",
 };
@@ -558,6 +576,7 @@ struct sign_args {
 	char *vars[CA_VARS_MAX + 1];
 	size_t nvars;
 	int dry, force;
+	int allow_revoked; /* --allow-revoked-key */
 };
 
 #define OPT_VAR 0x2001
@@ -782,6 +801,8 @@ sign_run(struct cli *cli, struct ca_opts *o, struct sign_args *a)
 	req.intermediates_len = chainl;
 	req.vars = (const char *const *)a->vars;
 	req.flags = a->dry ? CS_CA_ISSUE_DRYRUN : 0;
+	if (a->allow_revoked)
+		req.flags |= CS_CA_ISSUE_ALLOW_REVOKED_KEY;
 	/* Never CS_CA_ISSUE_ENROLLED: a file is not an enrollment. */
 	if ((r = cs_ca_issue(ca, &req, &res)) != CS_OK) {
 		code = out_fail(cli, r, "ca sign: refused");
@@ -842,6 +863,11 @@ ca_sign(struct cli *cli, int argc, const char **argv)
 			    "replace an existing --out file", NULL },
 			{ "dry-run", '\0', POPT_ARG_NONE, &a.dry, 0,
 			    "decide and lint only", NULL },
+			{ "allow-revoked-key", '\0', POPT_ARG_NONE,
+			    &a.allow_revoked, 0,
+			    "certify a key again although its certificate was "
+			    "revoked (never for keyCompromise)",
+			    NULL },
 			SECRET_POPT(o.pass, "pass", "CA passphrase"),
 			POPT_TABLEEND,
 		};
@@ -876,7 +902,11 @@ static const struct cli_usage revoke_usage = {
 	"in the\nregistry; the next 'cardsmith ca crl' lists it. REASON is an "
 	"RFC 5280 name:\nunspecified (default), keyCompromise, "
 	"affiliationChanged, superseded,\ncessationOfOperation, "
-	"certificateHold, privilegeWithdrawn.",
+	"certificateHold, privilegeWithdrawn.\n"
+	"The revoked certificate's key is not certified again: never after "
+	"keyCompromise,\nafter another reason only with 'ca sign "
+	"--allow-revoked-key'. keyCompromise\nalso names any other "
+	"unrevoked certificate of the same key.",
 	"  cardsmith ca revoke --serial 4F2A... --reason keyCompromise",
 };
 

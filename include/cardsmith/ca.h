@@ -127,10 +127,21 @@ struct cs_ca_sublevel {
 };
 
 /*
+ * Shortest passphrase (in characters) cs_ca_init and cs_ca_import accept
+ * for a new CA. They also refuse one that uses fewer than 5 different
+ * characters, repeats a short sequence ("abcabcabcabc") or is a run of
+ * consecutive characters ("abcdefghijkl"): CS_ERR_POLICY, with the kind
+ * of weakness (never the passphrase) in ctx. The passphrase alone
+ * protects the CA keys in any copy of the CA directory.
+ */
+#define CS_CA_PASS_MIN 12
+
+/*
  * Create a CA in dir (created with mode 0700; must not exist or be
  * empty): root and issuing CA keys (encrypted at rest with pass), their
  * certificates, the policy arc, the trust store and the registry. pass is
- * borrowed and never stored. *out: caller closes with cs_ca_close.
+ * borrowed and never stored; a weak one is refused (CS_CA_PASS_MIN)
+ * before anything is created. *out: caller closes with cs_ca_close.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_init(struct cs_ctx *ctx,
     const char *dir, const struct cs_ca_init_opts *opts, const char *pass,
@@ -149,7 +160,16 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_import(struct cs_ctx *ctx,
     size_t keylen, const uint8_t *cert, size_t certlen, const uint8_t *chain,
     size_t chainlen, const char *pass, size_t passlen, struct cs_ca **out);
 
-/* Open an existing CA directory. *out: caller closes with cs_ca_close. */
+/*
+ * Open an existing CA directory. *out: caller closes with cs_ca_close.
+ * Refused: a registry (registry.db) that is missing, empty or lacks its
+ * tables (CS_ERR_STORE; it is never recreated, only cs_ca_init and
+ * cs_ca_import create one: restore it from a backup); a directory, key,
+ * registry or other CA file not owned by the user (or root) or writable
+ * by group or others, and a key readable by group or others (CS_ERR_IO,
+ * naming the file and the chmod to run). A directory or registry readable
+ * by group or others is only warned about (log, CS_LOG_ERR).
+ */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_open(struct cs_ctx *ctx,
     const char *dir, struct cs_ca **out);
 /* Close (wipes and frees any unlocked key); NULL is accepted. */
@@ -363,6 +383,16 @@ enum cs_ca_issue_flags {
 	CS_CA_ISSUE_ENROLLED = 1 << 1,
 	/* Skip validity checks on the attestation (offline re-issuance). */
 	CS_CA_ISSUE_ATTEST_NO_TIME = 1 << 2,
+	/*
+	 * Certify a key again although a certificate for it was revoked for
+	 * a reason other than keyCompromise (e.g. superseded, a card
+	 * re-issued with its keys kept). Without it such a key is refused
+	 * (CS_ERR_POLICY); a key revoked for keyCompromise is refused always.
+	 * Keys are compared by the SHA-256 of their SubjectPublicKeyInfo in
+	 * canonical form, across every profile, subject and level; each
+	 * override is recorded in the registry's event log.
+	 */
+	CS_CA_ISSUE_ALLOW_REVOKED_KEY = 1 << 3,
 };
 
 struct cs_ca_issue_req {
@@ -438,8 +468,12 @@ struct cs_ca_issue_res {
  * Assess, reserve a serial (committed), build and lint the certificate,
  * sign it, store the DER (committed) and only then return it. The CA must
  * be unlocked. A failing lint aborts before anything is signed
- * (CS_ERR_POLICY, the findings in ctx). res is cleared on entry; release
- * it with cs_ca_issue_res_release.
+ * (CS_ERR_POLICY, the findings in ctx). A key that a revoked certificate
+ * of this CA certifies is refused before anything is reserved
+ * (CS_ERR_POLICY naming the serial and reason; see
+ * CS_CA_ISSUE_ALLOW_REVOKED_KEY), and checked again in the storing
+ * transaction. res is cleared on entry; release it with
+ * cs_ca_issue_res_release.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_issue(struct cs_ca *ca,
     const struct cs_ca_issue_req *req, struct cs_ca_issue_res *res);
@@ -554,7 +588,11 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_reason_parse(const char *name,
 /*
  * Revoke one certificate (serial given) or every unrevoked certificate of
  * a card (serial NULL, card_serial given). *count: rows revoked.
- * CS_ERR_NOT_FOUND if nothing matched.
+ * CS_ERR_NOT_FOUND if nothing matched. With keyCompromise (1) an already
+ * revoked certificate gets that reason too (its revocation date stays);
+ * its key is then never certified again (CS_CA_ISSUE_ALLOW_REVOKED_KEY),
+ * and each unrevoked certificate that certifies the same key is named in
+ * a warning on the log (CS_LOG_ERR); they are not revoked implicitly.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_revoke(struct cs_ca *ca,
     const char *serial, uint64_t card_serial, int reason, int64_t at,

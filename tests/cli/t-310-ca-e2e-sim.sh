@@ -31,7 +31,7 @@ if [ "${1:-}" != --inner ] && [ "${1:-}" != --inner-noatt ]; then
 fi
 cd "$CS_T" || exit 1
 PIN=123456
-CSPASS=e2e-ca-pass
+CSPASS=e2e-ca-passphrase
 export PIN CSPASS
 mode=$1
 exec >"$CS_E2E_OUT.${mode#--}"

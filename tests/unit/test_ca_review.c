@@ -393,6 +393,8 @@ test_ca_review_key_kdf(void **state)
 	                     (char *)TCA_PASS, (int)strlen(TCA_PASS), NULL, NULL),
 	    1);
 	fclose(f);
+	/* As a CA key must be: cs_ca_open refuses one others can read. */
+	assert_int_equal(chmod(path, 0600), 0);
 	EVP_PKEY_free(k);
 	cs_ca_lock(t.ca);
 	assert_int_equal(cs_ca_unlock(t.ca, TCA_PASS, strlen(TCA_PASS)), CS_OK);

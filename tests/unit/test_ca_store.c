@@ -308,7 +308,9 @@ test_ca_store_init_refuses_existing(void **state)
 
 	(void)state;
 	memset(&o, 0, sizeof(o));
-	assert_int_equal(cs_ca_init(t.ctx, t.dir, &o, "x", 1, &ca), CS_ERR_IO);
+	assert_int_equal(
+	    cs_ca_init(t.ctx, t.dir, &o, TCA_PASS, strlen(TCA_PASS), &ca),
+	    CS_ERR_IO);
 	assert_null(ca);
 	assert_non_null(strstr(cs_ctx_errmsg(t.ctx), "not empty"));
 }
