@@ -163,13 +163,21 @@ cli_mgm_auth(struct cli *cli, struct card_secrets *cs)
 		if ((code = cli_pin_verify(cli, cs)) != CLI_CONTINUE)
 			return code;
 		r = cs_piv_authenticate_protected(cli->card);
-		if (r != CS_OK)
+		if (r == CS_OK)
+			return CLI_CONTINUE;
+		if (r != CS_ERR_AUTH && r != CS_ERR_ARG)
 			return cli_card_fail(cli, r,
 			    "PIN-protected management "
 			    "key",
 			    "card removed during the operation; "
 			    "nothing was written");
-		return CLI_CONTINUE;
+		/*
+		 * 'mgmt-key set --protect' flags admin data before the card
+		 * changes: pulled in between, the default key is still in
+		 * force.
+		 */
+		out_verbose(cli, "the PIN-protected management key does not "
+		    "authenticate; trying the default");
 	}
 	def = cs_piv_default_mgm_key(&len);
 	r = cs_piv_authenticate(cli->card, 0, def, len);
@@ -186,6 +194,13 @@ cli_mgm_auth(struct cli *cli, struct card_secrets *cs)
 			return code;
 		return CLI_CONTINUE;
 	}
+	if (prot)
+		return out_failf(cli, CS_ERR_AUTH,
+		    "neither the PIN-protected "
+		    "management key nor the default one authenticates (an "
+		    "interrupted 'mgmt-key set' leaves the new key in its "
+		    "--out-key-file): give it with --mgmt-key-fd, "
+		    "--mgmt-key-file or --mgmt-key-env");
 	return out_failf(cli, CS_ERR_AUTH,
 	    "the card's management key is not "
 	    "the default and not PIN-protected: give it with --mgmt-key-fd, "

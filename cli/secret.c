@@ -55,6 +55,26 @@ secret_clear(struct secret *s)
 	s->len = 0;
 }
 
+int
+secret_json_emit(struct cli *cli, json_t *doc, const char *key,
+    const char *value)
+{
+	json_t *j;
+	int code;
+
+	if ((j = json_string(value)) == NULL) {
+		out_err("out of memory");
+		exit(CLI_EXIT_FAIL);
+	}
+	/* Our reference outlives the document: wipe once it is gone. */
+	out_set(doc, key, json_incref(j));
+	code = out_emit(cli, doc);
+	if (j->refcount == 1)
+		cs_wipe((char *)json_string_value(j), json_string_length(j));
+	json_decref(j);
+	return code;
+}
+
 /* Drop one trailing "\n" (or "\r\n"). */
 static void
 strip_newline(struct secret *s)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <popt.h>
 
 #include "cli.h"
@@ -74,6 +75,15 @@ bool secret_hex_key(const struct secret *s, uint8_t *key, size_t *len);
 
 /* Wipe a secret. */
 void secret_clear(struct secret *s);
+
+/*
+ * Emit doc (out_emit, which frees it) with doc[key] set to the secret
+ * value, e.g. a management key for --show-key, and wipe the copy of value
+ * that jansson keeps on the heap (json_decref frees it unwiped). Returns
+ * out_emit's exit code.
+ */
+int secret_json_emit(struct cli *cli, json_t *doc, const char *key,
+    const char *value);
 
 /*
  * Whether there is a terminal to ask on (/dev/tty, in the foreground

@@ -54,6 +54,16 @@ struct cs_card {
 	bool pin_cached;
 	csi_piv_rng_fn *rng;
 	void *rng_arg;
+	uint8_t mgm_change; /* enum cs_piv_mgm_change of the last set */
+	uint8_t mgm_src;    /* enum csi_mgm_src: what authenticated 9B */
+};
+
+/* Which key the last successful management-key authentication used. */
+enum csi_mgm_src {
+	CSI_MGM_SRC_NONE = 0,
+	CSI_MGM_SRC_GIVEN, /* the caller's key */
+	CSI_MGM_SRC_PROT,  /* 5FC109 tag 89 */
+	CSI_MGM_SRC_PREV,  /* 5FC109 tag 8A, kept during a change */
 };
 
 /* Test hook: replace the random source (fn NULL restores RAND_bytes). */
