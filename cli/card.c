@@ -143,6 +143,27 @@ mgm_given(struct cli *cli, struct card_secrets *cs)
 	return CLI_CONTINUE;
 }
 
+/* One line on stderr right before the card waits for its button. */
+static void
+touch_notice(void *arg, uint8_t slot)
+{
+	struct cli *cli = arg;
+	char s[3];
+
+	if (slot == CS_PIV_SLOT_MGM)
+		out_notice(cli, "touch the card's button now (management key)");
+	else
+		out_notice(cli, "touch the card's button now (slot %s)",
+		    cli_slot_str(slot, s));
+}
+
+void
+cli_card_watch_touch(struct cli *cli)
+{
+	if (cli->card != NULL)
+		cs_card_set_touch_fn(cli->card, touch_notice, cli);
+}
+
 int
 cli_mgm_auth(struct cli *cli, struct card_secrets *cs)
 {
@@ -152,6 +173,7 @@ cli_mgm_auth(struct cli *cli, struct card_secrets *cs)
 	enum cs_err r;
 	int code;
 
+	cli_card_watch_touch(cli);
 	if (secret_src_given(&cs->mgm))
 		return mgm_given(cli, cs);
 	if (cs_card_has(cli->card, CS_CAP_PROTECTED_MGM) &&

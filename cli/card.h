@@ -36,9 +36,18 @@ int cli_pin_fail(struct cli *cli, enum cs_err r, const char *what, int tries);
  * Authenticate with the management key: the one given (cs->mgm), else the
  * PIN-protected one when the card stores it (gets and verifies the PIN),
  * else the factory default. Returns CLI_CONTINUE or the exit code (4 for
- * a wrong key, naming the options to give the right one).
+ * a wrong key, naming the options to give the right one). Also starts
+ * cli_card_watch_touch, for a management key with touch.
  */
 int cli_mgm_auth(struct cli *cli, struct card_secrets *cs);
+
+/*
+ * From now on, print "touch the card's button now (slot 9a)" on stderr
+ * (not with -q) right before the card waits for a touch: an operation on
+ * a key with touch policy always or cached, known from its metadata
+ * (YubiKey 5.3+).
+ */
+void cli_card_watch_touch(struct cli *cli);
 
 /*
  * Report a failed card operation what (e.g. "generate key in slot 9a").

@@ -22,7 +22,9 @@ static const struct cli_usage csr_usage = {
 	"slot's attestation and the F9 certificate, as\nyubico-piv-tool "
 	"2.7.2 does, so a CA can check that the key was made on the\ncard. "
 	"The public key is read from the card (YubiKey 5.3+) or --pubkey. "
-	"The\nrequest is printed as PEM or written to --out.",
+	"The\nrequest is printed as PEM or written to --out. For a key with "
+	"touch policy\nalways or cached, \"touch the card's button now\" "
+	"goes to standard error just\nbefore the card waits.",
 	"  cardsmith csr --slot 9a --subject \"CN=Jane Doe\" --san "
 	"email:jane@example.org \\\n      --attest --out req.pem",
 };
@@ -114,6 +116,7 @@ do_csr(struct cli *cli, struct card_secrets *cs, struct csr_opts *o,
 		goto out;
 	if ((code = cli_pin_verify(cli, cs)) != CLI_CONTINUE)
 		goto out;
+	cli_card_watch_touch(cli);
 	req.subject = o->subject;
 	req.sans = o->nsans > 0 ? o->sans : NULL;
 	req.digest = o->digest;

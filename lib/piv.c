@@ -461,6 +461,21 @@ cs_card_set_pin(struct cs_card *card, const char *pin, size_t len)
 	return CS_OK;
 }
 
+void
+cs_card_set_touch_fn(struct cs_card *card, cs_piv_touch_fn *fn, void *arg)
+{
+	card->touch_fn = fn;
+	card->touch_arg = fn != NULL ? arg : NULL;
+}
+
+void
+csi_piv_touch_notice(struct cs_card *card, uint8_t slot, uint8_t touch_policy)
+{
+	if (card->touch_fn != NULL && (touch_policy == CS_PIV_TOUCH_ALWAYS ||
+	    touch_policy == CS_PIV_TOUCH_CACHED))
+		card->touch_fn(card->touch_arg, slot);
+}
+
 /* --- finding a card over PC/SC --- */
 
 static bool

@@ -149,16 +149,19 @@ out:
 	return r;
 }
 
-/* Algorithm of the management key from GET METADATA 9B (tag 01). */
+/* Algorithm and touch policy of the management key (GET METADATA 9B). */
 static enum cs_err
-mgm_alg_from_metadata(struct cs_card *card, uint8_t *alg)
+mgm_alg_from_metadata(struct cs_card *card, uint8_t *alg, uint8_t *touch)
 {
 	struct cs_piv_mgm_meta m;
 	enum cs_err r;
 
 	*alg = CS_PIV_ALG_3DES;
-	if ((r = read_mgm_meta(card, &m)) == CS_OK)
+	*touch = 0;
+	if ((r = read_mgm_meta(card, &m)) == CS_OK) {
 		*alg = m.alg;
+		*touch = m.touch_policy;
+	}
 	return r;
 }
 
@@ -265,14 +268,15 @@ csi_piv_auth_mgm(struct cs_card *card, uint8_t alg, const uint8_t *key,
     size_t keylen)
 {
 	uint8_t witness[BLOCK_MAX], w[BLOCK_MAX], chal[BLOCK_MAX];
-	uint8_t got[BLOCK_MAX], want[BLOCK_MAX];
+	uint8_t got[BLOCK_MAX], want[BLOCK_MAX], touch = 0;
 	size_t bs;
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	card->mgm_src = CSI_MGM_SRC_NONE;
 	if (alg == 0) {
 		if (cs_card_has(card, CS_CAP_METADATA)) {
-			if ((r = mgm_alg_from_metadata(card, &alg)) != CS_OK)
+			if ((r = mgm_alg_from_metadata(card, &alg, &touch)) !=
+			    CS_OK)
 				goto out;
 		} else
 			alg = CS_PIV_ALG_3DES;
@@ -285,6 +289,7 @@ csi_piv_auth_mgm(struct cs_card *card, uint8_t alg, const uint8_t *key,
 		    "this algorithm", csi_piv_mgm_keylen(alg));
 		goto out;
 	}
+	csi_piv_touch_notice(card, CS_PIV_SLOT_MGM, touch);
 	if ((r = get_witness(card, alg, bs, witness)) != CS_OK ||
 	    (r = ecb_block(card->ctx, alg, key, 0, witness, w)) != CS_OK ||
 	    (r = csi_piv_random(card, chal, bs)) != CS_OK ||

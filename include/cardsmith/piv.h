@@ -127,6 +127,16 @@ CS_EXPORT bool cs_card_has(const struct cs_card *card, enum cs_card_caps cap);
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_card_set_pin(struct cs_card *card,
     const char *pin, size_t len);
+/*
+ * Called right before a command that waits for the card's button: a
+ * private-key operation on a key with touch policy always or cached, or
+ * management-key authentication with touch (slot CS_PIV_SLOT_MGM). The
+ * policy comes from GET METADATA (YubiKey 5.3+); without metadata the
+ * hook is never called. fn NULL removes it; arg is passed back.
+ */
+typedef void cs_piv_touch_fn(void *arg, uint8_t slot);
+CS_EXPORT void cs_card_set_touch_fn(struct cs_card *card, cs_piv_touch_fn *fn,
+    void *arg);
 
 /* --- data objects --- */
 

@@ -3,7 +3,8 @@
  * cs_piv_set_mgm_key writes a --protect key (copies first, so that a
  * pulled card never leaves a key in force that nobody has), what
  * cs_piv_mgm_last_change reports after each kind of failure, the fallback
- * to the key kept during an interrupted change.
+ * to the key kept during an interrupted change, and the touch hook that
+ * fires right before an operation waiting for the card's button.
  * Scripted fake transport, bytes as in piv-apdu.md.
  */
 #include <setjmp.h>
@@ -311,6 +312,105 @@ test_guard_protected_auth_no_kept_key(void **state)
 	assert_script_done(x);
 }
 
+/* --- touch hook --- */
+
+struct touch_log {
+	struct cs_fake *f;
+	int calls;
+	uint8_t slot;
+	size_t at; /* commands sent when the hook ran */
+};
+
+static void
+on_touch(void *arg, uint8_t slot)
+{
+	struct touch_log *l = arg;
+
+	l->calls++;
+	l->slot = slot;
+	l->at = cs_fake_ncmds(l->f);
+}
+
+#define DIGEST32 "00 11 22 33 44 55 66 77 88 99 AA BB CC DD EE FF " \
+	"00 11 22 33 44 55 66 77 88 99 AA BB CC DD EE FF"
+
+static const uint8_t digest32[32] = {
+	0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xAA,
+	0xBB, 0xCC, 0xDD, 0xEE, 0xFF, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
+	0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF,
+};
+
+/* Touch-always key: the hook runs after METADATA, before the sign. */
+static void
+test_guard_touch_hook_before_sign(void **state)
+{
+	struct T *x = *state;
+	struct touch_log l = { NULL, 0, 0, 0 };
+	uint8_t *sig = NULL;
+	size_t slen = 0, before;
+
+	open_yk(x);
+	l.f = x->f;
+	cs_card_set_touch_fn(x->card, on_touch, &l);
+	before = cs_fake_ncmds(x->f);
+	ex(x, "00 F7 00 9A 00 00 00", "01 01 11 02 02 02 02 03 01 01 90 00");
+	ex(x, "00 87 11 9A 00 00 26 7C 24 82 00 81 20 " DIGEST32 " 00 00",
+	    "7C 0A 82 08 30 06 02 01 01 02 01 02 90 00");
+	assert_int_equal(cs_piv_sign(x->card, 0x9A, 0, "sha256", digest32, 32,
+	    &sig, &slen), CS_OK);
+	cs_free(sig);
+	assert_int_equal(l.calls, 1);
+	assert_int_equal(l.slot, 0x9A);
+	assert_int_equal(l.at, before + 1);
+	/* touch never: no call */
+	ex(x, "00 F7 00 9A 00 00 00", "01 01 11 02 02 02 01 03 01 01 90 00");
+	ex(x, "00 87 11 9A 00 00 26 7C 24 82 00 81 20 " DIGEST32 " 00 00",
+	    "7C 0A 82 08 30 06 02 01 01 02 01 02 90 00");
+	assert_int_equal(cs_piv_sign(x->card, 0x9A, 0, "sha256", digest32, 32,
+	    &sig, &slen), CS_OK);
+	cs_free(sig);
+	assert_int_equal(l.calls, 1);
+	/* touch cached: called */
+	ex(x, "00 F7 00 9A 00 00 00", "01 01 11 02 02 02 03 03 01 01 90 00");
+	ex(x, "00 87 11 9A 00 00 26 7C 24 82 00 81 20 " DIGEST32 " 00 00",
+	    "7C 0A 82 08 30 06 02 01 01 02 01 02 90 00");
+	assert_int_equal(cs_piv_sign(x->card, 0x9A, 0, "sha256", digest32, 32,
+	    &sig, &slen), CS_OK);
+	cs_free(sig);
+	assert_int_equal(l.calls, 2);
+	assert_script_done(x);
+}
+
+/* Management key with touch: the hook runs before the first GA. */
+static void
+test_guard_touch_hook_before_mgm_auth(void **state)
+{
+	struct T *x = *state;
+	struct touch_log l = { NULL, 0, 0, 0 };
+	size_t klen, before;
+	const uint8_t *key = cs_piv_default_mgm_key(&klen);
+
+	open_yk(x);
+	l.f = x->f;
+	cs_card_set_touch_fn(x->card, on_touch, &l);
+	before = cs_fake_ncmds(x->f);
+	ex(x, META_9B_3DES, "01 01 03 02 02 00 02 05 01 01 90 00");
+	ex(x, GA1, GA1_RESP);
+	ex(x, GA2, GA2_RESP);
+	assert_int_equal(cs_piv_authenticate(x->card, 0, key, klen), CS_OK);
+	assert_int_equal(l.calls, 1);
+	assert_int_equal(l.slot, CS_PIV_SLOT_MGM);
+	assert_int_equal(l.at, before + 1);
+	/* removing the hook silences it */
+	cs_card_set_touch_fn(x->card, NULL, NULL);
+	ex(x, META_9B_3DES, "01 01 03 02 02 00 02 05 01 01 90 00");
+	ex(x, GA1, GA1_RESP);
+	ex(x, GA2, GA2_RESP);
+	assert_int_equal(cs_piv_authenticate(x->card, 0, key, klen), CS_OK);
+	assert_int_equal(l.calls, 1);
+	assert_script_done(x);
+}
+
 int
 main(void)
 {
@@ -323,6 +423,8 @@ main(void)
 		T_(test_guard_first_protect_from_default),
 		T_(test_guard_protected_auth_falls_back_to_kept_key),
 		T_(test_guard_protected_auth_no_kept_key),
+		T_(test_guard_touch_hook_before_sign),
+		T_(test_guard_touch_hook_before_mgm_auth),
 #undef T_
 	};
 
