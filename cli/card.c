@@ -21,6 +21,7 @@ card_secrets_init(struct card_secrets *cs)
 	secret_src_init(&cs->new_puk, "new PUK", "new-puk");
 	secret_src_init(&cs->mgm, "management key", "mgmt-key");
 	secret_src_init(&cs->new_mgm, "new management key", "new-mgmt-key");
+	cs->last_try_opt = "--last-try";
 }
 
 void
@@ -80,6 +81,32 @@ pin_fail(struct cli *cli, enum cs_err r, const char *what, int tries)
 }
 
 int
+cli_tries_guard(struct cli *cli, struct card_secrets *cs, uint8_t ref,
+    struct secret_src *src)
+{
+	struct cs_piv_retries rt;
+	const char *what = ref == CS_PIV_REF_PUK ? "PUK" : "PIN";
+	enum cs_err r;
+
+	src->tries = -1;
+	/* VERIFY without data (PIN) or metadata: no try is used (§4.4). */
+	if ((r = cs_piv_get_retries(cli->card, ref, &rt)) != CS_OK)
+		return cli_card_fail(cli, r,
+		    ref == CS_PIV_REF_PUK ? "PUK status" : "PIN status",
+		    "card removed during the operation; nothing was written");
+	if (rt.remaining == 0)
+		return pin_fail(cli, CS_ERR_BLOCKED, what, 0);
+	if (rt.remaining == 1 && !cs->last_try)
+		return out_failf(cli, CS_ERR_CANCELLED,
+		    "only 1 %s try left: "
+		    "a wrong %s would block it; nothing was tried (add %s to "
+		    "try anyway)",
+		    what, what, cs->last_try_opt);
+	src->tries = rt.remaining;
+	return CLI_CONTINUE;
+}
+
+int
 cli_pin_verify(struct cli *cli, struct card_secrets *cs)
 {
 	struct secret pin;
@@ -88,6 +115,9 @@ cli_pin_verify(struct cli *cli, struct card_secrets *cs)
 
 	if (cs->pin_verified)
 		return CLI_CONTINUE;
+	if ((code = cli_tries_guard(cli, cs, CS_PIV_REF_PIN, &cs->pin)) !=
+	    CLI_CONTINUE)
+		return code;
 	if ((code = secret_get(cli, &cs->pin, false, &pin)) != CLI_CONTINUE)
 		return code;
 	out_verbose(cli, "verifying the PIN");

@@ -175,6 +175,7 @@ cmd_csr(struct cli *cli, int argc, const char **argv)
 		{ "force", 'f', POPT_ARG_NONE, &o.force, 0,
 		    "replace an existing --out file", NULL },
 		SECRET_POPT(cs.pin, "pin", "PIN"),
+		CARD_LAST_TRY_POPT(cs),
 		POPT_TABLEEND,
 	};
 	char *sanlist[CSR_SANS_MAX + 1];

@@ -392,6 +392,7 @@ mgmt_set(struct cli *cli, int argc, const char **argv)
 		{ "show-key", '\0', POPT_ARG_NONE, &o.show, 0,
 		    "print the new key on standard output", NULL },
 		SECRET_POPT(cs.pin, "pin", "PIN"),
+		CARD_LAST_TRY_POPT(cs),
 		SECRET_POPT(cs.mgm, "mgmt-key", "current management key (hex)"),
 		SECRET_POPT(cs.new_mgm, "new-mgmt-key",
 		    "new management key "

@@ -1,6 +1,7 @@
 /*
  * Unit tests for issue 12 in cli/: the --show-key --json document wipes
- * jansson's heap copy of the management key (secret_json_emit).
+ * jansson's heap copy of the management key (secret_json_emit); secret
+ * prompts show the tries left (secret_prompt).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -142,12 +143,44 @@ test_guard_show_key_json_wipes_copy(void **state)
 	assert_int_equal(unwiped, 0);
 }
 
+/* "Enter PIN (2 tries left): ", singular at one, no count if unknown. */
+static void
+test_guard_prompt_shows_tries_left(void **state)
+{
+	struct secret_src pin, puk, newpin;
+	char buf[96];
+
+	(void)state;
+	secret_src_init(&pin, "PIN", "pin");
+	secret_src_init(&puk, "PUK", "puk");
+	secret_src_init(&newpin, "new PIN", "new-pin");
+	assert_string_equal(secret_prompt(&pin, false, buf, sizeof(buf)),
+	    "Enter PIN: ");
+	pin.tries = 2;
+	assert_string_equal(secret_prompt(&pin, false, buf, sizeof(buf)),
+	    "Enter PIN (2 tries left): ");
+	pin.tries = 1;
+	assert_string_equal(secret_prompt(&pin, false, buf, sizeof(buf)),
+	    "Enter PIN (1 try left): ");
+	puk.tries = 3;
+	assert_string_equal(secret_prompt(&puk, false, buf, sizeof(buf)),
+	    "Enter PUK (3 tries left): ");
+	assert_string_equal(secret_prompt(&newpin, true, buf, sizeof(buf)),
+	    "Repeat new PIN: ");
+	/* a short buffer is cut, never overrun */
+	assert_string_equal(secret_prompt(&pin, false, buf, 6), "Enter");
+	secret_src_release(&pin);
+	secret_src_release(&puk);
+	secret_src_release(&newpin);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_guard_plain_json_string_leaves_copy),
 		cmocka_unit_test(test_guard_show_key_json_wipes_copy),
+		cmocka_unit_test(test_guard_prompt_shows_tries_left),
 	};
 
 	json_set_alloc_funcs(t_malloc, t_free);
