@@ -21,6 +21,7 @@ card_secrets_init(struct card_secrets *cs)
 	secret_src_init(&cs->new_puk, "new PUK", "new-puk");
 	secret_src_init(&cs->mgm, "management key", "mgmt-key");
 	secret_src_init(&cs->new_mgm, "new management key", "new-mgmt-key");
+	cs->last_try_opt = "--last-try";
 }
 
 void
@@ -80,6 +81,32 @@ pin_fail(struct cli *cli, enum cs_err r, const char *what, int tries)
 }
 
 int
+cli_tries_guard(struct cli *cli, struct card_secrets *cs, uint8_t ref,
+    struct secret_src *src)
+{
+	struct cs_piv_retries rt;
+	const char *what = ref == CS_PIV_REF_PUK ? "PUK" : "PIN";
+	enum cs_err r;
+
+	src->tries = -1;
+	/* VERIFY without data (PIN) or metadata: no try is used (§4.4). */
+	if ((r = cs_piv_get_retries(cli->card, ref, &rt)) != CS_OK)
+		return cli_card_fail(cli, r,
+		    ref == CS_PIV_REF_PUK ? "PUK status" : "PIN status",
+		    "card removed during the operation; nothing was written");
+	if (rt.remaining == 0)
+		return pin_fail(cli, CS_ERR_BLOCKED, what, 0);
+	if (rt.remaining == 1 && !cs->last_try)
+		return out_failf(cli, CS_ERR_CANCELLED,
+		    "only 1 %s try left: "
+		    "a wrong %s would block it; nothing was tried (add %s to "
+		    "try anyway)",
+		    what, what, cs->last_try_opt);
+	src->tries = rt.remaining;
+	return CLI_CONTINUE;
+}
+
+int
 cli_pin_verify(struct cli *cli, struct card_secrets *cs)
 {
 	struct secret pin;
@@ -88,6 +115,9 @@ cli_pin_verify(struct cli *cli, struct card_secrets *cs)
 
 	if (cs->pin_verified)
 		return CLI_CONTINUE;
+	if ((code = cli_tries_guard(cli, cs, CS_PIV_REF_PIN, &cs->pin)) !=
+	    CLI_CONTINUE)
+		return code;
 	if ((code = secret_get(cli, &cs->pin, false, &pin)) != CLI_CONTINUE)
 		return code;
 	out_verbose(cli, "verifying the PIN");
@@ -143,6 +173,27 @@ mgm_given(struct cli *cli, struct card_secrets *cs)
 	return CLI_CONTINUE;
 }
 
+/* One line on stderr right before the card waits for its button. */
+static void
+touch_notice(void *arg, uint8_t slot)
+{
+	struct cli *cli = arg;
+	char s[3];
+
+	if (slot == CS_PIV_SLOT_MGM)
+		out_notice(cli, "touch the card's button now (management key)");
+	else
+		out_notice(cli, "touch the card's button now (slot %s)",
+		    cli_slot_str(slot, s));
+}
+
+void
+cli_card_watch_touch(struct cli *cli)
+{
+	if (cli->card != NULL)
+		cs_card_set_touch_fn(cli->card, touch_notice, cli);
+}
+
 int
 cli_mgm_auth(struct cli *cli, struct card_secrets *cs)
 {
@@ -152,6 +203,7 @@ cli_mgm_auth(struct cli *cli, struct card_secrets *cs)
 	enum cs_err r;
 	int code;
 
+	cli_card_watch_touch(cli);
 	if (secret_src_given(&cs->mgm))
 		return mgm_given(cli, cs);
 	if (cs_card_has(cli->card, CS_CAP_PROTECTED_MGM) &&
@@ -163,13 +215,21 @@ cli_mgm_auth(struct cli *cli, struct card_secrets *cs)
 		if ((code = cli_pin_verify(cli, cs)) != CLI_CONTINUE)
 			return code;
 		r = cs_piv_authenticate_protected(cli->card);
-		if (r != CS_OK)
+		if (r == CS_OK)
+			return CLI_CONTINUE;
+		if (r != CS_ERR_AUTH && r != CS_ERR_ARG)
 			return cli_card_fail(cli, r,
 			    "PIN-protected management "
 			    "key",
 			    "card removed during the operation; "
 			    "nothing was written");
-		return CLI_CONTINUE;
+		/*
+		 * 'mgmt-key set --protect' flags admin data before the card
+		 * changes: pulled in between, the default key is still in
+		 * force.
+		 */
+		out_verbose(cli, "the PIN-protected management key does not "
+		    "authenticate; trying the default");
 	}
 	def = cs_piv_default_mgm_key(&len);
 	r = cs_piv_authenticate(cli->card, 0, def, len);
@@ -186,6 +246,13 @@ cli_mgm_auth(struct cli *cli, struct card_secrets *cs)
 			return code;
 		return CLI_CONTINUE;
 	}
+	if (prot)
+		return out_failf(cli, CS_ERR_AUTH,
+		    "neither the PIN-protected "
+		    "management key nor the default one authenticates (an "
+		    "interrupted 'mgmt-key set' leaves the new key in its "
+		    "--out-key-file): give it with --mgmt-key-fd, "
+		    "--mgmt-key-file or --mgmt-key-env");
 	return out_failf(cli, CS_ERR_AUTH,
 	    "the card's management key is not "
 	    "the default and not PIN-protected: give it with --mgmt-key-fd, "

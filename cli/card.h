@@ -13,16 +13,37 @@
 struct card_secrets {
 	struct secret_src pin, puk, new_pin, new_puk, mgm, new_mgm;
 	bool pin_verified; /* cli_pin_verify succeeded this run */
+	int last_try; /* popt: the user accepts spending a last try */
+	const char *last_try_opt; /* the option that sets it, for messages */
 };
 
 void card_secrets_init(struct card_secrets *cs);
 void card_secrets_release(struct card_secrets *cs);
 
+/* --last-try, for every command that sends the PIN or PUK. */
+/* clang-format off */
+#define CARD_LAST_TRY_POPT(cs) \
+	{ "last-try", '\0', POPT_ARG_NONE, &(cs).last_try, 0, \
+	    "send the PIN or PUK even with one try left (a wrong one blocks " \
+	    "it)", NULL }
+/* clang-format on */
+
+/*
+ * The one rule before a PIN or PUK (ref CS_PIV_REF_PIN or _PUK) from src
+ * is sent: read its counter without using a try; a blocked one is
+ * reported (exit 4) and one try left is refused (exit 1: nothing was sent)
+ * unless cs->last_try, naming cs->last_try_opt. The count goes to
+ * src->tries for the prompt. An unknown count (the PUK before YubiKey
+ * 5.3) passes. Returns CLI_CONTINUE or the exit code.
+ */
+int cli_tries_guard(struct cli *cli, struct card_secrets *cs, uint8_t ref,
+    struct secret_src *src);
+
 /*
  * Get the PIN (cs->pin), VERIFY it and cache it in the card handle for
- * PIN-always keys and protected data. Reports "wrong PIN, N tries left"
- * (exit 4) or a blocked PIN. Returns CLI_CONTINUE or the exit code.
- * A second call is a no-op.
+ * PIN-always keys and protected data; cli_tries_guard first. Reports
+ * "wrong PIN, N tries left" (exit 4) or a blocked PIN. Returns
+ * CLI_CONTINUE or the exit code. A second call is a no-op.
  */
 int cli_pin_verify(struct cli *cli, struct card_secrets *cs);
 
@@ -36,9 +57,18 @@ int cli_pin_fail(struct cli *cli, enum cs_err r, const char *what, int tries);
  * Authenticate with the management key: the one given (cs->mgm), else the
  * PIN-protected one when the card stores it (gets and verifies the PIN),
  * else the factory default. Returns CLI_CONTINUE or the exit code (4 for
- * a wrong key, naming the options to give the right one).
+ * a wrong key, naming the options to give the right one). Also starts
+ * cli_card_watch_touch, for a management key with touch.
  */
 int cli_mgm_auth(struct cli *cli, struct card_secrets *cs);
+
+/*
+ * From now on, print "touch the card's button now (slot 9a)" on stderr
+ * (not with -q) right before the card waits for a touch: an operation on
+ * a key with touch policy always or cached, known from its metadata
+ * (YubiKey 5.3+).
+ */
+void cli_card_watch_touch(struct cli *cli);
 
 /*
  * Report a failed card operation what (e.g. "generate key in slot 9a").

@@ -170,6 +170,7 @@ cert_import(struct cli *cli, int argc, const char **argv)
 		{ "force", 'f', POPT_ARG_NONE, &o.force, 0,
 		    "store it even if its key is not the slot's key", NULL },
 		SECRET_POPT(cs.pin, "pin", "PIN"),
+		CARD_LAST_TRY_POPT(cs),
 		SECRET_POPT(cs.mgm, "mgmt-key", "management key (hex)"),
 		POPT_TABLEEND,
 	};
@@ -316,6 +317,7 @@ cert_delete(struct cli *cli, int argc, const char **argv)
 		{ "force", 'f', POPT_ARG_NONE, &o.force, 0,
 		    "do not ask for confirmation", NULL },
 		SECRET_POPT(cs.pin, "pin", "PIN"),
+		CARD_LAST_TRY_POPT(cs),
 		SECRET_POPT(cs.mgm, "mgmt-key", "management key (hex)"),
 		POPT_TABLEEND,
 	};

@@ -23,7 +23,9 @@ static const struct cli_usage csr_usage = {
 	"slot's attestation and the F9 certificate, as\nyubico-piv-tool "
 	"2.7.2 does, so a CA can check that the key was made on the\ncard. "
 	"The public key is read from the card (YubiKey 5.3+) or --pubkey. "
-	"The\nrequest is printed as PEM or written to --out.",
+	"The\nrequest is printed as PEM or written to --out. For a key with "
+	"touch policy\nalways or cached, \"touch the card's button now\" "
+	"goes to standard error just\nbefore the card waits.",
 	"  cardsmith csr --slot 9a --subject \"CN=Jane Doe\" --san "
 	"email:jane@example.org \\\n      --attest --out req.pem",
 };
@@ -144,6 +146,7 @@ do_csr(struct cli *cli, struct card_secrets *cs, struct csr_opts *o,
 		goto out;
 	if ((code = cli_pin_verify(cli, cs)) != CLI_CONTINUE)
 		goto out;
+	cli_card_watch_touch(cli);
 	req.subject = o->subject;
 	req.sans = o->nsans > 0 ? o->sans : NULL;
 	req.digest = o->digest;
@@ -202,6 +205,7 @@ cmd_csr(struct cli *cli, int argc, const char **argv)
 		{ "force", 'f', POPT_ARG_NONE, &o.force, 0,
 		    "replace an existing --out file", NULL },
 		SECRET_POPT(cs.pin, "pin", "PIN"),
+		CARD_LAST_TRY_POPT(cs),
 		POPT_TABLEEND,
 	};
 	char *sanlist[CSR_SANS_MAX + 1];

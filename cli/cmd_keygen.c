@@ -219,6 +219,7 @@ cmd_keygen(struct cli *cli, int argc, const char **argv)
 			    "replace a key already in the slot (and --out)",
 			    NULL },
 			SECRET_POPT(cs.pin, "pin", "PIN"),
+			CARD_LAST_TRY_POPT(cs),
 			SECRET_POPT(cs.mgm, "mgmt-key", "management key (hex)"),
 			POPT_TABLEEND,
 		};

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,16 @@ static const struct cli_usage set_usage = {
 	"--protect a random key is written\nonly to --out-key-file (created "
 	"new, mode 0600) or, with --show-key, to\nstandard output. The "
 	"current key is the default, the PIN-protected one, or\nthe one "
-	"given with --mgmt-key-fd/-file/-env.",
+	"given with --mgmt-key-fd/-file/-env.\n\nThe new key is kept "
+	"before the card changes, so that a pulled card never\nleaves a "
+	"key nobody has: --out-key-file is written and synced first,\n"
+	"--show-key prints it first (with --json it is in the document, "
+	"errors too),\n--protect stores the PIN-protected copy first "
+	"and keeps the old protected key\nbeside it until the card has "
+	"the new one. After a failure the message says\nwhether the card "
+	"still uses the old key, uses the new one or may use either,\nand "
+	"where the new one is; the key file is removed only when the card "
+	"certainly\nstill uses the old key.",
 	"  cardsmith mgmt-key set --random --protect --pin-env PIN\n"
 	"  cardsmith mgmt-key set --random --out-key-file mgm.key",
 };
@@ -123,6 +133,28 @@ to_hex(const uint8_t *key, size_t len, char *hex)
 	hex[2 * len] = '\0';
 }
 
+/* Make the new file's directory entry durable too (fsync(2) NOTES). */
+static int
+fsync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd, rc;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path),
+	    path) >= (int)sizeof(dir))
+		return -1;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
 static int
 write_key_file(struct cli *cli, int fd, const char *path, const char *hex)
 {
@@ -130,12 +162,44 @@ write_key_file(struct cli *cli, int fd, const char *path, const char *hex)
 	ssize_t n;
 
 	n = write(fd, hex, len);
-	if (n != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) != 0)
+	if (n != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) != 0 ||
+	    fsync_dir(path) != 0)
 		return out_failf(cli, CS_ERR_IO,
-		    "cannot write %s: %s; the new "
-		    "key is set but was not saved",
-		    path, strerror(errno));
+		    "cannot write %s: %s; nothing was changed", path,
+		    strerror(errno));
 	return CLI_CONTINUE;
+}
+
+/*
+ * Keep the new key before the card gets it, so that no failure (a pulled
+ * card, a lost answer, a crash) can leave a key in force that nobody has:
+ * --out-key-file is written and synced, --show-key prints it (text mode;
+ * a document can only come at the end). --protect copies it onto the card
+ * first (lib/piv_mgm.c stage_protected); a given key is the caller's.
+ */
+static int
+persist(struct cli *cli, const struct mgmt_opts *o, int fd, const char *hex)
+{
+	if (fd >= 0)
+		return write_key_file(cli, fd, o->out_file, hex);
+	if (!o->show || cli->json)
+		return CLI_CONTINUE;
+	printf("%s\n", hex);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return out_failf(cli, CS_ERR_IO,
+		    "cannot print the new key on standard output: %s; nothing "
+		    "was changed",
+		    strerror(errno));
+	return CLI_CONTINUE;
+}
+
+/* Emit doc, with management_key when hex is given (its copy wiped). */
+static int
+emit_doc(struct cli *cli, json_t *doc, const char *hex)
+{
+	if (hex == NULL)
+		return out_emit(cli, doc);
+	return secret_json_emit(cli, doc, "management_key", hex);
 }
 
 static int
@@ -149,15 +213,82 @@ report(struct cli *cli, const struct mgmt_opts *o, uint8_t alg, const char *hex)
 		out_set(doc, "protected", json_boolean(o->protect));
 		out_set(doc, "touch", json_boolean(o->touch));
 		out_set(doc, "key_file", out_str(o->out_file));
-		if (o->show)
-			out_set(doc, "management_key", out_str(hex));
-		return out_emit(cli, doc);
+		return emit_doc(cli, doc, o->show ? hex : NULL);
 	}
-	if (o->show)
-		printf("%s\n", hex);
 	out_notice(cli, "management key set (%s%s)", cs_piv_alg_name(alg),
 	    o->protect ? ", PIN-protected on the card" : "");
 	return CLI_EXIT_OK;
+}
+
+/* Where the user finds the new key after a failure. */
+static const char *
+kept_where(struct cli *cli, const struct mgmt_opts *o, char *buf, size_t cap)
+{
+	if (o->out_file != NULL)
+		snprintf(buf, cap, "saved in %s%s", o->out_file,
+		    o->protect ? " and PIN-protected on the card" : "");
+	else if (o->protect)
+		snprintf(buf, cap, "PIN-protected on the card, where "
+		    "cardsmith finds the right one with the PIN");
+	else if (o->show)
+		snprintf(buf, cap, "%s", cli->json ?
+		    "in this document's management_key" :
+		    "printed on standard output");
+	else
+		snprintf(buf, cap, "the one you gave");
+	return buf;
+}
+
+/*
+ * SET MANAGEMENT KEY failed: say which key the card uses now, as far as
+ * anyone can know, and where the new one is.
+ */
+static int
+set_failed(struct cli *cli, const struct mgmt_opts *o, enum cs_err r,
+    const char *hex)
+{
+	char where[PATH_MAX + 96], msg[sizeof(where) + 512];
+	const char *detail = cs_strerror(r);
+	json_t *doc, *e;
+
+	if (cs_ctx_errcode(cli->ctx) == r && *cs_ctx_errmsg(cli->ctx) != '\0')
+		detail = cs_ctx_errmsg(cli->ctx);
+	kept_where(cli, o, where, sizeof(where));
+	switch (cs_piv_mgm_last_change(cli->card)) {
+	case CS_PIV_MGM_CHANGED:
+		snprintf(msg, sizeof(msg), "set management key: %s; the card "
+		    "now uses the new management key: it is %s", detail,
+		    where);
+		break;
+	case CS_PIV_MGM_MAYBE_CHANGED:
+		snprintf(msg, sizeof(msg), "set management key: %s; the card "
+		    "may now use the new management key or still the old "
+		    "one: the new one is %s", detail, where);
+		break;
+	case CS_PIV_MGM_UNCHANGED:
+	default:
+		snprintf(msg, sizeof(msg), "set management key: %s; the card "
+		    "still uses the old management key%s", detail,
+		    o->protect ? " (run the command again)" :
+		    "; nothing was changed");
+		hex = NULL; /* the new key was never in force */
+		break;
+	}
+	if (!cli->json || !o->show || hex == NULL)
+		return out_failf(cli, r, "%s", msg);
+	/* The document is the only place the key is printed: keep it. */
+	doc = json_object();
+	e = json_object();
+	if (doc == NULL || e == NULL) {
+		out_err("out of memory");
+		exit(CLI_EXIT_FAIL);
+	}
+	out_set(doc, "ok", json_false());
+	out_set(e, "code", out_str(cs_errname(r)));
+	out_set(e, "message", out_str(msg));
+	out_set(doc, "error", e);
+	(void)emit_doc(cli, doc, hex);
+	return cli_exit_code(r);
 }
 
 static int
@@ -168,7 +299,7 @@ do_set(struct cli *cli, struct card_secrets *cs, const struct mgmt_opts *o)
 	size_t len = 0;
 	enum cs_err r;
 	int code, fd = -1;
-	bool set = false;
+	bool keep = false;
 
 	memset(key, 0, sizeof(key));
 	memset(hex, 0, sizeof(hex));
@@ -190,26 +321,23 @@ do_set(struct cli *cli, struct card_secrets *cs, const struct mgmt_opts *o)
 		goto out;
 	if ((code = new_key(cli, cs, o, key, &len, &alg)) != CLI_CONTINUE)
 		goto out;
+	to_hex(key, len, hex);
+	if ((code = persist(cli, o, fd, hex)) != CLI_CONTINUE)
+		goto out;
 	r = cs_piv_set_mgm_key(cli->card, alg, key, len,
 	    (o->protect ? CS_PIV_MGM_PROTECT : 0) |
 	        (o->touch ? CS_PIV_MGM_TOUCH : 0));
+	/* A key that may be in force is never deleted. */
+	keep = cs_piv_mgm_last_change(cli->card) != CS_PIV_MGM_UNCHANGED;
 	if (r != CS_OK) {
-		code = cli_card_fail(cli, r, "set management key",
-		    "card "
-		    "removed during the operation: the old or the new key may "
-		    "be in effect");
+		code = set_failed(cli, o, r, hex);
 		goto out;
 	}
-	set = true;
-	to_hex(key, len, hex);
-	if (fd >= 0 &&
-	    (code = write_key_file(cli, fd, o->out_file, hex)) != CLI_CONTINUE)
-		goto out;
 	code = report(cli, o, alg, hex);
 out:
 	if (fd >= 0) {
 		close(fd);
-		if (!set)
+		if (!keep)
 			unlink(o->out_file);
 	}
 	cs_wipe(key, sizeof(key));
@@ -264,6 +392,7 @@ mgmt_set(struct cli *cli, int argc, const char **argv)
 		{ "show-key", '\0', POPT_ARG_NONE, &o.show, 0,
 		    "print the new key on standard output", NULL },
 		SECRET_POPT(cs.pin, "pin", "PIN"),
+		CARD_LAST_TRY_POPT(cs),
 		SECRET_POPT(cs.mgm, "mgmt-key", "current management key (hex)"),
 		SECRET_POPT(cs.new_mgm, "new-mgmt-key",
 		    "new management key "

@@ -42,18 +42,21 @@ static const struct cmd retries_subs[] = {
 };
 
 static const struct cli_usage change_usage = {
-	"[--pin-fd FD | --pin-file FILE | --pin-env NAME] [--new-pin-...]",
+	"[--pin-fd FD | --pin-file FILE | --pin-env NAME] [--new-pin-...] "
+	"[--force]",
 	"Change the PIN (6 to 8 characters). Both PINs come from the terminal "
 	"(the new\none asked twice) or from --pin-* and --new-pin-* sources. "
-	"A wrong PIN uses a\ntry: the message says how many are left.",
+	"A wrong PIN uses a\ntry: the message says how many are left. With "
+	"only one try left it refuses\n(exit 1) unless --force.",
 	"  cardsmith pin change --pin-fd 3 --new-pin-fd 3 3<pins.txt",
 };
 
 static const struct cli_usage unblock_usage = {
-	"[--puk-...] [--new-pin-...]",
+	"[--puk-...] [--new-pin-...] [--force]",
 	"Set a new PIN with the PUK; this also unblocks a blocked PIN. A wrong "
 	"PUK uses\none of its tries; a blocked PUK leaves only 'cardsmith "
-	"reset'.",
+	"reset'. With only one PUK\ntry left (known on YubiKey 5.3+) it "
+	"refuses (exit 1) unless --force.",
 	"  cardsmith pin unblock --puk-env PUK --new-pin-env NEWPIN",
 };
 
@@ -74,8 +77,9 @@ static const struct cli_usage verify_usage = {
 };
 
 static const struct cli_usage puk_usage = {
-	"[--puk-...] [--new-puk-...]",
-	"Change the PUK (6 to 8 characters).",
+	"[--puk-...] [--new-puk-...] [--force]",
+	"Change the PUK (6 to 8 characters). With only one PUK try left "
+	"(known on\nYubiKey 5.3+) it refuses (exit 1) unless --force.",
 	"  cardsmith puk change --puk-file puk.txt --new-puk-file newpuk.txt",
 };
 
@@ -83,7 +87,8 @@ static const struct cli_usage retries_usage = {
 	"--pin-tries N --puk-tries N [--force]",
 	"Set how many wrong tries block the PIN and the PUK (YubiKey). This "
 	"resets the\nPIN and PUK to their factory defaults, so it asks on the "
-	"terminal or needs\n--force. Needs the PIN and the management key.",
+	"terminal or needs\n--force. Needs the PIN and the management key "
+	"(with one PIN try left only\nwith --last-try).",
 	"  cardsmith pin-retries set --pin-tries 5 --puk-tries 5 --force",
 };
 
@@ -160,8 +165,8 @@ ok_doc(struct cli *cli, const char *msg)
 
 /* Change the PIN or PUK: ref, old source, new source. */
 static int
-change_ref(struct cli *cli, uint8_t ref, struct secret_src *old,
-    struct secret_src *new_)
+change_ref(struct cli *cli, struct card_secrets *cs, uint8_t ref,
+    struct secret_src *old, struct secret_src *new_)
 {
 	struct secret a, b;
 	const char *what = ref == CS_PIV_REF_PIN ? "PIN" : "PUK";
@@ -169,6 +174,8 @@ change_ref(struct cli *cli, uint8_t ref, struct secret_src *old,
 	int code, tries = -1;
 
 	a.len = b.len = 0;
+	if ((code = cli_tries_guard(cli, cs, ref, old)) != CLI_CONTINUE)
+		goto out;
 	if ((code = secret_get(cli, old, false, &a)) != CLI_CONTINUE)
 		goto out;
 	if ((code = secret_get(cli, new_, true, &b)) != CLI_CONTINUE)
@@ -200,15 +207,19 @@ pin_change(struct cli *cli, int argc, const char **argv)
 	int r;
 
 	card_secrets_init(&cs);
+	cs.last_try_opt = "--force";
 	struct poptOption opts[] = {
 		SECRET_POPT(cs.pin, "pin", "PIN"),
 		SECRET_POPT(cs.new_pin, "new-pin", "new PIN"),
+		{ "force", 'f', POPT_ARG_NONE, &cs.last_try, 0,
+		    "try even with only one try left", NULL },
+		CARD_LAST_TRY_POPT(cs),
 		POPT_TABLEEND,
 	};
 
 	if ((r = simple_parse(cli, argc, argv, opts, &change_usage)) ==
 	    CLI_CONTINUE)
-		r = change_ref(cli, CS_PIV_REF_PIN, &cs.pin, &cs.new_pin);
+		r = change_ref(cli, &cs, CS_PIV_REF_PIN, &cs.pin, &cs.new_pin);
 	card_secrets_release(&cs);
 	return r;
 }
@@ -220,15 +231,19 @@ puk_change(struct cli *cli, int argc, const char **argv)
 	int r;
 
 	card_secrets_init(&cs);
+	cs.last_try_opt = "--force";
 	struct poptOption opts[] = {
 		SECRET_POPT(cs.puk, "puk", "PUK"),
 		SECRET_POPT(cs.new_puk, "new-puk", "new PUK"),
+		{ "force", 'f', POPT_ARG_NONE, &cs.last_try, 0,
+		    "try even with only one PUK try left", NULL },
+		CARD_LAST_TRY_POPT(cs),
 		POPT_TABLEEND,
 	};
 
 	if ((r = simple_parse(cli, argc, argv, opts, &puk_usage)) ==
 	    CLI_CONTINUE)
-		r = change_ref(cli, CS_PIV_REF_PUK, &cs.puk, &cs.new_puk);
+		r = change_ref(cli, &cs, CS_PIV_REF_PUK, &cs.puk, &cs.new_puk);
 	card_secrets_release(&cs);
 	return r;
 }
@@ -241,7 +256,9 @@ do_unblock(struct cli *cli, struct card_secrets *cs)
 	int code, tries = -1;
 
 	puk.len = pin.len = 0;
-	if ((code = secret_get(cli, &cs->puk, false, &puk)) != CLI_CONTINUE ||
+	if ((code = cli_tries_guard(cli, cs, CS_PIV_REF_PUK, &cs->puk)) !=
+	        CLI_CONTINUE ||
+	    (code = secret_get(cli, &cs->puk, false, &puk)) != CLI_CONTINUE ||
 	    (code = secret_get(cli, &cs->new_pin, true, &pin)) != CLI_CONTINUE)
 		goto out;
 	if (pin.len < 6 || pin.len > 8) {
@@ -270,9 +287,13 @@ pin_unblock(struct cli *cli, int argc, const char **argv)
 	int r;
 
 	card_secrets_init(&cs);
+	cs.last_try_opt = "--force";
 	struct poptOption opts[] = {
 		SECRET_POPT(cs.puk, "puk", "PUK"),
 		SECRET_POPT(cs.new_pin, "new-pin", "new PIN"),
+		{ "force", 'f', POPT_ARG_NONE, &cs.last_try, 0,
+		    "try even with only one PUK try left", NULL },
+		CARD_LAST_TRY_POPT(cs),
 		POPT_TABLEEND,
 	};
 
@@ -308,21 +329,12 @@ pin_status(struct cli *cli, int argc, const char **argv)
 }
 
 static int
-do_verify(struct cli *cli, struct card_secrets *cs, int force)
+do_verify(struct cli *cli, struct card_secrets *cs)
 {
 	struct cs_piv_retries rt;
 	json_t *doc;
 	int code;
 
-	if ((code = get_retries(cli, CS_PIV_REF_PIN, &rt)) != CLI_CONTINUE)
-		return code;
-	if (rt.remaining == 0)
-		return cli_pin_fail(cli, CS_ERR_BLOCKED, "PIN", 0);
-	if (rt.remaining == 1 && !force)
-		return out_failf(cli, CS_ERR_CANCELLED,
-		    "only 1 PIN try left: "
-		    "a wrong PIN would block it; nothing was tried (add --force "
-		    "to try anyway)");
 	if ((code = cli_pin_verify(cli, cs)) != CLI_CONTINUE)
 		return code;
 	if ((code = get_retries(cli, CS_PIV_REF_PIN, &rt)) != CLI_CONTINUE)
@@ -342,19 +354,21 @@ static int
 pin_verify(struct cli *cli, int argc, const char **argv)
 {
 	struct card_secrets cs;
-	int r, force = 0;
+	int r;
 
 	card_secrets_init(&cs);
+	cs.last_try_opt = "--force";
 	struct poptOption opts[] = {
 		SECRET_POPT(cs.pin, "pin", "PIN"),
-		{ "force", 'f', POPT_ARG_NONE, &force, 0,
+		{ "force", 'f', POPT_ARG_NONE, &cs.last_try, 0,
 		    "try even with only one try left", NULL },
+		CARD_LAST_TRY_POPT(cs),
 		POPT_TABLEEND,
 	};
 
 	if ((r = simple_parse(cli, argc, argv, opts, &verify_usage)) ==
 	    CLI_CONTINUE)
-		r = do_verify(cli, &cs, force);
+		r = do_verify(cli, &cs);
 	card_secrets_release(&cs);
 	return r;
 }
@@ -429,6 +443,7 @@ retries_set(struct cli *cli, int argc, const char **argv)
 		{ "force", 'f', POPT_ARG_NONE, &force, 0,
 		    "do not ask for confirmation", NULL },
 		SECRET_POPT(cs.pin, "pin", "PIN"),
+		CARD_LAST_TRY_POPT(cs),
 		SECRET_POPT(cs.mgm, "mgmt-key", "management key (hex)"),
 		POPT_TABLEEND,
 	};

@@ -32,6 +32,7 @@ secret_src_init(struct secret_src *src, const char *what, const char *opt)
 	src->what = what;
 	src->opt = opt;
 	src->fd = -1;
+	src->tries = -1;
 }
 
 void
@@ -53,6 +54,26 @@ secret_clear(struct secret *s)
 {
 	cs_wipe(s->s, sizeof(s->s));
 	s->len = 0;
+}
+
+int
+secret_json_emit(struct cli *cli, json_t *doc, const char *key,
+    const char *value)
+{
+	json_t *j;
+	int code;
+
+	if ((j = json_string(value)) == NULL) {
+		out_err("out of memory");
+		exit(CLI_EXIT_FAIL);
+	}
+	/* Our reference outlives the document: wipe once it is gone. */
+	out_set(doc, key, json_incref(j));
+	code = out_emit(cli, doc);
+	if (j->refcount == 1)
+		cs_wipe((char *)json_string_value(j), json_string_length(j));
+	json_decref(j);
+	return code;
 }
 
 /* Drop one trailing "\n" (or "\r\n"). */
@@ -347,6 +368,19 @@ out:
 	return res;
 }
 
+const char *
+secret_prompt(const struct secret_src *src, bool again, char *buf, size_t cap)
+{
+	if (again)
+		snprintf(buf, cap, "Repeat %s: ", src->what);
+	else if (src->tries >= 0)
+		snprintf(buf, cap, "Enter %s (%d %s left): ", src->what,
+		    src->tries, src->tries == 1 ? "try" : "tries");
+	else
+		snprintf(buf, cap, "Enter %s: ", src->what);
+	return buf;
+}
+
 static int
 read_tty(struct cli *cli, const struct secret_src *src, bool confirm,
     struct secret *out)
@@ -357,7 +391,7 @@ read_tty(struct cli *cli, const struct secret_src *src, bool confirm,
 	int code = CLI_CONTINUE;
 
 	out->len = again.len = 0;
-	snprintf(prompt, sizeof(prompt), "Enter %s: ", src->what);
+	secret_prompt(src, false, prompt, sizeof(prompt));
 	tr = tty_line(prompt, false, out->s, sizeof(out->s), &out->len);
 	if (tr == TTY_TOOLONG) {
 		code = out_failf(cli, CS_ERR_ARG,
@@ -372,7 +406,7 @@ read_tty(struct cli *cli, const struct secret_src *src, bool confirm,
 	}
 	if (!confirm)
 		goto out;
-	snprintf(prompt, sizeof(prompt), "Repeat %s: ", src->what);
+	secret_prompt(src, true, prompt, sizeof(prompt));
 	if (tty_line(prompt, false, again.s, sizeof(again.s), &again.len) !=
 	        TTY_OK ||
 	    again.len != out->len ||

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <popt.h>
 
 #include "cli.h"
@@ -29,6 +30,7 @@ struct secret_src {
 	int fd; /* --X-fd; -1 if not given */
 	char *file; /* --X-file (popt string), NULL if not given */
 	char *env; /* --X-env (popt string), NULL if not given */
+	int tries; /* tries left, for the prompt; -1 unknown */
 };
 
 /* A secret's text; wipe with secret_clear. */
@@ -74,6 +76,23 @@ bool secret_hex_key(const struct secret *s, uint8_t *key, size_t *len);
 
 /* Wipe a secret. */
 void secret_clear(struct secret *s);
+
+/*
+ * The terminal prompt for src into buf[0..cap): "Enter PIN: ", with the
+ * tries left when known ("Enter PIN (2 tries left): "), or "Repeat new
+ * PIN: " when again. Returns buf.
+ */
+const char *secret_prompt(const struct secret_src *src, bool again, char *buf,
+    size_t cap);
+
+/*
+ * Emit doc (out_emit, which frees it) with doc[key] set to the secret
+ * value, e.g. a management key for --show-key, and wipe the copy of value
+ * that jansson keeps on the heap (json_decref frees it unwiped). Returns
+ * out_emit's exit code.
+ */
+int secret_json_emit(struct cli *cli, json_t *doc, const char *key,
+    const char *value);
 
 /*
  * Whether there is a terminal to ask on (/dev/tty, in the foreground

@@ -461,6 +461,21 @@ cs_card_set_pin(struct cs_card *card, const char *pin, size_t len)
 	return CS_OK;
 }
 
+void
+cs_card_set_touch_fn(struct cs_card *card, cs_piv_touch_fn *fn, void *arg)
+{
+	card->touch_fn = fn;
+	card->touch_arg = fn != NULL ? arg : NULL;
+}
+
+void
+csi_piv_touch_notice(struct cs_card *card, uint8_t slot, uint8_t touch_policy)
+{
+	if (card->touch_fn != NULL && (touch_policy == CS_PIV_TOUCH_ALWAYS ||
+	    touch_policy == CS_PIV_TOUCH_CACHED))
+		card->touch_fn(card->touch_arg, slot);
+}
+
 /* --- finding a card over PC/SC --- */
 
 static bool
@@ -487,6 +502,34 @@ add_candidate(char *list, size_t cap, const struct cs_card *card)
 		    used == 0 ? "" : ", ", card->info.reader);
 	if (w < 0 || (size_t)w >= cap - used)
 		list[used] = '\0'; /* drop a cut-off entry */
+}
+
+/*
+ * "; readers present: \"A\", \"B\" (no card)" for a --reader that found
+ * nothing, so the user sees what to type. Entries that do not fit are
+ * dropped whole.
+ */
+static void
+present_readers(char *buf, size_t cap, const struct cs_reader_info *l,
+    size_t n)
+{
+	size_t i, used;
+	int w;
+
+	w = snprintf(buf, cap, "%s", n == 0 ? "; no reader is present" :
+	    "; readers present: ");
+	if (w < 0 || (size_t)w >= cap)
+		buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		used = strlen(buf);
+		w = snprintf(buf + used, cap - used, "%s\"%s\"%s",
+		    i == 0 ? "" : ", ", l[i].name,
+		    l[i].card_present ? "" : " (no card)");
+		if (w < 0 || (size_t)w >= cap - used) {
+			buf[used] = '\0';
+			break;
+		}
+	}
 }
 
 /* Open the card in reader; NULL *out (no error) when it is no PIV card. */
@@ -516,7 +559,7 @@ cs_card_find(struct cs_ctx *ctx, const char *reader_match, uint32_t serial,
 {
 	struct cs_reader_info *l = NULL;
 	struct cs_card *chosen = NULL, *c = NULL;
-	char cands[CSI_ERRMSG_MAX / 2];
+	char cands[CSI_ERRMSG_MAX / 2], present[CSI_ERRMSG_MAX / 2];
 	size_t n = 0, i, nfound = 0;
 	enum cs_err r = CS_ERR_INTERNAL;
 
@@ -549,15 +592,19 @@ cs_card_find(struct cs_ctx *ctx, const char *reader_match, uint32_t serial,
 		}
 	}
 	if (nfound == 0) {
+		present[0] = '\0';
+		if (reader_match != NULL)
+			present_readers(present, sizeof(present), l, n);
 		if (serial != 0)
 			r = csi_fail(ctx, CS_ERR_NO_CARD,
-			    "no PIV card with serial %u%s%s", (unsigned)serial,
+			    "no PIV card with serial %u%s%s%s", (unsigned)serial,
 			    reader_match != NULL ? " in readers matching " : "",
-			    reader_match != NULL ? reader_match : "");
+			    reader_match != NULL ? reader_match : "", present);
 		else
-			r = csi_fail(ctx, CS_ERR_NO_CARD, "no PIV card found%s%s",
+			r = csi_fail(ctx, CS_ERR_NO_CARD,
+			    "no PIV card found%s%s%s",
 			    reader_match != NULL ? " in readers matching " : "",
-			    reader_match != NULL ? reader_match : "");
+			    reader_match != NULL ? reader_match : "", present);
 		goto out;
 	}
 	if (nfound > 1) {

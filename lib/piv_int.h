@@ -54,7 +54,23 @@ struct cs_card {
 	bool pin_cached;
 	csi_piv_rng_fn *rng;
 	void *rng_arg;
+	cs_piv_touch_fn *touch_fn; /* cs_card_set_touch_fn */
+	void *touch_arg;
+	uint8_t mgm_change; /* enum cs_piv_mgm_change of the last set */
+	uint8_t mgm_src;    /* enum csi_mgm_src: what authenticated 9B */
 };
+
+/* Which key the last successful management-key authentication used. */
+enum csi_mgm_src {
+	CSI_MGM_SRC_NONE = 0,
+	CSI_MGM_SRC_GIVEN, /* the caller's key */
+	CSI_MGM_SRC_PROT,  /* 5FC109 tag 89 */
+	CSI_MGM_SRC_PREV,  /* 5FC109 tag 8A, kept during a change */
+};
+
+/* Tell the touch hook, if any, that the next command waits for a touch. */
+void csi_piv_touch_notice(struct cs_card *card, uint8_t slot,
+    uint8_t touch_policy);
 
 /* Test hook: replace the random source (fn NULL restores RAND_bytes). */
 void csi_piv_set_rng(struct cs_card *card, csi_piv_rng_fn *fn, void *arg);

@@ -532,17 +532,19 @@ cs_piv_key_metadata(struct cs_card *card, uint8_t slot,
 /* --- private-key operations --- */
 
 /*
- * Algorithm and PIN policy of the key in slot: from metadata when the
- * card has it, else alg as given and the slot's default policy (§3.1).
+ * Algorithm, PIN and touch policy of the key in slot: from metadata when
+ * the card has it, else alg as given, the slot's default PIN policy
+ * (§3.1) and touch unknown (0).
  */
 static enum cs_err
 resolve_key(struct cs_card *card, const char *what, uint8_t slot,
-    uint8_t *alg, uint8_t *policy)
+    uint8_t *alg, uint8_t *policy, uint8_t *touch)
 {
 	struct cs_piv_key_meta m;
 	char s[3];
 	enum cs_err r;
 
+	*touch = 0;
 	if (!cs_card_has(card, CS_CAP_METADATA)) {
 		if (*alg == 0)
 			return csi_fail(card->ctx, CS_ERR_ARG,
@@ -564,6 +566,7 @@ resolve_key(struct cs_card *card, const char *what, uint8_t slot,
 		    cs_piv_alg_name(*alg) : "unknown");
 	*alg = m.alg;
 	*policy = m.pin_policy;
+	*touch = m.touch_policy;
 	return CS_OK;
 }
 
@@ -579,10 +582,12 @@ ga_once(struct cs_card *card, uint8_t alg, uint8_t slot,
  * GENERAL AUTHENTICATE 7C { 82 00, intag in } on the key in slot; *out
  * gets the 82 value. PIN-always keys get VERIFY right before (nothing in
  * between, §4.18); a 6982 with a cached PIN is retried once after VERIFY.
+ * A touch key makes the card wait for its button: the hook hears of it
+ * just before.
  */
 static enum cs_err
 key_op(struct cs_card *card, const char *what, uint8_t slot, uint8_t alg,
-    uint8_t policy, uint32_t intag, const uint8_t *in, size_t inlen,
+    const uint8_t policy[2], uint32_t intag, const uint8_t *in, size_t inlen,
     struct cs_buf *out)
 {
 	struct cs_buf cmd, resp;
@@ -601,9 +606,11 @@ key_op(struct cs_card *card, const char *what, uint8_t slot, uint8_t alg,
 		    what);
 		goto out;
 	}
-	if ((policy == CS_PIV_PIN_ALWAYS || policy == CS_PIV_PIN_MATCH_ALWAYS) &&
-	    card->pin_cached && (r = csi_piv_verify_cached(card)) != CS_OK)
+	if ((policy[0] == CS_PIV_PIN_ALWAYS ||
+	    policy[0] == CS_PIV_PIN_MATCH_ALWAYS) && card->pin_cached &&
+	    (r = csi_piv_verify_cached(card)) != CS_OK)
 		goto out;
+	csi_piv_touch_notice(card, slot, policy[1]);
 	if ((r = ga_once(card, alg, slot, &cmd, &resp, &sw)) != CS_OK)
 		goto out;
 	if (sw == CSI_PIV_SW_ACCESS && card->pin_cached) {
@@ -709,7 +716,7 @@ cs_piv_sign(struct cs_card *card, uint8_t slot, uint8_t alg,
 {
 	struct cs_buf in = CS_BUF_INIT(GA_IN_MAX), out = CS_BUF_INIT(1024);
 	const struct alg_desc *a;
-	uint8_t policy = 0;
+	uint8_t policy[2] = { 0, 0 }; /* PIN, touch */
 	char what[24], s[3];
 	bool began = false;
 	enum cs_err r = CS_ERR_INTERNAL;
@@ -727,7 +734,8 @@ cs_piv_sign(struct cs_card *card, uint8_t slot, uint8_t alg,
 	if ((r = csi_piv_begin(card)) != CS_OK)
 		goto out;
 	began = true;
-	if ((r = resolve_key(card, what, slot, &alg, &policy)) != CS_OK)
+	if ((r = resolve_key(card, what, slot, &alg, &policy[0],
+	    &policy[1])) != CS_OK)
 		goto out;
 	if ((a = key_alg(alg)) == NULL) {
 		r = csi_fail(card->ctx, CS_ERR_UNSUPPORTED,
@@ -756,7 +764,7 @@ secret_op(struct cs_card *card, const char *what, uint8_t slot, uint8_t alg,
 {
 	struct cs_buf res = CS_BUF_INIT_SECRET(1024);
 	const struct alg_desc *a;
-	uint8_t policy = 0;
+	uint8_t policy[2] = { 0, 0 }; /* PIN, touch */
 	bool ok;
 	enum cs_err r = CS_ERR_INTERNAL;
 
@@ -766,7 +774,8 @@ secret_op(struct cs_card *card, const char *what, uint8_t slot, uint8_t alg,
 		return r;
 	if ((r = csi_piv_begin(card)) != CS_OK)
 		return r;
-	if ((r = resolve_key(card, what, slot, &alg, &policy)) != CS_OK)
+	if ((r = resolve_key(card, what, slot, &alg, &policy[0],
+	    &policy[1])) != CS_OK)
 		goto out;
 	a = key_alg(alg);
 	if (intag == 0x81)

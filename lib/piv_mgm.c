@@ -20,6 +20,10 @@
 #define ADMIN_PUK_BLOCKED 0x01
 #define ADMIN_MGM_STORED 0x02
 
+/* Protected data 88 sub-tags: the key (§5.8), and ours (see set_mgm_locked). */
+#define PROT_TAG_KEY 0x89
+#define PROT_TAG_PREV 0x8A
+
 static const uint8_t default_mgm_key[24] = {
 	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
 	0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
@@ -145,16 +149,19 @@ out:
 	return r;
 }
 
-/* Algorithm of the management key from GET METADATA 9B (tag 01). */
+/* Algorithm and touch policy of the management key (GET METADATA 9B). */
 static enum cs_err
-mgm_alg_from_metadata(struct cs_card *card, uint8_t *alg)
+mgm_alg_from_metadata(struct cs_card *card, uint8_t *alg, uint8_t *touch)
 {
 	struct cs_piv_mgm_meta m;
 	enum cs_err r;
 
 	*alg = CS_PIV_ALG_3DES;
-	if ((r = read_mgm_meta(card, &m)) == CS_OK)
+	*touch = 0;
+	if ((r = read_mgm_meta(card, &m)) == CS_OK) {
 		*alg = m.alg;
+		*touch = m.touch_policy;
+	}
 	return r;
 }
 
@@ -261,13 +268,15 @@ csi_piv_auth_mgm(struct cs_card *card, uint8_t alg, const uint8_t *key,
     size_t keylen)
 {
 	uint8_t witness[BLOCK_MAX], w[BLOCK_MAX], chal[BLOCK_MAX];
-	uint8_t got[BLOCK_MAX], want[BLOCK_MAX];
+	uint8_t got[BLOCK_MAX], want[BLOCK_MAX], touch = 0;
 	size_t bs;
 	enum cs_err r = CS_ERR_INTERNAL;
 
+	card->mgm_src = CSI_MGM_SRC_NONE;
 	if (alg == 0) {
 		if (cs_card_has(card, CS_CAP_METADATA)) {
-			if ((r = mgm_alg_from_metadata(card, &alg)) != CS_OK)
+			if ((r = mgm_alg_from_metadata(card, &alg, &touch)) !=
+			    CS_OK)
 				goto out;
 		} else
 			alg = CS_PIV_ALG_3DES;
@@ -280,6 +289,7 @@ csi_piv_auth_mgm(struct cs_card *card, uint8_t alg, const uint8_t *key,
 		    "this algorithm", csi_piv_mgm_keylen(alg));
 		goto out;
 	}
+	csi_piv_touch_notice(card, CS_PIV_SLOT_MGM, touch);
 	if ((r = get_witness(card, alg, bs, witness)) != CS_OK ||
 	    (r = ecb_block(card->ctx, alg, key, 0, witness, w)) != CS_OK ||
 	    (r = csi_piv_random(card, chal, bs)) != CS_OK ||
@@ -292,6 +302,7 @@ csi_piv_auth_mgm(struct cs_card *card, uint8_t alg, const uint8_t *key,
 		    "not match (wrong key or not the expected card)");
 		goto out;
 	}
+	card->mgm_src = CSI_MGM_SRC_GIVEN;
 	r = CS_OK;
 out:
 	cs_wipe(witness, sizeof(witness));
@@ -326,6 +337,7 @@ struct pivman {
 	bool have_flags;    /* 81 present (admin data) */
 	uint8_t flags;
 	struct cs_buf key;  /* 89 value (protected data), secret */
+	struct cs_buf prev; /* 8A value (protected data), secret */
 	struct cs_buf rest; /* other sub-TLVs, re-encoded as read */
 };
 
@@ -335,6 +347,7 @@ pivman_init(struct pivman *p, bool secret)
 	p->present = p->have_flags = false;
 	p->flags = 0;
 	cs_buf_init(&p->key, CSI_PIV_MGM_MAX, true);
+	cs_buf_init(&p->prev, CSI_PIV_MGM_MAX, true);
 	cs_buf_init(&p->rest, CS_PIV_OBJ_MAX, secret);
 }
 
@@ -342,6 +355,7 @@ static void
 pivman_release(struct pivman *p)
 {
 	cs_buf_release(&p->key);
+	cs_buf_release(&p->prev);
 	cs_buf_release(&p->rest);
 }
 
@@ -349,7 +363,7 @@ pivman_release(struct pivman *p)
  * Read obj (5FFF00 with container 80, or 5FC109 with 88). Absent or empty
  * objects leave p empty. admin: 81 is the flags byte and the deprecated
  * 82 salt is dropped (a new key is never PIN-derived); protected: 89 is
- * the key.
+ * the key, 8A the key kept during a change.
  */
 static enum cs_err
 pivman_read(struct cs_card *card, uint32_t obj, struct pivman *p)
@@ -382,8 +396,12 @@ pivman_read(struct cs_card *card, uint32_t obj, struct pivman *p)
 			p->have_flags = true;
 		} else if (admin && tag == 0x82) {
 			continue;
-		} else if (!admin && tag == 0x89) {
+		} else if (!admin && tag == PROT_TAG_KEY) {
 			if (p->key.len != 0 || cs_buf_put_cur(&p->key, &v) !=
+			    CS_OK)
+				goto bad;
+		} else if (!admin && tag == PROT_TAG_PREV) {
+			if (p->prev.len != 0 || cs_buf_put_cur(&p->prev, &v) !=
 			    CS_OK)
 				goto bad;
 		} else if ((r = cs_tlv_put(&p->rest, tag, cs_cur_ptr(&v),
@@ -400,7 +418,7 @@ out:
 	return r;
 }
 
-/* 80 { [81 01 flags], rest } or 88 { [89 key], rest }, then PUT DATA. */
+/* 80 { [81 01 flags], rest } or 88 { [89 key], [8A prev], rest }, PUT. */
 static enum cs_err
 pivman_write(struct cs_card *card, uint32_t obj, const struct pivman *p)
 {
@@ -414,9 +432,11 @@ pivman_write(struct cs_card *card, uint32_t obj, const struct pivman *p)
 	if (admin && p->have_flags)
 		r = cs_tlv_put_u8(&b, 0x81, p->flags);
 	else if (!admin && p->key.len > 0)
-		r = cs_tlv_put(&b, 0x89, p->key.data, p->key.len);
+		r = cs_tlv_put(&b, PROT_TAG_KEY, p->key.data, p->key.len);
 	else
 		r = CS_OK;
+	if (r == CS_OK && !admin && p->prev.len > 0)
+		r = cs_tlv_put(&b, PROT_TAG_PREV, p->prev.data, p->prev.len);
 	if (r != CS_OK || (r = cs_buf_put(&b, p->rest.data, p->rest.len)) !=
 	    CS_OK || (r = cs_tlv_close(&b, admin ? 0x80 : 0x88, mark)) !=
 	    CS_OK) {
@@ -477,11 +497,21 @@ read_protected(struct cs_card *card, struct pivman *prot)
 	return r;
 }
 
+/* Authenticate with a key read from protected data. */
+static enum cs_err
+auth_stored(struct cs_card *card, const struct cs_buf *key)
+{
+	uint8_t alg = 0;
+
+	if (!cs_card_has(card, CS_CAP_METADATA))
+		alg = alg_for_len(key->len);
+	return csi_piv_auth_mgm(card, alg, key->data, key->len);
+}
+
 enum cs_err
 cs_piv_authenticate_protected(struct cs_card *card)
 {
 	struct pivman admin, prot;
-	uint8_t alg = 0;
 	enum cs_err r;
 
 	pivman_init(&admin, false);
@@ -502,9 +532,16 @@ cs_piv_authenticate_protected(struct cs_card *card)
 		    "protected data 5fc109 holds no management key (tag 89)");
 		goto end;
 	}
-	if (!cs_card_has(card, CS_CAP_METADATA))
-		alg = alg_for_len(prot.key.len);
-	r = csi_piv_auth_mgm(card, alg, prot.key.data, prot.key.len);
+	if ((r = auth_stored(card, &prot.key)) == CS_OK)
+		card->mgm_src = CSI_MGM_SRC_PROT;
+	else if ((r == CS_ERR_AUTH || r == CS_ERR_ARG) && prot.prev.len > 0) {
+		/* A change was cut short: the card may still use the key kept
+		 * beside the new one (set_mgm_locked). */
+		CSI_DEBUG(card->ctx, "protected key refused; trying the key "
+		    "kept during an interrupted change");
+		if ((r = auth_stored(card, &prot.prev)) == CS_OK)
+			card->mgm_src = CSI_MGM_SRC_PREV;
+	}
 end:
 	csi_piv_end(card);
 out:
@@ -526,10 +563,14 @@ send_set_mgm(struct cs_card *card, uint8_t alg, const uint8_t *key,
 	if ((r = cs_buf_put_u8(&cmd, alg)) != CS_OK ||
 	    (r = cs_tlv_put(&cmd, CS_PIV_SLOT_MGM, key, keylen)) != CS_OK)
 		goto out;
+	/* From here on a lost answer leaves the card's key unknown. */
+	card->mgm_change = CS_PIV_MGM_MAYBE_CHANGED;
 	if ((r = csi_piv_cmd(card, CSI_PIV_INS_SET_MGM, 0xFF,
 	    touch ? 0xFE : 0xFF, cmd.data, cmd.len, false, CS_APDU_SECRET_CMD,
 	    &resp, &sw)) != CS_OK)
 		goto out;
+	card->mgm_change = sw == CSI_PIV_SW_OK ? CS_PIV_MGM_CHANGED :
+	    CS_PIV_MGM_UNCHANGED;
 	if (sw == CSI_PIV_SW_ACCESS)
 		r = csi_fail(card->ctx, CS_ERR_ACCESS, "set management key: "
 		    "management key authentication required (6982)");
@@ -542,9 +583,45 @@ out:
 }
 
 /*
- * Order as ykman's pivman_set_mgm_key: make sure protected data can be
- * read (PIN) before anything changes, set the key, then admin data, then
- * protected data.
+ * Before the card changes: the new key goes into protected data, and the
+ * key in force stays there too (tag 8A) when protected data was its only
+ * copy; then admin data says a key is stored. A card pulled before the
+ * SET leaves the old key in force and readable (8A, or the default or
+ * caller's key); pulled after it, the new one (89).
+ */
+static enum cs_err
+stage_protected(struct cs_card *card, const uint8_t *key, size_t keylen,
+    bool was, struct pivman *admin, struct pivman *prot)
+{
+	enum cs_err r;
+
+	if (card->mgm_src == CSI_MGM_SRC_PREV)
+		; /* the key in force is already the kept one */
+	else if (was) {
+		cs_buf_reset(&prot->prev);
+		if ((r = cs_buf_put(&prot->prev, prot->key.data,
+		    prot->key.len)) != CS_OK)
+			return r;
+	} else
+		cs_buf_reset(&prot->prev);
+	cs_buf_reset(&prot->key);
+	if ((r = cs_buf_put(&prot->key, key, keylen)) != CS_OK ||
+	    (r = pivman_write(card, CSI_PIV_OBJ_PRINTED, prot)) != CS_OK)
+		return r;
+	if (was)
+		return CS_OK;
+	admin->flags |= ADMIN_MGM_STORED;
+	admin->have_flags = true;
+	return pivman_write(card, CSI_PIV_OBJ_ADMIN, admin);
+}
+
+/*
+ * ykman's pivman_set_mgm_key reads protected data (PIN) before anything
+ * changes, sets the key, then writes admin and protected data: a card
+ * pulled after the SET loses a --protect key for good. So with protect
+ * the copies are written first (stage_protected) and only the kept old
+ * key is dropped afterwards; without protect the order stays ykman's,
+ * whose caller holds the new key.
  */
 static enum cs_err
 set_mgm_locked(struct cs_card *card, uint8_t alg, const uint8_t *key,
@@ -552,32 +629,43 @@ set_mgm_locked(struct cs_card *card, uint8_t alg, const uint8_t *key,
     struct pivman *prot)
 {
 	bool protect = (flags & CS_PIV_MGM_PROTECT) != 0, was;
+	bool caps = cs_card_has(card, CS_CAP_PROTECTED_MGM);
 	enum cs_err r;
 
-	if (cs_card_has(card, CS_CAP_PROTECTED_MGM) &&
-	    (r = pivman_read(card, CSI_PIV_OBJ_ADMIN, admin)) != CS_OK)
+	if (caps && (r = pivman_read(card, CSI_PIV_OBJ_ADMIN, admin)) != CS_OK)
 		return r;
 	was = is_stored(admin);
 	if ((protect || was) && (r = read_protected(card, prot)) != CS_OK)
 		return r;
+	if (protect && (r = stage_protected(card, key, keylen, was, admin,
+	    prot)) != CS_OK)
+		return r;
 	if ((r = send_set_mgm(card, alg, key, keylen,
 	    (flags & CS_PIV_MGM_TOUCH) != 0)) != CS_OK)
 		return r;
-	if (!cs_card_has(card, CS_CAP_PROTECTED_MGM))
+	if (!caps)
 		return CS_OK;
 	if (protect) {
-		admin->flags |= ADMIN_MGM_STORED;
-		admin->have_flags = true;
-	} else
-		admin->flags &= (uint8_t)~ADMIN_MGM_STORED;
+		card->mgm_src = CSI_MGM_SRC_PROT;
+		if (prot->prev.len == 0)
+			return CS_OK;
+		cs_buf_reset(&prot->prev);
+		return pivman_write(card, CSI_PIV_OBJ_PRINTED, prot);
+	}
+	admin->flags &= (uint8_t)~ADMIN_MGM_STORED;
 	if ((r = pivman_write(card, CSI_PIV_OBJ_ADMIN, admin)) != CS_OK)
 		return r;
-	if (!protect && !was)
+	if (!was)
 		return CS_OK;
 	cs_buf_reset(&prot->key);
-	if (protect && (r = cs_buf_put(&prot->key, key, keylen)) != CS_OK)
-		return r;
+	cs_buf_reset(&prot->prev);
 	return pivman_write(card, CSI_PIV_OBJ_PRINTED, prot);
+}
+
+enum cs_piv_mgm_change
+cs_piv_mgm_last_change(const struct cs_card *card)
+{
+	return (enum cs_piv_mgm_change)card->mgm_change;
 }
 
 enum cs_err
@@ -589,6 +677,7 @@ cs_piv_set_mgm_key(struct cs_card *card, uint8_t alg, const uint8_t *key,
 
 	pivman_init(&admin, false);
 	pivman_init(&prot, true);
+	card->mgm_change = CS_PIV_MGM_UNCHANGED;
 	if (key == NULL || csi_piv_mgm_keylen(alg) == 0 ||
 	    keylen != csi_piv_mgm_keylen(alg) ||
 	    (flags & ~(unsigned)(CS_PIV_MGM_PROTECT | CS_PIV_MGM_TOUCH)) != 0) {

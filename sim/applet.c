@@ -224,6 +224,12 @@ sim_card_last_cost_ms(const struct sim_card *c)
 	return c->cost_ms;
 }
 
+bool
+sim_card_waited_touch(const struct sim_card *c)
+{
+	return c->touch_wait;
+}
+
 uint32_t
 sim_card_fw(const struct sim_card *c)
 {
@@ -543,6 +549,7 @@ sim_card_apdu(struct sim_card *c, const uint8_t *cmd, size_t len,
 
 	*resplen = 0;
 	c->cost_ms = 0;
+	c->touch_wait = false;
 	if (cap < 2)
 		return;
 	if ((sw = parse_apdu(cmd, len, &a)) != SW_OK)

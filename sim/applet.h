@@ -67,6 +67,13 @@ bool sim_card_take_dirty(struct sim_card *card);
  * milliseconds (select ~1, verify ~9, P-256 sign ~72 …), for --latency real.
  */
 unsigned int sim_card_last_cost_ms(const struct sim_card *card);
+/*
+ * True if a real card would have waited for its button during the last
+ * command: a key operation with touch policy always or cached (every time:
+ * the 15 s cache is not modelled), or management-key authentication
+ * with touch. cardsmith-sim --touch-delay sleeps then.
+ */
+bool sim_card_waited_touch(const struct sim_card *card);
 
 /* Firmware of the card as major<<16 | minor<<8 | patch. */
 uint32_t sim_card_fw(const struct sim_card *card);

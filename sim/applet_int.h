@@ -105,6 +105,7 @@ struct sim_card {
 
 	bool dirty;
 	unsigned int cost_ms;
+	bool touch_wait; /* the last command waited for the button */
 };
 
 /* One complete (de-chained) command. */

@@ -118,6 +118,7 @@ mgm_mutual(struct sim_card *c, const struct ga_tpl *t, size_t block,
 	    cs_cur_ptr(&t->v81), enc) != CS_OK)
 		return SW_UNKNOWN;
 	c->mgm_ok = true;
+	c->touch_wait = c->mgm_touch == 0x02 || c->mgm_touch == 0x03;
 	sw = put_tpl(out, 0x82, enc, block);
 	cs_wipe(enc, sizeof(enc));
 	return sw;
@@ -229,6 +230,7 @@ key_op(struct sim_card *c, const struct sim_cmd *cmd, const struct ga_tpl *t,
 	if (!pin_policy_ok(c, s, cmd->pin_always))
 		return SW_SECURITY;
 	c->cost_ms = sign_cost(alg);
+	c->touch_wait = s->touch_policy == 0x02 || s->touch_policy == 0x03;
 	if (t->has81 && alg != SIM_ALG_X25519)
 		r = sim_key_private_op(s->key, cs_cur_ptr(&t->v81),
 		    cs_cur_len(&t->v81), &res);

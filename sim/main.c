@@ -4,15 +4,18 @@
  *
  *   cardsmith-sim --vpcd-port PORT --state FILE [--vpcd-host HOST]
  *       [--vendor DIR | --no-attestation] [--firmware X.Y.Z] [--serial N]
- *       [--latency none|real] [--fault SPEC]... [--f9-ca]
+ *       [--latency none|real] [--touch-delay MS] [--fault SPEC]... [--f9-ca]
  *   cardsmith-sim init-vendor DIR
  *
  * Fault specs: drop-after=N (close the vpcd connection after N APDUs, then
  * reconnect: a pulled and re-inserted card), remove-after=N (the same, then
  * exit: the card stays away), sw=INS:SWHEX (answer every command with that
- * INS with that status word). --f9-ca: a new card's F9 certificate is
- * marked CA:TRUE, pathlen 0 (most fw 5 YubiKeys; the default is the 4.3/5.2
- * shape without basicConstraints). Runs until SIGINT/SIGTERM.
+ * INS with that status word). --touch-delay MS holds the answer of an
+ * operation that waits for the card's button (touch policy always or
+ * cached) for MS milliseconds, as a user takes to touch it. --f9-ca: a
+ * new card's F9 certificate is marked CA:TRUE, pathlen 0 (most fw 5
+ * YubiKeys; the default is the 4.3/5.2 shape without basicConstraints).
+ * Runs until SIGINT/SIGTERM.
  */
 #include <errno.h>
 #include <limits.h>
@@ -34,6 +37,7 @@
 #define MAX_SW_FAULTS 16
 #define EXIT_USAGE 2
 #define MAX_OWNED 64
+#define TOUCH_DELAY_MAX 60000
 
 struct sw_fault {
 	uint8_t ins;
@@ -44,6 +48,7 @@ struct sim_opts {
 	const char *host, *state, *vendor;
 	int port;
 	bool no_attest, latency, fw_set, serial_set, f9_ca;
+	unsigned long touch_delay; /* ms, 0: none */
 	uint8_t fw[3];
 	uint32_t serial;
 	unsigned long drop_after, remove_after;
@@ -135,15 +140,15 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: " PROG " --vpcd-port PORT --state FILE [--vpcd-host HOST]\n"
 	    "           [--vendor DIR | --no-attestation] [--firmware X.Y.Z]\n"
-	    "           [--serial N] [--latency none|real] [--fault SPEC]...\n"
-	    "           [--f9-ca]\n"
+	    "           [--serial N] [--latency none|real] [--touch-delay MS]\n"
+	    "           [--fault SPEC]... [--f9-ca]\n"
 	    "       " PROG " init-vendor DIR\n"
 	    "fault SPEC: drop-after=N | remove-after=N | sw=INS:SWHEX\n"
 	    "--f9-ca: a new card's F9 certificate is CA:TRUE, pathlen 0\n");
 }
 
 enum { OPT_PORT = 1, OPT_HOST, OPT_STATE, OPT_VENDOR, OPT_NOATT, OPT_FW,
-	OPT_SERIAL, OPT_LATENCY, OPT_FAULT, OPT_HELP, OPT_F9CA };
+	OPT_SERIAL, OPT_LATENCY, OPT_FAULT, OPT_HELP, OPT_TOUCH, OPT_F9CA };
 
 static bool
 apply_opt(struct sim_opts *o, int rc, const char *arg)
@@ -187,6 +192,8 @@ apply_opt(struct sim_opts *o, int rc, const char *arg)
 		return true;
 	case OPT_FAULT:
 		return parse_fault(o, arg);
+	case OPT_TOUCH:
+		return parse_ulong(arg, TOUCH_DELAY_MAX, &o->touch_delay);
 	default:
 		return false;
 	}
@@ -217,6 +224,8 @@ parse_args(int argc, const char **argv, struct sim_opts *o)
 		{ "latency", 0, POPT_ARG_STRING, NULL, OPT_LATENCY, NULL,
 		    NULL },
 		{ "fault", 0, POPT_ARG_STRING, NULL, OPT_FAULT, NULL, NULL },
+		{ "touch-delay", 0, POPT_ARG_STRING, NULL, OPT_TOUCH, NULL,
+		    NULL },
 		{ "f9-ca", 0, POPT_ARG_NONE, NULL, OPT_F9CA, NULL, NULL },
 		{ "help", 'h', POPT_ARG_NONE, NULL, OPT_HELP, NULL, NULL },
 		POPT_TABLEEND,
@@ -497,6 +506,8 @@ card_apdu(void *self, const uint8_t *cmd, size_t len, uint8_t *resp,
 		(void)save(s);
 	if (s->o->latency)
 		sleep_ms(sim_card_last_cost_ms(s->card));
+	if (s->o->touch_delay > 0 && sim_card_waited_touch(s->card))
+		sleep_ms((unsigned int)s->o->touch_delay);
 }
 
 static int

@@ -127,6 +127,16 @@ CS_EXPORT bool cs_card_has(const struct cs_card *card, enum cs_card_caps cap);
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_card_set_pin(struct cs_card *card,
     const char *pin, size_t len);
+/*
+ * Called right before a command that waits for the card's button: a
+ * private-key operation on a key with touch policy always or cached, or
+ * management-key authentication with touch (slot CS_PIV_SLOT_MGM). The
+ * policy comes from GET METADATA (YubiKey 5.3+); without metadata the
+ * hook is never called. fn NULL removes it; arg is passed back.
+ */
+typedef void cs_piv_touch_fn(void *arg, uint8_t slot);
+CS_EXPORT void cs_card_set_touch_fn(struct cs_card *card, cs_piv_touch_fn *fn,
+    void *arg);
 
 /* --- data objects --- */
 
@@ -199,7 +209,8 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_piv_authenticate(struct cs_card *card,
     uint8_t alg, const uint8_t *key, size_t keylen);
 /*
  * Authenticate with the PIN-protected management key that ykman's
- * `--protect` stores (admin data 5FFF00 flag 0x02, key in 5FC109). The PIN
+ * `--protect` stores (admin data 5FFF00 flag 0x02, key in 5FC109); after
+ * an interrupted cs_piv_set_mgm_key, with the key kept beside it. The PIN
  * must be verified first. CS_ERR_NOT_FOUND if the card has none.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_piv_authenticate_protected(
@@ -224,9 +235,28 @@ struct cs_piv_mgm_meta {
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_piv_mgm_metadata(struct cs_card *card,
     struct cs_piv_mgm_meta *meta);
-/* SET MANAGEMENT KEY (needs mgmt auth). */
+/*
+ * SET MANAGEMENT KEY (needs mgmt auth). With CS_PIV_MGM_PROTECT (PIN
+ * verified) the new key goes PIN-protected into 5FC109 and admin data
+ * before the card changes, next to the key in force when that one was
+ * kept there too, so that a card pulled at any point still holds the key
+ * in force behind the PIN. cs_piv_mgm_last_change says afterwards whether
+ * the card took the new key.
+ */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_piv_set_mgm_key(struct cs_card *card,
     uint8_t alg, const uint8_t *key, size_t keylen, unsigned int flags);
+/* What the last cs_piv_set_mgm_key on a card did to the key in force. */
+enum cs_piv_mgm_change {
+	/* The card still has the old key: failed before SET MANAGEMENT KEY
+	 * was sent, or the card refused it. */
+	CS_PIV_MGM_UNCHANGED = 0,
+	/* The answer to SET MANAGEMENT KEY was lost: old or new key. */
+	CS_PIV_MGM_MAYBE_CHANGED,
+	/* The card took the new key (a later step may still have failed). */
+	CS_PIV_MGM_CHANGED,
+};
+CS_EXPORT enum cs_piv_mgm_change cs_piv_mgm_last_change(
+    const struct cs_card *card);
 
 /* --- keys --- */
 

@@ -93,7 +93,7 @@ if command -v script >/dev/null; then
 	}
 	pty p1 123456 -- pin verify
 	check_eq "PIN at the prompt: exit 0" 0 "$RC"
-	check_match "the prompt is shown" 'Enter PIN:' p1.tty
+	check_match "the prompt is shown" 'Enter PIN( \(3 tries left\))?:' p1.tty
 	if grep -q 123456 p1.tty; then tap_fail "the typed PIN is not echoed" "$(cat -A p1.tty)"
 	else tap_ok "the typed PIN is not echoed"; fi
 	pty p2 n -- keygen --slot 9c --alg p256

@@ -935,12 +935,16 @@ test_piv_set_mgm_protect_ykman_bytes(void **state)
 	ex(x, "00 CB 3F FF 00 00 05 5C 03 5F FF 00 00 00", "6A 82");
 	ex(x, "00 20 00 80 00 00 08 " PIN_123456, "90 00");
 	ex(x, "00 CB 3F FF 00 00 05 5C 03 5F C1 09 00 00", "6A 82");
-	ex(x, "00 FF FF FF 00 00 1B 03 9B 18 " DEFKEY, "90 00");
-	/* §5.8: ykman's bytes after change-management-key --protect */
-	ex(x, "00 DB 3F FF 00 00 0C 5C 03 5F FF 00 53 05 80 03 81 01 02",
-	    "90 00");
+	/*
+	 * §5.8: ykman's bytes after change-management-key --protect, but
+	 * written before the card changes, so that a card pulled after the
+	 * SET still has the key behind the PIN (issue 12).
+	 */
 	ex(x, "00 DB 3F FF 00 00 23 5C 03 5F C1 09 53 1C 88 1A 89 18 " DEFKEY,
 	    "90 00");
+	ex(x, "00 DB 3F FF 00 00 0C 5C 03 5F FF 00 53 05 80 03 81 01 02",
+	    "90 00");
+	ex(x, "00 FF FF FF 00 00 1B 03 9B 18 " DEFKEY, "90 00");
 	assert_int_equal(cs_piv_set_mgm_key(x->card, CS_PIV_ALG_3DES, key,
 	    klen, CS_PIV_MGM_PROTECT), CS_OK);
 	ex(x, "00 CB 3F FF 00 00 05 5C 03 5F FF 00 00 00",
