@@ -396,7 +396,6 @@ csa_has_policy(const X509 *x, const char *oid, bool *anyp)
 {
 	CERTIFICATEPOLICIES *cp;
 	POLICYINFO *pi;
-	char buf[CS_CA_OID_MAX];
 	bool found = false;
 	int i;
 
@@ -409,9 +408,7 @@ csa_has_policy(const X509 *x, const char *oid, bool *anyp)
 		pi = sk_POLICYINFO_value(cp, i);
 		if (OBJ_obj2nid(pi->policyid) == NID_any_policy && anyp != NULL)
 			*anyp = true;
-		if (oid != NULL &&
-		    OBJ_obj2txt(buf, sizeof(buf), pi->policyid, 1) > 0 &&
-		    strcmp(buf, oid) == 0)
+		if (oid != NULL && csa_oid_obj_eq(pi->policyid, oid))
 			found = true;
 	}
 	CERTIFICATEPOLICIES_free(cp);
@@ -1267,10 +1264,10 @@ oid_taken(const struct cs_ca *ca, const char *oid, size_t nsubs)
 	size_t i;
 
 	for (i = 0; i < CS_CA_LEVEL_COUNT; i++)
-		if (strcmp(ca->oid[i], oid) == 0)
+		if (csa_oid_eq(ca->oid[i], oid))
 			return true;
 	for (i = 0; i < nsubs; i++)
-		if (strcmp(ca->subs[i].oid, oid) == 0)
+		if (csa_oid_eq(ca->subs[i].oid, oid))
 			return true;
 	return false;
 }
@@ -1346,7 +1343,7 @@ set_extra(struct cs_ca *ca, const char *text, enum cs_err code)
 				    "extra policy: '%.40s' is not a level", s);
 		} else
 			oid = s;
-		if (!valid_oid(oid) || strcmp(oid, "2.5.29.32.0") == 0)
+		if (!valid_oid(oid) || csa_oid_is_any_policy(oid))
 			return cs_ctx_fail(ca->ctx, code,
 			    "extra policy '%.64s' is not a specific OID", oid);
 		if (oid_taken(ca, oid, ca->nsubs))
@@ -1355,7 +1352,7 @@ set_extra(struct cs_ca *ca, const char *text, enum cs_err code)
 			    "OID of this CA",
 			    oid);
 		for (i = 0; i < ca->nextra; i++)
-			if (strcmp(ca->extra[i].oid, oid) == 0)
+			if (csa_oid_eq(ca->extra[i].oid, oid))
 				return cs_ctx_fail(ca->ctx, code,
 				    "extra policy %s given twice", oid);
 		if (ca->nextra >= CSA_EXTRA_MAX)

@@ -229,4 +229,18 @@ int csa_sublevel_weight(const struct cs_ca_sublevel *s);
 /* --- store.c helpers --- */
 const char *csa_status_db(enum cs_ca_status s);
 
+/* --- oid.c: OIDs compared as parsed objects, never as strings --- */
+/* The canonical dotted form of s into dst; false if s is not an OID. */
+bool csa_oid_canonical(const char *s, char *dst, size_t cap);
+/* Is s an OID written canonically (no leading zeros, empty arcs...)? */
+bool csa_oid_is_canonical(const char *s);
+/* Do a and b (dotted) name the same OID? False if either is not one. */
+bool csa_oid_eq(const char *a, const char *b);
+/* Is o the OID s (dotted)? False if s is not one. */
+bool csa_oid_obj_eq(const ASN1_OBJECT *o, const char *s);
+/* Is s (dotted, any spelling) anyPolicy (2.5.29.32.0)? */
+bool csa_oid_is_any_policy(const char *s);
+/* Is o strictly below arc (dotted)? */
+bool csa_oid_under(const ASN1_OBJECT *o, const char *arc);
+
 #endif

@@ -473,18 +473,21 @@ static enum cs_err
 check_arc_exts(struct cs_ca *ca, const X509 *x, const char *pname)
 {
 	char oid[CS_CA_OID_MAX];
-	size_t n = strlen(ca->arc);
+	const ASN1_OBJECT *o;
 	int i;
 
+	/* Compared as OIDs: ca.cnf may spell the arc non-canonically. */
 	for (i = 0; i < X509_get_ext_count(x); i++) {
-		if (OBJ_obj2txt(oid, sizeof(oid),
-		        X509_EXTENSION_get_object(X509_get_ext(x, i)), 1) <= 0)
+		o = X509_EXTENSION_get_object(X509_get_ext(x, i));
+		if (!csa_oid_under(o, ca->arc))
 			continue;
-		if (strncmp(oid, ca->arc, n) == 0 && oid[n] == '.')
-			return cs_ctx_fail(ca->ctx, CS_ERR_POLICY,
-			    "profile %s: extension %s is under the CA's arc "
-			    "and set by the CA only",
-			    pname, oid);
+		if (OBJ_obj2txt(oid, sizeof(oid), o, 1) <= 0)
+			snprintf(oid, sizeof(oid), "?");
+		ERR_clear_error();
+		return cs_ctx_fail(ca->ctx, CS_ERR_POLICY,
+		    "profile %s: extension %s is under the CA's arc "
+		    "and set by the CA only",
+		    pname, oid);
 	}
 	return CS_OK;
 }

@@ -204,7 +204,6 @@ lint_ca_flags(struct lint *l, const X509 *x, unsigned int flags)
 static bool
 has_eku(const EXTENDED_KEY_USAGE *eku, int nid, const char *oid)
 {
-	char buf[CS_CA_OID_MAX];
 	int i;
 
 	for (i = 0; eku != NULL && i < sk_ASN1_OBJECT_num(eku); i++) {
@@ -212,8 +211,7 @@ has_eku(const EXTENDED_KEY_USAGE *eku, int nid, const char *oid)
 
 		if (nid != NID_undef && OBJ_obj2nid(o) == nid)
 			return true;
-		if (oid != NULL && OBJ_obj2txt(buf, sizeof(buf), o, 1) > 0 &&
-		    strcmp(buf, oid) == 0)
+		if (oid != NULL && csa_oid_obj_eq(o, oid))
 			return true;
 	}
 	return false;

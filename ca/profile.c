@@ -11,6 +11,7 @@
 
 #include <openssl/conf.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
 #include "ca_int.h"
@@ -199,23 +200,32 @@ set_fw(struct cs_ctx *ctx, const char *pname, const char *key, const char *v,
 	return CS_OK;
 }
 
-static bool
-is_oid(const char *s)
+/*
+ * A profile's policy OID must be written canonically: OpenSSL reads
+ * "1.1.01", "1.1.1." and "1..1" too, and a spelling that differs from the
+ * CA's own OIDs as a string must never slip past a comparison (assurance.c
+ * compares parsed objects as well). Never anyPolicy, in any spelling.
+ */
+static enum cs_err
+set_policy_oid(struct cs_ctx *ctx, const char *pname, const char *key,
+    const char *v, char *dst, size_t cap)
 {
-	ASN1_OBJECT *o;
-	size_t i, n = strlen(s);
+	char canon[CS_CA_OID_MAX];
 
-	if (n == 0 || n >= CS_CA_OID_MAX)
-		return false;
-	for (i = 0; i < n; i++)
-		if ((s[i] < '0' || s[i] > '9') && s[i] != '.')
-			return false;
-	if ((o = OBJ_txt2obj(s, 1)) == NULL) {
-		ERR_clear_error();
-		return false;
-	}
-	ASN1_OBJECT_free(o);
-	return strcmp(s, "2.5.29.32.0") != 0; /* never anyPolicy */
+	if (!csa_oid_canonical(v, canon, sizeof(canon)))
+		return bad(ctx, pname, key, v);
+	if (strcmp(canon, v) != 0)
+		return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+		    "profile %s: [cardsmith] %s: '%.64s' is not written "
+		    "canonically; a profile OID must be (write %s: decimal "
+		    "arcs without leading zeros, signs or spaces)",
+		    pname, key, v, canon);
+	if (csa_oid_is_any_policy(v))
+		return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+		    "profile %s: [cardsmith] %s: bad value '%.64s' "
+		    "(anyPolicy is never a leaf's policy)",
+		    pname, key, v);
+	return set_str(ctx, pname, key, v, dst, cap);
 }
 
 /* One [cardsmith] key = value. */
@@ -254,12 +264,10 @@ set_key(struct cs_ctx *ctx, struct cs_ca_profile *p, const char *k,
 		if (errno != 0 || *end != '\0' || d == 0 || d > 36500)
 			return bad(ctx, pn, k, v);
 		in->validity_days = (unsigned int)d;
-	} else if (strcmp(k, "policy_oid") == 0) {
-		if (!is_oid(v))
-			return bad(ctx, pn, k, v);
-		return set_str(ctx, pn, k, v, in->policy_oid,
+	} else if (strcmp(k, "policy_oid") == 0)
+		return set_policy_oid(ctx, pn, k, v, in->policy_oid,
 		    sizeof(in->policy_oid));
-	} else if (strcmp(k, "permanent_identifier") == 0) {
+	else if (strcmp(k, "permanent_identifier") == 0) {
 		if (!yesno(v, &in->permanent_identifier))
 			return bad(ctx, pn, k, v);
 	} else if (strcmp(k, "marker") == 0) {

@@ -81,7 +81,7 @@ oid_ok(const char *s)
 		return false;
 	}
 	ASN1_OBJECT_free(o);
-	return strcmp(s, "2.5.29.32.0") != 0;
+	return !csa_oid_is_any_policy(s); /* in any spelling */
 }
 
 /* One "pin:P", "touch:T" or "oid:OID" item. */

@@ -166,7 +166,7 @@ cs_verify_set_policy(struct cs_verifier *v, const char *oid)
 		    oid != NULL ? oid : "");
 	}
 	ASN1_OBJECT_free(o);
-	if (strcmp(oid, "2.5.29.32.0") == 0)
+	if (csa_oid_is_any_policy(oid))
 		return cs_ctx_fail(v->ctx, CS_ERR_ARG,
 		    "anyPolicy cannot be required");
 	snprintf(v->policy, sizeof(v->policy), "%s", oid);
@@ -503,7 +503,7 @@ cs_verify_policy_is_level(const struct cs_verifier *v, const char *oid,
 	for (i = 0; i < sk_X509_num(v->cas); i++) {
 		memset(oids, 0, sizeof(oids));
 		if (csa_levelmap_read(sk_X509_value(v->cas, i), oids) &&
-		    strcmp(oids[level], oid) == 0)
+		    csa_oid_eq(oids[level], oid))
 			return true;
 	}
 	return false;

@@ -1,0 +1,444 @@
+/*
+ * Unit tests for the profile guards of issue 12: policy OIDs compared as
+ * parsed OIDs (a non-canonical spelling never slips past the sub-level
+ * guard), profiles and ca.cnf read without $ENV:: / $var expansion or
+ * .include, lint refusing control characters, NUL, long CNs and CA-only
+ * extensions in leaves, templates that refuse (never cut) bad values, the
+ * CSR's SAN and subject values taken only as the profile allows and every
+ * dropped one reported, and the shipped profiles (every reference
+ * resolves; an RSA 9D profile).
+ *
+ * Evidence: tests/data/ca/mint.sh (root, F9, leaf and RSA keys); the slot
+ * statements with other slots and policies are signed here with the
+ * minted F9 key, the way tests/unit/test_ca_sublevel.c does.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <openssl/bn.h>
+
+#include "test_ca_util.h"
+
+#include "banned.h"
+
+#define Y "1.3.6.1.4.1.41482.3"
+#define UPN "1.3.6.1.4.1.311.20.2.3"
+#define PERMID "1.3.6.1.5.5.7.8.3"
+#define SECRET "hunter2-ca-passphrase"
+
+struct fx {
+	struct tca t;
+	uint8_t *f9;
+	size_t f9_len;
+};
+
+static struct fx F;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	memset(&F, 0, sizeof(F));
+	if (tca_setup(&F.t, true, 0) != 0)
+		return -1;
+	if ((F.f9 = tca_mint_file(&F.t, "f9.pem", &F.f9_len)) == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	free(F.f9);
+	tca_teardown(&F.t);
+	return 0;
+}
+
+/* --- helpers --- */
+
+static EVP_PKEY *
+mint_key(const char *name)
+{
+	char p[1024];
+	EVP_PKEY *k;
+	FILE *f;
+
+	tca_path(p, sizeof(p), F.t.mint, name);
+	assert_non_null(f = fopen(p, "r"));
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(k);
+	return k;
+}
+
+static X509 *
+mint_cert(const char *name)
+{
+	char p[1024];
+	X509 *x;
+	FILE *f;
+
+	tca_path(p, sizeof(p), F.t.mint, name);
+	assert_non_null(f = fopen(p, "r"));
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(x);
+	return x;
+}
+
+static void
+raw_ext(X509 *x, const char *oid, const uint8_t *v, int len)
+{
+	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *e = NULL;
+
+	assert_true(
+	    o != NULL && os != NULL && ASN1_OCTET_STRING_set(os, v, len));
+	assert_non_null(e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os));
+	assert_true(X509_add_ext(x, e, -1));
+	X509_EXTENSION_free(e);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(o);
+}
+
+static uint8_t *
+pem_of_cert(X509 *x, size_t *len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	BUF_MEM *m;
+	uint8_t *out;
+
+	assert_true(PEM_write_bio_X509(b, x));
+	BIO_get_mem_ptr(b, &m);
+	out = malloc(m->length + 1);
+	memcpy(out, m->data, m->length);
+	out[m->length] = 0;
+	*len = m->length;
+	BIO_free(b);
+	return out;
+}
+
+/* A slot statement for key (slot, PIN/touch policy, fw 5.7.4), PEM. */
+static uint8_t *
+mint_stmt(EVP_PKEY *key, const char *slot, uint8_t pin, uint8_t touch,
+    size_t *len)
+{
+	static const uint8_t fw[] = { 5, 7, 4 };
+	static const uint8_t serial[] = { 0x02, 0x04, 0x00, 0xbc, 0x61, 0x4e };
+	const uint8_t pol[] = { pin, touch };
+	X509 *f9 = mint_cert("f9.pem"), *x = X509_new();
+	EVP_PKEY *f9k = mint_key("f9.key");
+	X509_NAME *n = X509_NAME_new();
+	char cn[64];
+	uint8_t *out;
+
+	snprintf(cn, sizeof(cn), "YubiKey PIV Attestation %s", slot);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)cn, -1, -1, 0);
+	assert_true(X509_set_version(x, 2) &&
+	    ASN1_INTEGER_set(X509_get_serialNumber(x), 4243) &&
+	    X509_set_subject_name(x, n) &&
+	    X509_set_issuer_name(x, X509_get_subject_name(f9)) &&
+	    ASN1_TIME_set_string(X509_getm_notBefore(x), "20160101000000Z") &&
+	    ASN1_TIME_set_string(X509_getm_notAfter(x), "20500101000000Z") &&
+	    X509_set_pubkey(x, key));
+	raw_ext(x, Y ".3", fw, sizeof(fw));
+	raw_ext(x, Y ".7", serial, sizeof(serial));
+	raw_ext(x, Y ".8", pol, sizeof(pol));
+	assert_true(X509_sign(x, f9k, EVP_sha256()) > 0);
+	out = pem_of_cert(x, len);
+	X509_NAME_free(n);
+	X509_free(x);
+	X509_free(f9);
+	EVP_PKEY_free(f9k);
+	return out;
+}
+
+static struct cs_ca_profile *
+text_profile(const char *text, enum cs_err want)
+{
+	struct cs_ca_profile *p = NULL;
+	enum cs_err r;
+
+	r = cs_ca_profile_parse(F.t.ctx, "t", (const uint8_t *)text,
+	    strlen(text), &p);
+	if (r != want)
+		fprintf(stderr, "# profile: %s\n", cs_ctx_errmsg(F.t.ctx));
+	assert_int_equal(r, want);
+	return p;
+}
+
+static void
+msg_has(const char *want)
+{
+	const char *m = cs_ctx_errmsg(F.t.ctx);
+
+	if (strstr(m, want) == NULL)
+		fprintf(stderr, "# message: %s\n", m);
+	assert_non_null(strstr(m, want));
+}
+
+/* Issue csr under p with an optional statement (F9 = the minted one). */
+static enum cs_err
+issue(struct cs_ca *ca, const struct cs_ca_profile *p, const uint8_t *csr,
+    size_t csrlen, const uint8_t *stmt, size_t stmtlen, const char *const *vars,
+    struct cs_ca_issue_res *res)
+{
+	struct cs_ca_issue_req req;
+
+	tca_req_init(&req, p, csr, csrlen);
+	if (stmt != NULL) {
+		req.stmt = stmt;
+		req.stmt_len = stmtlen;
+		req.f9 = F.f9;
+		req.f9_len = F.f9_len;
+	}
+	req.vars = vars;
+	return cs_ca_issue(ca, &req, res);
+}
+
+/* A CA of its own in the fixture's directory (for init options). */
+static enum cs_err
+ca_with(const char *name, const char *arc, const char *extra,
+    const char *const *subs, struct cs_ca **out)
+{
+	struct cs_ca_init_opts o;
+	char roots[1024], prof[1024], dir[600];
+	enum cs_err r;
+
+	memset(&o, 0, sizeof(o));
+	tca_path(roots, sizeof(roots), F.t.mint, "root.pem");
+	tca_path(prof, sizeof(prof), tca_src(), "profiles");
+	tca_path(dir, sizeof(dir), F.t.tmp, name);
+	o.roots_path = roots;
+	o.profiles_dir = prof;
+	o.arc = arc;
+	o.extra_policies = extra;
+	o.sublevels = subs;
+	r = cs_ca_init(F.t.ctx, dir, &o, TCA_PASS, strlen(TCA_PASS), out);
+	if (r == CS_OK &&
+	    cs_ca_unlock(*out, TCA_PASS, strlen(TCA_PASS)) != CS_OK)
+		r = CS_ERR_INTERNAL;
+	return r;
+}
+
+/* --- 1. policy OIDs compared as OIDs --- */
+
+#define HW_HEAD                                                                \
+	"[cardsmith]\nlevel = hardware-attested\n"                             \
+	"max_level = hardware-attested\nsubject = CN=%{cn}\n"
+#define EXT                                                                    \
+	"[extensions]\nbasicConstraints = critical,CA:FALSE\n"                 \
+	"keyUsage = critical,digitalSignature\nextendedKeyUsage = clientAuth\n"
+
+static void
+test_guard_profile_oid_must_be_canonical(void **state)
+{
+	static const char *const spelt[] = {
+		"1.3.6.1.4.1.99999.1.1.01", /* leading zero */
+		"1.3.6.1.4.1.99999.1.1.", /* trailing dot */
+		"1.3.6.1.4.1.99999..1", /* empty arc = 0 */
+	};
+	char text[512];
+	struct cs_ca_profile *p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(spelt) / sizeof(*spelt); i++) {
+		snprintf(text, sizeof(text), "%spolicy_oid = %s\n%s", HW_HEAD,
+		    spelt[i], EXT);
+		assert_null(text_profile(text, CS_ERR_MALFORMED));
+		msg_has("canonical");
+	}
+	/* The message names the canonical spelling to write instead. */
+	snprintf(text, sizeof(text), "%spolicy_oid = %s\n%s", HW_HEAD, spelt[0],
+	    EXT);
+	assert_null(text_profile(text, CS_ERR_MALFORMED));
+	msg_has("write 1.3.6.1.4.1.99999.1.1.1");
+	/* anyPolicy in any spelling. */
+	assert_null(text_profile(HW_HEAD "policy_oid = 2.5.29.32.00\n" EXT,
+	    CS_ERR_MALFORMED));
+	assert_null(text_profile(HW_HEAD "policy_oid = 2.5.29.32.+0\n" EXT,
+	    CS_ERR_MALFORMED));
+	/* The canonical form parses. */
+	p = text_profile(HW_HEAD "policy_oid = 1.3.6.1.4.1.99999.1.1.1\n" EXT,
+	    CS_OK);
+	cs_ca_profile_free(p);
+}
+
+/*
+ * The attack: a profile that grants no sub-level writes the sub-level's
+ * OID with a leading zero. A string comparison saw "not a sub-level" and
+ * the certificate carried the sub-level OID (OpenSSL encodes "01" as 1)
+ * for a key whose attested PIN policy is only "once".
+ */
+static void
+test_guard_sublevel_oid_spelling_refused(void **state)
+{
+	static const char *const subs[] = { "pin-always=pin:always", NULL };
+	struct cs_ca *ca = NULL;
+	const char *oid;
+	char text[512];
+
+	(void)state;
+	assert_int_equal(ca_with("subca", NULL, NULL, subs, &ca), CS_OK);
+	oid = cs_ca_sublevel_at(ca, 0)->oid; /* <arc>.1.1.1 */
+	assert_int_equal(oid[strlen(oid) - 1], '1');
+	snprintf(text, sizeof(text), "%spolicy_oid = %.*s01\n%s", HW_HEAD,
+	    (int)strlen(oid) - 1, oid, EXT);
+	assert_null(text_profile(text, CS_ERR_MALFORMED));
+	msg_has("canonical");
+	cs_ca_close(ca);
+}
+
+/*
+ * The guard itself compares parsed OIDs: a CA whose ca.cnf spells a
+ * sub-level OID non-canonically (as `ca init --sublevel ...,oid:` used to
+ * accept) still refuses the canonical spelling in a profile that was not
+ * granted the sub-level.
+ */
+static void
+test_guard_policy_check_compares_objects(void **state)
+{
+	static const char *const subs[] = {
+		"pin-always=pin:always,oid:1.3.6.1.4.1.99999.7.01",
+		NULL,
+	};
+	struct cs_ca_issue_res res;
+	struct cs_ca *ca = NULL;
+	struct cs_ca_profile *p;
+	EVP_PKEY *leaf = mint_key("leaf.key");
+	uint8_t *csr, *st;
+	size_t csrl, stl;
+	enum cs_err r;
+
+	(void)state;
+	r = ca_with("subca2", NULL, NULL, subs, &ca);
+	if (r == CS_OK) {
+		p = text_profile(
+		    HW_HEAD "policy_oid = 1.3.6.1.4.1.99999.7.1\n" EXT, CS_OK);
+		csr = tca_mint_file(&F.t, "leaf.csr.pem", &csrl);
+		st = mint_stmt(leaf, "9a", 2, 1, &stl); /* PIN once */
+		r = issue(ca, p, csr, csrl, st, stl, NULL, &res);
+		if (r == CS_OK)
+			fprintf(stderr, "# issued: %s\n",
+			    res.decision.policy_oid);
+		assert_int_equal(r, CS_ERR_POLICY);
+		msg_has("sub-level pin-always");
+		cs_ca_issue_res_release(&res);
+		cs_ca_profile_free(p);
+		free(csr);
+		free(st);
+	} else
+		assert_null(ca); /* refusing the spelling at init is fine too */
+	EVP_PKEY_free(leaf);
+	cs_ca_close(ca);
+}
+
+static void
+test_guard_init_compares_objects(void **state)
+{
+	struct cs_ca *ca = NULL;
+
+	(void)state;
+	/* The CA's own hardware-attested OID, spelt differently. */
+	assert_int_not_equal(ca_with("x1", "1.3.6.1.4.1.99999.5",
+	                         "software=1.3.6.1.4.1.99999.5.1.01", NULL,
+	                         &ca),
+	    CS_OK);
+	assert_null(ca);
+	/* One OID given twice, for two levels. */
+	assert_int_not_equal(ca_with("x2", NULL,
+	                         "hardware-attested=1.3.6.1.4.1.99999.9.1,"
+	                         "hardware-enrolled=1.3.6.1.4.1.99999.9.01",
+	                         NULL, &ca),
+	    CS_OK);
+	assert_null(ca);
+	/* anyPolicy in another spelling. */
+	assert_int_not_equal(ca_with("x3", NULL, "2.5.29.32.00", NULL, &ca),
+	    CS_OK);
+	assert_null(ca);
+}
+
+static void
+test_guard_anypolicy_any_spelling(void **state)
+{
+	static const char *const subs[] = {
+		"a=pin:always,oid:2.5.29.32.00",
+		NULL,
+	};
+	struct cs_verifier *v = NULL;
+	struct cs_ca *ca = NULL;
+
+	(void)state;
+	assert_int_equal(cs_verify_new(F.t.ctx, &v), CS_OK);
+	assert_int_equal(cs_verify_set_policy(v, "2.5.29.32.00"), CS_ERR_ARG);
+	assert_int_equal(cs_verify_set_policy(v, "2.5.29.32.0"), CS_ERR_ARG);
+	assert_int_equal(cs_verify_set_policy(v, "1.3.6.1.4.1.99999.1"), CS_OK);
+	cs_verify_free(v);
+	assert_int_not_equal(ca_with("x4", NULL, NULL, subs, &ca), CS_OK);
+	assert_null(ca);
+}
+
+/*
+ * The level map and marker live under the CA's arc and only the CA sets
+ * them; an arc spelt with a leading zero in ca.cnf must not let a profile
+ * forge a marker under the canonical spelling.
+ */
+static void
+test_guard_arc_extensions_compared_as_oids(void **state)
+{
+	struct cs_ca_issue_res res;
+	struct cs_ca *ca = NULL;
+	struct cs_ca_profile *p;
+	uint8_t *csr;
+	char *c;
+	size_t len;
+	enum cs_err r;
+
+	(void)state;
+	r = ca_with("arcca", "1.3.6.1.4.1.99999.05", NULL, NULL, &ca);
+	if (r != CS_OK) { /* refusing the spelling at init is fine too */
+		assert_null(ca);
+		return;
+	}
+	p = text_profile("[cardsmith]\nlevel = software\nmax_level = software\n"
+	                 "[extensions]\nbasicConstraints = critical,CA:FALSE\n"
+	                 "keyUsage = critical,digitalSignature\n"
+	                 "1.3.6.1.4.1.99999.5.2.2 = "
+	                 "ASN1:UTF8String:hardware-attested\n",
+	    CS_OK);
+	c = tca_software_csr("Forger", false, NULL, &len);
+	csr = (uint8_t *)c;
+	r = issue(ca, p, csr, len, NULL, 0, NULL, &res);
+	assert_int_equal(r, CS_ERR_POLICY);
+	msg_has("under the CA's arc");
+	cs_ca_issue_res_release(&res);
+	cs_ca_profile_free(p);
+	free(c);
+	cs_ca_close(ca);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_guard_profile_oid_must_be_canonical),
+		cmocka_unit_test(test_guard_sublevel_oid_spelling_refused),
+		cmocka_unit_test(test_guard_policy_check_compares_objects),
+		cmocka_unit_test(test_guard_init_compares_objects),
+		cmocka_unit_test(test_guard_anypolicy_any_spelling),
+		cmocka_unit_test(test_guard_arc_extensions_compared_as_oids),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
