@@ -1679,7 +1679,8 @@ read_config(struct cs_ca *ca)
 	};
 	CONF *conf = NULL;
 	char why[CS_CA_REASON_MAX];
-	long eline = -1;
+	uint8_t *text = NULL;
+	size_t len = 0;
 	const char *v;
 	size_t i;
 	enum cs_err r = CS_ERR_INTERNAL;
@@ -1692,12 +1693,11 @@ read_config(struct cs_ca *ca)
 		    "%s: not a cardsmith CA directory (no ca.cnf; run "
 		    "'cardsmith ca init')",
 		    ca->dir);
-	if ((conf = NCONF_new(NULL)) == NULL ||
-	    NCONF_load(conf, path, &eline) <= 0) {
-		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_MALFORMED, "%s line %ld",
-		    path, eline);
+	/* Read without $ENV:: expansion or .include (profile.c). */
+	if ((r = csa_read_file(ca->ctx, path, CS_CA_INPUT_MAX, &text, &len)) !=
+	        CS_OK ||
+	    (r = csa_conf_parse(ca->ctx, path, text, len, &conf)) != CS_OK)
 		goto out;
-	}
 	if ((v = NCONF_get_string(conf, "ca", "arc")) == NULL ||
 	    !valid_oid(v)) {
 		r = cs_ctx_fail(ca->ctx, CS_ERR_MALFORMED, "%s: bad arc", path);
@@ -1724,6 +1724,7 @@ read_config(struct cs_ca *ca)
 out:
 	ERR_clear_error();
 	NCONF_free(conf);
+	cs_free(text);
 	return r;
 }
 

@@ -182,6 +182,13 @@ struct csa_profile_view {
 };
 void csa_profile_view(const struct cs_ca_profile *p,
     struct csa_profile_view *v);
+/*
+ * Parse NCONF text (a profile, ca.cnf) without $var/$ENV:: expansion or
+ * .include/.pragma: those are refused naming the line. what labels
+ * messages ("profile NAME", a path). *out: caller frees with NCONF_free.
+ */
+enum cs_err csa_conf_parse(struct cs_ctx *ctx, const char *what,
+    const uint8_t *text, size_t len, CONF **out);
 /* CS_ERR_POLICY unless ca defines every sub-level p names. */
 enum cs_err csa_profile_check_sublevels(struct cs_ca *ca,
     const struct cs_ca_profile *p);

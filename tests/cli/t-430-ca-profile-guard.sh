@@ -1,6 +1,8 @@
 #!/bin/bash
-# Profile guards from the command line (issue 12): a policy_oid spelt
-# non-canonically (<arc>.1.01) is refused with the spelling to use.
+# Profile guards from the command line (issue 12): a profile that names
+# $ENV::CA_PASS is refused and the passphrase never reaches a certificate
+# or a message; a policy_oid spelt non-canonically is refused with the
+# spelling to use.
 . "$(dirname "$0")/lib.sh"
 cs_tmpdir
 T=$CS_TMP
@@ -21,6 +23,43 @@ ext() {
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout "$T/k.pem" -subj "/CN=Guard User" -out "$T/plain.csr" \
 	2>/dev/null
+
+# 1. $ENV:: is never expanded: the CA passphrase stays out of the subject.
+{
+	p_head
+	printf 'subject = CN=$ENV::CA_PASS\n'
+	ext
+} >"$T/env.cnf"
+cs_run "$T/env" ca sign --dir "$D" --profile "$T/env.cnf" \
+	--csr "$T/plain.csr" --pass-env CA_PASS --out "$T/env.pem" --json
+check_eq "\$ENV:: profile refused (exit 1)" 1 "$RC"
+check_match "the refusal names the line" \
+	"syntax error at line 4: '\\\$' outside a comment" "$T/env.out"
+check_eq "no certificate written" no "$([ -e "$T/env.pem" ] && echo yes || echo no)"
+if grep -rqs -- "guard-ca-pass-phrase-77" "$T/env.out" "$T/env.err" \
+	"$D/registry.db" "$T"/env.pem; then
+	tap_fail "the passphrase appears in output, registry or certificate"
+else
+	tap_ok "the passphrase appears nowhere"
+fi
+{
+	p_head
+	printf 'subject = CN=${ENV::CA_PASS}\n'
+	ext
+} >"$T/env2.cnf"
+cs_run "$T/env2" ca sign --dir "$D" --profile "$T/env2.cnf" \
+	--csr "$T/plain.csr" --pass-env CA_PASS --out "$T/env2.pem"
+check_eq "\${ENV::...} refused too" 1 "$RC"
+{
+	p_head
+	printf '.include /etc/hostname\n'
+	ext
+} >"$T/inc.cnf"
+cs_run "$T/inc" ca sign --dir "$D" --profile "$T/inc.cnf" \
+	--csr "$T/plain.csr" --pass-env CA_PASS --out "$T/inc.pem"
+check_eq ".include refused" 1 "$RC"
+check_match ".include: names the line" "line 4: .include and .pragma" \
+	"$T/inc.err"
 
 # 2. A non-canonical policy_oid: refused, with the spelling to write.
 HW=$(json_get "$T/init.out" policy_oids.hardware-attested)

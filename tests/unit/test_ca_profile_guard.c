@@ -428,6 +428,116 @@ test_guard_arc_extensions_compared_as_oids(void **state)
 	cs_ca_close(ca);
 }
 
+/* --- 2. no $ENV:: / $var expansion, no .include --- */
+
+#define SW_HEAD "[cardsmith]\nlevel = software\nmax_level = software\n"
+#define SW_EXT                                                                 \
+	"[extensions]\nbasicConstraints = critical,CA:FALSE\n"                 \
+	"keyUsage = critical,digitalSignature\n"
+
+static void
+test_guard_profile_never_expands(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *line;
+	} bad[] = {
+		{ SW_HEAD "subject = CN=$ENV::CS_GUARD_SECRET\n" SW_EXT,
+		    "line 4" },
+		{ SW_HEAD "subject = CN=${ENV::CS_GUARD_SECRET}\n" SW_EXT,
+		    "line 4" },
+		{ SW_HEAD "subject = CN=$(ENV::CS_GUARD_SECRET)\n" SW_EXT,
+		    "line 4" },
+		{ SW_HEAD "x = 1\nsubject = CN=$x\n" SW_EXT, "line 5" },
+		{ SW_HEAD "subject = 'CN=$ENV::CS_GUARD_SECRET'\n" SW_EXT,
+		    "line 4" },
+		{ SW_HEAD "subject = CN=a # $ENV::CS_GUARD_SECRET\n" SW_EXT,
+		    "line 4" },
+		/* A quote opened on a continued line, closed after a '#'. */
+		{ SW_HEAD
+		    "subject = 'CN=a\\\n#' $ENV::CS_GUARD_SECRET\n" SW_EXT,
+		    "line 4" },
+		{ SW_HEAD ".include /etc/hostname\n" SW_EXT, "line 4" },
+		{ SW_HEAD "cardsmith::.include = /etc/hostname\n" SW_EXT,
+		    "line 4" },
+		{ SW_HEAD ".pragma dollarid:on\n" SW_EXT, "line 4" },
+	};
+	struct cs_ca_issue_res res;
+	struct cs_ca_profile *p;
+	uint8_t *csr;
+	char *c;
+	size_t i, len;
+
+	(void)state;
+	assert_int_equal(setenv("CS_GUARD_SECRET", SECRET, 1), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		assert_null(text_profile(bad[i].text, CS_ERR_MALFORMED));
+		assert_null(strstr(cs_ctx_errmsg(F.t.ctx), SECRET));
+		msg_has(bad[i].line);
+	}
+	/* '$' on a comment line is only a comment. */
+	c = tca_software_csr("Env", false, NULL, &len);
+	csr = (uint8_t *)c;
+	p = text_profile("# costs $5, see $HOME\n" SW_HEAD "  # $ENV::X\n"
+	                 "subject = CN=%{cn}\n" SW_EXT,
+	    CS_OK);
+	assert_int_equal(issue(F.t.ca, p, csr, len, NULL, 0, NULL, &res),
+	    CS_OK);
+	cs_ca_issue_res_release(&res);
+	cs_ca_profile_free(p);
+	free(c);
+	unsetenv("CS_GUARD_SECRET");
+}
+
+static void
+test_guard_profile_refuses_control_bytes(void **state)
+{
+	(void)state;
+	assert_null(text_profile(SW_HEAD "subject = CN=a\x1b[2J\n" SW_EXT,
+	    CS_ERR_MALFORMED));
+	msg_has("line 4: control character 0x1b");
+	/* CRLF line ends are fine. */
+	cs_ca_profile_free(text_profile("[cardsmith]\r\nlevel = software\r\n"
+	                                "max_level = software\r\n" SW_EXT,
+	    CS_OK));
+}
+
+/* ca.cnf is read the same way: no expansion from the environment. */
+static void
+test_guard_ca_cnf_never_expands(void **state)
+{
+	struct cs_ca *ca = NULL;
+	char path[1024], line[512], *text;
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	tca_path(path, sizeof(path), F.t.dir, "ca.cnf");
+	assert_non_null(text = (char *)tca_read(path, &len));
+	assert_int_equal(setenv("CS_GUARD_ARC", cs_ca_arc(F.t.ca), 1), 0);
+	assert_non_null(f = fopen(path, "w"));
+	for (char *s = text, *e; *s != '\0'; s = e + (*e != '\0')) {
+		e = s + strcspn(s, "\n");
+		snprintf(line, sizeof(line), "%.*s", (int)(e - s), s);
+		if (strncmp(line, "arc = ", 6) == 0)
+			fprintf(f, "arc = $ENV::CS_GUARD_ARC\n");
+		else
+			fprintf(f, "%s\n", line);
+	}
+	fclose(f);
+	assert_int_not_equal(cs_ca_open(F.t.ctx, F.t.dir, &ca), CS_OK);
+	assert_null(ca);
+	msg_has("ca.cnf: syntax error at line 3: '$'");
+	/* Put it back. */
+	assert_non_null(f = fopen(path, "w"));
+	fwrite(text, 1, len, f);
+	fclose(f);
+	assert_int_equal(cs_ca_open(F.t.ctx, F.t.dir, &ca), CS_OK);
+	cs_ca_close(ca);
+	free(text);
+	unsetenv("CS_GUARD_ARC");
+}
+
 int
 main(void)
 {
@@ -438,6 +548,9 @@ main(void)
 		cmocka_unit_test(test_guard_init_compares_objects),
 		cmocka_unit_test(test_guard_anypolicy_any_spelling),
 		cmocka_unit_test(test_guard_arc_extensions_compared_as_oids),
+		cmocka_unit_test(test_guard_profile_never_expands),
+		cmocka_unit_test(test_guard_profile_refuses_control_bytes),
+		cmocka_unit_test(test_guard_ca_cnf_never_expands),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
