@@ -306,6 +306,14 @@ static const struct {
 	{ NID_info_access, NULL },
 };
 
+/* Extensions that constrain a CA's issuance: never in a leaf profile. */
+static bool
+ca_only_ext(int nid)
+{
+	return nid == NID_name_constraints || nid == NID_policy_mappings ||
+	    nid == NID_policy_constraints || nid == NID_inhibit_any_policy;
+}
+
 static enum cs_err
 check_extensions(struct cs_ctx *ctx, struct cs_ca_profile *p)
 {
@@ -326,6 +334,13 @@ check_extensions(struct cs_ctx *ctx, struct cs_ca_profile *p)
 		cv = sk_CONF_VALUE_value(sec, i);
 		nid = OBJ_txt2nid(cv->name);
 		ERR_clear_error();
+		if (ca_only_ext(nid))
+			return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+			    "profile %s: [%s] %.64s (%s) belongs on CA "
+			    "certificates only (RFC 5280 4.2.1); a profile "
+			    "issues leaf certificates",
+			    p->info.name, p->ext_section, cv->name,
+			    OBJ_nid2sn(nid));
 		for (j = 0; nid != NID_undef &&
 		     j < sizeof(reserved_ext) / sizeof(*reserved_ext);
 		     j++)

@@ -2,7 +2,7 @@
 # Profile guards from the command line (issue 12): a profile that names
 # $ENV::CA_PASS is refused and the passphrase never reaches a certificate
 # or a message; a policy_oid spelt non-canonically is refused with the
-# spelling to use.
+# spelling to use; CA-only extensions in a profile are refused.
 . "$(dirname "$0")/lib.sh"
 cs_tmpdir
 T=$CS_TMP
@@ -73,5 +73,17 @@ cs_run "$T/oid" ca sign --dir "$D" --profile "$T/oid.cnf" \
 check_eq "policy_oid <arc>.1.01 refused (exit 1)" 1 "$RC"
 check_match "says to write it canonically" \
 	"is not written canonically.*\\(write ${HW//./\\.}:" "$T/oid.err"
+
+# 3. CA-only extensions never go into a leaf profile.
+{
+	p_head
+	ext
+	printf 'nameConstraints = critical,permitted;DNS:example.com\n'
+} >"$T/nc.cnf"
+cs_run "$T/nc" ca sign --dir "$D" --profile "$T/nc.cnf" \
+	--csr "$T/plain.csr" --pass-env CA_PASS --out "$T/nc.pem"
+check_eq "nameConstraints in a profile refused" 1 "$RC"
+check_match "names the extension" \
+	"nameConstraints.*belongs on CA certificates only" "$T/nc.err"
 
 tap_done

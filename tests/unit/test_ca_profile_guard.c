@@ -40,6 +40,10 @@ struct fx {
 };
 
 static struct fx F;
+static EVP_PKEY *lint_key; /* a throw-away issuer for the lint tests */
+static X509 *lint_ca;
+
+static void lint_ca_make(void);
 
 static int
 setup(void **state)
@@ -50,13 +54,16 @@ setup(void **state)
 		return -1;
 	if ((F.f9 = tca_mint_file(&F.t, "f9.pem", &F.f9_len)) == NULL)
 		return -1;
-	return 0;
+	lint_ca_make();
+	return lint_ca != NULL ? 0 : -1;
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
+	X509_free(lint_ca);
+	EVP_PKEY_free(lint_key);
 	free(F.f9);
 	tca_teardown(&F.t);
 	return 0;
@@ -538,6 +545,281 @@ test_guard_ca_cnf_never_expands(void **state)
 	unsetenv("CS_GUARD_ARC");
 }
 
+/* --- 3. lint --- */
+
+/* Add an attribute with exactly these bytes and this ASN.1 type. */
+static void
+name_raw(X509_NAME *n, int nid, int type, const char *v, size_t len)
+{
+	assert_true(X509_NAME_add_entry_by_NID(n, nid, type,
+	    (const unsigned char *)v, (int)len, -1, 0));
+}
+
+static void
+san_ia5(GENERAL_NAMES *g, int type, const char *v, size_t len)
+{
+	GENERAL_NAME *x = GENERAL_NAME_new();
+	ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+
+	assert_true(x != NULL && s != NULL && ASN1_STRING_set(s, v, (int)len));
+	GENERAL_NAME_set0_value(x, type, s);
+	assert_true(sk_GENERAL_NAME_push(g, x));
+}
+
+static void
+san_other(GENERAL_NAMES *g, const char *oid, int type, const char *v,
+    size_t len)
+{
+	GENERAL_NAME *x = GENERAL_NAME_new();
+	ASN1_TYPE *t = ASN1_TYPE_new();
+	ASN1_STRING *s = ASN1_STRING_type_new(type);
+
+	assert_true(x != NULL && t != NULL && s != NULL &&
+	    ASN1_STRING_set(s, v, (int)len));
+	ASN1_TYPE_set(t, type, s);
+	assert_true(GENERAL_NAME_set0_othername(x, OBJ_txt2obj(oid, 1), t));
+	assert_true(sk_GENERAL_NAME_push(g, x));
+}
+
+static void
+lint_ca_make(void)
+{
+	X509_NAME *n = X509_NAME_new();
+	X509V3_CTX v3;
+	X509_EXTENSION *e;
+
+	lint_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	lint_ca = X509_new();
+	X509_set_version(lint_ca, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(lint_ca), 1);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)"Guard CA", -1, -1, 0);
+	X509_set_subject_name(lint_ca, n);
+	X509_set_issuer_name(lint_ca, n);
+	X509_set_pubkey(lint_ca, lint_key);
+	X509_gmtime_adj(X509_getm_notBefore(lint_ca), -86400);
+	X509_gmtime_adj(X509_getm_notAfter(lint_ca), 86400L * 3650);
+	X509V3_set_ctx(&v3, lint_ca, lint_ca, NULL, NULL, 0);
+	e = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_key_identifier, "hash");
+	X509_add_ext(lint_ca, e, -1);
+	X509_EXTENSION_free(e);
+	X509_sign(lint_ca, lint_key, EVP_sha256());
+	X509_NAME_free(n);
+}
+
+static void
+add_conf_ext(X509 *x, X509V3_CTX *v3, int nid, const char *v)
+{
+	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, v3, nid, v);
+
+	assert_non_null(e);
+	assert_true(X509_add_ext(x, e, -1));
+	X509_EXTENSION_free(e);
+}
+
+/*
+ * Lint a clean leaf whose subject is n (NULL: CN=Lint Leaf), with SAN
+ * gens (may be NULL) and one extra extension (nid 0 for none).
+ */
+static enum cs_err
+lint_leaf(X509_NAME *n, GENERAL_NAMES *gens, int nid, const char *val, char *f,
+    size_t cap)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509 *x = X509_new();
+	X509_NAME *own = NULL;
+	CERTIFICATEPOLICIES *cp = sk_POLICYINFO_new_null();
+	POLICYINFO *pi = POLICYINFO_new();
+	X509V3_CTX v3;
+	uint8_t *der, *ider;
+	size_t len, ilen;
+	unsigned char sn[16];
+	BIGNUM *bn;
+	enum cs_err r;
+
+	if (n == NULL) {
+		own = n = X509_NAME_new();
+		name_raw(n, NID_commonName, V_ASN1_UTF8STRING, "Lint Leaf", 9);
+	}
+	X509_set_version(x, 2);
+	memset(sn, 0x5a, sizeof(sn));
+	sn[0] = 0x41;
+	bn = BN_bin2bn(sn, sizeof(sn), NULL);
+	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
+	BN_free(bn);
+	X509_set_subject_name(x, n);
+	X509_set_issuer_name(x, X509_get_subject_name(lint_ca));
+	X509_set_pubkey(x, k);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 30);
+	X509V3_set_ctx(&v3, lint_ca, x, NULL, NULL, 0);
+	add_conf_ext(x, &v3, NID_basic_constraints, "critical,CA:FALSE");
+	add_conf_ext(x, &v3, NID_key_usage, "critical,digitalSignature");
+	add_conf_ext(x, &v3, NID_ext_key_usage, "clientAuth");
+	add_conf_ext(x, &v3, NID_subject_key_identifier, "hash");
+	add_conf_ext(x, &v3, NID_authority_key_identifier, "keyid:always");
+	if (gens != NULL)
+		assert_true(X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
+		                0) == 1);
+	if (nid != 0)
+		add_conf_ext(x, &v3, nid, val);
+	ASN1_OBJECT_free(pi->policyid);
+	pi->policyid = OBJ_txt2obj("1.3.6.1.4.1.99999.1.1", 1);
+	sk_POLICYINFO_push(cp, pi);
+	X509_add1_ext_i2d(x, NID_certificate_policies, cp, 0, 0);
+	sk_POLICYINFO_pop_free(cp, POLICYINFO_free);
+	assert_true(X509_sign(x, lint_key, EVP_sha256()) > 0);
+	der = tca_der(x, &len);
+	ider = tca_der(lint_ca, &ilen);
+	r = cs_ca_lint(F.t.ctx, der, len, ider, ilen, 0, f, cap);
+	free(der);
+	free(ider);
+	X509_NAME_free(own);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return r;
+}
+
+static void
+lint_name_expect(int nid, int type, const char *v, size_t len,
+    const char *finding)
+{
+	X509_NAME *n = X509_NAME_new();
+	char f[CS_CA_REASON_MAX];
+	enum cs_err r;
+
+	if (nid != NID_commonName)
+		name_raw(n, NID_commonName, V_ASN1_UTF8STRING, "Lint Leaf", 9);
+	name_raw(n, nid, type, v, len);
+	r = lint_leaf(n, NULL, 0, NULL, f, sizeof(f));
+	if (finding == NULL) {
+		if (r != CS_OK)
+			fprintf(stderr, "# findings: %s\n", f);
+		assert_int_equal(r, CS_OK);
+	} else {
+		assert_int_equal(r, CS_ERR_POLICY);
+		if (strstr(f, finding) == NULL)
+			fprintf(stderr, "# findings: %s\n", f);
+		assert_non_null(strstr(f, finding));
+	}
+	X509_NAME_free(n);
+}
+
+static void
+lint_san_expect(int type, const char *oid, int stype, const char *v, size_t len,
+    const char *finding)
+{
+	GENERAL_NAMES *g = GENERAL_NAMES_new();
+	char f[CS_CA_REASON_MAX];
+
+	if (type == GEN_OTHERNAME)
+		san_other(g, oid, stype, v, len);
+	else
+		san_ia5(g, type, v, len);
+	if (finding == NULL) {
+		assert_int_equal(lint_leaf(NULL, g, 0, NULL, f, sizeof(f)),
+		    CS_OK);
+	} else {
+		assert_int_equal(lint_leaf(NULL, g, 0, NULL, f, sizeof(f)),
+		    CS_ERR_POLICY);
+		if (strstr(f, finding) == NULL)
+			fprintf(stderr, "# findings: %s\n", f);
+		assert_non_null(strstr(f, finding));
+	}
+	GENERAL_NAMES_free(g);
+}
+
+static void
+test_guard_lint_control_and_nul(void **state)
+{
+	static const char bmp_nul[] = { 0, 'J', 0, 0, 0, 'D' };
+	static const char bmp_ok[] = { 0, 'J', 0, 'D' };
+	const char *ctl = "NUL or control";
+
+	(void)state;
+	/* Subject, every string type. */
+	lint_name_expect(NID_commonName, V_ASN1_UTF8STRING, "Jane\0Doe", 8,
+	    ctl);
+	lint_name_expect(NID_commonName, V_ASN1_UTF8STRING, "Jane\x1b[2J", 8,
+	    ctl);
+	lint_name_expect(NID_commonName, V_ASN1_UTF8STRING, "Jane\xc2\x9b", 6,
+	    ctl); /* C1 CSI */
+	lint_name_expect(NID_commonName, V_ASN1_PRINTABLESTRING, "Jane\0Doe", 8,
+	    ctl);
+	lint_name_expect(NID_commonName, V_ASN1_BMPSTRING, bmp_nul,
+	    sizeof(bmp_nul), ctl);
+	lint_name_expect(NID_organizationName, V_ASN1_UTF8STRING, "Acme\nCorp",
+	    9, ctl);
+	lint_name_expect(NID_pkcs9_emailAddress, V_ASN1_IA5STRING,
+	    "a@b.example\r", 12, ctl);
+	lint_name_expect(NID_commonName, V_ASN1_BMPSTRING, bmp_ok,
+	    sizeof(bmp_ok), NULL);
+	lint_name_expect(NID_commonName, V_ASN1_UTF8STRING,
+	    "Jos\xc3\xa9 M\xc3\xbcller", 13, NULL);
+	/* SAN IA5Strings and the UPN. */
+	lint_san_expect(GEN_EMAIL, NULL, 0, "jane\0@evil.example", 18,
+	    "NUL, control or non-ASCII");
+	lint_san_expect(GEN_DNS, NULL, 0, "host.example\0.evil", 18,
+	    "NUL, control or non-ASCII");
+	lint_san_expect(GEN_DNS, NULL, 0, "host\x7f.example", 13,
+	    "NUL, control or non-ASCII");
+	lint_san_expect(GEN_URI, NULL, 0, "https://x.example/\x1b", 19,
+	    "NUL, control or non-ASCII");
+	lint_san_expect(GEN_EMAIL, NULL, 0, "j\xc3\xa9@x.example", 13,
+	    "NUL, control or non-ASCII");
+	lint_san_expect(GEN_OTHERNAME, UPN, V_ASN1_UTF8STRING, "jane\0@REALM",
+	    11, "otherName 0 holds a NUL");
+	lint_san_expect(GEN_OTHERNAME, UPN, V_ASN1_UTF8STRING, "jane@REALM", 10,
+	    NULL);
+	lint_san_expect(GEN_EMAIL, NULL, 0, "jane@x.example", 14, NULL);
+}
+
+static void
+test_guard_lint_cn_length(void **state)
+{
+	char cn[65 * 2 + 1];
+	size_t i;
+
+	(void)state;
+	/* 64 characters of two bytes each pass: the bound is characters. */
+	for (i = 0; i < 64; i++)
+		memcpy(cn + 2 * i, "\xc3\xa9", 2);
+	lint_name_expect(NID_commonName, V_ASN1_UTF8STRING, cn, 128, NULL);
+	memcpy(cn + 128, "\xc3\xa9", 2);
+	lint_name_expect(NID_commonName, V_ASN1_UTF8STRING, cn, 130,
+	    "65 characters, more than 64 (RFC 5280 ub-common-name)");
+	memset(cn, 'a', 65);
+	lint_name_expect(NID_commonName, V_ASN1_PRINTABLESTRING, cn, 65,
+	    "ub-common-name");
+}
+
+static void
+test_guard_lint_ca_only_extensions(void **state)
+{
+	char f[CS_CA_REASON_MAX];
+
+	(void)state;
+	assert_int_equal(lint_leaf(NULL, NULL, NID_name_constraints,
+	                     "critical,permitted;DNS:example.com", f,
+	                     sizeof(f)),
+	    CS_ERR_POLICY);
+	assert_non_null(strstr(f, "nameConstraints in a leaf"));
+	assert_int_equal(lint_leaf(NULL, NULL, NID_policy_mappings,
+	                     "1.3.6.1.4.1.99999.1:1.3.6.1.4.1.99999.2", f,
+	                     sizeof(f)),
+	    CS_ERR_POLICY);
+	assert_non_null(strstr(f, "policyMappings in a leaf"));
+	/* And a profile cannot ask for them. */
+	assert_null(text_profile(SW_HEAD SW_EXT
+	    "nameConstraints = critical,permitted;DNS:example.com\n",
+	    CS_ERR_MALFORMED));
+	msg_has("belongs on CA certificates only");
+	assert_null(text_profile(SW_HEAD SW_EXT
+	    "policyMappings = 1.3.6.1.4.1.99999.1:1.3.6.1.4.1.99999.2\n",
+	    CS_ERR_MALFORMED));
+	msg_has("policyMappings");
+}
+
 int
 main(void)
 {
@@ -551,6 +833,9 @@ main(void)
 		cmocka_unit_test(test_guard_profile_never_expands),
 		cmocka_unit_test(test_guard_profile_refuses_control_bytes),
 		cmocka_unit_test(test_guard_ca_cnf_never_expands),
+		cmocka_unit_test(test_guard_lint_control_and_nul),
+		cmocka_unit_test(test_guard_lint_cn_length),
+		cmocka_unit_test(test_guard_lint_ca_only_extensions),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
