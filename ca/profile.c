@@ -156,6 +156,82 @@ add_sublevel(struct cs_ctx *ctx, const char *pname, const char *key,
 	return CS_OK;
 }
 
+static const struct named csr_san_names[] = {
+	{ "email", CS_CA_CSR_SAN_EMAIL },
+	{ "upn", CS_CA_CSR_SAN_UPN },
+	{ "dns", CS_CA_CSR_SAN_DNS },
+	{ NULL, 0 },
+};
+
+static enum cs_err
+add_csr_san(struct cs_ctx *ctx, const char *pname, const char *key,
+    const char *it, void *arg)
+{
+	uint32_t *bits = arg;
+	unsigned int v;
+
+	if (strcmp(it, "none") == 0)
+		return CS_OK;
+	if (!lookup(csr_san_names, it, &v))
+		return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+		    "profile %s: %s: '%.40s' is not a SAN type a CSR may "
+		    "supply (email, upn, dns)",
+		    pname, key, it);
+	*bits |= v;
+	return CS_OK;
+}
+
+/*
+ * A subject attribute the CSR may supply, by OpenSSL name ("O" or
+ * "organizationName"), kept as its short name. CN is always there as
+ * %{cn}; the variable of the others is the short name in lower case,
+ * which must not shadow a variable with another source.
+ */
+static enum cs_err
+add_csr_subject(struct cs_ctx *ctx, const char *pname, const char *key,
+    const char *it, void *arg)
+{
+	static const char *const taken[] = { "card_serial", "slot", "email",
+		"upn", "dns" };
+	struct cs_ca_profile_info *in = arg;
+	char var[32];
+	const char *sn;
+	size_t i;
+	int nid;
+
+	nid = OBJ_txt2nid(it);
+	ERR_clear_error();
+	if (nid == NID_undef || (sn = OBJ_nid2sn(nid)) == NULL ||
+	    strlen(sn) >= sizeof(var))
+		return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+		    "profile %s: %s: '%.40s' is not a subject attribute name",
+		    pname, key, it);
+	if (nid == NID_commonName)
+		return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+		    "profile %s: %s: CN is always the template variable "
+		    "%%{cn}; list the other attributes only",
+		    pname, key);
+	for (i = 0; sn[i] != '\0'; i++)
+		var[i] =
+		    (char)(sn[i] >= 'A' && sn[i] <= 'Z' ? sn[i] + 32 : sn[i]);
+	var[i] = '\0';
+	for (i = 0; i < sizeof(taken) / sizeof(*taken); i++)
+		if (strcmp(taken[i], var) == 0)
+			return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+			    "profile %s: %s: %s would shadow %%{%s}", pname,
+			    key, sn, var);
+	for (i = 0; i < in->ncsr_subject; i++)
+		if (strcmp(in->csr_subject[i], sn) == 0)
+			return CS_OK;
+	if (in->ncsr_subject >= CS_CA_CSR_SUBJECT_MAX)
+		return cs_ctx_fail(ctx, CS_ERR_LIMIT,
+		    "profile %s: %s: more than %d", pname, key,
+		    CS_CA_CSR_SUBJECT_MAX);
+	snprintf(in->csr_subject[in->ncsr_subject++],
+	    sizeof(in->csr_subject[0]), "%s", sn);
+	return CS_OK;
+}
+
 static bool
 yesno(const char *s, bool *v)
 {
@@ -250,6 +326,10 @@ set_key(struct cs_ctx *ctx, struct cs_ca_profile *p, const char *k,
 		return each_item(ctx, pn, k, v, add_alg, &in->algs);
 	else if (strcmp(k, "sublevels") == 0)
 		return each_item(ctx, pn, k, v, add_sublevel, in);
+	else if (strcmp(k, "csr_san") == 0)
+		return each_item(ctx, pn, k, v, add_csr_san, &in->csr_san);
+	else if (strcmp(k, "csr_subject") == 0)
+		return each_item(ctx, pn, k, v, add_csr_subject, in);
 	else if (strcmp(k, "min_pin_policy") == 0) {
 		if (!lookup(pin_names, v, &u))
 			return bad(ctx, pn, k, v);

@@ -2,7 +2,9 @@
 # Profile guards from the command line (issue 12): a profile that names
 # $ENV::CA_PASS is refused and the passphrase never reaches a certificate
 # or a message; a policy_oid spelt non-canonically is refused with the
-# spelling to use; CA-only extensions in a profile are refused.
+# spelling to use; CA-only extensions in a profile are refused; and
+# `ca sign` says, per value, what of the CSR it dropped and why (warning
+# lines, and "dropped" in --json), taking only what the profile allows.
 . "$(dirname "$0")/lib.sh"
 cs_tmpdir
 T=$CS_TMP
@@ -86,4 +88,43 @@ check_eq "nameConstraints in a profile refused" 1 "$RC"
 check_match "names the extension" \
 	"nameConstraints.*belongs on CA certificates only" "$T/nc.err"
 
+# 4. What the CSR asked for and the profile did not take is reported.
+{
+	p_head
+	printf 'csr_san = email\nsubject = CN=%%{cn}\n'
+	ext
+} >"$T/san.cnf"
+openssl req -new -key "$T/k.pem" -subj "/CN=Jane Doe/O=Acme" \
+	-addext "subjectAltName=email:jane@example.com,DNS:host.example.com" \
+	-out "$T/san.csr" 2>/dev/null
+cs_run "$T/san" ca sign --dir "$D" --profile "$T/san.cnf" \
+	--csr "$T/san.csr" --pass-env CA_PASS --out "$T/san.pem" --json
+check_eq "ca sign with a SAN the profile allows" 0 "$RC"
+check_eq "two values dropped" 2 "$(json_get "$T/san.out" dropped.#)"
+check_eq "dropped[0].field" san.dns "$(json_get "$T/san.out" dropped.0.field)"
+check_eq "dropped[0].value" host.example.com \
+	"$(json_get "$T/san.out" dropped.0.value)"
+check_eq "dropped[0].reason" \
+	"profile san does not allow DNS SANs from the CSR (csr_san)" \
+	"$(json_get "$T/san.out" dropped.0.reason)"
+check_eq "dropped[1]: the CSR's O" subject.O \
+	"$(json_get "$T/san.out" dropped.1.field)"
+check_match "a warning line per dropped value" \
+	"^cardsmith: warning: dropped san.dns 'host.example.com': profile san does not allow DNS SANs" \
+	"$T/san.err"
+check_match "warning for O=" \
+	"^cardsmith: warning: dropped subject.O 'Acme': profile san does not take O from the CSR" \
+	"$T/san.err"
+openssl x509 -in "$T/san.pem" -noout -ext subjectAltName >"$T/san.txt" 2>&1
+check_match "the allowed e-mail is in the certificate" \
+	"email:jane@example.com" "$T/san.txt"
+if grep -q "host.example.com" "$T/san.txt"; then
+	tap_fail "the DNS name the profile does not allow was taken"
+else
+	tap_ok "the DNS name the profile does not allow is not taken"
+fi
+cs_run "$T/plainj" ca sign --dir "$D" --profile "$T/san.cnf" \
+	--csr "$T/plain.csr" --pass-env CA_PASS --out "$T/plainj.pem" --json
+check_eq "nothing dropped: an empty list" "[]" \
+	"$(json_get "$T/plainj.out" dropped)"
 tap_done

@@ -820,6 +820,434 @@ test_guard_lint_ca_only_extensions(void **state)
 	msg_has("policyMappings");
 }
 
+/* --- 3b. templates never cut a value --- */
+
+/* A CSR (PEM) for key with subject n and SAN gens (may be NULL). */
+static uint8_t *
+make_csr(EVP_PKEY *key, X509_NAME *n, GENERAL_NAMES *gens, size_t *len)
+{
+	X509_REQ *req = X509_REQ_new();
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	BIO *b = BIO_new(BIO_s_mem());
+	BUF_MEM *m;
+	uint8_t *out;
+
+	assert_true(
+	    X509_REQ_set_subject_name(req, n) && X509_REQ_set_pubkey(req, key));
+	if (gens != NULL) {
+		assert_true(X509V3_add1_i2d(&exts, NID_subject_alt_name, gens,
+		                0, 0) == 1);
+		assert_true(X509_REQ_add_extensions(req, exts));
+	}
+	assert_true(X509_REQ_sign(req, key, EVP_sha256()) > 0);
+	assert_true(PEM_write_bio_X509_REQ(b, req));
+	BIO_get_mem_ptr(b, &m);
+	out = malloc(m->length + 1);
+	memcpy(out, m->data, m->length);
+	out[m->length] = 0;
+	*len = m->length;
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	BIO_free(b);
+	X509_REQ_free(req);
+	return out;
+}
+
+static void
+test_guard_template_never_cuts(void **state)
+{
+	struct cs_ca_issue_res res;
+	struct cs_ca_profile *p, *sw;
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509_NAME *n = X509_NAME_new();
+	uint8_t *csr;
+	size_t len;
+
+	(void)state;
+	/* "alice\0admin" was "alice" in the certificate. */
+	name_raw(n, NID_commonName, V_ASN1_UTF8STRING, "alice\0admin", 11);
+	csr = make_csr(k, n, NULL, &len);
+	p = text_profile(SW_HEAD "subject = CN=%{cn}\n" SW_EXT, CS_OK);
+	assert_int_equal(issue(F.t.ca, p, csr, len, NULL, 0, NULL, &res),
+	    CS_ERR_POLICY);
+	msg_has("NUL or control character");
+	msg_has("alice\\x00admin");
+	assert_null(res.der);
+	cs_ca_issue_res_release(&res);
+	/* Without a template the subject is the CSR's: lint refuses it. */
+	assert_non_null(sw = tca_profile(&F.t, "software"));
+	assert_int_equal(issue(F.t.ca, sw, csr, len, NULL, 0, NULL, &res),
+	    CS_ERR_POLICY);
+	msg_has("NUL or control");
+	cs_ca_issue_res_release(&res);
+	cs_ca_profile_free(sw);
+	cs_ca_profile_free(p);
+	free(csr);
+	X509_NAME_free(n);
+	EVP_PKEY_free(k);
+}
+
+/* --- 4. the CSR's SAN and subject values --- */
+
+/* The request most tests send: CN=Jane Doe, O=Acme and four SANs. */
+static uint8_t *
+jane_csr(EVP_PKEY *key, size_t *len)
+{
+	X509_NAME *n = X509_NAME_new();
+	GENERAL_NAMES *g = GENERAL_NAMES_new();
+	uint8_t *csr;
+
+	name_raw(n, NID_commonName, V_ASN1_UTF8STRING, "Jane Doe", 8);
+	name_raw(n, NID_organizationName, V_ASN1_UTF8STRING, "Acme", 4);
+	san_ia5(g, GEN_EMAIL, "jane@example.com", 16);
+	san_other(g, UPN, V_ASN1_UTF8STRING, "jane@EXAMPLE.COM", 16);
+	san_ia5(g, GEN_DNS, "host.example.com", 16);
+	san_ia5(g, GEN_URI, "https://example.com/jane", 24);
+	csr = make_csr(key, n, g, len);
+	GENERAL_NAMES_free(g);
+	X509_NAME_free(n);
+	return csr;
+}
+
+static X509 *
+res_cert(const struct cs_ca_issue_res *res)
+{
+	const unsigned char *p = res->der;
+	X509 *x;
+
+	assert_non_null(res->der);
+	assert_non_null(x = d2i_X509(NULL, &p, (long)res->der_len));
+	return x;
+}
+
+/* How many SAN entries of x have this type and (string) value. */
+static int
+san_count(const X509 *x, int type, const char *value)
+{
+	GENERAL_NAMES *g =
+	    X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	const GENERAL_NAME *e;
+	const ASN1_STRING *s;
+	ASN1_OBJECT *oid;
+	ASN1_TYPE *v;
+	int i, n = 0;
+
+	for (i = 0; g != NULL && i < sk_GENERAL_NAME_num(g); i++) {
+		e = sk_GENERAL_NAME_value(g, i);
+		if (e->type != type)
+			continue;
+		s = NULL;
+		if (type == GEN_OTHERNAME) {
+			GENERAL_NAME_get0_otherName(e, &oid, &v);
+			if (value == NULL) {
+				n++;
+				continue;
+			}
+			if (v->type == V_ASN1_UTF8STRING)
+				s = v->value.utf8string;
+		} else
+			s = e->d.ia5;
+		if (value == NULL ||
+		    (s != NULL &&
+		        (size_t)ASN1_STRING_length(s) == strlen(value) &&
+		        strncmp((const char *)ASN1_STRING_get0_data(s), value,
+		            strlen(value)) == 0))
+			n++;
+	}
+	GENERAL_NAMES_free(g);
+	return n;
+}
+
+static const struct cs_ca_dropped *
+dropped(const struct cs_ca_issue_res *res, const char *field)
+{
+	size_t i;
+
+	for (i = 0; i < res->ndropped; i++)
+		if (strcmp(res->dropped[i].field, field) == 0)
+			return &res->dropped[i];
+	return NULL;
+}
+
+static void
+dropped_for(const struct cs_ca_issue_res *res, const char *field,
+    const char *value, const char *reason)
+{
+	const struct cs_ca_dropped *d = dropped(res, field);
+
+	if (d == NULL)
+		fprintf(stderr, "# %s not in the dropped list\n", field);
+	assert_non_null(d);
+	assert_string_equal(d->value, value);
+	if (strstr(d->reason, reason) == NULL)
+		fprintf(stderr, "# reason: %s\n", d->reason);
+	assert_non_null(strstr(d->reason, reason));
+}
+
+static void
+test_guard_shipped_csr_san_keys(void **state)
+{
+	struct cs_ca_profile *p;
+	struct cs_ca_profile_info in;
+	const char *const none[] = { "piv-keymgmt",
+		"smartcard-logon", "piv-cardauth", "fpki-common-hardware",
+		"software" };
+	size_t i;
+
+	(void)state;
+	assert_non_null(p = tca_profile(&F.t, "piv-auth"));
+	cs_ca_profile_get_info(p, &in);
+	assert_int_equal(in.csr_san, CS_CA_CSR_SAN_EMAIL | CS_CA_CSR_SAN_UPN);
+	cs_ca_profile_free(p);
+	assert_non_null(p = tca_profile(&F.t, "piv-sign"));
+	cs_ca_profile_get_info(p, &in);
+	assert_int_equal(in.csr_san, CS_CA_CSR_SAN_EMAIL | CS_CA_CSR_SAN_UPN);
+	cs_ca_profile_free(p);
+	for (i = 0; i < sizeof(none) / sizeof(*none); i++) {
+		assert_non_null(p = tca_profile(&F.t, none[i]));
+		cs_ca_profile_get_info(p, &in);
+		assert_int_equal(in.csr_san, 0);
+		assert_int_equal(in.ncsr_subject, 0);
+		cs_ca_profile_free(p);
+	}
+	/* Bad values are named. */
+	assert_null(text_profile(SW_HEAD "csr_san = email, ip\n" SW_EXT,
+	    CS_ERR_MALFORMED));
+	msg_has("'ip' is not a SAN type");
+	assert_null(text_profile(SW_HEAD "csr_subject = CN\n" SW_EXT,
+	    CS_ERR_MALFORMED));
+	msg_has("%{cn}");
+	assert_null(text_profile(
+	    SW_HEAD "csr_subject = notAnAttribute\n" SW_EXT, CS_ERR_MALFORMED));
+}
+
+/* piv-sign refused "template needs %{email}" though the CSR had one. */
+static void
+test_guard_piv_sign_takes_csr_email(void **state)
+{
+	struct cs_ca_issue_res res;
+	struct cs_ca_profile *p;
+	EVP_PKEY *leaf = mint_key("leaf.key");
+	uint8_t *csr, *st;
+	size_t csrl, stl;
+	X509 *x;
+
+	(void)state;
+	csr = jane_csr(leaf, &csrl);
+	st = mint_stmt(leaf, "9c", 3, 1, &stl); /* PIN always */
+	assert_non_null(p = tca_profile(&F.t, "piv-sign"));
+	if (issue(F.t.ca, p, csr, csrl, st, stl, NULL, &res) != CS_OK)
+		fprintf(stderr, "# %s\n", cs_ctx_errmsg(F.t.ctx));
+	x = res_cert(&res);
+	assert_int_equal(res.decision.level, CS_CA_LEVEL_HW_ATTESTED);
+	assert_int_equal(san_count(x, GEN_EMAIL, "jane@example.com"), 1);
+	assert_int_equal(san_count(x, GEN_OTHERNAME, "jane@EXAMPLE.COM"), 1);
+	/* Not allowed: dropped, named, never in the certificate. */
+	assert_int_equal(san_count(x, GEN_DNS, NULL), 0);
+	assert_int_equal(san_count(x, GEN_URI, NULL), 0);
+	dropped_for(&res, "san.dns", "host.example.com",
+	    "profile piv-sign does not allow DNS SANs from the CSR");
+	dropped_for(&res, "san.uri", "https://example.com/jane",
+	    "never takes URI SANs");
+	dropped_for(&res, "subject.O", "Acme",
+	    "profile piv-sign does not take O from the CSR (csr_subject)");
+	assert_int_equal(res.ndropped, 3);
+	assert_null(dropped(&res, "san.email"));
+	X509_free(x);
+	cs_ca_issue_res_release(&res);
+	/* The officer's --var replaces the CSR's e-mail. */
+	{
+		const char *const vars[] = { "email=officer@example.com",
+			NULL };
+
+		assert_int_equal(
+		    issue(F.t.ca, p, csr, csrl, st, stl, vars, &res), CS_OK);
+		x = res_cert(&res);
+		assert_int_equal(san_count(x, GEN_EMAIL, "officer@example.com"),
+		    1);
+		assert_int_equal(san_count(x, GEN_EMAIL, "jane@example.com"),
+		    0);
+		dropped_for(&res, "san.email", "jane@example.com",
+		    "--var email replaces");
+		X509_free(x);
+		cs_ca_issue_res_release(&res);
+	}
+	cs_ca_profile_free(p);
+	free(csr);
+	free(st);
+	EVP_PKEY_free(leaf);
+}
+
+static void
+test_guard_piv_auth_takes_email_and_upn(void **state)
+{
+	struct cs_ca_issue_res res;
+	struct cs_ca_profile *p;
+	EVP_PKEY *leaf = mint_key("leaf.key");
+	uint8_t *csr, *st;
+	size_t csrl, stl;
+	X509 *x;
+
+	(void)state;
+	csr = jane_csr(leaf, &csrl);
+	st = mint_stmt(leaf, "9a", 2, 1, &stl);
+	assert_non_null(p = tca_profile(&F.t, "piv-auth"));
+	assert_int_equal(issue(F.t.ca, p, csr, csrl, st, stl, NULL, &res),
+	    CS_OK);
+	x = res_cert(&res);
+	assert_int_equal(san_count(x, GEN_EMAIL, "jane@example.com"), 1);
+	assert_int_equal(san_count(x, GEN_OTHERNAME, "jane@EXAMPLE.COM"), 1);
+	assert_int_equal(san_count(x, GEN_OTHERNAME, NULL), 2); /* + serial */
+	assert_int_equal(san_count(x, GEN_DNS, NULL), 0);
+	X509_free(x);
+	cs_ca_issue_res_release(&res);
+	cs_ca_profile_free(p);
+	free(csr);
+	free(st);
+	EVP_PKEY_free(leaf);
+}
+
+static void
+test_guard_keymgmt_never_takes_csr_email(void **state)
+{
+	const char *const vars[] = { "email=officer@example.com", NULL };
+	struct cs_ca_issue_res res;
+	struct cs_ca_profile *p;
+	EVP_PKEY *leaf = mint_key("leaf.key");
+	uint8_t *csr, *st;
+	size_t csrl, stl;
+	X509 *x;
+
+	(void)state;
+	csr = jane_csr(leaf, &csrl);
+	st = mint_stmt(leaf, "9d", 2, 1, &stl);
+	assert_non_null(p = tca_profile(&F.t, "piv-keymgmt"));
+	/* No --var: the refusal says why the CSR's e-mail does not count. */
+	assert_int_equal(issue(F.t.ca, p, csr, csrl, st, stl, NULL, &res),
+	    CS_ERR_POLICY);
+	msg_has("template needs %{email}");
+	msg_has("san.email 'jane@example.com' was not taken: profile "
+	        "piv-keymgmt does not allow email SANs from the CSR");
+	assert_null(res.dropped);
+	cs_ca_issue_res_release(&res);
+	assert_int_equal(issue(F.t.ca, p, csr, csrl, st, stl, vars, &res),
+	    CS_OK);
+	x = res_cert(&res);
+	assert_int_equal(san_count(x, GEN_EMAIL, NULL), 1);
+	assert_int_equal(san_count(x, GEN_EMAIL, "officer@example.com"), 1);
+	assert_int_equal(san_count(x, GEN_OTHERNAME, "jane@EXAMPLE.COM"), 0);
+	dropped_for(&res, "san.email", "jane@example.com",
+	    "profile piv-keymgmt does not allow email SANs from the CSR "
+	    "(csr_san)");
+	dropped_for(&res, "san.upn", "jane@EXAMPLE.COM",
+	    "does not allow UPN SANs");
+	X509_free(x);
+	cs_ca_issue_res_release(&res);
+	cs_ca_profile_free(p);
+	free(csr);
+	free(st);
+	EVP_PKEY_free(leaf);
+}
+
+static void
+test_guard_allowed_values_refused_not_cut(void **state)
+{
+	struct cs_ca_issue_res res;
+	struct cs_ca_profile *p;
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509_NAME *n = X509_NAME_new();
+	GENERAL_NAMES *g = GENERAL_NAMES_new();
+	uint8_t *csr;
+	size_t len;
+
+	(void)state;
+	p = text_profile(SW_HEAD "csr_san = email, upn, dns\n"
+	                         "subject = CN=%{cn}\n" SW_EXT,
+	    CS_OK);
+	name_raw(n, NID_commonName, V_ASN1_UTF8STRING, "Jane", 4);
+	san_ia5(g, GEN_EMAIL, "jane@example.com\0.evil", 22);
+	csr = make_csr(k, n, g, &len);
+	assert_int_equal(issue(F.t.ca, p, csr, len, NULL, 0, NULL, &res),
+	    CS_ERR_POLICY);
+	msg_has("never cut");
+	cs_ca_issue_res_release(&res);
+	free(csr);
+	GENERAL_NAMES_free(g);
+	g = GENERAL_NAMES_new();
+	san_other(g, UPN, V_ASN1_UTF8STRING, "jane\x1b@REALM", 11);
+	csr = make_csr(k, n, g, &len);
+	assert_int_equal(issue(F.t.ca, p, csr, len, NULL, 0, NULL, &res),
+	    CS_ERR_POLICY);
+	msg_has("NUL or control character");
+	cs_ca_issue_res_release(&res);
+	free(csr);
+	GENERAL_NAMES_free(g);
+	/* A DNS SAN, allowed here, is copied as requested. */
+	g = GENERAL_NAMES_new();
+	san_ia5(g, GEN_DNS, "host.example.com", 16);
+	san_other(g, PERMID, V_ASN1_UTF8STRING, "99999999", 8);
+	csr = make_csr(k, n, g, &len);
+	assert_int_equal(issue(F.t.ca, p, csr, len, NULL, 0, NULL, &res),
+	    CS_OK);
+	{
+		X509 *x = res_cert(&res);
+
+		assert_int_equal(san_count(x, GEN_DNS, "host.example.com"), 1);
+		assert_int_equal(san_count(x, GEN_OTHERNAME, NULL), 0);
+		X509_free(x);
+	}
+	dropped_for(&res, "san.permanent_identifier", "99999999",
+	    "comes only from the attestation");
+	cs_ca_issue_res_release(&res);
+	free(csr);
+	GENERAL_NAMES_free(g);
+	cs_ca_profile_free(p);
+	X509_NAME_free(n);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_guard_csr_subject_attributes(void **state)
+{
+	struct cs_ca_issue_res res;
+	struct cs_ca_profile *p;
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509_NAME *n = X509_NAME_new();
+	char line[256];
+	uint8_t *csr;
+	size_t len;
+	X509 *x;
+
+	(void)state;
+	name_raw(n, NID_commonName, V_ASN1_UTF8STRING, "Jane", 4);
+	name_raw(n, NID_organizationName, V_ASN1_UTF8STRING, "Acme", 4);
+	name_raw(n, NID_organizationalUnitName, V_ASN1_UTF8STRING, "Ops", 3);
+	csr = make_csr(k, n, NULL, &len);
+	p = text_profile(SW_HEAD "csr_subject = O, organizationalUnitName\n"
+	                         "subject = CN=%{cn},O=%{o}\n" SW_EXT,
+	    CS_OK);
+	assert_int_equal(issue(F.t.ca, p, csr, len, NULL, 0, NULL, &res),
+	    CS_OK);
+	x = res_cert(&res);
+	X509_NAME_oneline(X509_get_subject_name(x), line, sizeof(line));
+	assert_string_equal(line, "/CN=Jane/O=Acme");
+	dropped_for(&res, "subject.OU", "Ops",
+	    "the templates of profile t do not use %{ou}");
+	assert_int_equal(res.ndropped, 1);
+	X509_free(x);
+	cs_ca_issue_res_release(&res);
+	cs_ca_profile_free(p);
+	/* Not allowed: the template cannot have it, and says why. */
+	p = text_profile(SW_HEAD "subject = CN=%{cn},O=%{o}\n" SW_EXT, CS_OK);
+	assert_int_equal(issue(F.t.ca, p, csr, len, NULL, 0, NULL, &res),
+	    CS_ERR_POLICY);
+	msg_has("does not take O from the CSR (csr_subject)");
+	cs_ca_issue_res_release(&res);
+	cs_ca_profile_free(p);
+	free(csr);
+	X509_NAME_free(n);
+	EVP_PKEY_free(k);
+}
+
 int
 main(void)
 {
@@ -836,6 +1264,13 @@ main(void)
 		cmocka_unit_test(test_guard_lint_control_and_nul),
 		cmocka_unit_test(test_guard_lint_cn_length),
 		cmocka_unit_test(test_guard_lint_ca_only_extensions),
+		cmocka_unit_test(test_guard_template_never_cuts),
+		cmocka_unit_test(test_guard_shipped_csr_san_keys),
+		cmocka_unit_test(test_guard_piv_sign_takes_csr_email),
+		cmocka_unit_test(test_guard_piv_auth_takes_email_and_upn),
+		cmocka_unit_test(test_guard_keymgmt_never_takes_csr_email),
+		cmocka_unit_test(test_guard_allowed_values_refused_not_cut),
+		cmocka_unit_test(test_guard_csr_subject_attributes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
