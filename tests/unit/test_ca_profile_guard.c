@@ -988,7 +988,7 @@ test_guard_shipped_csr_san_keys(void **state)
 {
 	struct cs_ca_profile *p;
 	struct cs_ca_profile_info in;
-	const char *const none[] = { "piv-keymgmt",
+	const char *const none[] = { "piv-keymgmt", "piv-keymgmt-rsa",
 		"smartcard-logon", "piv-cardauth", "fpki-common-hardware",
 		"software" };
 	size_t i;
@@ -1248,6 +1248,155 @@ test_guard_csr_subject_attributes(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* --- 5. the shipped profiles --- */
+
+/* Every "name.cnf" token in text names a file in profiles/. */
+static void
+cnf_refs_exist(const char *text, const char *where)
+{
+	char path[1024], name[128], rel[160];
+	const char *p, *s;
+	size_t len;
+	uint8_t *f;
+
+	for (p = text; (p = strstr(p, ".cnf")) != NULL; p += 4) {
+		for (s = p; s > text &&
+		     ((s[-1] >= 'a' && s[-1] <= 'z') ||
+		         (s[-1] >= '0' && s[-1] <= '9') || s[-1] == '-' ||
+		         s[-1] == '_');
+		     s--)
+			;
+		if (s == p || (size_t)(p - s) >= sizeof(name) ||
+		    (p - s == 2 && strncmp(s, "ca", 2) == 0))
+			continue; /* NAME.cnf, ca.cnf (the CA's own) */
+		snprintf(name, sizeof(name), "%.*s.cnf", (int)(p - s), s);
+		snprintf(rel, sizeof(rel), "profiles/%s", name);
+		tca_path(path, sizeof(path), tca_src(), rel);
+		if ((f = tca_read(path, &len)) == NULL)
+			fprintf(stderr, "# %s names %s, which does not exist\n",
+			    where, name);
+		assert_non_null(f);
+		free(f);
+	}
+}
+
+static void
+test_guard_shipped_profiles_resolve(void **state)
+{
+	char path[1024], name[128], pdir[1024];
+	const char *keys[] = { "level", "max_level", "slots", "algs",
+		"min_pin_policy", "min_touch_policy", "validity_days",
+		"subject", "san", "policy_oid", "permanent_identifier",
+		"marker", "firmware_roca", "firmware_ysa_2024_03",
+		"firmware_fips_rng", "extensions", "sublevels", "csr_san",
+		"csr_subject" };
+	struct cs_ca_profile *p;
+	struct dirent *e;
+	char *readme, *text, *row;
+	size_t len, n, count = 0, i;
+	DIR *d;
+
+	(void)state;
+	tca_path(pdir, sizeof(pdir), tca_src(), "profiles");
+	tca_path(path, sizeof(path), pdir, "README.md");
+	assert_non_null(readme = (char *)tca_read(path, &len));
+	cnf_refs_exist(readme, "profiles/README.md");
+	assert_non_null(d = opendir(pdir));
+	while ((e = readdir(d)) != NULL) {
+		n = strlen(e->d_name);
+		if (n < 5 || strcmp(e->d_name + n - 4, ".cnf") != 0)
+			continue;
+		count++;
+		snprintf(name, sizeof(name), "%.*s", (int)(n - 4), e->d_name);
+		/* Loads in a CA: sections, sub-levels and @refs resolve. */
+		assert_non_null(p = tca_profile(&F.t, name));
+		cs_ca_profile_free(p);
+		tca_path(path, sizeof(path), pdir, e->d_name);
+		assert_non_null(text = (char *)tca_read(path, &len));
+		cnf_refs_exist(text, e->d_name);
+		/* Listed in the README's table. */
+		snprintf(path, sizeof(path), "| `%s` |", name);
+		if (strstr(readme, path) == NULL)
+			fprintf(stderr, "# %s is not in profiles/README.md\n",
+			    name);
+		assert_non_null(strstr(readme, path));
+		free(text);
+	}
+	closedir(d);
+	assert_true(count >= 8);
+	/* Every row of the README's profile table names a shipped one. */
+	assert_non_null(row = strstr(readme, "\n| profile |"));
+	for (row = strchr(row + 1, '\n'); row != NULL && row[1] == '|';
+	     row = strchr(row + 1, '\n')) {
+		const char *s = row + 1, *q;
+		char rel[200];
+		uint8_t *f;
+
+		if (strncmp(s, "| `", 3) != 0)
+			continue; /* the |---| line */
+		s += 3;
+		assert_non_null(q = strchr(s, '`'));
+		snprintf(name, sizeof(name), "%.*s", (int)(q - s), s);
+		snprintf(rel, sizeof(rel), "profiles/%s.cnf", name);
+		tca_path(path, sizeof(path), tca_src(), rel);
+		if ((f = tca_read(path, &len)) == NULL)
+			fprintf(stderr, "# README lists %s, not shipped\n",
+			    name);
+		assert_non_null(f);
+		free(f);
+	}
+	/* Every [cardsmith] key is documented. */
+	for (i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+		snprintf(name, sizeof(name), "`%s`", keys[i]);
+		if (strstr(readme, name) == NULL)
+			fprintf(stderr, "# key %s undocumented\n", keys[i]);
+		assert_non_null(strstr(readme, name));
+	}
+	free(readme);
+}
+
+/* A 9D certificate for an RSA-2048 card key: keyEncipherment. */
+static void
+test_guard_rsa_keymgmt_profile(void **state)
+{
+	const char *const vars[] = { "email=jane@example.com", NULL };
+	struct cs_ca_issue_res res;
+	struct cs_ca_profile *p, *ec;
+	EVP_PKEY *rsa = mint_key("rsa.key");
+	ASN1_BIT_STRING *ku;
+	uint8_t *csr, *st;
+	size_t csrl, stl;
+	X509 *x;
+
+	(void)state;
+	csr = tca_mint_file(&F.t, "rsa.csr.pem", &csrl);
+	st = mint_stmt(rsa, "9d", 2, 1, &stl);
+	assert_non_null(p = tca_profile(&F.t, "piv-keymgmt-rsa"));
+	if (issue(F.t.ca, p, csr, csrl, st, stl, vars, &res) != CS_OK)
+		fprintf(stderr, "# %s\n", cs_ctx_errmsg(F.t.ctx));
+	x = res_cert(&res);
+	assert_int_equal(res.decision.level, CS_CA_LEVEL_HW_ATTESTED);
+	assert_int_equal(res.decision.slot, 0x9d);
+	assert_int_equal(EVP_PKEY_get_base_id(X509_get0_pubkey(x)),
+	    EVP_PKEY_RSA);
+	assert_non_null(ku = X509_get_ext_d2i(x, NID_key_usage, NULL, NULL));
+	assert_true(ASN1_BIT_STRING_get_bit(ku, 2)); /* keyEncipherment */
+	assert_false(ASN1_BIT_STRING_get_bit(ku, 4)); /* keyAgreement */
+	ASN1_BIT_STRING_free(ku);
+	X509_free(x);
+	cs_ca_issue_res_release(&res);
+	/* The EC profile refuses the RSA key and the RSA one an EC key. */
+	assert_non_null(ec = tca_profile(&F.t, "piv-keymgmt"));
+	assert_int_equal(issue(F.t.ca, ec, csr, csrl, st, stl, vars, &res),
+	    CS_ERR_POLICY);
+	cs_ca_issue_res_release(&res);
+	cs_ca_profile_free(ec);
+	cs_ca_profile_free(p);
+	free(csr);
+	free(st);
+	EVP_PKEY_free(rsa);
+}
+
 int
 main(void)
 {
@@ -1271,6 +1420,8 @@ main(void)
 		cmocka_unit_test(test_guard_keymgmt_never_takes_csr_email),
 		cmocka_unit_test(test_guard_allowed_values_refused_not_cut),
 		cmocka_unit_test(test_guard_csr_subject_attributes),
+		cmocka_unit_test(test_guard_shipped_profiles_resolve),
+		cmocka_unit_test(test_guard_rsa_keymgmt_profile),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
