@@ -736,7 +736,7 @@ check_policy_oid(struct cs_ca *ca, const struct cs_ca_profile_info *pi,
 	if (oid[0] == '\0')
 		return CS_OK;
 	for (i = 1; i < CS_CA_LEVEL_COUNT; i++) {
-		if (strcmp(oid, ca->oid[i]) != 0)
+		if (!csa_oid_eq(oid, ca->oid[i]))
 			continue;
 		if (i == (size_t)d->level)
 			return CS_OK;
@@ -747,7 +747,7 @@ check_policy_oid(struct cs_ca *ca, const struct cs_ca_profile_info *pi,
 		    cs_ca_level_name(d->level));
 	}
 	for (i = 0; i < ca->nsubs; i++) {
-		if (strcmp(oid, ca->subs[i].oid) != 0)
+		if (!csa_oid_eq(oid, ca->subs[i].oid))
 			continue;
 		if (d->level == CS_CA_LEVEL_HW_ATTESTED &&
 		    strcmp(d->sublevel, ca->subs[i].name) == 0)
@@ -759,7 +759,7 @@ check_policy_oid(struct cs_ca *ca, const struct cs_ca_profile_info *pi,
 		    cs_ca_level_name(d->level));
 	}
 	for (i = 0; i < ca->nextra; i++) {
-		if (strcmp(oid, ca->extra[i].oid) != 0)
+		if (!csa_oid_eq(oid, ca->extra[i].oid))
 			continue;
 		if (ca->extra[i].level <= d->level)
 			return CS_OK;

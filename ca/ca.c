@@ -396,7 +396,6 @@ csa_has_policy(const X509 *x, const char *oid, bool *anyp)
 {
 	CERTIFICATEPOLICIES *cp;
 	POLICYINFO *pi;
-	char buf[CS_CA_OID_MAX];
 	bool found = false;
 	int i;
 
@@ -409,9 +408,7 @@ csa_has_policy(const X509 *x, const char *oid, bool *anyp)
 		pi = sk_POLICYINFO_value(cp, i);
 		if (OBJ_obj2nid(pi->policyid) == NID_any_policy && anyp != NULL)
 			*anyp = true;
-		if (oid != NULL &&
-		    OBJ_obj2txt(buf, sizeof(buf), pi->policyid, 1) > 0 &&
-		    strcmp(buf, oid) == 0)
+		if (oid != NULL && csa_oid_obj_eq(pi->policyid, oid))
 			found = true;
 	}
 	CERTIFICATEPOLICIES_free(cp);
@@ -992,96 +989,6 @@ out:
 	return r;
 }
 
-/* --- OIDs --- */
-
-bool
-csa_oid_der_short(const uint8_t *p, size_t n)
-{
-	uint32_t v = 0;
-	size_t i;
-	bool start = true;
-
-	if (p == NULL || n == 0 || n > CSA_OID_DER_MAX)
-		return false;
-	for (i = 0; i < n; i++) {
-		/* X.690 8.19.2: bit 8 set on all but a sub-identifier's last
-		 * octet, and no leading 0x80 (minimal encoding). */
-		if (start && p[i] == 0x80)
-			return false;
-		if (v > (CSA_OID_ARC_LIMIT - 1) >> 7)
-			return false;
-		v = v << 7 | (uint32_t)(p[i] & 0x7f);
-		if (v >= CSA_OID_ARC_LIMIT)
-			return false;
-		start = (p[i] & 0x80) == 0;
-		if (start)
-			v = 0;
-	}
-	/* The first sub-identifier is 40 * X + Y (8.19.4): below the limit
-	 * too, so every arc is. */
-	return start;
-}
-
-const char *
-csa_oid_long_reason(size_t n)
-{
-	return n > CSA_OID_DER_MAX ? "is over 63 octets"
-	                           : "has an arc of 2^28 or more";
-}
-
-bool
-csa_oid_arcs_short(const ASN1_OBJECT *o)
-{
-	int n;
-
-	if (o == NULL || (n = OBJ_length(o)) <= 0)
-		return false;
-	return csa_oid_der_short(OBJ_get0_data(o), (size_t)n);
-}
-
-enum cs_err
-csa_oid_parse(const char *s, unsigned int flags, char *canon, size_t cap)
-{
-	ASN1_OBJECT *o = NULL;
-	char buf[CS_CA_OID_MAX];
-	size_t i, n, arcs = 1;
-	int len;
-	enum cs_err r = CS_ERR_MALFORMED;
-
-	if (canon != NULL && cap > 0)
-		canon[0] = '\0';
-	if (s == NULL || (n = strlen(s)) == 0 || n >= CS_CA_OID_MAX)
-		return CS_ERR_MALFORMED;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '.') {
-			if (i == 0 || s[i - 1] == '.' || i + 1 == n)
-				return CS_ERR_MALFORMED;
-			arcs++;
-		} else if (s[i] < '0' || s[i] > '9')
-			return CS_ERR_MALFORMED;
-	}
-	if (arcs < 2 || (o = OBJ_txt2obj(s, 1)) == NULL) {
-		ERR_clear_error();
-		return CS_ERR_MALFORMED;
-	}
-	len = OBJ_obj2txt(buf, sizeof(buf), o, 1);
-	if (len <= 0 || (size_t)len >= sizeof(buf) ||
-	    ((flags & CSA_OID_POLICY) && OBJ_obj2nid(o) == NID_any_policy))
-		r = CS_ERR_MALFORMED;
-	else if (!(flags & CSA_OID_LONG_ARCS) && !csa_oid_arcs_short(o))
-		r = CS_ERR_LIMIT;
-	else if (canon != NULL && (size_t)len >= cap)
-		r = CS_ERR_MALFORMED;
-	else {
-		if (canon != NULL)
-			memcpy(canon, buf, (size_t)len + 1);
-		r = CS_OK;
-	}
-	ASN1_OBJECT_free(o);
-	ERR_clear_error();
-	return r;
-}
-
 /*
  * The default arc: Microsoft's GUID-based arc for unregistered use,
  * 1.2.840.113556.1.8000.2554, plus a fresh random (RFC 4122 version 4)
@@ -1451,10 +1358,10 @@ oid_taken(const struct cs_ca *ca, const char *oid, size_t nsubs)
 	size_t i;
 
 	for (i = 0; i < CS_CA_LEVEL_COUNT; i++)
-		if (strcmp(ca->oid[i], oid) == 0)
+		if (csa_oid_eq(ca->oid[i], oid))
 			return true;
 	for (i = 0; i < nsubs; i++)
-		if (strcmp(ca->subs[i].oid, oid) == 0)
+		if (csa_oid_eq(ca->subs[i].oid, oid))
 			return true;
 	return false;
 }
@@ -1548,7 +1455,7 @@ set_extra(struct cs_ca *ca, const char *text, enum cs_err code)
 			    "OID of this CA",
 			    oid);
 		for (i = 0; i < ca->nextra; i++)
-			if (strcmp(ca->extra[i].oid, oid) == 0)
+			if (csa_oid_eq(ca->extra[i].oid, oid))
 				return cs_ctx_fail(ca->ctx, code,
 				    "extra policy %s given twice", oid);
 		if (ca->nextra >= CSA_EXTRA_MAX)
@@ -1998,7 +1905,8 @@ read_config(struct cs_ca *ca)
 	};
 	CONF *conf = NULL;
 	char why[CS_CA_REASON_MAX], oid[CS_CA_OID_MAX];
-	long eline = -1;
+	uint8_t *text = NULL;
+	size_t len = 0;
 	const char *v;
 	size_t i;
 	enum cs_err r = CS_ERR_INTERNAL;
@@ -2011,12 +1919,11 @@ read_config(struct cs_ca *ca)
 		    "%s: not a cardsmith CA directory (no ca.cnf; run "
 		    "'cardsmith ca init')",
 		    ca->dir);
-	if ((conf = NCONF_new(NULL)) == NULL ||
-	    NCONF_load(conf, path, &eline) <= 0) {
-		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_MALFORMED, "%s line %ld",
-		    path, eline);
+	/* Read without $ENV:: expansion or .include (profile.c). */
+	if ((r = csa_read_file(ca->ctx, path, CS_CA_INPUT_MAX, &text, &len)) !=
+	        CS_OK ||
+	    (r = csa_conf_parse(ca->ctx, path, text, len, &conf)) != CS_OK)
 		goto out;
-	}
 	if ((v = NCONF_get_string(conf, "ca", "arc")) == NULL ||
 	    !set_arc(ca, v)) {
 		r = cs_ctx_fail(ca->ctx, CS_ERR_MALFORMED, "%s: bad arc", path);
@@ -2044,6 +1951,7 @@ read_config(struct cs_ca *ca)
 out:
 	ERR_clear_error();
 	NCONF_free(conf);
+	cs_free(text);
 	return r;
 }
 

@@ -186,45 +186,6 @@ enum cs_err csa_key_decode(struct cs_ctx *ctx, const char *what,
 enum cs_err csa_bio_take(struct cs_ctx *ctx, BIO *b, char **pem,
     size_t *pemlen);
 
-/* --- OIDs (ca.c) --- */
-/*
- * Portable limits for every OID the CA writes (ca/README.md "OIDs"): each
- * sub-identifier below 2^28, i.e. at most four base-128 octets (Debian 12's
- * python3-cryptography 38 with rust-asn1 0.12 reads no more; Go's
- * crypto/x509 stops at 2^31), and at most 63 content octets in all
- * (rust-asn1's OID buffer). A parser that rejects one OID rejects the
- * whole certificate.
- */
-#define CSA_OID_ARC_LIMIT (UINT32_C(1) << 28)
-#define CSA_OID_DER_MAX 63
-
-enum csa_oid_flags {
-	CSA_OID_LONG_ARCS = 1 << 0, /* accept OIDs beyond the limits above */
-	CSA_OID_POLICY = 1 << 1, /* a specific policy: never anyPolicy */
-};
-/*
- * Are the content octets p[0..n) of an OBJECT IDENTIFIER (X.690 8.19)
- * well formed and within the portable limits? Pure; never fails.
- */
-bool csa_oid_der_short(const uint8_t *p, size_t n);
-/* The same for a parsed object. */
-bool csa_oid_arcs_short(const ASN1_OBJECT *o);
-/*
- * Why n content octets of a parsed OID fail csa_oid_der_short: "is over
- * 63 octets" or "has an arc of 2^28 or more". Static text.
- */
-const char *csa_oid_long_reason(size_t n);
-/*
- * Parse dotted-decimal OID text strictly (two or more arcs of digits, no
- * empty arc: OpenSSL alone reads "1..2" as 1.0.2) and write its canonical
- * spelling (leading zeros dropped) to canon (may be NULL). CS_OK;
- * CS_ERR_LIMIT beyond the portable limits without CSA_OID_LONG_ARCS;
- * CS_ERR_MALFORMED for anything else that is not an OID of fewer than
- * CS_CA_OID_MAX characters (or that does not fit cap).
- */
-enum cs_err csa_oid_parse(const char *s, unsigned int flags, char *canon,
-    size_t cap);
-
 /* Add certificatePolicies listing the comma-separated OIDs. */
 enum cs_err csa_add_policies(struct cs_ctx *ctx, X509 *x, const char *list);
 
@@ -238,6 +199,13 @@ struct csa_profile_view {
 };
 void csa_profile_view(const struct cs_ca_profile *p,
     struct csa_profile_view *v);
+/*
+ * Parse NCONF text (a profile, ca.cnf) without $var/$ENV:: expansion or
+ * .include/.pragma: those are refused naming the line. what labels
+ * messages ("profile NAME", a path). *out: caller frees with NCONF_free.
+ */
+enum cs_err csa_conf_parse(struct cs_ctx *ctx, const char *what,
+    const uint8_t *text, size_t len, CONF **out);
 /* CS_ERR_POLICY unless ca defines every sub-level p names. */
 enum cs_err csa_profile_check_sublevels(struct cs_ca *ca,
     const struct cs_ca_profile *p);
@@ -292,5 +260,57 @@ const char *csa_status_db(enum cs_ca_status s);
  * one hash however a CSR encodes it. false if k cannot be encoded.
  */
 bool csa_key_hash(EVP_PKEY *k, char hex[CSA_KEY_HASH_MAX]);
+
+/* --- oid.c: parsing, portable limits, comparison as parsed objects --- */
+/*
+ * Portable limits for every OID the CA writes (ca/README.md "OIDs"): each
+ * sub-identifier below 2^28, i.e. at most four base-128 octets (Debian 12's
+ * python3-cryptography 38 with rust-asn1 0.12 reads no more; Go's
+ * crypto/x509 stops at 2^31), and at most 63 content octets in all
+ * (rust-asn1's OID buffer). A parser that rejects one OID rejects the
+ * whole certificate.
+ */
+#define CSA_OID_ARC_LIMIT (UINT32_C(1) << 28)
+#define CSA_OID_DER_MAX 63
+
+enum csa_oid_flags {
+	CSA_OID_LONG_ARCS = 1 << 0, /* accept OIDs beyond the limits above */
+	CSA_OID_POLICY = 1 << 1, /* a specific policy: never anyPolicy */
+};
+/*
+ * Are the content octets p[0..n) of an OBJECT IDENTIFIER (X.690 8.19)
+ * well formed and within the portable limits? Pure; never fails.
+ */
+bool csa_oid_der_short(const uint8_t *p, size_t n);
+/* The same for a parsed object. */
+bool csa_oid_arcs_short(const ASN1_OBJECT *o);
+/*
+ * Why n content octets of a parsed OID fail csa_oid_der_short: "is over
+ * 63 octets" or "has an arc of 2^28 or more". Static text.
+ */
+const char *csa_oid_long_reason(size_t n);
+/*
+ * Parse dotted-decimal OID text strictly (two or more arcs of digits, no
+ * empty arc: OpenSSL alone reads "1..2" as 1.0.2) and write its canonical
+ * spelling (leading zeros dropped) to canon (may be NULL). CS_OK;
+ * CS_ERR_LIMIT beyond the portable limits without CSA_OID_LONG_ARCS;
+ * CS_ERR_MALFORMED for anything else that is not an OID of fewer than
+ * CS_CA_OID_MAX characters (or that does not fit cap).
+ */
+enum cs_err csa_oid_parse(const char *s, unsigned int flags, char *canon,
+    size_t cap);
+
+/* The canonical dotted form of s into dst; false if s is not an OID. */
+bool csa_oid_canonical(const char *s, char *dst, size_t cap);
+/* Is s an OID written canonically (no leading zeros, empty arcs...)? */
+bool csa_oid_is_canonical(const char *s);
+/* Do a and b (dotted) name the same OID? False if either is not one. */
+bool csa_oid_eq(const char *a, const char *b);
+/* Is o the OID s (dotted)? False if s is not one. */
+bool csa_oid_obj_eq(const ASN1_OBJECT *o, const char *s);
+/* Is s (dotted, any spelling) anyPolicy (2.5.29.32.0)? */
+bool csa_oid_is_any_policy(const char *s);
+/* Is o strictly below arc (dotted)? */
+bool csa_oid_under(const ASN1_OBJECT *o, const char *arc);
 
 #endif

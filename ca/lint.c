@@ -122,21 +122,174 @@ lint_key(struct lint *l, const X509 *x)
 		    OBJ_nid2sn(EVP_PKEY_get_base_id(k)), bits);
 }
 
+/* RFC 5280 Appendix A.1: ub-common-name INTEGER ::= 64 (characters). */
+#define UB_COMMON_NAME 64
+
+/*
+ * Does UTF-8 text hold a NUL, a C0 or C1 control character or DEL? A NUL
+ * cuts the name short in every C consumer (the classic "www.bank.com\0"
+ * trick), and controls rewrite what a log or a prompt shows.
+ */
+static bool
+has_control(const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return true;
+		if (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 &&
+		    p[i + 1] <= 0x9f)
+			return true;
+	}
+	return false;
+}
+
+/* Characters (not bytes) of UTF-8 text. */
+static size_t
+utf8_chars(const unsigned char *p, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			c++;
+	return c;
+}
+
+/*
+ * One string of a name, any type (UTF8String, PrintableString,
+ * IA5String, BMPString, UniversalString, T61String): converted to UTF-8,
+ * so a BMPString's 00 00 is seen as the NUL it is. *chars: its length in
+ * characters, 0 if it does not convert.
+ */
+static bool
+string_clean(const ASN1_STRING *s, size_t *chars)
+{
+	unsigned char *u = NULL;
+	int len;
+	bool ok;
+
+	*chars = 0;
+	if ((len = ASN1_STRING_to_UTF8(&u, s)) < 0) {
+		ERR_clear_error();
+		return false;
+	}
+	ok = !has_control(u, (size_t)len);
+	*chars = utf8_chars(u, (size_t)len);
+	OPENSSL_free(u);
+	return ok;
+}
+
+/* The attributes of a name: what, e.g. "subject" or "SAN dirName 2". */
+static void
+lint_dn(struct lint *l, const X509_NAME *n, const char *what)
+{
+	const X509_NAME_ENTRY *e;
+	const ASN1_STRING *s;
+	size_t chars;
+	int i, nid;
+
+	for (i = 0; n != NULL && i < X509_NAME_entry_count(n); i++) {
+		e = X509_NAME_get_entry(n, i);
+		s = X509_NAME_ENTRY_get_data(e);
+		nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+		if (s == NULL || ASN1_STRING_length(s) == 0) {
+			finding(l, "%s attribute %d is empty", what, i);
+			continue;
+		}
+		if (!string_clean(s, &chars))
+			finding(l,
+			    "%s attribute %d (%s) holds a NUL or control "
+			    "character or is not a valid string",
+			    what, i, nid != NID_undef ? OBJ_nid2sn(nid) : "?");
+		if (nid == NID_commonName && chars > UB_COMMON_NAME)
+			finding(l,
+			    "%s commonName has %zu characters, more than %d "
+			    "(RFC 5280 ub-common-name)",
+			    what, chars, UB_COMMON_NAME);
+	}
+}
+
+/* An IA5String of the SAN: printable ASCII only (RFC 5280 4.2.1.6). */
+static bool
+ia5_clean(const ASN1_STRING *s)
+{
+	const unsigned char *p = ASN1_STRING_get0_data(s);
+	int i, n = ASN1_STRING_length(s);
+
+	for (i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+static void
+lint_san_entry(struct lint *l, const GENERAL_NAME *g, int i)
+{
+	const ASN1_STRING *s;
+	ASN1_TYPE *v = NULL;
+	char what[48];
+	size_t chars;
+	int len;
+
+	switch (g->type) {
+	case GEN_EMAIL:
+	case GEN_DNS:
+	case GEN_URI:
+		s = g->d.ia5;
+		len = ASN1_STRING_length(s);
+		if (!ia5_clean(s))
+			finding(l,
+			    "subjectAltName entry %d holds a NUL, control or "
+			    "non-ASCII character",
+			    i);
+		if (len == 0 ||
+		    memchr(ASN1_STRING_get0_data(s), ' ', (size_t)len) != NULL)
+			finding(l,
+			    "subjectAltName entry %d is empty or "
+			    "has spaces",
+			    i);
+		if (g->type == GEN_EMAIL &&
+		    (len == 0 ||
+		        memchr(ASN1_STRING_get0_data(s), '@', (size_t)len) ==
+		            NULL))
+			finding(l, "subjectAltName email %d has no '@'", i);
+		break;
+	case GEN_OTHERNAME:
+		/* A string-valued otherName (the UPN is a UTF8String). */
+		GENERAL_NAME_get0_otherName(g, NULL, &v);
+		if (v != NULL &&
+		    (v->type == V_ASN1_UTF8STRING ||
+		        v->type == V_ASN1_IA5STRING ||
+		        v->type == V_ASN1_PRINTABLESTRING ||
+		        v->type == V_ASN1_BMPSTRING ||
+		        v->type == V_ASN1_UNIVERSALSTRING ||
+		        v->type == V_ASN1_T61STRING) &&
+		    !string_clean(v->value.asn1_string, &chars))
+			finding(l,
+			    "subjectAltName otherName %d holds a NUL or "
+			    "control character or is not a valid string",
+			    i);
+		break;
+	case GEN_DIRNAME:
+		snprintf(what, sizeof(what), "subjectAltName dirName %d", i);
+		lint_dn(l, g->d.directoryName, what);
+		break;
+	default:
+		break;
+	}
+}
+
 static void
 lint_names(struct lint *l, const X509 *x)
 {
 	const X509_NAME *n = X509_get_subject_name(x);
 	GENERAL_NAMES *gens;
-	const GENERAL_NAME *g;
-	const ASN1_STRING *s;
 	bool crit, san;
-	int i, len;
+	int i;
 
-	for (i = 0; n != NULL && i < X509_NAME_entry_count(n); i++) {
-		s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, i));
-		if (s == NULL || ASN1_STRING_length(s) == 0)
-			finding(l, "subject attribute %d is empty", i);
-	}
+	lint_dn(l, n, "subject");
 	crit = ext_critical(x, NID_subject_alt_name, &san) != 0;
 	if ((n == NULL || X509_NAME_entry_count(n) == 0) && !san)
 		finding(l, "subject and subjectAltName are both empty");
@@ -153,33 +306,35 @@ lint_names(struct lint *l, const X509 *x)
 	}
 	if (sk_GENERAL_NAME_num(gens) == 0)
 		finding(l, "subjectAltName is empty");
-	for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
-		g = sk_GENERAL_NAME_value(gens, i);
-		switch (g->type) {
-		case GEN_EMAIL:
-		case GEN_DNS:
-		case GEN_URI:
-			s = g->d.ia5;
-			len = ASN1_STRING_length(s);
-			if (len == 0 ||
-			    memchr(ASN1_STRING_get0_data(s), ' ',
-			        (size_t)len) != NULL)
-				finding(l,
-				    "subjectAltName entry %d is empty or "
-				    "has spaces",
-				    i);
-			if (g->type == GEN_EMAIL &&
-			    (len == 0 ||
-			        memchr(ASN1_STRING_get0_data(s), '@',
-			            (size_t)len) == NULL))
-				finding(l, "subjectAltName email %d has no '@'",
-				    i);
-			break;
-		default:
-			break;
-		}
-	}
+	for (i = 0; i < sk_GENERAL_NAME_num(gens); i++)
+		lint_san_entry(l, sk_GENERAL_NAME_value(gens, i), i);
 	GENERAL_NAMES_free(gens);
+}
+
+/*
+ * Extensions that constrain the certificates a CA issues and mean
+ * nothing in a leaf (RFC 5280 4.2.1.10 "MUST be used only in a CA
+ * certificate", 4.2.1.5, 4.2.1.11, 4.2.1.14).
+ */
+static void
+lint_ca_only(struct lint *l, const X509 *x, unsigned int flags)
+{
+	static const int nids[] = {
+		NID_name_constraints,
+		NID_policy_mappings,
+		NID_policy_constraints,
+		NID_inhibit_any_policy,
+	};
+	size_t i;
+
+	if (flags & CS_CA_LINT_CA)
+		return;
+	for (i = 0; i < sizeof(nids) / sizeof(*nids); i++)
+		if (X509_get_ext_by_NID(x, nids[i], -1) >= 0)
+			finding(l,
+			    "%s in a leaf certificate (CA certificates only, "
+			    "RFC 5280 4.2.1)",
+			    OBJ_nid2sn(nids[i]));
 }
 
 static void
@@ -205,7 +360,6 @@ lint_ca_flags(struct lint *l, const X509 *x, unsigned int flags)
 static bool
 has_eku(const EXTENDED_KEY_USAGE *eku, int nid, const char *oid)
 {
-	char buf[CS_CA_OID_MAX];
 	int i;
 
 	for (i = 0; eku != NULL && i < sk_ASN1_OBJECT_num(eku); i++) {
@@ -213,8 +367,7 @@ has_eku(const EXTENDED_KEY_USAGE *eku, int nid, const char *oid)
 
 		if (nid != NID_undef && OBJ_obj2nid(o) == nid)
 			return true;
-		if (oid != NULL && OBJ_obj2txt(buf, sizeof(buf), o, 1) > 0 &&
-		    strcmp(buf, oid) == 0)
+		if (oid != NULL && csa_oid_obj_eq(o, oid))
 			return true;
 	}
 	return false;
@@ -444,6 +597,7 @@ csa_lint(struct cs_ctx *ctx, const X509 *x, const X509 *issuer,
 	lint_validity(&l, x, issuer);
 	lint_key(&l, x);
 	lint_names(&l, x);
+	lint_ca_only(&l, x, flags);
 	lint_ca_flags(&l, x, flags);
 	lint_usage(&l, x, flags);
 	lint_ids(&l, x, issuer);

@@ -11,6 +11,7 @@
 
 #include <openssl/conf.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
 #include "ca_int.h"
@@ -155,6 +156,82 @@ add_sublevel(struct cs_ctx *ctx, const char *pname, const char *key,
 	return CS_OK;
 }
 
+static const struct named csr_san_names[] = {
+	{ "email", CS_CA_CSR_SAN_EMAIL },
+	{ "upn", CS_CA_CSR_SAN_UPN },
+	{ "dns", CS_CA_CSR_SAN_DNS },
+	{ NULL, 0 },
+};
+
+static enum cs_err
+add_csr_san(struct cs_ctx *ctx, const char *pname, const char *key,
+    const char *it, void *arg)
+{
+	uint32_t *bits = arg;
+	unsigned int v;
+
+	if (strcmp(it, "none") == 0)
+		return CS_OK;
+	if (!lookup(csr_san_names, it, &v))
+		return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+		    "profile %s: %s: '%.40s' is not a SAN type a CSR may "
+		    "supply (email, upn, dns)",
+		    pname, key, it);
+	*bits |= v;
+	return CS_OK;
+}
+
+/*
+ * A subject attribute the CSR may supply, by OpenSSL name ("O" or
+ * "organizationName"), kept as its short name. CN is always there as
+ * %{cn}; the variable of the others is the short name in lower case,
+ * which must not shadow a variable with another source.
+ */
+static enum cs_err
+add_csr_subject(struct cs_ctx *ctx, const char *pname, const char *key,
+    const char *it, void *arg)
+{
+	static const char *const taken[] = { "card_serial", "slot", "email",
+		"upn", "dns" };
+	struct cs_ca_profile_info *in = arg;
+	char var[32];
+	const char *sn;
+	size_t i;
+	int nid;
+
+	nid = OBJ_txt2nid(it);
+	ERR_clear_error();
+	if (nid == NID_undef || (sn = OBJ_nid2sn(nid)) == NULL ||
+	    strlen(sn) >= sizeof(var))
+		return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+		    "profile %s: %s: '%.40s' is not a subject attribute name",
+		    pname, key, it);
+	if (nid == NID_commonName)
+		return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+		    "profile %s: %s: CN is always the template variable "
+		    "%%{cn}; list the other attributes only",
+		    pname, key);
+	for (i = 0; sn[i] != '\0'; i++)
+		var[i] =
+		    (char)(sn[i] >= 'A' && sn[i] <= 'Z' ? sn[i] + 32 : sn[i]);
+	var[i] = '\0';
+	for (i = 0; i < sizeof(taken) / sizeof(*taken); i++)
+		if (strcmp(taken[i], var) == 0)
+			return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+			    "profile %s: %s: %s would shadow %%{%s}", pname,
+			    key, sn, var);
+	for (i = 0; i < in->ncsr_subject; i++)
+		if (strcmp(in->csr_subject[i], sn) == 0)
+			return CS_OK;
+	if (in->ncsr_subject >= CS_CA_CSR_SUBJECT_MAX)
+		return cs_ctx_fail(ctx, CS_ERR_LIMIT,
+		    "profile %s: %s: more than %d", pname, key,
+		    CS_CA_CSR_SUBJECT_MAX);
+	snprintf(in->csr_subject[in->ncsr_subject++],
+	    sizeof(in->csr_subject[0]), "%s", sn);
+	return CS_OK;
+}
+
 static bool
 yesno(const char *s, bool *v)
 {
@@ -199,12 +276,36 @@ set_fw(struct cs_ctx *ctx, const char *pname, const char *key, const char *v,
 	return CS_OK;
 }
 
-/* Syntax only: the CA refuses long arcs when it lints (csa_lint). */
-static bool
-is_oid(const char *s)
+/*
+ * A profile's policy OID must be written canonically: OpenSSL reads
+ * "1.1.01", "1.1.1." and "1..1" too, and a spelling that differs from the
+ * CA's own OIDs as a string must never slip past a comparison (assurance.c
+ * compares parsed objects as well). Never anyPolicy, in any spelling.
+ */
+static enum cs_err
+set_policy_oid(struct cs_ctx *ctx, const char *pname, const char *key,
+    const char *v, char *dst, size_t cap)
 {
-	return csa_oid_parse(s, CSA_OID_LONG_ARCS | CSA_OID_POLICY, NULL, 0) ==
-	    CS_OK; /* never anyPolicy */
+	char canon[CS_CA_OID_MAX];
+
+	if (!csa_oid_canonical(v, canon, sizeof(canon)))
+		return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+		    "profile %s: [cardsmith] %s: bad value '%.64s' (not an OID "
+		    "written canonically: decimal arcs joined by single dots, "
+		    "without leading zeros, signs or spaces)",
+		    pname, key, v);
+	if (strcmp(canon, v) != 0)
+		return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+		    "profile %s: [cardsmith] %s: '%.64s' is not written "
+		    "canonically; a profile OID must be (write %s: decimal "
+		    "arcs without leading zeros, signs or spaces)",
+		    pname, key, v, canon);
+	if (csa_oid_is_any_policy(v))
+		return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+		    "profile %s: [cardsmith] %s: bad value '%.64s' "
+		    "(anyPolicy is never a leaf's policy)",
+		    pname, key, v);
+	return set_str(ctx, pname, key, v, dst, cap);
 }
 
 /* One [cardsmith] key = value. */
@@ -229,6 +330,10 @@ set_key(struct cs_ctx *ctx, struct cs_ca_profile *p, const char *k,
 		return each_item(ctx, pn, k, v, add_alg, &in->algs);
 	else if (strcmp(k, "sublevels") == 0)
 		return each_item(ctx, pn, k, v, add_sublevel, in);
+	else if (strcmp(k, "csr_san") == 0)
+		return each_item(ctx, pn, k, v, add_csr_san, &in->csr_san);
+	else if (strcmp(k, "csr_subject") == 0)
+		return each_item(ctx, pn, k, v, add_csr_subject, in);
 	else if (strcmp(k, "min_pin_policy") == 0) {
 		if (!lookup(pin_names, v, &u))
 			return bad(ctx, pn, k, v);
@@ -243,12 +348,10 @@ set_key(struct cs_ctx *ctx, struct cs_ca_profile *p, const char *k,
 		if (errno != 0 || *end != '\0' || d == 0 || d > 36500)
 			return bad(ctx, pn, k, v);
 		in->validity_days = (unsigned int)d;
-	} else if (strcmp(k, "policy_oid") == 0) {
-		if (!is_oid(v))
-			return bad(ctx, pn, k, v);
-		return set_str(ctx, pn, k, v, in->policy_oid,
+	} else if (strcmp(k, "policy_oid") == 0)
+		return set_policy_oid(ctx, pn, k, v, in->policy_oid,
 		    sizeof(in->policy_oid));
-	} else if (strcmp(k, "permanent_identifier") == 0) {
+	else if (strcmp(k, "permanent_identifier") == 0) {
 		if (!yesno(v, &in->permanent_identifier))
 			return bad(ctx, pn, k, v);
 	} else if (strcmp(k, "marker") == 0) {
@@ -287,6 +390,14 @@ static const struct {
 	{ NID_info_access, NULL },
 };
 
+/* Extensions that constrain a CA's issuance: never in a leaf profile. */
+static bool
+ca_only_ext(int nid)
+{
+	return nid == NID_name_constraints || nid == NID_policy_mappings ||
+	    nid == NID_policy_constraints || nid == NID_inhibit_any_policy;
+}
+
 static enum cs_err
 check_extensions(struct cs_ctx *ctx, struct cs_ca_profile *p)
 {
@@ -307,6 +418,13 @@ check_extensions(struct cs_ctx *ctx, struct cs_ca_profile *p)
 		cv = sk_CONF_VALUE_value(sec, i);
 		nid = OBJ_txt2nid(cv->name);
 		ERR_clear_error();
+		if (ca_only_ext(nid))
+			return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
+			    "profile %s: [%s] %.64s (%s) belongs on CA "
+			    "certificates only (RFC 5280 4.2.1); a profile "
+			    "issues leaf certificates",
+			    p->info.name, p->ext_section, cv->name,
+			    OBJ_nid2sn(nid));
 		for (j = 0; nid != NID_undef &&
 		     j < sizeof(reserved_ext) / sizeof(*reserved_ext);
 		     j++)
@@ -376,11 +494,128 @@ parse_cardsmith(struct cs_ctx *ctx, struct cs_ca_profile *p)
 	return CS_OK;
 }
 
-enum cs_err
-cs_ca_profile_parse(struct cs_ctx *ctx, const char *name, const uint8_t *text,
-    size_t len, struct cs_ca_profile **out)
+/*
+ * NCONF reads two things from outside the text: "$name", "${sect::name}"
+ * and "$ENV::NAME" are expanded (a profile line "subject =
+ * CN=$ENV::CA_PASS" copied the CA passphrase into a certificate), and
+ * ".include" / ".pragma" lines pull in files and change the syntax. A
+ * profile or ca.cnf is one self-contained file, so both are refused here,
+ * naming the line, before NCONF sees the text.
+ *
+ * The scan follows NCONF's own reading (crypto/conf/conf_def.c): physical
+ * lines end at "\n" (a "\r" before it is dropped); a line ending in one
+ * backslash continues on the next; a logical line whose first non-blank
+ * character is '#' is a comment. Comment lines are blanked (line numbers
+ * kept) and any '$' elsewhere is refused, even quoted, escaped or in a
+ * trailing comment, so the text NCONF parses holds no '$' at all.
+ */
+struct conf_scan {
+	struct cs_ctx *ctx;
+	const char *what; /* "profile NAME" or a path */
+	char *out; /* the cleaned text */
+	size_t olen;
+	unsigned long line; /* first physical line of the logical line */
+};
+
+static enum cs_err
+scan_logical(struct conf_scan *sc, const char *acc, size_t alen, size_t ostart,
+    unsigned long nphys)
 {
-	struct cs_ca_profile *p = NULL;
+	const char *key, *eq, *p;
+	size_t i, klen;
+
+	for (i = 0; i < alen && (acc[i] == ' ' || acc[i] == '\t'); i++)
+		;
+	if (i < alen && acc[i] == '#') {
+		/* Blank the comment, keep its newlines for line numbers. */
+		sc->olen = ostart;
+		for (; nphys > 0; nphys--)
+			sc->out[sc->olen++] = '\n';
+		return CS_OK;
+	}
+	if ((p = memchr(acc, '$', alen)) != NULL)
+		return cs_ctx_fail(sc->ctx, CS_ERR_MALFORMED,
+		    "%s: syntax error at line %lu: '$' outside a comment; "
+		    "variables ($name, $ENV::NAME) are never expanded here, "
+		    "write the value itself",
+		    sc->what, sc->line);
+	key = acc + i;
+	eq = memchr(key, '=', alen - i);
+	klen = eq != NULL ? (size_t)(eq - key) : alen - i;
+	for (i = 0; i + 1 < klen; i++)
+		if (key[i] == '.' &&
+		    ((klen - i >= 8 && strncmp(key + i, ".include", 8) == 0) ||
+		        (klen - i >= 7 && strncmp(key + i, ".pragma", 7) == 0)))
+			return cs_ctx_fail(sc->ctx, CS_ERR_MALFORMED,
+			    "%s: syntax error at line %lu: .include and "
+			    ".pragma are not allowed (the file must be "
+			    "self-contained)",
+			    sc->what, sc->line);
+	return CS_OK;
+}
+
+static enum cs_err
+scan_conf(struct conf_scan *sc, const uint8_t *text, size_t len)
+{
+	char *acc = NULL;
+	size_t i = 0, e, alen = 0, ostart = 0;
+	unsigned long phys = 0, nphys = 0;
+	enum cs_err r = CS_OK;
+
+	if ((acc = malloc(len + 1)) == NULL)
+		return cs_ctx_fail(sc->ctx, CS_ERR_NOMEM, "%s", sc->what);
+	/* NCONF drops a UTF-8 byte order mark; so do we. */
+	if (len >= 3 && text[0] == 0xef && text[1] == 0xbb && text[2] == 0xbf)
+		i = 3;
+	while (i < len && r == CS_OK) {
+		for (e = i; e < len && text[e] != '\n'; e++)
+			if ((text[e] < 0x20 && text[e] != '\t' &&
+			        !(text[e] == '\r' && e + 1 < len &&
+			            text[e + 1] == '\n')) ||
+			    text[e] == 0x7f) {
+				r = cs_ctx_fail(sc->ctx, CS_ERR_MALFORMED,
+				    "%s: line %lu: control character 0x%02x",
+				    sc->what, phys + 1, text[e]);
+				goto out;
+			}
+		phys++;
+		if (nphys++ == 0) {
+			sc->line = phys;
+			ostart = sc->olen;
+		}
+		/* The physical line, without its "\r", goes out as is. */
+		memcpy(sc->out + sc->olen, text + i, e - i);
+		sc->olen += e - i;
+		if (sc->olen > ostart && sc->out[sc->olen - 1] == '\r')
+			sc->olen--;
+		sc->out[sc->olen++] = '\n';
+		memcpy(acc + alen, text + i, e - i);
+		alen += e - i;
+		if (alen > 0 && acc[alen - 1] == '\r')
+			alen--;
+		i = e < len ? e + 1 : e;
+		if (alen > 0 && acc[alen - 1] == '\\' &&
+		    (alen == 1 || acc[alen - 2] != '\\') && i < len) {
+			alen--; /* continued on the next line */
+			continue;
+		}
+		r = scan_logical(sc, acc, alen, ostart, nphys);
+		alen = 0;
+		nphys = 0;
+	}
+	if (r == CS_OK && nphys > 0)
+		r = scan_logical(sc, acc, alen, ostart, nphys);
+out:
+	free(acc);
+	return r;
+}
+
+enum cs_err
+csa_conf_parse(struct cs_ctx *ctx, const char *what, const uint8_t *text,
+    size_t len, CONF **out)
+{
+	struct conf_scan sc = { ctx, what, NULL, 0, 0 };
+	CONF *conf = NULL;
 	BIO *b = NULL;
 	long eline = -1;
 	enum cs_err r = CS_ERR_INTERNAL;
@@ -388,10 +623,56 @@ cs_ca_profile_parse(struct cs_ctx *ctx, const char *name, const uint8_t *text,
 	*out = NULL;
 	if (text == NULL || len == 0 || len > CS_CA_INPUT_MAX ||
 	    memchr(text, '\0', len) != NULL)
-		return cs_ctx_fail(ctx, CS_ERR_MALFORMED, "profile %s: bad text",
-		    name != NULL ? name : "?");
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return cs_ctx_fail(ctx, CS_ERR_MALFORMED, "%s: bad text", what);
+	/* Never longer than the input plus a final newline. */
+	if ((sc.out = malloc(len + 1)) == NULL)
+		return cs_ctx_fail(ctx, CS_ERR_NOMEM, "%s", what);
+	if ((r = scan_conf(&sc, text, len)) != CS_OK)
+		goto out;
+	if (memchr(sc.out, '$', sc.olen) != NULL) {
+		r = cs_ctx_fail(ctx, CS_ERR_INTERNAL, "%s: '$' left", what);
+		goto out;
+	}
+	if ((conf = NCONF_new(NULL)) == NULL ||
+	    (b = BIO_new_mem_buf(sc.out, (int)sc.olen)) == NULL) {
+		r = cs_ctx_fail_crypto(ctx, CS_ERR_NOMEM, "%s", what);
+		goto out;
+	}
+	if (NCONF_load_bio(conf, b, &eline) <= 0) {
+		r = cs_ctx_fail_crypto(ctx, CS_ERR_MALFORMED,
+		    "%s: syntax error at line %ld", what, eline);
+		goto out;
+	}
+	*out = conf;
+	conf = NULL;
+	r = CS_OK;
+out:
+	ERR_clear_error();
+	BIO_free(b);
+	NCONF_free(conf);
+	free(sc.out);
+	return r;
+}
+
+enum cs_err
+cs_ca_profile_parse(struct cs_ctx *ctx, const char *name, const uint8_t *text,
+    size_t len, struct cs_ca_profile **out)
+{
+	struct cs_ca_profile *p = NULL;
+	char what[80];
+	CONF *conf = NULL;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*out = NULL;
+	snprintf(what, sizeof(what), "profile %.64s",
+	    name != NULL ? name : "?");
+	if ((r = csa_conf_parse(ctx, what, text, len, &conf)) != CS_OK)
+		return r;
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		NCONF_free(conf);
 		return cs_ctx_fail(ctx, CS_ERR_NOMEM, "profile");
+	}
+	p->conf = conf;
 	snprintf(p->info.name, sizeof(p->info.name), "%s",
 	    name != NULL ? name : "profile");
 	p->info.max_level = CS_CA_LEVEL_HW_ATTESTED;
@@ -400,17 +681,6 @@ cs_ca_profile_parse(struct cs_ctx *ctx, const char *name, const uint8_t *text,
 	p->info.fw_ysa_2024_03 = CS_CA_FW_WARN;
 	p->info.fw_fips_rng = CS_CA_FW_DENY;
 	snprintf(p->ext_section, sizeof(p->ext_section), "extensions");
-	if ((p->conf = NCONF_new(NULL)) == NULL ||
-	    (b = BIO_new_mem_buf(text, (int)len)) == NULL) {
-		r = cs_ctx_fail_crypto(ctx, CS_ERR_NOMEM, "profile");
-		goto out;
-	}
-	if (NCONF_load_bio(p->conf, b, &eline) <= 0) {
-		r = cs_ctx_fail_crypto(ctx, CS_ERR_MALFORMED,
-		    "profile %s: syntax error at line %ld", p->info.name,
-		    eline);
-		goto out;
-	}
 	if ((r = parse_cardsmith(ctx, p)) != CS_OK ||
 	    (r = check_extensions(ctx, p)) != CS_OK)
 		goto out;
@@ -419,7 +689,6 @@ cs_ca_profile_parse(struct cs_ctx *ctx, const char *name, const uint8_t *text,
 	r = CS_OK;
 out:
 	ERR_clear_error();
-	BIO_free(b);
 	cs_ca_profile_free(p);
 	return r;
 }

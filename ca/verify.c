@@ -204,25 +204,14 @@ enum cs_err
 cs_verify_set_policy(struct cs_verifier *v, const char *oid)
 {
 	char canon[CS_CA_OID_MAX];
-	ASN1_OBJECT *o;
-	int n;
 
-	if (oid == NULL || strlen(oid) >= sizeof(v->policy) ||
-	    (o = OBJ_txt2obj(oid, 1)) == NULL) {
-		ERR_clear_error();
-		return cs_ctx_fail(v->ctx, CS_ERR_ARG,
-		    "policy '%.64s' is not an "
-		    "OID",
-		    oid != NULL ? oid : "");
-	}
 	/* Compared as text later: keep the canonical spelling ("1.01"). */
-	n = OBJ_obj2txt(canon, sizeof(canon), o, 1);
-	ASN1_OBJECT_free(o);
-	ERR_clear_error();
-	if (n <= 0 || (size_t)n >= sizeof(canon))
-		return cs_ctx_fail(v->ctx, CS_ERR_ARG, "policy '%.64s' is not "
-		    "an OID", oid);
-	if (strcmp(canon, "2.5.29.32.0") == 0)
+	if (oid == NULL || strlen(oid) >= sizeof(v->policy) ||
+	    csa_oid_parse(oid, CSA_OID_LONG_ARCS, canon, sizeof(canon)) !=
+	        CS_OK)
+		return cs_ctx_fail(v->ctx, CS_ERR_ARG,
+		    "policy '%.64s' is not an OID", oid != NULL ? oid : "");
+	if (csa_oid_is_any_policy(canon))
 		return cs_ctx_fail(v->ctx, CS_ERR_ARG,
 		    "anyPolicy cannot be required");
 	snprintf(v->policy, sizeof(v->policy), "%s", canon);
@@ -802,7 +791,7 @@ cs_verify_policy_is_level(const struct cs_verifier *v, const char *oid,
 	for (i = 0; i < sk_X509_num(v->cas); i++) {
 		memset(oids, 0, sizeof(oids));
 		if (csa_levelmap_read(sk_X509_value(v->cas, i), oids) &&
-		    strcmp(oids[level], oid) == 0)
+		    csa_oid_eq(oids[level], oid))
 			return true;
 	}
 	return false;

@@ -565,7 +565,10 @@ static const struct cli_usage sign_usage = {
 	"that is not NAME=VALUE.\nA key that a certificate revoked for "
 	"keyCompromise certifies is never certified\nagain (exit 6), "
 	"whatever the profile or subject; one revoked for another reason\n"
-	"only with --allow-revoked-key (recorded in the registry's events).",
+	"only with --allow-revoked-key (recorded in the registry's events).\n"
+	"What the CSR requests but the profile does not take (SAN entries,"
+	"\nsubject attributes: csr_san, csr_subject) is named with the "
+	"reason, one\nwarning line each and under \"dropped\" in --json.",
 	"  cardsmith ca sign --profile piv-auth --csr req.pem --attestation "
 	"att.pem \\\n      --intermediate f9.pem --out cert.pem",
 };
@@ -635,6 +638,31 @@ decision_json(json_t *doc, const struct cs_ca_decision *d)
 	return doc;
 }
 
+/* The CSR values the profile did not take: one warning line each. */
+static json_t *
+dropped_report(struct cli *cli, const struct cs_ca_issue_res *res)
+{
+	const struct cs_ca_dropped *d;
+	json_t *arr = json_array(), *o;
+	size_t i;
+
+	for (i = 0; i < res->ndropped; i++) {
+		d = &res->dropped[i];
+		out_notice(cli, "warning: dropped %s '%s': %s", d->field,
+		    d->value, d->reason);
+		if (arr == NULL || (o = json_object()) == NULL)
+			continue;
+		out_set(o, "field", out_str(d->field));
+		out_set(o, "value", out_str(d->value));
+		out_set(o, "reason", out_str(d->reason));
+		out_append(arr, o);
+	}
+	if (res->dropped_more > 0)
+		out_notice(cli, "warning: dropped %zu more requested values",
+		    res->dropped_more);
+	return arr;
+}
+
 static unsigned int
 sign_out_flags(const struct sign_args *a)
 {
@@ -672,7 +700,7 @@ sign_emit(struct cli *cli, struct cs_ca *ca, const struct sign_args *a,
     const struct cs_ca_issue_res *res)
 {
 	char *pem = NULL, why[OUTFILE_WHY_MAX];
-	json_t *doc;
+	json_t *doc, *dropped = NULL;
 	int code = CLI_EXIT_OK, in_doc = cli->json && a->out == NULL;
 	enum cs_err r;
 
@@ -689,8 +717,14 @@ sign_emit(struct cli *cli, struct cs_ca *ca, const struct sign_args *a,
 	}
 	if (res->decision.warnings[0] != '\0')
 		out_notice(cli, "warning: %s", res->decision.warnings);
+	dropped = dropped_report(cli, res);
 	if (cli->json) {
 		doc = decision_json(out_doc_new(), &res->decision);
+		out_set(doc, "dropped", dropped);
+		dropped = NULL;
+		if (res->dropped_more > 0)
+			out_set(doc, "dropped_more",
+			    json_integer((json_int_t)res->dropped_more));
 		out_set(doc, "serial",
 		    res->serial[0] ? out_str(res->serial) : NULL);
 		out_set(doc, "issuer", out_str(res->signer));
@@ -717,6 +751,7 @@ sign_emit(struct cli *cli, struct cs_ca *ca, const struct sign_args *a,
 		    res->decision.sublevel[0] ? ", sub-level " : "",
 		    res->decision.sublevel, res->decision.policy_oid);
 out:
+	json_decref(dropped);
 	free(pem);
 	return code;
 }

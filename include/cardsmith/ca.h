@@ -29,6 +29,10 @@
 #define CS_CA_SUBLEVEL_NAME_MAX 33
 /* Sub-levels one CA defines at most. */
 #define CS_CA_SUBLEVEL_MAX 8
+/* Subject attributes a profile may take from a CSR (csr_subject). */
+#define CS_CA_CSR_SUBJECT_MAX 8
+/* Dropped CSR values cs_ca_issue lists at most (the rest are counted). */
+#define CS_CA_DROPPED_MAX 32
 
 /* Assurance levels, weakest first (comparisons with < are meaningful). */
 enum cs_ca_level {
@@ -315,6 +319,26 @@ struct cs_ca_profile_info {
 	/* Sub-levels of the CA this profile may grant (by name). */
 	char sublevels[CS_CA_SUBLEVEL_MAX][CS_CA_SUBLEVEL_NAME_MAX];
 	size_t nsublevels;
+	/* SAN types the CSR may supply (enum cs_ca_csr_san bits; 0: none). */
+	uint32_t csr_san;
+	/*
+	 * Subject attributes the CSR may supply to the subject template, by
+	 * OpenSSL short name ("O", "OU"); template variable: the name in
+	 * lower case (%{o}, %{ou}).
+	 */
+	char csr_subject[CS_CA_CSR_SUBJECT_MAX][32];
+	size_t ncsr_subject;
+};
+
+/*
+ * SAN types a profile may take from the CSR ([cardsmith] csr_san): each
+ * allowed entry is copied into the certificate and the first of each
+ * type is the template variable %{email}, %{upn} or %{dns}.
+ */
+enum cs_ca_csr_san {
+	CS_CA_CSR_SAN_EMAIL = 1 << 0, /* rfc822Name */
+	CS_CA_CSR_SAN_UPN = 1 << 1, /* otherName 1.3.6.1.4.1.311.20.2.3 */
+	CS_CA_CSR_SAN_DNS = 1 << 2, /* dNSName */
 };
 
 /* Profile algorithm bits (struct cs_ca_profile_info.algs). */
@@ -456,12 +480,30 @@ struct cs_ca_decision {
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_ca_assess(struct cs_ca *ca,
     const struct cs_ca_issue_req *req, struct cs_ca_decision *d);
 
+/* A value the CSR requested that the certificate does not carry. */
+struct cs_ca_dropped {
+	/* "san.email", "san.upn", "san.dns", "san.uri", "subject.O", ... */
+	char field[32];
+	/* As requested; control characters and non-UTF-8 bytes as \xNN. */
+	char value[CS_CA_NAME_MAX];
+	char reason[CS_CA_REASON_MAX]; /* why it was not taken */
+};
+
 struct cs_ca_issue_res {
 	struct cs_ca_decision decision;
 	char serial[CS_CA_SERIAL_MAX]; /* upper-case hex */
 	uint8_t *der; /* the certificate; caller frees with cs_free */
 	size_t der_len;
 	const char *signer; /* "issuing" or "hw-issuing"; static */
+	/*
+	 * The CSR's requested SAN entries and subject attributes the profile
+	 * did not take, each with the reason (also for a dry run); at most
+	 * CS_CA_DROPPED_MAX, dropped_more counts the rest. Owned by res,
+	 * freed by cs_ca_issue_res_release; NULL when nothing was dropped
+	 * or the request was refused.
+	 */
+	struct cs_ca_dropped *dropped;
+	size_t ndropped, dropped_more;
 };
 
 /*
