@@ -96,12 +96,14 @@ cli_tries_guard(struct cli *cli, struct card_secrets *cs, uint8_t ref,
 		    "card removed during the operation; nothing was written");
 	if (rt.remaining == 0)
 		return pin_fail(cli, CS_ERR_BLOCKED, what, 0);
-	if (rt.remaining == 1 && !cs->last_try)
+	if (rt.remaining == 1 && !cs->last_try &&
+	    (cs->force == NULL || !*cs->force))
 		return out_failf(cli, CS_ERR_CANCELLED,
 		    "only 1 %s try left: "
-		    "a wrong %s would block it; nothing was tried (add %s to "
+		    "a wrong %s would block it; nothing was tried (add %s%s to "
 		    "try anyway)",
-		    what, what, cs->last_try_opt);
+		    what, what, cs->force != NULL ? "--force or " : "",
+		    cs->last_try_opt);
 	src->tries = rt.remaining;
 	return CLI_CONTINUE;
 }

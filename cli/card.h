@@ -15,6 +15,8 @@ struct card_secrets {
 	bool pin_verified; /* cli_pin_verify succeeded this run */
 	int last_try; /* popt: the user accepts spending a last try */
 	const char *last_try_opt; /* the option that sets it, for messages */
+	/* The command's own --force, which accepts it too; may be NULL. */
+	const int *force;
 };
 
 void card_secrets_init(struct card_secrets *cs);
@@ -32,7 +34,8 @@ void card_secrets_release(struct card_secrets *cs);
  * The one rule before a PIN or PUK (ref CS_PIV_REF_PIN or _PUK) from src
  * is sent: read its counter without using a try; a blocked one is
  * reported (exit 4) and one try left is refused (exit 1: nothing was sent)
- * unless cs->last_try, naming cs->last_try_opt. The count goes to
+ * unless cs->last_try or the command's --force (*cs->force), naming the
+ * options. The count goes to
  * src->tries for the prompt. An unknown count (the PUK before YubiKey
  * 5.3) passes. Returns CLI_CONTINUE or the exit code.
  */

@@ -159,6 +159,7 @@ cert_import(struct cli *cli, int argc, const char **argv)
 
 	memset(&o, 0, sizeof(o));
 	card_secrets_init(&cs);
+	cs.force = &o.force;
 	struct poptOption opts[] = {
 		{ "slot", 's', POPT_ARG_STRING, &o.slot, 0,
 		    "the slot (9a, 9c, 9d, 9e, 82..95)", "SLOT" },
@@ -311,6 +312,7 @@ cert_delete(struct cli *cli, int argc, const char **argv)
 
 	memset(&o, 0, sizeof(o));
 	card_secrets_init(&cs);
+	cs.force = &o.force;
 	struct poptOption opts[] = {
 		{ "slot", 's', POPT_ARG_STRING, &o.slot, 0,
 		    "the slot (9a, 9c, 9d, 9e, 82..95)", "SLOT" },

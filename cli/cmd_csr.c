@@ -182,6 +182,7 @@ cmd_csr(struct cli *cli, int argc, const char **argv)
 
 	memset(&o, 0, sizeof(o));
 	card_secrets_init(&cs);
+	cs.force = &o.force;
 	struct poptOption opts[] = {
 		{ "slot", 's', POPT_ARG_STRING, &o.slot, 0,
 		    "the slot whose key signs (9a, 9c, 9d, 9e, 82..95)",

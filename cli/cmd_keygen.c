@@ -201,6 +201,7 @@ cmd_keygen(struct cli *cli, int argc, const char **argv)
 	memset(&o, 0, sizeof(o));
 	memset(&kg, 0, sizeof(kg));
 	card_secrets_init(&cs);
+	cs.force = &o.force;
 	{
 		struct poptOption opts[] = {
 			{ "slot", 's', POPT_ARG_STRING, &o.slot, 0,

@@ -88,7 +88,7 @@ static const struct cli_usage retries_usage = {
 	"Set how many wrong tries block the PIN and the PUK (YubiKey). This "
 	"resets the\nPIN and PUK to their factory defaults, so it asks on the "
 	"terminal or needs\n--force. Needs the PIN and the management key "
-	"(with one PIN try left only\nwith --last-try).",
+	"(with one PIN try left, --force\nor --last-try accepts spending it).",
 	"  cardsmith pin-retries set --pin-tries 5 --puk-tries 5 --force",
 };
 
@@ -435,6 +435,7 @@ retries_set(struct cli *cli, int argc, const char **argv)
 	int r, force = 0;
 
 	card_secrets_init(&cs);
+	cs.force = &force;
 	struct poptOption opts[] = {
 		{ "pin-tries", '\0', POPT_ARG_STRING, &pin_s, 0,
 		    "wrong PINs before it blocks (1-255)", "N" },

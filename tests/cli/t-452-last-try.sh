@@ -2,8 +2,8 @@
 # issue 12: the last PIN (and PUK) try was protected only by 'pin verify'.
 # Now every command that sends the PIN or PUK reads the counter first
 # (without using a try) and, with one try left, refuses (exit 1, nothing
-# sent, counter unchanged) unless --last-try (--force in the pin and puk
-# commands); prompts show the tries left.
+# sent, counter unchanged) unless --force or --last-try; prompts show the
+# tries left.
 set -u
 . "$(dirname "$0")/lib.sh"
 if [ "${1:-}" != --inner ]; then
@@ -35,7 +35,7 @@ refused() {
 	cs_do "$n" "$@"
 	check_rc "$d: refused with one PIN try left (exit 1)" 1
 	check_match "... says why and names the option" \
-		'only 1 PIN try left: a wrong PIN would block it; nothing was tried \(add --(last-try|force) to try anyway\)' "$LAST.err"
+		'only 1 PIN try left: a wrong PIN would block it; nothing was tried \(add (--force or )?--(last-try|force) to try anyway\)' "$LAST.err"
 	check_eq "... no try used" 1 "$(pin_left)"
 }
 
@@ -45,15 +45,18 @@ check_rc "setup: a key in 9a" 0
 one_left
 refused c1 "csr, wrong PIN" csr --slot 9a --subject CN=x --pin-env BAD
 refused c2 "csr, right PIN" csr --slot 9a --subject CN=x --pin-env GOOD
-check_match "... csr names --last-try" 'add --last-try' c2.err
-refused c3 "csr --force (replace --out) is not --last-try" \
-	csr --slot 9a --subject CN=x --pin-env GOOD --out c3.csr --force
+check_match "... csr names --force and --last-try" 'add --force or --last-try' c2.err
 cs_do c4 --json csr --slot 9a --subject CN=x --pin-env GOOD
 check_rc "--json csr at one try: exit 1" 1
 check_eq "... JSON error code" CS_ERR_CANCELLED "$(json_get "$LAST.out" error.code)"
 cs_do c5 csr --slot 9a --subject CN=x --pin-env GOOD --last-try --out c5.csr
 check_rc "csr --last-try, right PIN: exit 0" 0
 check_eq "... the right PIN resets the counter" 3 "$(pin_left)"
+# The issue's wording: --force spends the last try too.
+one_left
+cs_do c3 csr --slot 9a --subject CN=x --pin-env GOOD --out c3.csr --force
+check_rc "csr --force, right PIN at one try: exit 0" 0
+check_eq "... counter back to 3" 3 "$(pin_left)"
 
 one_left
 refused p1 "pin change, wrong PIN" pin change --pin-env BAD --new-pin-env NEWPIN
@@ -73,10 +76,12 @@ refused m1 "keygen (PIN for the protected key)" \
 refused m2 "mgmt-key set --protect" mgmt-key set --random --protect --pin-env GOOD
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout o.key -subj /CN=o -out o.pem >/dev/null 2>&1
-refused m3 "cert import (PIN for the protected key)" \
-	cert import --slot 9a --in o.pem --pin-env GOOD --force
-refused m4 "pin-retries set --force (confirmation) is not --last-try" \
-	pin-retries set --pin-tries 5 --puk-tries 5 --pin-env GOOD --force
+# cert import of this certificate and pin-retries set need --force anyway,
+# and --force accepts spending the last try too (the issue's wording).
+cs_do m6 cert import --slot 9a --in o.pem --pin-env GOOD --force
+check_rc "cert import --force spends the last try (exit 0)" 0
+check_eq "... counter back to 3" 3 "$(pin_left)"
+one_left
 cs_do m5 keygen --slot 9c --alg p256 --pin-env GOOD --last-try
 check_rc "keygen --last-try: exit 0" 0
 check_eq "... counter back to 3" 3 "$(pin_left)"
