@@ -511,12 +511,14 @@ check_chain_known(struct cs_ca *ca, const struct cs_ca_issue_req *req,
 	    req->intermediates_len);
 	if (r == CS_OK)
 		return CS_OK;
-	if (r != CS_ERR_VERIFY)
+	if (r != CS_ERR_VERIFY && r != CS_ERR_POLICY)
 		return refuse(ca->ctx, d, r, "attestation chain: %s",
 		    cs_ctx_errmsg(ca->ctx));
-	snprintf(w, sizeof(w), "attestation chain ignored: %s (trust a "
-	    "manufacturer's published intermediate with 'cardsmith ca trust "
-	    "add')", cs_ctx_errmsg(ca->ctx));
+	/* A device certificate was sent along: no CA to trust, so no hint. */
+	snprintf(w, sizeof(w), "attestation chain ignored: %s%s",
+	    cs_ctx_errmsg(ca->ctx), r == CS_ERR_POLICY ? "" :
+	    " (trust a manufacturer's published intermediate with "
+	    "'cardsmith ca trust add')");
 	warn(d, w);
 	*ignored = true;
 	cs_ctx_clear_error(ca->ctx);
@@ -801,6 +803,12 @@ csa_assess(struct cs_ca *ca, const struct cs_ca_issue_req *req, X509_REQ *csr,
 	if ((r = check_key(ca, pi, csr, d, &alg)) != CS_OK ||
 	    (r = gather(ca, req, d, ev)) != CS_OK)
 		return r;
+	/* A chain is evidence only beside an attestation; never ignored. */
+	if (ev->stmt == NULL && req->intermediates != NULL)
+		return refuse(ca->ctx, d, CS_ERR_VERIFY,
+		    "an attestation chain was given, but no attestation "
+		    "(--attestation and --intermediate, or a CSR that embeds "
+		    "them)");
 	if (ev->stmt != NULL) {
 		if ((r = attested(ca, req, pi, csr, d, ev)) != CS_OK ||
 		    (r = firmware_rules(ca, pi, d, alg)) != CS_OK)

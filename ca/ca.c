@@ -1262,6 +1262,37 @@ copy_file(struct cs_ctx *ctx, const char *src, const char *dst)
 	return r;
 }
 
+/*
+ * The roots ca init copies must load as the CA will load them, with at
+ * least one anchor: a file the trust store refuses (garbage, a device
+ * certificate) would otherwise break every later attestation.
+ */
+static enum cs_err
+check_roots(struct cs_ca *ca, const char *path)
+{
+	struct cs_trust *t = NULL;
+	char why[CS_CA_REASON_MAX];
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if ((r = cs_trust_new(ca->ctx, &t)) != CS_OK)
+		goto out;
+	if ((r = cs_trust_load_default(t, path)) != CS_OK) {
+		snprintf(why, sizeof(why), "%s", cs_ctx_errmsg(ca->ctx));
+		r = cs_ctx_fail(ca->ctx, r, "manufacturer roots: %s", why);
+		goto out;
+	}
+	if (cs_trust_count(t, true) == 0) {
+		r = cs_ctx_fail(ca->ctx, CS_ERR_MALFORMED,
+		    "manufacturer roots %s: no self-signed CA certificate "
+		    "(trust anchor) in it", path);
+		goto out;
+	}
+	r = CS_OK;
+out:
+	cs_trust_free(t);
+	return r;
+}
+
 static enum cs_err
 install_support(struct cs_ca *ca, const struct cs_ca_init_opts *o)
 {
@@ -1299,7 +1330,8 @@ install_support(struct cs_ca *ca, const struct cs_ca_init_opts *o)
 		                  : cs_ctx_fail(ca->ctx, CS_ERR_IO, "%s: %s", path,
 		                        strerror(errno));
 	if (rp != NULL) {
-		if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir,
+		if ((r = check_roots(ca, rp)) != CS_OK ||
+		    (r = csa_path(ca->ctx, path, sizeof(path), ca->dir,
 		         "trust/yubico-piv-roots.pem")) != CS_OK ||
 		    (r = copy_file(ca->ctx, rp, path)) != CS_OK)
 			return r;
@@ -1307,8 +1339,15 @@ install_support(struct cs_ca *ca, const struct cs_ca_init_opts *o)
 		cs_ctx_log(ca->ctx, CS_LOG_INFO,
 		    "no manufacturer roots found; "
 		    "add some with 'cardsmith ca trust add'");
-	if (pd == NULL || (d = opendir(pd)) == NULL)
+	if (pd == NULL)
 		return CS_OK;
+	if ((d = opendir(pd)) == NULL) {
+		/* Named by the caller: a typo must not give a CA without profiles. */
+		if (o->profiles_dir != NULL)
+			return cs_ctx_fail(ca->ctx, CS_ERR_IO,
+			    "profiles %s: %s", pd, strerror(errno));
+		return CS_OK;
+	}
 	while (r == CS_OK && (e = readdir(d)) != NULL) {
 		n = strlen(e->d_name);
 		if (n < 5 || strcmp(e->d_name + n - 4, ".cnf") != 0)
@@ -2255,6 +2294,18 @@ cs_ca_trust_add(struct cs_ca *ca, const uint8_t *bytes, size_t len,
 	if ((r = cs_trust_new(ca->ctx, &chk)) != CS_OK ||
 	    (r = cs_trust_add(chk, bytes, len, 0)) != CS_OK)
 		goto out;
+	/*
+	 * The held-back U2F root would sit in trust/ unused: the CA never
+	 * verifies with CS_ATTEST_ALLOW_U2F_ROOT. Say so instead.
+	 */
+	if (cs_trust_count(chk, true) + cs_trust_count(chk, false) <
+	    (size_t)sk_X509_num(sk)) {
+		r = cs_ctx_fail(ca->ctx, CS_ERR_POLICY,
+		    "the legacy Yubico U2F root is never a PIV attestation "
+		    "root for the CA (it signed a batch of YubiKey 4.3 F9 "
+		    "certificates by mistake); nothing was added");
+		goto out;
+	}
 	for (i = 0; i < sk_X509_num(sk); i++) {
 		x = sk_X509_value(sk, i);
 		if (!X509_digest(x, EVP_sha256(), md, &mdlen) ||
@@ -2271,12 +2322,15 @@ cs_ca_trust_add(struct cs_ca *ca, const uint8_t *bytes, size_t len,
 			goto out;
 		}
 		BIO_get_mem_ptr(b, &m);
-		if ((r = csa_write_file(ca->ctx, name, m->data, m->length, 0600,
-		         false)) != CS_OK)
-			goto out;
+		/* The name is the fingerprint: present means trusted already. */
+		if (!file_exists(name)) {
+			if ((r = csa_write_file(ca->ctx, name, m->data,
+			         m->length, 0600, false)) != CS_OK)
+				goto out;
+			(*added)++;
+		}
 		BIO_free(b);
 		b = NULL;
-		(*added)++;
 	}
 	cs_trust_free(ca->trust);
 	ca->trust = NULL;

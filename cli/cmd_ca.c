@@ -1586,7 +1586,10 @@ ca_trust_add(struct cli *cli, int argc, const char **argv)
 		out_set(doc, "added", json_integer((json_int_t)n));
 		code = out_emit(cli, doc);
 	} else {
-		if (!cli->quiet)
+		if (!cli->quiet && n == 0)
+			printf("%s: every certificate in it is trusted "
+			       "already\n", path);
+		else if (!cli->quiet)
 			printf("trusted %zu certificate%s from %s\n", n,
 			    n == 1 ? "" : "s", path);
 		code = CLI_EXIT_OK;

@@ -785,9 +785,12 @@ cs_trust_check_known(const struct cs_trust *t, const uint8_t *bytes,
 	int i;
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	if (t == NULL || bytes == NULL || len == 0)
+	if (t == NULL || (bytes == NULL && len != 0))
 		return csi_fail(t != NULL ? t->ctx : NULL, CS_ERR_ARG,
 		    "trust: nothing to check");
+	if (len == 0)
+		return csi_fail(t->ctx, CS_ERR_MALFORMED,
+		    "trust: no certificate found (empty input)");
 	if (len > TRUST_FILE_MAX) {
 		r = csi_fail(t->ctx, CS_ERR_LIMIT, "trust: %zu bytes, more "
 		    "than %u", len, TRUST_FILE_MAX);
@@ -810,6 +813,14 @@ cs_trust_check_known(const struct cs_trust *t, const uint8_t *bytes,
 		    in_stack(t->legacy, x))
 			continue;
 		name_oneline(X509_get_subject_name(x), name, sizeof(name));
+		if (is_device_cert(x)) {
+			r = csi_fail(t->ctx, CS_ERR_POLICY,
+			    "certificate #%d (%s) is a device attestation "
+			    "certificate, never part of the chain (the F9 "
+			    "certificate goes beside the statement, e.g. "
+			    "--intermediate)", i + 1, name);
+			goto out;
+		}
 		r = csi_fail(t->ctx, CS_ERR_VERIFY,
 		    "certificate #%d (%s) is not in the manufacturer trust "
 		    "store; certificates that come with a request are never "

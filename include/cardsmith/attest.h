@@ -67,7 +67,10 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_trust_load_default(struct cs_trust *t,
  * Is every certificate in bytes (PEM with any number of certificates, or
  * one DER certificate) already in the store, byte for byte (anchors,
  * intermediates or the held-back U2F root)? CS_OK if so; CS_ERR_VERIFY
- * naming the first one that is not. For callers handed a "chain" along
+ * naming the first one that is not, CS_ERR_POLICY if that one is a device
+ * attestation certificate (an F9 or a statement, which is never part of a
+ * chain), CS_ERR_MALFORMED for empty or undecodable input. For callers
+ * handed a "chain" along
  * with an attestation: such certificates are only ever recognised, never
  * added (cs_attest_verify trusts the store alone).
  */

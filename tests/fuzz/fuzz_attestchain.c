@@ -118,7 +118,9 @@ check_chain(struct cs_trust *t, unsigned int mask)
 		memcpy(buf, pool[i].der, pool[i].len);
 		len = pool[i].len;
 		r = cs_trust_check_known(t, buf, len);
-		if (r != CS_OK && r != CS_ERR_VERIFY)
+		if (r != CS_OK && r != CS_ERR_VERIFY &&
+		    !(r == CS_ERR_POLICY && (pool[i].role == POOL_F9 ||
+		    pool[i].role == POOL_STMT)))
 			abort();
 		free(buf);
 	}
