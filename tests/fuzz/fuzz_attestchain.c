@@ -11,17 +11,19 @@
  *       embedded statement and F9 are verified); 2 the rest is u16 n,
  *       n statement bytes, then F9 bytes
  *   [1] statement index, [2] F9 index (mode 0)
- *   [3..4] mask of pool certificates added to the trust store, [5] flags
- *       for that (0 classify, 1 anchors, 2 intermediates)
- *   [6..7] mask of pool certificates sent along as a "chain"
- *   [8] mutate (mode 0): 1 statement, 2 F9; [9..10] offset, [11] xor
- *   [12..] rest
+ *   [3..6] mask of pool certificates added to the trust store (bit i =
+ *       pool[i]), [7] how (0 classify, 1 anchors, 2 intermediates)
+ *   [8..11] mask of pool certificates sent along as a "chain"
+ *   [12] mutate (mode 0): 1 statement, 2 F9; [13..14] offset, [15] xor
+ *   [16..] rest
  *
- * Invariants (abort on violation): adding a device certificate to a store
- * fails with CS_ERR_POLICY and leaves the store as it was; a "chain" is
- * only ever recognised, never added; and whatever verifies never certifies
- * S (the attacker's software key), never has a slot statement in the F9
- * position, and always names an anchor.
+ * Invariants (abort on violation): adding a device certificate (F9,
+ * statement, forgery) to a store fails with CS_ERR_POLICY and leaves the
+ * store as it was; a "chain" is only ever recognised, never added; and
+ * whatever verifies names an anchor and attests the key of one of the
+ * pool's genuine statements, never another key (the forgeries certify
+ * the attacker's software key), so a regression in any of the position
+ * checks shows up as an abort.
  *
  * Covers: cs_trust_add, cs_trust_check_known, cs_trust_count,
  * cs_attest_verify, cs_attest_match_key, cs_attest_parse,
@@ -35,7 +37,14 @@
 
 #include "cardsmith/cardsmith.h"
 
-enum pool_role { POOL_ANCHOR, POOL_INTER, POOL_F9, POOL_STMT };
+enum pool_role {
+	POOL_ANCHOR,
+	POOL_INTER,
+	POOL_EE,
+	POOL_F9,
+	POOL_STMT,
+	POOL_FAKE
+};
 struct pool_cert {
 	const char *name;
 	const uint8_t *der;
@@ -45,50 +54,67 @@ struct pool_cert {
 #include "attestchain_pool.h"
 
 #define NPOOL (sizeof(pool) / sizeof(pool[0]))
-#define HDR 12
+#define HDR 16
+/* Masks are 32 bits wide. */
+_Static_assert(sizeof(pool) / sizeof(pool[0]) <= 32, "pool too large");
 /* 2025-01-01T00:00:00Z, so runs are reproducible. */
 #define FUZZ_AT 1735689600
 
-/* S, the software key the forged statements certify (DER SPKI). */
-static const uint8_t *
-soft_spki(size_t *len)
+/* Is the certificate of a device (refused by every trust store)? */
+static bool
+is_device(size_t i)
 {
-	static uint8_t *spki;
-	static size_t n;
-	const unsigned char *p = pool_forged_fake9a;
-	unsigned char *q = NULL;
-	X509 *x;
-	int l;
+	return pool[i].role == POOL_F9 || pool[i].role == POOL_STMT ||
+	    pool[i].role == POOL_FAKE;
+}
 
-	if (spki == NULL) {
-		if ((x = d2i_X509(NULL, &p, sizeof(pool_forged_fake9a))) ==
-		        NULL ||
-		    (l = i2d_PUBKEY(X509_get0_pubkey(x), &q)) <= 0)
-			abort();
-		spki = q;
-		n = (size_t)l;
-		X509_free(x);
+/* The statement attests the key of a genuine pool statement. */
+static bool
+genuine_key(struct cs_ctx *ctx, const uint8_t *s, size_t sl)
+{
+	static uint8_t *spki[sizeof(pool) / sizeof(pool[0])];
+	static size_t len[sizeof(pool) / sizeof(pool[0])];
+	const unsigned char *p;
+	unsigned char *q;
+	X509 *x;
+	size_t i;
+	int n;
+
+	for (i = 0; i < NPOOL; i++) {
+		if (pool[i].role != POOL_STMT)
+			continue;
+		if (spki[i] == NULL) {
+			p = pool[i].der;
+			q = NULL;
+			if ((x = d2i_X509(NULL, &p, (long)pool[i].len)) ==
+			        NULL ||
+			    (n = i2d_PUBKEY(X509_get0_pubkey(x), &q)) <= 0)
+				abort();
+			spki[i] = q;
+			len[i] = (size_t)n;
+			X509_free(x);
+		}
+		if (cs_attest_match_key(ctx, s, sl, spki[i], len[i]) == CS_OK)
+			return true;
 	}
-	*len = n;
-	return spki;
+	return false;
 }
 
 static void
-build_store(struct cs_ctx *ctx, struct cs_trust *t, unsigned int mask,
-    uint8_t fl)
+build_store(struct cs_ctx *ctx, struct cs_trust *t, uint32_t mask, uint8_t fl)
 {
 	static const unsigned int flags[] = { 0, CS_TRUST_ANCHOR,
 		CS_TRUST_INTERMEDIATE };
 	size_t i, a, n;
 	enum cs_err r;
 
-	for (i = 0; i < NPOOL && i < 16; i++) {
-		if (!(mask & (1u << i)))
+	for (i = 0; i < NPOOL; i++) {
+		if (!(mask & (UINT32_C(1) << i)))
 			continue;
 		a = cs_trust_count(t, true);
 		n = cs_trust_count(t, false);
 		r = cs_trust_add(t, pool[i].der, pool[i].len, flags[fl % 3]);
-		if (pool[i].role == POOL_F9 || pool[i].role == POOL_STMT) {
+		if (is_device(i)) {
 			if (r != CS_ERR_POLICY ||
 			    cs_trust_count(t, true) != a ||
 			    cs_trust_count(t, false) != n)
@@ -100,7 +126,7 @@ build_store(struct cs_ctx *ctx, struct cs_trust *t, unsigned int mask,
 }
 
 static void
-check_chain(struct cs_trust *t, unsigned int mask)
+check_chain(struct cs_trust *t, uint32_t mask)
 {
 	uint8_t *buf;
 	size_t i, len = 0, a = cs_trust_count(t, true),
@@ -110,8 +136,8 @@ check_chain(struct cs_trust *t, unsigned int mask)
 	if (mask == 0)
 		return;
 	/* One DER certificate per call: the API takes PEM for several. */
-	for (i = 0; i < NPOOL && i < 16; i++) {
-		if (!(mask & (1u << i)))
+	for (i = 0; i < NPOOL; i++) {
+		if (!(mask & (UINT32_C(1) << i)))
 			continue;
 		if ((buf = malloc(pool[i].len)) == NULL)
 			abort();
@@ -119,8 +145,7 @@ check_chain(struct cs_trust *t, unsigned int mask)
 		len = pool[i].len;
 		r = cs_trust_check_known(t, buf, len);
 		if (r != CS_OK && r != CS_ERR_VERIFY &&
-		    !(r == CS_ERR_POLICY && (pool[i].role == POOL_F9 ||
-		    pool[i].role == POOL_STMT)))
+		    !(r == CS_ERR_POLICY && is_device(i)))
 			abort();
 		free(buf);
 	}
@@ -133,11 +158,8 @@ verify(struct cs_ctx *ctx, const struct cs_trust *t, const uint8_t *s,
     size_t sl, const uint8_t *f, size_t fl)
 {
 	struct cs_attest_info in, f9as;
-	const uint8_t *soft;
-	size_t softlen;
 	unsigned int flags;
 
-	soft = soft_spki(&softlen);
 	for (flags = 0; flags < 4; flags++) {
 		if (cs_attest_verify(ctx, t, s, sl, f, fl, FUZZ_AT, flags,
 		        &in) != CS_OK) {
@@ -147,13 +169,21 @@ verify(struct cs_ctx *ctx, const struct cs_trust *t, const uint8_t *s,
 		}
 		if (in.root[0] == '\0')
 			abort();
-		/* The attack of issue 12 must never succeed. */
-		if (cs_attest_match_key(ctx, s, sl, soft, softlen) == CS_OK)
+		/* The attack of issue 12, in every shape, must never succeed.
+		 */
+		if (!genuine_key(ctx, s, sl))
 			abort();
 		if (cs_attest_parse(ctx, f, fl, &f9as) == CS_OK &&
 		    (f9as.slot >= 0 || f9as.has_policy))
 			abort();
 	}
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
 }
 
 int
@@ -171,9 +201,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	restlen = size - HDR;
 	if (cs_ctx_new(&ctx) != CS_OK || cs_trust_new(ctx, &t) != CS_OK)
 		abort();
-	build_store(ctx, t, (unsigned int)data[3] | (unsigned int)data[4] << 8,
-	    data[5]);
-	check_chain(t, (unsigned int)data[6] | (unsigned int)data[7] << 8);
+	build_store(ctx, t, get32(data + 3), data[7]);
+	check_chain(t, get32(data + 8));
 	switch (data[0] % 3) {
 	case 0:
 		sl = pool[data[1] % NPOOL].len;
@@ -182,11 +211,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		memcpy(s, pool[data[1] % NPOOL].der, sl);
 		memcpy(f, pool[data[2] % NPOOL].der, fl);
-		off = (size_t)data[9] << 8 | data[10];
-		if (data[8] == 1)
-			s[off % sl] ^= data[11];
-		else if (data[8] == 2)
-			f[off % fl] ^= data[11];
+		off = (size_t)data[13] << 8 | data[14];
+		if (data[12] == 1)
+			s[off % sl] ^= data[15];
+		else if (data[12] == 2)
+			f[off % fl] ^= data[15];
 		verify(ctx, t, s, sl, f, fl);
 		free(s);
 		free(f);
