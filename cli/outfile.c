@@ -526,12 +526,29 @@ cmd_name(const struct cli *cli)
 	return cli->cmd != NULL ? cli->cmd->name : "cardsmith";
 }
 
+/*
+ * With --json, standard output carries exactly one document: naming it as
+ * --out as well would put the PEM beside the document.
+ */
+static int
+json_clash(struct cli *cli, const char *path)
+{
+	if (!cli->json || path == NULL || !outfile_is_stdout(path))
+		return CLI_CONTINUE;
+	return out_usage(cli, "%s: --out %s with --json: standard output "
+	    "carries only the JSON document; give --out a file, or leave it "
+	    "out", cmd_name(cli), path);
+}
+
 int
 outfile_preflight(struct cli *cli, const char *path, unsigned int flags)
 {
 	char why[OUTFILE_WHY_MAX];
 	enum cs_err r;
+	int code;
 
+	if ((code = json_clash(cli, path)) != CLI_CONTINUE)
+		return code;
 	if ((r = outfile_check(path, flags, why, sizeof(why))) == CS_OK)
 		return CLI_CONTINUE;
 	return out_failf(cli, r, "%s: %s: %s; nothing was done", cmd_name(cli),
@@ -544,7 +561,10 @@ outfile_put(struct cli *cli, const char *path, const char *text,
 {
 	char why[OUTFILE_WHY_MAX];
 	enum cs_err r;
+	int code;
 
+	if ((code = json_clash(cli, path)) != CLI_CONTINUE)
+		return code;
 	r = outfile_write(path, text, strlen(text), flags, why, sizeof(why));
 	if (r == CS_OK)
 		return CLI_CONTINUE;

@@ -305,4 +305,16 @@ else
 	tap_skip "ca sign onto a full file system" "needs root and unshare"
 fi
 
+# With --json, standard output is the document's alone: --out - is usage.
+n1=$(rows)
+for c in "ca chain --dir ca" "ca crl --dir ca --pass-env CSPASS" \
+	"${SIGN[*]}"; do
+	# shellcheck disable=SC2086
+	cs_do json-stdout --json $c --out -
+	check_rc "--json with --out - ($c): usage (exit 2)" 2
+	check_eq "... stdout holds one JSON document" CS_ERR_ARG \
+		"$(json_get "$LAST.out" error.code)"
+done
+check_eq "... and ca sign reserved nothing" "$n1" "$(rows)"
+
 tap_done
