@@ -237,8 +237,9 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/cardsmith $(DESTDIR)$(PREFIX)/bin/cardsmith-sim
-	rm -f $(DESTDIR)$(PREFIX)/lib/libcardsmith.*
+	rm -f $(DESTDIR)$(PREFIX)/lib/libcardsmith.* $(DESTDIR)$(PREFIX)/lib/libcardsmith-ca.a
 	rm -rf $(DESTDIR)$(PREFIX)/include/cardsmith $(DESTDIR)$(PREFIX)/share/cardsmith
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/cardsmith.1
 
 clean:
 	rm -rf build
