@@ -543,6 +543,51 @@ is_u2f_root(const X509 *x)
 	return cn_is(x, U2F_ROOT_CN);
 }
 
+/* The certificates of one trust input, bounded; at least one. */
+static enum cs_err
+decode_input(const struct cs_trust *t, const uint8_t *bytes, size_t len,
+    STACK_OF(X509) **out)
+{
+	STACK_OF(X509) *certs = NULL;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*out = NULL;
+	if (len > TRUST_FILE_MAX) {
+		r = csi_fail(t->ctx, CS_ERR_LIMIT, "trust: %zu bytes, more "
+		    "than %u", len, TRUST_FILE_MAX);
+		goto out;
+	}
+	if ((certs = sk_X509_new_null()) == NULL) {
+		r = csi_fail_ossl(t->ctx, CS_ERR_NOMEM, "trust");
+		goto out;
+	}
+	if ((r = decode_all(t->ctx, bytes, len, certs)) != CS_OK)
+		goto out;
+	if (sk_X509_num(certs) == 0) {
+		r = csi_fail(t->ctx, CS_ERR_MALFORMED,
+		    "trust: no certificate found");
+		goto out;
+	}
+	*out = certs;
+	certs = NULL;
+	r = CS_OK;
+out:
+	sk_X509_pop_free(certs, X509_free);
+	return r;
+}
+
+/* Drop what was added after the counts a, i, l (all or nothing). */
+static void
+trust_truncate(struct cs_trust *t, int a, int i, int l)
+{
+	while (sk_X509_num(t->anchors) > a)
+		X509_free(sk_X509_pop(t->anchors));
+	while (sk_X509_num(t->inter) > i)
+		X509_free(sk_X509_pop(t->inter));
+	while (sk_X509_num(t->legacy) > l)
+		X509_free(sk_X509_pop(t->legacy));
+}
+
 /*
  * Classify and add. All or nothing: on failure t is unchanged. Unless the
  * caller says CS_TRUST_ANCHOR, the legacy U2F root goes to t->legacy: it
@@ -572,22 +617,8 @@ trust_add(struct cs_trust *t, const uint8_t *bytes, size_t len,
 		r = csi_fail(t->ctx, CS_ERR_ARG, "trust: bad arguments");
 		goto out;
 	}
-	if (len > TRUST_FILE_MAX) {
-		r = csi_fail(t->ctx, CS_ERR_LIMIT, "trust: %zu bytes, more "
-		    "than %u", len, TRUST_FILE_MAX);
+	if ((r = decode_input(t, bytes, len, &certs)) != CS_OK)
 		goto out;
-	}
-	if ((certs = sk_X509_new_null()) == NULL) {
-		r = csi_fail_ossl(t->ctx, CS_ERR_NOMEM, "trust");
-		goto out;
-	}
-	if ((r = decode_all(t->ctx, bytes, len, certs)) != CS_OK)
-		goto out;
-	if (sk_X509_num(certs) == 0) {
-		r = csi_fail(t->ctx, CS_ERR_MALFORMED,
-		    "trust: no certificate found");
-		goto out;
-	}
 	for (i = 0; i < sk_X509_num(certs); i++) {
 		if (!is_device_cert(sk_X509_value(certs, i)))
 			continue;
@@ -618,14 +649,8 @@ trust_add(struct cs_trust *t, const uint8_t *bytes, size_t len,
 	}
 	r = CS_OK;
 out:
-	if (r != CS_OK && t != NULL) {
-		while (sk_X509_num(t->anchors) > n0a)
-			X509_free(sk_X509_pop(t->anchors));
-		while (sk_X509_num(t->inter) > n0i)
-			X509_free(sk_X509_pop(t->inter));
-		while (sk_X509_num(t->legacy) > n0l)
-			X509_free(sk_X509_pop(t->legacy));
-	}
+	if (r != CS_OK && t != NULL)
+		trust_truncate(t, n0a, n0i, n0l);
 	sk_X509_pop_free(certs, X509_free);
 	return r;
 }
@@ -753,12 +778,7 @@ cs_trust_load_default(struct cs_trust *t, const char *path)
 		/* All or nothing, as for every other load. */
 		while (sk_X509_num(t->ca_only) > c0)
 			(void)sk_X509_pop(t->ca_only);
-		while (sk_X509_num(t->anchors) > a0)
-			X509_free(sk_X509_pop(t->anchors));
-		while (sk_X509_num(t->inter) > i0)
-			X509_free(sk_X509_pop(t->inter));
-		while (sk_X509_num(t->legacy) > l0)
-			X509_free(sk_X509_pop(t->legacy));
+		trust_truncate(t, a0, i0, l0);
 		return r;
 	}
 	return CS_OK;
@@ -791,22 +811,8 @@ cs_trust_check_known(const struct cs_trust *t, const uint8_t *bytes,
 	if (len == 0)
 		return csi_fail(t->ctx, CS_ERR_MALFORMED,
 		    "trust: no certificate found (empty input)");
-	if (len > TRUST_FILE_MAX) {
-		r = csi_fail(t->ctx, CS_ERR_LIMIT, "trust: %zu bytes, more "
-		    "than %u", len, TRUST_FILE_MAX);
+	if ((r = decode_input(t, bytes, len, &certs)) != CS_OK)
 		goto out;
-	}
-	if ((certs = sk_X509_new_null()) == NULL) {
-		r = csi_fail_ossl(t->ctx, CS_ERR_NOMEM, "trust");
-		goto out;
-	}
-	if ((r = decode_all(t->ctx, bytes, len, certs)) != CS_OK)
-		goto out;
-	if (sk_X509_num(certs) == 0) {
-		r = csi_fail(t->ctx, CS_ERR_MALFORMED,
-		    "trust: no certificate found");
-		goto out;
-	}
 	for (i = 0; i < sk_X509_num(certs); i++) {
 		x = sk_X509_value(certs, i);
 		if (in_stack(t->anchors, x) || in_stack(t->inter, x) ||
