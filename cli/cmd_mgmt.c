@@ -361,6 +361,15 @@ check_opts(struct cli *cli, struct card_secrets *cs, const struct mgmt_opts *o)
 		    "mgmt-key set: a random key must be kept "
 		    "somewhere: add --protect (on the card, behind the PIN), "
 		    "--out-key-file FILE, or --show-key (standard output)");
+	/*
+	 * A JSON document is written once the card has changed: if that
+	 * write fails, or the process dies first, nobody has the key.
+	 */
+	if (o->random && o->show && cli->json && !o->protect)
+		return out_usage(cli,
+		    "mgmt-key set: with --json, --show-key alone cannot keep a "
+		    "random key before the card takes it (the document comes "
+		    "last); add --protect, or use --out-key-file FILE");
 	return CLI_CONTINUE;
 }
 

@@ -51,7 +51,7 @@ check_eq "card refuses GENERATE (6A80): exit 1" 1 "$RC"
 check_match "card refuses GENERATE: status shown" '6A80' "$t/sw.err"
 
 # Card capabilities: 3DES management key without AES; algorithms by firmware.
-run_in fw52 --firmware 5.2.7 -- --json mgmt-key set --random --show-key
+run_in fw52 --firmware 5.2.7 -- --json mgmt-key set --random --out-key-file fw52.key
 check_eq "mgmt-key set --random on 5.2.7 (no AES): exit 0" 0 "$RC"
 check_eq "... 3DES" 3des "$(json_get "$t/fw52.out" algorithm)"
 run_in rsa3k -- keygen --slot 9a --alg rsa3072

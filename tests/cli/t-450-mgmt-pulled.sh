@@ -88,17 +88,23 @@ KC=$(head -1 c1.out)
 session c "" 'c c2 keygen --slot 9a --alg p256 --mgmt-key-env KC'
 check_eq "... the printed key opens the card" 0 "$(rc c2)"
 
-# --- D: --json --show-key: the error document carries the key ---
-session d "--fault drop-after=${nc:-9999}" 'c d1 --json mgmt-key set --random --show-key'
-check_eq "--json --show-key, pulled after SET: exit 3" 3 "$(rc d1)"
-check_eq "... one JSON error document" false "$(json_get d1.out ok)"
-check_eq "... error code" CS_ERR_REMOVED "$(json_get d1.out error.code)"
+# --- D: --json --show-key alone cannot keep a random key ---
+# The document is written once the card has changed: if that write fails
+# or the process dies first, nobody would have the key (review finding).
+session d "" 'c d1 --json mgmt-key set --random --show-key'
+check_eq "--json --show-key without --protect: usage (exit 2)" 2 "$(rc d1)"
+check_match "... says why and what to add" 'add --protect, or use --out-key-file' d1.out
+session d "" 'c d2 keygen --slot 9a --alg p256'
+check_eq "... and the card still has its default key" 0 "$(rc d2)"
+# With --protect the key is on the card first; the document shows it.
+session d "" 'c d3 --json mgmt-key set --random --show-key --protect --pin-env PIN'
+check_eq "--json --show-key --protect: exit 0" 0 "$(rc d3)"
 export KD
-KD=$(json_get d1.out management_key)
-if [[ $KD =~ ^[0-9a-f]{48}$ ]]; then tap_ok "... with the new management_key"; else
-	tap_fail "... with the new management_key" "$(cat d1.out)"; fi
-session d "" 'c d2 keygen --slot 9a --alg p256 --mgmt-key-env KD'
-check_eq "... which opens the card" 0 "$(rc d2)"
+KD=$(json_get d3.out management_key)
+if [[ $KD =~ ^[0-9a-f]{48}$ ]]; then tap_ok "... the document carries the new management_key"; else
+	tap_fail "... the document carries the new management_key" "$(cat d3.out)"; fi
+session d "" 'c d4 keygen --slot 9c --alg p256 --mgmt-key-env KD'
+check_eq "... which opens the card" 0 "$(rc d4)"
 
 # --- E: --protect on a card whose key is already PIN-protected ---
 session e "" 'c e0 mgmt-key set --random --protect --pin-env PIN'
