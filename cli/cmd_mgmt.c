@@ -1,5 +1,6 @@
 /* cardsmith mgmt-key set: change the management key. */
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include "card.h"
 #include "exit.h"
 #include "out.h"
+#include "outfile.h"
 
 #include "banned.h"
 
@@ -133,41 +135,42 @@ to_hex(const uint8_t *key, size_t len, char *hex)
 	hex[2 * len] = '\0';
 }
 
-/* Make the new file's directory entry durable too (fsync(2) NOTES). */
+/*
+ * The key file, written exclusively (0600, synced, published complete
+ * under its name) right before the card changes. *at records what was
+ * written, so that only that very file is ever removed again.
+ */
 static int
-fsync_dir(const char *path)
+write_key_file(struct cli *cli, const char *path, const char *hex,
+    struct stat *at)
 {
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd, rc;
+	char buf[2 * SECRET_KEY_MAX + 2], why[OUTFILE_WHY_MAX];
+	size_t len = strlen(hex);
+	enum cs_err r;
 
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path),
-	    path) >= (int)sizeof(dir))
-		return -1;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
+	memcpy(buf, hex, len);
+	buf[len] = '\n';
+	r = outfile_write(path, buf, len + 1, OUTFILE_SECRET, why,
+	    sizeof(why));
+	cs_wipe(buf, sizeof(buf));
+	if (r != CS_OK)
+		return out_failf(cli, r, "mgmt-key set: %s: %s; nothing was "
+		    "changed", path, why);
+	if (lstat(path, at) != 0)
+		memset(at, 0, sizeof(*at));
+	return CLI_CONTINUE;
 }
 
-static int
-write_key_file(struct cli *cli, int fd, const char *path, const char *hex)
+/* Remove the key file written above, if it is still that file. */
+static void
+remove_key_file(const char *path, const struct stat *at)
 {
-	size_t len = strlen(hex);
-	ssize_t n;
+	struct stat now;
 
-	n = write(fd, hex, len);
-	if (n != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) != 0 ||
-	    fsync_dir(path) != 0)
-		return out_failf(cli, CS_ERR_IO,
-		    "cannot write %s: %s; nothing was changed", path,
-		    strerror(errno));
-	return CLI_CONTINUE;
+	if (at->st_ino == 0 || lstat(path, &now) != 0 ||
+	    now.st_dev != at->st_dev || now.st_ino != at->st_ino)
+		return;
+	(void)unlink(path);
 }
 
 /*
@@ -178,10 +181,11 @@ write_key_file(struct cli *cli, int fd, const char *path, const char *hex)
  * first (lib/piv_mgm.c stage_protected); a given key is the caller's.
  */
 static int
-persist(struct cli *cli, const struct mgmt_opts *o, int fd, const char *hex)
+persist(struct cli *cli, const struct mgmt_opts *o, const char *hex,
+    struct stat *at)
 {
-	if (fd >= 0)
-		return write_key_file(cli, fd, o->out_file, hex);
+	if (o->out_file != NULL)
+		return write_key_file(cli, o->out_file, hex, at);
 	if (!o->show || cli->json)
 		return CLI_CONTINUE;
 	printf("%s\n", hex);
@@ -298,22 +302,25 @@ do_set(struct cli *cli, struct card_secrets *cs, const struct mgmt_opts *o)
 	char hex[2 * SECRET_KEY_MAX + 1];
 	size_t len = 0;
 	enum cs_err r;
-	int code, fd = -1;
-	bool keep = false;
+	struct stat at;
+	char why[OUTFILE_WHY_MAX];
+	int code;
+	bool keep = false, written = false;
 
 	memset(key, 0, sizeof(key));
 	memset(hex, 0, sizeof(hex));
-	/* Create the key file first: never set a key we cannot save. */
-	if (o->out_file != NULL) {
-		fd = open(o->out_file,
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			code = out_failf(cli, CS_ERR_IO,
-			    "cannot create %s: %s "
-			    "(it must not exist); nothing was changed",
-			    o->out_file, strerror(errno));
-			goto out;
-		}
+	memset(&at, 0, sizeof(at));
+	/*
+	 * Check the key file can be made before anything else: never set a
+	 * key we cannot save. It is written only right before the card
+	 * changes, so a kill at a prompt leaves no empty file behind.
+	 */
+	if (o->out_file != NULL &&
+	    (r = outfile_check(o->out_file, OUTFILE_SECRET, why,
+	         sizeof(why))) != CS_OK) {
+		code = out_failf(cli, r, "mgmt-key set: %s: %s; nothing was "
+		    "changed", o->out_file, why);
+		goto out;
 	}
 	if ((code = cli_mgm_auth(cli, cs)) != CLI_CONTINUE)
 		goto out;
@@ -322,8 +329,9 @@ do_set(struct cli *cli, struct card_secrets *cs, const struct mgmt_opts *o)
 	if ((code = new_key(cli, cs, o, key, &len, &alg)) != CLI_CONTINUE)
 		goto out;
 	to_hex(key, len, hex);
-	if ((code = persist(cli, o, fd, hex)) != CLI_CONTINUE)
+	if ((code = persist(cli, o, hex, &at)) != CLI_CONTINUE)
 		goto out;
+	written = o->out_file != NULL;
 	r = cs_piv_set_mgm_key(cli->card, alg, key, len,
 	    (o->protect ? CS_PIV_MGM_PROTECT : 0) |
 	        (o->touch ? CS_PIV_MGM_TOUCH : 0));
@@ -335,11 +343,8 @@ do_set(struct cli *cli, struct card_secrets *cs, const struct mgmt_opts *o)
 	}
 	code = report(cli, o, alg, hex);
 out:
-	if (fd >= 0) {
-		close(fd);
-		if (!keep)
-			unlink(o->out_file);
-	}
+	if (written && !keep)
+		remove_key_file(o->out_file, &at);
 	cs_wipe(key, sizeof(key));
 	cs_wipe(hex, sizeof(hex));
 	return code;

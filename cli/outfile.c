@@ -436,11 +436,21 @@ static enum cs_err
 publish(const char *tmp, const char *path, const struct dest *d,
     unsigned int flags, char *why, size_t cap)
 {
+	struct stat now;
 	int rc;
 
-	if (d->kind == DEST_REPLACE)
+	if (d->kind == DEST_REPLACE) {
+		/*
+		 * Still the regular file that was checked? A link or FIFO
+		 * swapped in since must not be replaced (the window left is
+		 * the rename itself).
+		 */
+		if (lstat(path, &now) != 0 || !S_ISREG(now.st_mode) ||
+		    now.st_dev != d->st.st_dev || now.st_ino != d->st.st_ino)
+			return fail(why, cap, "changed while it was being "
+			    "written; nothing was replaced");
 		rc = rename(tmp, path);
-	else
+	} else
 		rc = publish_new(tmp, path);
 	if (rc == 0)
 		return CS_OK;

@@ -22,6 +22,11 @@ check_rc "--out-key-file that exists: exit 1" 1
 check_match "... nothing was changed" 'nothing was changed' "$LAST.err"
 cs_do m3 --json inspect --no-attest
 check_eq "the default key is still in place" true "$(json_get "$LAST.out" management_key.default)"
+# A failure before the card changes (no PIN source for --protect, no
+# terminal) leaves no key file behind, not even an empty one.
+cs_do m3b mgmt-key set --random --protect --out-key-file early.key
+check_rc "--protect without a PIN source: exit 2" 2
+check_eq "... no key file was created" no "$([ -e early.key ] && echo yes || echo no)"
 
 cs_do m4 mgmt-key set --random --show-key
 check_rc "--random --show-key: exit 0" 0
