@@ -39,7 +39,8 @@ check_eq "ca reconcile -q: exit 0" 0 "$RC"
 check_empty "ca reconcile -q: nothing on stdout" "$T/rec.out"
 
 # Without -q the summaries are there (so the checks above mean something).
-cs_run "$T/tr2" ca trust add --dir "$D" "$T/m/root.pem"
+# Another root each time: a root trusted already says so instead.
+cs_run "$T/tr2" ca trust add --dir "$D" "$T/m/unk-root.pem"
 check_match "ca trust add without -q: summary" "^trusted 1 certificate from" "$T/tr2.out"
 cs_run "$T/init2" ca init --dir "$T/ca2" --pass-env CSPASS \
 	--profiles "$CS_SRC/profiles" --roots "$CS_SRC/share/yubico-piv-roots.pem"
@@ -52,6 +53,9 @@ check_match "-q: the error still prints" "no issued certificate to revoke" "$T/e
 cs_run "$T/j" -q ca init --dir "$T/ca3" --pass-env CSPASS --json \
 	--profiles "$CS_SRC/profiles" --roots "$CS_SRC/share/yubico-piv-roots.pem"
 check_eq "-q --json ca init: the document is printed" true "$(json_get "$T/j.out" ok)"
-cs_run "$T/jr" -q ca trust add --dir "$D" "$T/m/root.pem" --json
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/r3.key" -subj "/CN=Third Root" -days 30 \
+	-addext basicConstraints=critical,CA:TRUE -out "$T/r3.pem" 2>/dev/null
+cs_run "$T/jr" -q ca trust add --dir "$D" "$T/r3.pem" --json
 check_eq "-q --json ca trust add: the document is printed" 1 "$(json_get "$T/jr.out" added)"
 tap_done
