@@ -112,6 +112,211 @@ self_signed(X509 *x)
 	return ok;
 }
 
+/* --- reading --chain and --crl: every PEM block, or one DER object --- */
+
+/* A decoded PEM block: what it is, where it is, its DER. */
+struct pemblock {
+	const char *what; /* "CA chain", "CRL" */
+	int n, line; /* 1-based: block number, line of its BEGIN */
+	const char *label;
+	const unsigned char *der;
+	long len;
+};
+
+typedef enum cs_err pem_block_fn(struct cs_verifier *v,
+    const struct pemblock *b, void *arg);
+
+static const uint8_t *
+line_end(const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+
+	return nl != NULL ? nl + 1 : end;
+}
+
+static bool
+line_is(const uint8_t *p, const uint8_t *e, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return (size_t)(e - p) >= n && cs_memeq_public(p, prefix, n);
+}
+
+/*
+ * Call fn for each PEM block of [p, p + len): a line starting with
+ * "-----BEGIN " opens one, which must end at its "-----END " line and
+ * decode; text outside blocks is skipped, as OpenSSL does. A corrupt
+ * block is an error naming it, never the silent end of the file.
+ */
+static enum cs_err
+pem_each(struct cs_verifier *v, const char *what, const uint8_t *p,
+    size_t len, pem_block_fn *fn, void *arg, int *count)
+{
+	const uint8_t *end = p + len, *ls = p, *le, *bs;
+	struct pemblock blk;
+	char *name = NULL, *header = NULL;
+	unsigned char *data = NULL;
+	long dlen = 0;
+	BIO *b = NULL;
+	int line = 1;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*count = 0;
+	memset(&blk, 0, sizeof(blk));
+	blk.what = what;
+	while (ls < end) {
+		le = line_end(ls, end);
+		if (!line_is(ls, le, "-----BEGIN ")) {
+			ls = le;
+			line++;
+			continue;
+		}
+		bs = ls;
+		blk.n++;
+		blk.line = line;
+		while (!line_is(ls, le, "-----END ")) {
+			ls = le;
+			line++;
+			if (ls >= end) {
+				r = cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+				    "%s: PEM block %d (line %d) has no END line",
+				    what, blk.n, blk.line);
+				goto out;
+			}
+			le = line_end(ls, end);
+		}
+		if ((b = BIO_new_mem_buf(bs, (int)(le - bs))) == NULL) {
+			r = cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "%s", what);
+			goto out;
+		}
+		if (!PEM_read_bio(b, &name, &header, &data, &dlen) ||
+		    header[0] != '\0' || dlen <= 0) {
+			r = cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+			    "%s: PEM block %d (line %d) is corrupt: bad "
+			    "base64, header or END line",
+			    what, blk.n, blk.line);
+			goto out;
+		}
+		blk.label = name;
+		blk.der = data;
+		blk.len = dlen;
+		if ((r = fn(v, &blk, arg)) != CS_OK)
+			goto out;
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(data);
+		name = header = NULL;
+		data = NULL;
+		BIO_free(b);
+		b = NULL;
+		ls = le;
+		line++;
+	}
+	*count = blk.n;
+	r = CS_OK;
+out:
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(data);
+	BIO_free(b);
+	ERR_clear_error();
+	return r;
+}
+
+static enum cs_err
+chain_block(struct cs_verifier *v, const struct pemblock *b, void *arg)
+{
+	STACK_OF(X509) *sk = arg;
+	const unsigned char *q = b->der;
+	X509 *x;
+
+	if (strcmp(b->label, PEM_STRING_X509) != 0 &&
+	    strcmp(b->label, PEM_STRING_X509_OLD) != 0)
+		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+		    "%s: PEM block %d (line %d) is a %.40s, not a "
+		    "CERTIFICATE",
+		    b->what, b->n, b->line, b->label);
+	if ((x = d2i_X509(NULL, &q, b->len)) == NULL || q != b->der + b->len) {
+		X509_free(x);
+		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+		    "%s: PEM block %d (line %d) is not a valid certificate",
+		    b->what, b->n, b->line);
+	}
+	if (!sk_X509_push(sk, x)) {
+		X509_free(x);
+		return cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "%s", b->what);
+	}
+	return CS_OK;
+}
+
+static enum cs_err
+crl_block(struct cs_verifier *v, const struct pemblock *b, void *arg)
+{
+	STACK_OF(X509_CRL) *sk = arg;
+	const unsigned char *q = b->der;
+	X509_CRL *c;
+
+	if (strcmp(b->label, PEM_STRING_X509_CRL) != 0)
+		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+		    "%s: PEM block %d (line %d) is a %.40s, not an X509 CRL",
+		    b->what, b->n, b->line, b->label);
+	if ((c = d2i_X509_CRL(NULL, &q, b->len)) == NULL ||
+	    q != b->der + b->len) {
+		X509_CRL_free(c);
+		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+		    "%s: PEM block %d (line %d) is not a valid CRL", b->what,
+		    b->n, b->line);
+	}
+	if (!sk_X509_CRL_push(sk, c)) {
+		X509_CRL_free(c);
+		return cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "%s", b->what);
+	}
+	return CS_OK;
+}
+
+/* DER: one object filling the input exactly. */
+static bool
+is_der(const uint8_t *p, size_t len)
+{
+	return len >= 2 && p[0] == 0x30;
+}
+
+static enum cs_err
+chain_decode(struct cs_verifier *v, const uint8_t *p, size_t len,
+    STACK_OF(X509) * sk)
+{
+	const unsigned char *q = p;
+	X509 *x;
+	int n = 0;
+	enum cs_err r;
+
+	if (p == NULL || len == 0 || len > CSA_FILE_MAX)
+		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED, "CA chain: empty");
+	if (is_der(p, len)) {
+		if ((x = d2i_X509(NULL, &q, (long)len)) == NULL ||
+		    q != p + len) {
+			X509_free(x);
+			ERR_clear_error();
+			return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+			    "CA chain: not a DER certificate (or bytes after "
+			    "it)");
+		}
+		if (!sk_X509_push(sk, x)) {
+			X509_free(x);
+			return cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM,
+			    "CA chain");
+		}
+		return CS_OK;
+	}
+	if ((r = pem_each(v, "CA chain", p, len, chain_block, sk, &n)) !=
+	    CS_OK)
+		return r;
+	if (n == 0)
+		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+		    "CA chain: no certificate");
+	return CS_OK;
+}
+
 enum cs_err
 cs_verify_add_chain(struct cs_verifier *v, const uint8_t *bytes, size_t len)
 {
@@ -121,9 +326,10 @@ cs_verify_add_chain(struct cs_verifier *v, const uint8_t *bytes, size_t len)
 	int i;
 	enum cs_err r;
 
-	if ((r = csa_certs_decode(v->ctx, "CA chain", bytes, len, &sk)) !=
-	    CS_OK)
-		return r;
+	if ((sk = sk_X509_new_null()) == NULL)
+		return cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "CA chain");
+	if ((r = chain_decode(v, bytes, len, sk)) != CS_OK)
+		goto out;
 	/* All or nothing: refuse before any certificate joins the store. */
 	for (i = 0; i < sk_X509_num(sk); i++) {
 		x = sk_X509_value(sk, i);
@@ -166,37 +372,50 @@ out:
 enum cs_err
 cs_verify_add_crl(struct cs_verifier *v, const uint8_t *bytes, size_t len)
 {
+	STACK_OF(X509_CRL) *sk = NULL;
 	const unsigned char *q = bytes;
-	X509_CRL *c;
-	BIO *b = NULL;
+	X509_CRL *c = NULL;
 	int n = 0;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (bytes == NULL || len == 0 || len > CSA_FILE_MAX)
 		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED, "CRL: bad length");
-	if (bytes[0] == 0x30) {
-		if ((c = d2i_X509_CRL(NULL, &q, (long)len)) == NULL ||
-		    !sk_X509_CRL_push(v->crls, c)) {
-			X509_CRL_free(c);
-			return cs_ctx_fail_crypto(v->ctx, CS_ERR_MALFORMED,
-			    "CRL: not DER");
-		}
-		return CS_OK;
-	}
-	if ((b = BIO_new_mem_buf(bytes, (int)len)) == NULL)
+	if ((sk = sk_X509_CRL_new_null()) == NULL)
 		return cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "CRL");
-	while ((c = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
-		if (!sk_X509_CRL_push(v->crls, c)) {
-			X509_CRL_free(c);
-			r = cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "CRL");
-			break;
+	if (is_der(bytes, len)) {
+		if ((c = d2i_X509_CRL(NULL, &q, (long)len)) == NULL ||
+		    q != bytes + len) {
+			r = cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+			    "CRL: not a DER CRL%s",
+			    c != NULL ? " (bytes after it)" : "");
+			goto out;
 		}
-		n++;
-	}
-	ERR_clear_error();
-	BIO_free(b);
-	if (r == CS_OK && n == 0)
+		if (!sk_X509_CRL_push(sk, c)) {
+			r = cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "CRL");
+			goto out;
+		}
+		c = NULL;
+	} else if ((r = pem_each(v, "CRL", bytes, len, crl_block, sk, &n)) !=
+	    CS_OK)
+		goto out;
+	else if (n == 0) {
 		r = cs_ctx_fail(v->ctx, CS_ERR_MALFORMED, "CRL: none found");
+		goto out;
+	}
+	/* All or nothing, as for the chain. */
+	while (sk_X509_CRL_num(sk) > 0) {
+		c = sk_X509_CRL_shift(sk);
+		if (!sk_X509_CRL_push(v->crls, c)) {
+			r = cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "CRL");
+			goto out;
+		}
+		c = NULL;
+	}
+	r = CS_OK;
+out:
+	ERR_clear_error();
+	X509_CRL_free(c);
+	sk_X509_CRL_pop_free(sk, X509_CRL_free);
 	return r;
 }
 
@@ -351,6 +570,23 @@ sublevel_need(const struct cs_verifier *v, const struct lmap *m,
 }
 
 /*
+ * With CRLs, every certificate of the path is checked against a CRL from
+ * its issuer (X509_V_FLAG_CRL_CHECK_ALL); the leaf must have one, a CA
+ * certificate whose issuer gave none is not checked (ca/README.md).
+ */
+static int
+crl_cb(int ok, X509_STORE_CTX *sc)
+{
+	if (!ok &&
+	    X509_STORE_CTX_get_error(sc) == X509_V_ERR_UNABLE_TO_GET_CRL &&
+	    X509_STORE_CTX_get_error_depth(sc) > 0) {
+		X509_STORE_CTX_set_error(sc, X509_V_OK);
+		return 1;
+	}
+	return ok;
+}
+
+/*
  * Validate the path (explicit policy oid unless NULL). *issuer (may be
  * NULL): the validated chain's certificate above the leaf, caller frees.
  */
@@ -385,19 +621,23 @@ path_check(struct cs_verifier *v, X509 *leaf, const char *oid, int64_t at,
 	}
 	if (sk_X509_CRL_num(v->crls) > 0) {
 		X509_STORE_CTX_set0_crls(sc, v->crls);
-		fl |= X509_V_FLAG_CRL_CHECK;
+		X509_STORE_CTX_set_verify_cb(sc, crl_cb);
+		fl |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
 	}
 	X509_VERIFY_PARAM_set_flags(pm, fl);
 	if (at != 0)
 		X509_VERIFY_PARAM_set_time(pm, (time_t)at);
 	if (X509_verify_cert(sc) != 1) {
 		err = X509_STORE_CTX_get_error(sc);
-		r = deny(v, res, CS_ERR_VERIFY, "chain: %s%s",
-		    X509_verify_cert_error_string(err),
-		    err == X509_V_ERR_NO_EXPLICIT_POLICY
-		        ? " (a CA in the chain "
-		          "does not assert the policy)"
-		        : "");
+		/* Checked last: the chain is sound, the policy is not met. */
+		if (err == X509_V_ERR_NO_EXPLICIT_POLICY)
+			r = deny(v, res, CS_ERR_POLICY,
+			    "policy %s is not valid for the path: a CA in the "
+			    "chain does not assert it",
+			    oid != NULL ? oid : "");
+		else
+			r = deny(v, res, CS_ERR_VERIFY, "chain: %s",
+			    X509_verify_cert_error_string(err));
 		goto out;
 	}
 	/*

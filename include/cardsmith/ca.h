@@ -676,7 +676,9 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_new(struct cs_ctx *ctx,
 CS_EXPORT void cs_verify_free(struct cs_verifier *v);
 /*
  * Add the relying party's trusted CA certificates (PEM, any number, or one
- * DER); this is the only way certificates join the verifier. Every one
+ * DER); this is the only way certificates join the verifier. Every PEM
+ * block must be a certificate that decodes (else CS_ERR_MALFORMED naming
+ * the block and its line), a DER input exactly one certificate. Every one
  * must be a CA certificate (basicConstraints CA:TRUE; keyUsage, if
  * present, with keyCertSign), else CS_ERR_ARG and none is added. A
  * self-signed one (own name as issuer, signature verifying with its own
@@ -689,7 +691,12 @@ CS_EXPORT void cs_verify_free(struct cs_verifier *v);
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_add_chain(struct cs_verifier *v,
     const uint8_t *bytes, size_t len);
-/* Add CRLs (PEM, any number, or one DER); revocation is then checked. */
+/*
+ * Add CRLs (PEM, any number, or one DER with nothing after it; a corrupt
+ * PEM block is CS_ERR_MALFORMED naming it); revocation is then checked:
+ * the leaf against a CRL of its issuer (required), each CA certificate of
+ * the path against a CRL of its own issuer when one was added.
+ */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_add_crl(struct cs_verifier *v,
     const uint8_t *bytes, size_t len);
 /*
@@ -759,8 +766,9 @@ struct cs_verify_result {
  * certificates assert. With require CS_CA_LEVEL_NONE and no OID set,
  * only the chain, purpose and CRLs are checked and the level is reported.
  * CS_OK when accepted; CS_ERR_VERIFY (chain, self-signed, signature,
- * expiry, revoked) or CS_ERR_POLICY (level, policy, purpose, CA
- * certificate) with the reason in res and ctx.
+ * expiry, revoked) or CS_ERR_POLICY (level, policy, including a CA of the
+ * path not asserting the OID, purpose, CA certificate) with the reason in
+ * res and ctx.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_cert(struct cs_verifier *v,
     const uint8_t *cert, size_t len, enum cs_ca_level require, int64_t at,
