@@ -61,7 +61,6 @@ struct vca {
 struct cs_verifier {
 	struct cs_ctx *ctx;
 	X509_STORE *store; /* the anchors, to name a failure of any path */
-	STACK_OF(X509) * untrusted; /* the other CA certificates, likewise */
 	struct vca *cas; /* canonical order (X509_cmp), no duplicates */
 	size_t ncas;
 	STACK_OF(X509_CRL) * crls;
@@ -91,7 +90,6 @@ cs_verify_new(struct cs_ctx *ctx, struct cs_verifier **out)
 		return cs_ctx_fail(ctx, CS_ERR_NOMEM, "verifier");
 	v->ctx = ctx;
 	if ((v->store = X509_STORE_new()) == NULL ||
-	    (v->untrusted = sk_X509_new_null()) == NULL ||
 	    (v->crls = sk_X509_CRL_new_null()) == NULL) {
 		cs_verify_free(v);
 		return cs_ctx_fail_crypto(ctx, CS_ERR_NOMEM, "verifier");
@@ -108,7 +106,6 @@ cs_verify_free(struct cs_verifier *v)
 	if (v == NULL)
 		return;
 	X509_STORE_free(v->store);
-	sk_X509_pop_free(v->untrusted, X509_free);
 	for (i = 0; i < v->ncas; i++)
 		X509_free(v->cas[i].x);
 	free(v->cas);
@@ -361,7 +358,6 @@ cs_verify_add_chain(struct cs_verifier *v, const uint8_t *bytes, size_t len)
 	char name[CS_CA_NAME_MAX];
 	size_t want;
 	X509 *x;
-	bool ok;
 	int i;
 	enum cs_err r;
 
@@ -412,11 +408,7 @@ cs_verify_add_chain(struct cs_verifier *v, const uint8_t *bytes, size_t len)
 		c->anchor = X509_check_issued(x, x) == X509_V_OK &&
 		    self_signed(x);
 		c->mapped = csa_levelmap_get(x, &c->map);
-		if (c->anchor)
-			ok = X509_STORE_add_cert(v->store, x) == 1;
-		else
-			ok = X509_up_ref(x) && sk_X509_push(v->untrusted, x);
-		if (!ok) {
+		if (c->anchor && X509_STORE_add_cert(v->store, x) != 1) {
 			r = cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM,
 			    "CA chain");
 			goto out;
@@ -1065,6 +1057,7 @@ validate(struct cs_verifier *v, X509 *leaf, const struct vpath *p,
 	ASN1_OBJECT *objs[CLAIMS_MAX + 1];
 	X509_STORE_CTX *sc = NULL;
 	X509_VERIFY_PARAM *pm;
+	X509 *x;
 	unsigned long fl = 0;
 	size_t i, k;
 	int j, err;
@@ -1077,23 +1070,23 @@ validate(struct cs_verifier *v, X509 *leaf, const struct vpath *p,
 		return cs_ctx_fail(v->ctx, CS_ERR_INTERNAL, "verify: OIDs");
 	for (i = 0; i < n; i++)
 		valid[i] = false;
-	if (p != NULL) {
-		if ((un = sk_X509_new_null()) == NULL ||
-		    (tr = sk_X509_new_null()) == NULL) {
+	if ((un = sk_X509_new_null()) == NULL ||
+	    (tr = sk_X509_new_null()) == NULL) {
+		r = cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "verify");
+		goto out;
+	}
+	/* The path's certificates, or (NULL) every intermediate, in order. */
+	for (k = 0; k < (p != NULL ? p->n : v->ncas); k++) {
+		x = v->cas[p != NULL ? p->at[k] : k].x;
+		if (p == NULL && v->cas[k].anchor)
+			continue;
+		if (!sk_X509_push(p != NULL && k + 1 == p->n ? tr : un, x)) {
 			r = cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "verify");
 			goto out;
 		}
-		for (k = 0; k < p->n; k++)
-			if (!sk_X509_push(k + 1 < p->n ? un : tr,
-			        v->cas[p->at[k]].x)) {
-				r = cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM,
-				    "verify");
-				goto out;
-			}
 	}
 	if ((sc = X509_STORE_CTX_new()) == NULL ||
-	    !X509_STORE_CTX_init(sc, v->store, leaf,
-	        p != NULL ? un : v->untrusted)) {
+	    !X509_STORE_CTX_init(sc, v->store, leaf, un)) {
 		r = cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "verify");
 		goto out;
 	}
