@@ -1038,6 +1038,21 @@ crl_cb(int ok, X509_STORE_CTX *sc)
 	return ok;
 }
 
+/* Is chain (leaf first) exactly leaf + the certificates of p? */
+static bool
+chain_is(STACK_OF(X509) * chain, const struct cs_verifier *v,
+    const struct vpath *p)
+{
+	size_t k;
+
+	if (chain == NULL || (size_t)sk_X509_num(chain) != p->n + 1)
+		return false;
+	for (k = 0; k < p->n; k++)
+		if (sk_X509_value(chain, (int)k + 1) != v->cas[p->at[k]].x)
+			return false;
+	return true;
+}
+
 /*
  * Validate leaf through exactly the CA certificates of p (NULL: any path
  * OpenSSL builds from the whole chain), with explicit policy for the n
@@ -1134,6 +1149,16 @@ validate(struct cs_verifier *v, X509 *leaf, const struct vpath *p,
 					valid[i] = true;
 		}
 		r = CS_OK;
+	}
+	/*
+	 * The maps judged are those of p: a chain OpenSSL shortened (an
+	 * anchor that also issued an earlier certificate) is another path,
+	 * tried on its own.
+	 */
+	if (p != NULL && !chain_is(X509_STORE_CTX_get0_chain(sc), v, p)) {
+		snprintf(why, cap, "chain: not through the path planned");
+		r = CS_ERR_VERIFY;
+		goto out;
 	}
 	if (built != NULL &&
 	    (*built = X509_STORE_CTX_get1_chain(sc)) == NULL) {
