@@ -633,105 +633,154 @@ entry_small(const STACK_OF(ASN1_TYPE) * inner, int i, uint8_t *v)
 	return true;
 }
 
-typedef bool levelmap_fn(void *arg, const STACK_OF(ASN1_TYPE) * entry);
-
 /*
- * Call fn for each entry of the first extension whose OID ends in .2.1
- * (for whatever arc the CA uses) and that holds an entry fn accepts.
+ * One entry of a level map into m: a level (exactly once each, its OID
+ * the one the arc gives it) or a sub-level (name and OID unique, parent
+ * a level). False for anything else: the map is then not read at all.
  */
 static bool
-levelmap_walk(const X509 *x, levelmap_fn *fn, void *arg)
+map_entry(const char *arc, const STACK_OF(ASN1_TYPE) * inner,
+    struct csa_levelmap *m, bool seen[CS_CA_LEVEL_COUNT])
 {
-	STACK_OF(ASN1_TYPE) *outer = NULL, *inner = NULL;
-	const ASN1_OCTET_STRING *os;
-	const unsigned char *p;
-	X509_EXTENSION *e;
-	ASN1_TYPE *t;
-	char id[CS_CA_OID_MAX];
-	size_t idl;
-	int i, j, n = X509_get_ext_count(x);
-	bool found = false;
+	static const char *const suffix[CS_CA_LEVEL_COUNT] = { "",
+		CSA_SUFFIX_SOFTWARE, CSA_SUFFIX_ENROLLED, CSA_SUFFIX_ATTESTED };
+	struct cs_ca_sublevel s;
+	char name[64], oid[CS_CA_OID_MAX], bound[CS_CA_OID_MAX];
+	enum cs_ca_level lv;
+	size_t k;
+	int n;
 
-	for (i = 0; i < n && !found; i++) {
-		e = X509_get_ext(x, i);
-		if (OBJ_obj2txt(id, sizeof(id), X509_EXTENSION_get_object(e),
-		        1) <= 0)
-			continue;
-		idl = strlen(id);
-		if (idl < 4 || strcmp(id + idl - 4, CSA_SUFFIX_LEVELMAP) != 0)
-			continue;
-		os = X509_EXTENSION_get_data(e);
-		p = ASN1_STRING_get0_data(os);
-		outer = d2i_ASN1_SEQUENCE_ANY(NULL, &p, ASN1_STRING_length(os));
-		if (outer == NULL)
-			continue;
-		for (j = 0; j < sk_ASN1_TYPE_num(outer); j++) {
-			t = sk_ASN1_TYPE_value(outer, j);
-			if (t->type != V_ASN1_SEQUENCE)
-				continue;
-			p = ASN1_STRING_get0_data(t->value.sequence);
-			inner = d2i_ASN1_SEQUENCE_ANY(NULL, &p,
-			    ASN1_STRING_length(t->value.sequence));
-			if (inner == NULL)
-				continue;
-			if (fn(arg, inner))
-				found = true;
-			sk_ASN1_TYPE_pop_free(inner, ASN1_TYPE_free);
-			inner = NULL;
-		}
-		sk_ASN1_TYPE_pop_free(outer, ASN1_TYPE_free);
-		outer = NULL;
+	if (sk_ASN1_TYPE_num(inner) == 2) {
+		if (!entry_utf8(inner, 0, name, sizeof(name)) ||
+		    !entry_oid(inner, 1, oid, sizeof(oid)) ||
+		    cs_ca_level_parse(name, &lv) != CS_OK || seen[lv])
+			return false;
+		n = snprintf(bound, sizeof(bound), "%s%s", arc, suffix[lv]);
+		if (n < 0 || (size_t)n >= sizeof(bound) ||
+		    strcmp(oid, bound) != 0)
+			return false;
+		seen[lv] = true;
+		snprintf(m->oids[lv], CS_CA_OID_MAX, "%s", oid);
+		return true;
 	}
-	ERR_clear_error();
-	return found;
+	memset(&s, 0, sizeof(s));
+	if (sk_ASN1_TYPE_num(inner) != 5 ||
+	    !entry_utf8(inner, 0, s.name, sizeof(s.name)) ||
+	    !csa_sublevel_name_ok(s.name) ||
+	    !entry_oid(inner, 1, s.oid, sizeof(s.oid)) ||
+	    !entry_utf8(inner, 2, name, sizeof(name)) ||
+	    cs_ca_level_parse(name, &s.parent) != CS_OK ||
+	    !entry_small(inner, 3, &s.min_pin_policy) ||
+	    !entry_small(inner, 4, &s.min_touch_policy) ||
+	    m->nsubs >= CS_CA_SUBLEVEL_MAX)
+		return false;
+	for (k = 0; k < m->nsubs; k++)
+		if (strcmp(m->subs[k].name, s.name) == 0 ||
+		    strcmp(m->subs[k].oid, s.oid) == 0)
+			return false;
+	m->subs[m->nsubs++] = s;
+	return true;
 }
 
+/* Extension e as the level map of arc; false if it is not a valid one. */
 static bool
-level_entry(void *arg, const STACK_OF(ASN1_TYPE) * inner)
+map_parse(X509_EXTENSION *e, const char *arc, struct csa_levelmap *m)
 {
-	char (*oids)[CS_CA_OID_MAX] = arg;
-	char name[64], oid[CS_CA_OID_MAX];
-	enum cs_ca_level lv;
+	STACK_OF(ASN1_TYPE) *outer = NULL, *inner = NULL;
+	const ASN1_OCTET_STRING *os = X509_EXTENSION_get_data(e);
+	const unsigned char *p = ASN1_STRING_get0_data(os), *q;
+	const ASN1_TYPE *t;
+	bool seen[CS_CA_LEVEL_COUNT] = { false };
+	bool ok = false;
+	size_t k;
+	int i, lv, len = ASN1_STRING_length(os);
 
-	if (sk_ASN1_TYPE_num(inner) != 2 ||
-	    !entry_utf8(inner, 0, name, sizeof(name)) ||
-	    !entry_oid(inner, 1, oid, sizeof(oid)) ||
-	    cs_ca_level_parse(name, &lv) != CS_OK)
+	memset(m, 0, sizeof(*m));
+	snprintf(m->arc, sizeof(m->arc), "%s", arc);
+	if (p == NULL || len <= 0 ||
+	    (outer = d2i_ASN1_SEQUENCE_ANY(NULL, &p, len)) == NULL ||
+	    p != ASN1_STRING_get0_data(os) + len)
+		goto out;
+	for (i = 0; i < sk_ASN1_TYPE_num(outer); i++) {
+		t = sk_ASN1_TYPE_value(outer, i);
+		if (t->type != V_ASN1_SEQUENCE)
+			goto out;
+		q = ASN1_STRING_get0_data(t->value.sequence);
+		inner = d2i_ASN1_SEQUENCE_ANY(NULL, &q,
+		    ASN1_STRING_length(t->value.sequence));
+		if (inner == NULL ||
+		    q != ASN1_STRING_get0_data(t->value.sequence) +
+		            ASN1_STRING_length(t->value.sequence) ||
+		    !map_entry(arc, inner, m, seen))
+			goto out;
+		sk_ASN1_TYPE_pop_free(inner, ASN1_TYPE_free);
+		inner = NULL;
+	}
+	for (lv = CS_CA_LEVEL_SOFTWARE; lv < CS_CA_LEVEL_COUNT; lv++)
+		if (!seen[lv])
+			goto out;
+	/* A sub-level never reuses a level's OID. */
+	for (k = 0; k < m->nsubs; k++)
+		for (lv = CS_CA_LEVEL_SOFTWARE; lv < CS_CA_LEVEL_COUNT; lv++)
+			if (strcmp(m->subs[k].oid, m->oids[lv]) == 0)
+				goto out;
+	ok = true;
+out:
+	sk_ASN1_TYPE_pop_free(inner, ASN1_TYPE_free);
+	sk_ASN1_TYPE_pop_free(outer, ASN1_TYPE_free);
+	if (!ok)
+		memset(m, 0, sizeof(*m));
+	return ok;
+}
+
+/*
+ * The level map is the extension <arc>.2.1 that names its own arc: its
+ * level OIDs must be <arc>.1.3, .1.2 and .1.1 (ca/README.md "OIDs"), so
+ * a map can only ever speak for the arc of its extension OID. Extensions
+ * that merely end in .2.1 but are no such map are someone else's and
+ * ignored; two valid maps in one certificate are ambiguous: none.
+ */
+bool
+csa_levelmap_get(const X509 *x, struct csa_levelmap *m)
+{
+	struct csa_levelmap one;
+	X509_EXTENSION *e;
+	char id[CS_CA_OID_MAX];
+	size_t idl, sl = strlen(CSA_SUFFIX_LEVELMAP);
+	int i, n = X509_get_ext_count(x), found = 0;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < n; i++) {
+		e = X509_get_ext(x, i);
+		if (OBJ_obj2txt(id, sizeof(id), X509_EXTENSION_get_object(e),
+		        1) <= 0 ||
+		    (idl = strlen(id)) >= sizeof(id) - 1 || idl <= sl ||
+		    strcmp(id + idl - sl, CSA_SUFFIX_LEVELMAP) != 0)
+			continue;
+		id[idl - sl] = '\0'; /* the arc: at least two arcs remain */
+		if (strchr(id, '.') == NULL || !map_parse(e, id, &one))
+			continue;
+		if (found++ == 0)
+			*m = one;
+	}
+	ERR_clear_error();
+	if (found != 1) {
+		memset(m, 0, sizeof(*m));
 		return false;
-	snprintf(oids[lv], CS_CA_OID_MAX, "%s", oid);
+	}
 	return true;
 }
 
 bool
 csa_levelmap_read(const X509 *x, char oids[][CS_CA_OID_MAX])
 {
-	return levelmap_walk(x, level_entry, oids);
-}
+	struct csa_levelmap m;
+	int lv;
 
-struct subs_arg {
-	struct cs_ca_sublevel *subs;
-	size_t cap, n;
-};
-
-static bool
-sub_entry(void *arg, const STACK_OF(ASN1_TYPE) * inner)
-{
-	struct subs_arg *a = arg;
-	struct cs_ca_sublevel s;
-	char parent[64];
-
-	memset(&s, 0, sizeof(s));
-	if (sk_ASN1_TYPE_num(inner) != 5 ||
-	    !entry_utf8(inner, 0, s.name, sizeof(s.name)) ||
-	    !csa_sublevel_name_ok(s.name) ||
-	    !entry_oid(inner, 1, s.oid, sizeof(s.oid)) ||
-	    !entry_utf8(inner, 2, parent, sizeof(parent)) ||
-	    cs_ca_level_parse(parent, &s.parent) != CS_OK ||
-	    !entry_small(inner, 3, &s.min_pin_policy) ||
-	    !entry_small(inner, 4, &s.min_touch_policy))
+	if (!csa_levelmap_get(x, &m))
 		return false;
-	if (a->n < a->cap)
-		a->subs[a->n++] = s;
+	for (lv = CS_CA_LEVEL_SOFTWARE; lv < CS_CA_LEVEL_COUNT; lv++)
+		snprintf(oids[lv], CS_CA_OID_MAX, "%s", m.oids[lv]);
 	return true;
 }
 
@@ -739,10 +788,15 @@ void
 csa_levelmap_subs(const X509 *x, struct cs_ca_sublevel *subs, size_t cap,
     size_t *n)
 {
-	struct subs_arg a = { subs, cap, 0 };
+	struct csa_levelmap m;
+	size_t k;
 
-	(void)levelmap_walk(x, sub_entry, &a);
-	*n = a.n;
+	*n = 0;
+	if (!csa_levelmap_get(x, &m))
+		return;
+	for (k = 0; k < m.nsubs && k < cap; k++)
+		subs[k] = m.subs[k];
+	*n = k;
 }
 
 /* certificatePolicies with the comma-separated OIDs, no qualifiers. */

@@ -165,6 +165,18 @@ enum cs_err csa_name_parse(struct cs_ctx *ctx, const char *s, X509_NAME **out);
 /* Level map extension (<arc>.2.1) encode / decode. */
 enum cs_err csa_levelmap_ext(struct cs_ctx *ctx, const struct cs_ca *ca,
     X509_EXTENSION **out);
+/*
+ * A CA certificate's level map (ca/README.md "OIDs"): the one extension
+ * <arc>.2.1 whose levels are <arc>.1.3, .1.2 and .1.1, plus sub-levels.
+ */
+struct csa_levelmap {
+	char arc[CS_CA_OID_MAX]; /* named by the extension OID */
+	char oids[CS_CA_LEVEL_COUNT][CS_CA_OID_MAX]; /* [NONE] is "" */
+	struct cs_ca_sublevel subs[CS_CA_SUBLEVEL_MAX];
+	size_t nsubs;
+};
+/* x's level map; false (m zeroed) if it carries no valid one. */
+bool csa_levelmap_get(const X509 *x, struct csa_levelmap *m);
 /* Fill oids[level] from x's level map; false if x carries none. */
 bool csa_levelmap_read(const X509 *x, char oids[][CS_CA_OID_MAX]);
 /* The sub-level entries of x's level map (at most cap); *n: how many. */

@@ -6,12 +6,14 @@
  * anyPolicy), is an end-entity certificate fit for the purpose, and is
  * not revoked by the given CRLs.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cardsmith/ca.h"
 
+#include "certinfo.h"
 #include "cmd_ca.h"
 #include "exit.h"
 #include "out.h"
@@ -30,27 +32,39 @@ static const struct cli_usage verify_usage = {
 	"certificates there only\n"
 	"the first is verified.\n"
 	"\n"
-	"Checked: the chain; explicit policy for LEVEL's OID, from the "
-	"level map of the\n"
-	"CA certificate that issued CERT, and for --policy OID; CERT's own\n"
-	"certificatePolicies (anyPolicy never passes); that CERT is an "
-	"end-entity\n"
-	"certificate (not self-signed, not a CA) fit for PURPOSE; "
-	"revocation via the\n"
-	"CRLs (without --crl it is not checked, and verify says so).\n"
+	"Checked: the chain; CERT's own certificatePolicies (anyPolicy never\n"
+	"passes); that CERT is an end-entity certificate (not self-signed, not "
+	"a CA)\n"
+	"fit for PURPOSE; revocation via the CRLs (without --crl it is not "
+	"checked,\n"
+	"and verify says so); explicit policy, on the validated path, for "
+	"each level\n"
+	"CERT asserts and for --policy OID. Every path from CERT through CA.pem "
+	"to an\n"
+	"anchor is tried; the order of the certificates in CA.pem does not "
+	"matter.\n"
 	"\n"
 	"LEVEL: software, hardware-enrolled, hardware-attested (a higher "
 	"level\n"
 	"satisfies a lower one, a sub-level its parent), or a sub-level "
 	"name from the\n"
-	"level map in CA.pem (that sub-level or a stricter one); another "
-	"name is a\n"
-	"usage error. A level is met only through the level map of CERT's "
-	"issuer: under\n"
-	"a CA without one (a foreign CA) use --policy alone. --policy with\n"
-	"--require-level must be that level's own OID (usage error "
-	"otherwise); then\n"
-	"both must hold.\n"
+	"level map of an anchor in CA.pem (that sub-level or a stricter one); "
+	"another\n"
+	"name, or one CA.pem defines in two ways, is a usage error. A level "
+	"counts only\n"
+	"if the path's anchor (self-signed root) carries a cardsmith level map, "
+	"CERT's\n"
+	"issuer carries one that agrees for that level, and the level's OID "
+	"passes\n"
+	"explicit-policy validation. Under a CA without a map (a foreign CA) "
+	"use\n"
+	"--policy alone. --policy with --require-level must be that level's "
+	"own OID\n"
+	"(usage error otherwise); then both must hold. Without --require-level "
+	"the\n"
+	"highest verified level is printed, 'none' if none is, with what was "
+	"not\n"
+	"verified after 'not verified:' (JSON level_verified, level_note).\n"
 	"\n"
 	"PURPOSE: client-auth (default; keyUsage, if present, with "
 	"digitalSignature,\n"
@@ -59,9 +73,20 @@ static const struct cli_usage verify_usage = {
 	"KU/EKU check,\n"
 	"e.g. for piv-sign and piv-keymgmt certificates).\n"
 	"\n"
-	"Prints the level and the reason; exit 0 accepted, 5 chain, "
-	"signature,\n"
-	"self-signed or revoked, 6 level, policy or purpose not met.",
+	"Revocation: CERT must be covered by a CRL of its issuer; a CA "
+	"certificate of\n"
+	"the path is checked too when --crl holds a CRL of its issuer (a root's "
+	"CRL),\n"
+	"else not ('ca crl' writes the issuing CAs' CRLs, which cover leaves "
+	"only).\n"
+	"\n"
+	"Prints the level and the reason; exit 0 accepted, 5 CERT not a "
+	"certificate,\n"
+	"chain, signature, expiry, self-signed or revoked, 6 level, policy "
+	"(also a\n"
+	"CA of the path not asserting the OID) or purpose not met; 1 for a "
+	"bad\n"
+	"--chain or --crl file (a corrupt PEM block is named), 2 usage.",
 	"  cardsmith verify --chain ca-chain.pem --crl ca.crl.pem \\\n"
 	"      --require-level hardware-attested client.pem --json\n"
 	"  cardsmith verify --chain ca-chain.pem --crl ca.crl.pem \\\n"
@@ -88,6 +113,27 @@ pem_cert_count(const uint8_t *p, size_t len)
 	return n;
 }
 
+/*
+ * CERT did not decode: "CERT: not a certificate" (or a request given as
+ * one), CS_ERR_VERIFY. res keeps no other field.
+ */
+static enum cs_err
+not_a_cert(struct cli *cli, const char *path, const uint8_t *p, size_t len,
+    struct cs_verify_result *res)
+{
+	const char *name = strcmp(path, "-") == 0 ? "standard input" : path;
+
+	memset(res, 0, sizeof(*res));
+	if (len > 0 && certinfo_csr_kind(p, len) == CERTINFO_CSR)
+		snprintf(res->reason, sizeof(res->reason),
+		    "%.400s is a certificate request, not a certificate", name);
+	else
+		snprintf(res->reason, sizeof(res->reason),
+		    "%.400s: not a certificate%s", name,
+		    len == 0 ? " (empty)" : "");
+	return cs_ctx_fail(cli->ctx, CS_ERR_VERIFY, "%s", res->reason);
+}
+
 static int
 verify_emit(struct cli *cli, const struct cs_verify_result *res, enum cs_err r,
     bool crl)
@@ -105,6 +151,10 @@ verify_emit(struct cli *cli, const struct cs_verify_result *res, enum cs_err r,
 				printf(", sub-level %s", res->sublevel);
 			if (res->policy_oid[0] != '\0')
 				printf(" (policy %s)", res->policy_oid);
+			if (res->level_note[0] != '\0') {
+				printf("; not verified: ");
+				out_safe(stdout, res->level_note);
+			}
 			fputc('\n', stdout);
 			return CLI_EXIT_OK;
 		}
@@ -125,6 +175,9 @@ verify_emit(struct cli *cli, const struct cs_verify_result *res, enum cs_err r,
 	out_set(doc, "issuer", out_str(res->issuer));
 	out_set(doc, "serial", out_str(res->serial));
 	out_set(doc, "revocation_checked", json_boolean(crl));
+	out_set(doc, "level_verified", json_boolean(res->level_verified));
+	out_set(doc, "level_note",
+	    res->level_note[0] ? out_str(res->level_note) : NULL);
 	if (r != CS_OK) {
 		out_set(doc, "ok", json_false());
 		if ((err = json_object()) != NULL) {
@@ -147,7 +200,7 @@ verify_run(struct cli *cli, struct verify_args *a, const char *certpath)
 	const char *sub = NULL;
 	uint8_t *chain = NULL, *crl = NULL, *cert = NULL;
 	size_t chainl = 0, crll = 0, certl = 0, n;
-	char names[512];
+	char names[512], what[PATH_MAX + 32];
 	long long at = 0;
 	char *end;
 	int code;
@@ -181,18 +234,31 @@ verify_run(struct cli *cli, struct verify_args *a, const char *certpath)
 		goto out;
 	/* Only --chain is trusted: CERT's companions never join the store. */
 	if ((r = cs_verify_new(cli->ctx, &v)) != CS_OK ||
-	    (r = cs_verify_add_chain(v, chain, chainl)) != CS_OK ||
-	    (crl != NULL && (r = cs_verify_add_crl(v, crl, crll)) != CS_OK) ||
 	    (r = cs_verify_set_purpose(v, purpose)) != CS_OK) {
 		code = out_fail(cli, r, "verify");
 		goto out;
 	}
-	if (sub != NULL && (!cs_verify_has_level_name(v, sub) ||
-	                       cs_verify_require_sublevel(v, sub) != CS_OK)) {
+	if ((r = cs_verify_add_chain(v, chain, chainl)) != CS_OK) {
+		snprintf(what, sizeof(what), "verify: --chain %s", a->chain);
+		code = out_fail(cli, r, what);
+		goto out;
+	}
+	if (crl != NULL && (r = cs_verify_add_crl(v, crl, crll)) != CS_OK) {
+		snprintf(what, sizeof(what), "verify: --crl %s", a->crl);
+		code = out_fail(cli, r, what);
+		goto out;
+	}
+	/* Names come from the anchors' level maps (and must mean one thing). */
+	if (sub != NULL && !cs_verify_has_level_name(v, sub)) {
 		cs_verify_level_names(v, names, sizeof(names));
 		code = out_usage(cli,
 		    "verify: unknown level '%s'; valid with this --chain: %s",
 		    sub, names);
+		goto out;
+	}
+	if (sub != NULL && cs_verify_require_sublevel(v, sub) != CS_OK) {
+		code = out_usage(cli, "verify: --require-level %s: %s", sub,
+		    cs_ctx_errmsg(cli->ctx));
 		goto out;
 	}
 	if (a->policy != NULL &&
@@ -217,7 +283,10 @@ verify_run(struct cli *cli, struct verify_args *a, const char *certpath)
 		    strcmp(certpath, "-") == 0 ? "standard input" : certpath,
 		    n);
 	r = cs_verify_cert(v, cert, certl, need, (int64_t)at, &res);
-	if (r != CS_OK && res.reason[0] == '\0')
+	/* Bad input is a failed verification (5), as in 'ca sign --csr'. */
+	if (r == CS_ERR_MALFORMED) {
+		r = not_a_cert(cli, certpath, cert, certl, &res);
+	} else if (r != CS_OK && res.reason[0] == '\0')
 		snprintf(res.reason, sizeof(res.reason), "%s",
 		    cs_ctx_errmsg(cli->ctx));
 	code = verify_emit(cli, &res, r, crl != NULL);

@@ -676,35 +676,45 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_new(struct cs_ctx *ctx,
 CS_EXPORT void cs_verify_free(struct cs_verifier *v);
 /*
  * Add the relying party's trusted CA certificates (PEM, any number, or one
- * DER); this is the only way certificates join the verifier. Every one
+ * DER); this is the only way certificates join the verifier. Every PEM
+ * block must be a certificate that decodes (else CS_ERR_MALFORMED naming
+ * the block and its line), a DER input exactly one certificate. Every one
  * must be a CA certificate (basicConstraints CA:TRUE; keyUsage, if
  * present, with keyCertSign), else CS_ERR_ARG and none is added. A
  * self-signed one (own name as issuer, signature verifying with its own
  * key) becomes a trust anchor; the others are untrusted intermediates,
- * used to build a path to an anchor and trusted only through it. A
- * required level is read from the level map (<arc>.2.1) of the CA
- * certificate that path validation picks as the leaf's issuer, so it
- * must come from here. Nothing in the certificate given to
- * cs_verify_cert is ever trusted.
+ * used to build a path to an anchor and trusted only through it. Levels
+ * come from the level maps (<arc>.2.1) of an anchor and of the leaf's
+ * issuer on a validated path (cs_verify_cert), so they must come from
+ * here. The order of the certificates, and of several calls, does not
+ * matter. Nothing in the certificate given to cs_verify_cert is ever
+ * trusted.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_add_chain(struct cs_verifier *v,
     const uint8_t *bytes, size_t len);
-/* Add CRLs (PEM, any number, or one DER); revocation is then checked. */
+/*
+ * Add CRLs (PEM, any number, or one DER with nothing after it; a corrupt
+ * PEM block is CS_ERR_MALFORMED naming it); revocation is then checked:
+ * the leaf against a CRL of its issuer (required), each CA certificate of
+ * the path against a CRL of its own issuer when one was added.
+ */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_add_crl(struct cs_verifier *v,
     const uint8_t *bytes, size_t len);
 /*
  * Require this policy OID explicitly (for CAs without the map, e.g.
  * FPKI-style CAs): the leaf must assert it and the path be valid for it.
  * With a required level as well, both must hold; the level is still
- * established only through the issuing CA's level map.
+ * established only through the level maps (see cs_verify_cert).
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_set_policy(struct cs_verifier *v,
     const char *oid);
 /*
- * Require sub-level `name` (from the issuing CA's level map) instead of a
- * level: cs_verify_cert then accepts a leaf of that sub-level or of a
- * stricter one (same parent level, both minimums at least as high), and
- * refuses plain hardware-attested. The require argument is ignored.
+ * Require sub-level `name` instead of a level: cs_verify_cert then accepts
+ * a leaf of that sub-level or of a stricter one (same parent level, both
+ * minimums at least as high) as the anchor's level map of the path
+ * defines it, and refuses plain hardware-attested. The require argument
+ * is ignored. CS_ERR_ARG if the chain added so far defines name with two
+ * different parents or minimums (cs_verify_cert refuses then too).
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_require_sublevel(
     struct cs_verifier *v, const char *name);
@@ -734,7 +744,12 @@ CS_EXPORT const char *cs_verify_purpose_name(enum cs_verify_purpose purpose);
 
 struct cs_verify_result {
 	bool accepted;
-	enum cs_ca_level level; /* highest level the leaf proves */
+	/*
+	 * Highest level the leaf proves: its OID passed explicit-policy
+	 * validation on the validated path, whose anchor's and issuing CA's
+	 * level maps agree on it. CS_CA_LEVEL_NONE when none does.
+	 */
+	enum cs_ca_level level;
 	char policy_oid[CS_CA_OID_MAX]; /* the OID that matched, or "" */
 	char reason[CS_CA_REASON_MAX];
 	char subject[CS_CA_NAME_MAX];
@@ -742,25 +757,32 @@ struct cs_verify_result {
 	char serial[CS_CA_SERIAL_MAX];
 	/* The leaf's sub-level (level is then its parent); "" for none. */
 	char sublevel[CS_CA_SUBLEVEL_NAME_MAX];
+	bool level_verified; /* level != CS_CA_LEVEL_NONE, said explicitly */
+	/*
+	 * Why a higher level the leaf asserts was not verified (e.g. "...
+	 * is not valid for the path: a CA in the chain does not assert
+	 * it"); "" when nothing it asserts above level was left out.
+	 */
+	char level_note[CS_CA_REASON_MAX];
 };
 
 /*
  * Verify leaf cert (PEM or DER; of PEM only the first certificate, the
- * rest is ignored) at time at (0 = now): chain through a CA certificate
- * of cs_verify_add_chain to an anchor (a self-signed leaf is refused,
- * even one the chain lists), explicit policy required with the OID of
- * level `require` from the level map of the issuing CA that path
- * validation chose (no map there: the level is not met) and with the OID
- * set with cs_verify_set_policy, the leaf's own certificatePolicies must
- * contain them and not anyPolicy, the leaf must fit the purpose, and
- * revocation via the CRLs. A leaf of a sub-level (whose OID the issuing
- * CA's level map lists) satisfies its parent level and everything below;
- * the path is then validated for the sub-level's OID, which the CA
- * certificates assert. With require CS_CA_LEVEL_NONE and no OID set,
- * only the chain, purpose and CRLs are checked and the level is reported.
- * CS_OK when accepted; CS_ERR_VERIFY (chain, self-signed, signature,
- * expiry, revoked) or CS_ERR_POLICY (level, policy, purpose, CA
- * certificate) with the reason in res and ctx.
+ * rest is ignored) at time at (0 = now): chain through CA certificates of
+ * cs_verify_add_chain to an anchor (a self-signed leaf is refused, even
+ * one the chain lists; every path there is tried, the best verdict wins),
+ * the leaf must fit the purpose, revocation via the CRLs. A level (or
+ * sub-level) counts on a path only if the anchor's level map defines its
+ * OID, the issuing CA's map agrees, the leaf's own certificatePolicies
+ * contain the OID and not anyPolicy, and the OID passes explicit-policy
+ * validation on the path; so does the cs_verify_set_policy OID. The
+ * highest such level is reported (res.level, CS_CA_LEVEL_NONE if none)
+ * and must be at least `require`. A sub-level satisfies its parent level
+ * and everything below. CS_OK when accepted; CS_ERR_MALFORMED (cert does
+ * not decode), CS_ERR_VERIFY (chain, self-signed, signature, expiry,
+ * revoked) or CS_ERR_POLICY (level, policy, including a CA of the path
+ * not asserting the OID, purpose, CA certificate) with the reason in res
+ * and ctx.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_cert(struct cs_verifier *v,
     const uint8_t *cert, size_t len, enum cs_ca_level require, int64_t at,
@@ -775,16 +797,16 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_cert(struct cs_verifier *v,
 CS_EXPORT bool cs_ca_roca_is_weak(const uint8_t *modulus, size_t len);
 
 /*
- * Is oid level's own OID in the level map of a CA certificate added with
+ * Is oid level's own OID in the level map of an anchor added with
  * cs_verify_add_chain? (cardsmith verify allows --policy together with
  * --require-level only then.)
  */
 CS_EXPORT bool cs_verify_policy_is_level(const struct cs_verifier *v,
     const char *oid, enum cs_ca_level level);
 /*
- * Is name a level name or a sub-level that the level map of a CA
- * certificate added with cs_verify_add_chain defines? (cardsmith verify
- * treats any other --require-level as a usage error.)
+ * Is name a level name or a sub-level that the level map of an anchor
+ * added with cs_verify_add_chain defines? (cardsmith verify treats any
+ * other --require-level as a usage error.)
  */
 CS_EXPORT bool cs_verify_has_level_name(const struct cs_verifier *v,
     const char *name);
