@@ -321,8 +321,8 @@ import_raw(const struct alg_info *ai, const struct cs_cur *v, EVP_PKEY **out)
 	*out = NULL;
 	if (cs_cur_len(v) != ai->len)
 		return CS_ERR_MALFORMED;
-	*out = EVP_PKEY_new_raw_private_key_ex(NULL, simi_kind_name(ai->kind), NULL,
-	    cs_cur_ptr(v), cs_cur_len(v));
+	*out = EVP_PKEY_new_raw_private_key_ex(NULL, simi_kind_name(ai->kind),
+	    NULL, cs_cur_ptr(v), cs_cur_len(v));
 	return *out == NULL ? CS_ERR_CRYPTO : CS_OK;
 }
 

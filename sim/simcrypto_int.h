@@ -23,6 +23,14 @@ struct alg_info {
 	size_t len; /* RSA modulus / EC field / 25519 key bytes */
 };
 
+/* Yubico PIV attestation arc, piv-apdu.md §6.2. */
+#define OID_FIRMWARE "1.3.6.1.4.1.41482.3.3"
+#define OID_SERIAL "1.3.6.1.4.1.41482.3.7"
+#define OID_POLICY "1.3.6.1.4.1.41482.3.8"
+#define OID_FORM_FACTOR "1.3.6.1.4.1.41482.3.9"
+#define OID_FIPS "1.3.6.1.4.1.41482.3.10"
+#define OID_CSPN "1.3.6.1.4.1.41482.3.11"
+
 #define RSA_LEN_MAX 512
 #define EC_LEN_MAX 48
 
@@ -50,7 +58,10 @@ CS_MUST_CHECK enum cs_err simi_key_adopt(const struct alg_info *ai,
 
 /* Reset the thread's sim_crypto_errmsg() at the start of an API call. */
 void simi_err_clear(void);
-/* Record a one-line detail for sim_crypto_errmsg(), clear OpenSSL's queue, return code. */
+/*
+ * Record a one-line detail for sim_crypto_errmsg(), clear OpenSSL's
+ * error queue, return code.
+ */
 enum cs_err simi_fail(enum cs_err code, const char *fmt, ...) CS_PRINTF(2, 3);
 /* Name CN=cn [, serialNumber=serial] [, O=org]. */
 CS_MUST_CHECK enum cs_err simi_name_new(X509_NAME **out, const char *cn,
@@ -70,7 +81,6 @@ const EVP_MD *simi_md_for(EVP_PKEY *key, bool statement);
 /* Append the DER of x to out. */
 CS_MUST_CHECK enum cs_err simi_cert_der(X509 *x, struct cs_buf *out);
 /* Public half of a sim key as an EVP_PKEY (via its SPKI). */
-CS_MUST_CHECK enum cs_err simi_key_pub(const struct sim_key *k,
-    EVP_PKEY **out);
+CS_MUST_CHECK enum cs_err simi_key_pub(const struct sim_key *k, EVP_PKEY **out);
 
 #endif

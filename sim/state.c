@@ -28,6 +28,7 @@
 #include <zlib.h>
 
 #include "applet_int.h"
+#include "fileio.h"
 
 #include "banned.h"
 
@@ -371,23 +372,6 @@ sim_state_decode(const uint8_t *p, size_t len, struct sim_card **out,
 
 /* --- files --- */
 
-static enum cs_err
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t k;
-
-	while (n > 0) {
-		if ((k = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return CS_ERR_IO;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return CS_OK;
-}
-
 /* Directory part of path ("." if none) into dir. */
 static enum cs_err
 dir_of(const char *path, char *dir, size_t cap)
@@ -406,25 +390,11 @@ dir_of(const char *path, char *dir, size_t cap)
 }
 
 static enum cs_err
-sync_dir(const char *dir)
-{
-	int fd;
-	enum cs_err r = CS_OK;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return CS_ERR_IO;
-	if (fsync(fd) != 0)
-		r = CS_ERR_IO;
-	close(fd);
-	return r;
-}
-
-static enum cs_err
 write_tmp(int fd, const struct cs_buf *img)
 {
 	if (fchmod(fd, 0600) != 0)
 		return CS_ERR_IO;
-	if (write_all(fd, img->data, img->len) != CS_OK || fsync(fd) != 0)
+	if (simi_write_all(fd, img->data, img->len) != CS_OK || fsync(fd) != 0)
 		return CS_ERR_IO;
 	return CS_OK;
 }
@@ -460,38 +430,13 @@ sim_state_save(const struct sim_card *c, const char *path)
 	if (rename(tmp, path) != 0)
 		goto out;
 	tmp[0] = '\0';
-	r = sync_dir(dir);
+	r = simi_dir_sync(dir);
 out:
 	if (fd >= 0)
 		close(fd);
 	if (tmp[0] != '\0')
 		unlink(tmp);
 	cs_buf_release(&img);
-	return r;
-}
-
-static enum cs_err
-read_file(int fd, struct cs_buf *b)
-{
-	uint8_t chunk[4096];
-	ssize_t k;
-	enum cs_err r;
-
-	for (;;) {
-		if ((k = read(fd, chunk, sizeof(chunk))) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = CS_ERR_IO;
-			break;
-		}
-		if (k == 0) {
-			r = CS_OK;
-			break;
-		}
-		if ((r = cs_buf_put(b, chunk, (size_t)k)) != CS_OK)
-			break;
-	}
-	cs_wipe(chunk, sizeof(chunk));
 	return r;
 }
 
@@ -511,7 +456,7 @@ sim_state_load(const char *path, struct sim_card **out, const char **why)
 		}
 		return CS_ERR_IO;
 	}
-	r = read_file(fd, &img);
+	r = simi_read_fd(fd, &img);
 	close(fd);
 	if (r == CS_ERR_LIMIT)
 		*why = "file too large";
