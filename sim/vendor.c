@@ -201,36 +201,26 @@ vendor_dir_prepare(const char *dir)
 	return CS_OK;
 }
 
+/*
+ * PEM of the certificate x or, if x is NULL, of the private key k as
+ * unencrypted PKCS#8 (the directory is 0700, the file 0600); a key is
+ * encoded in OpenSSL's secure heap.
+ */
 static enum cs_err
-pem_cert(X509 *x, struct cs_buf *out)
+pem_encode(X509 *x, EVP_PKEY *k, struct cs_buf *out)
 {
 	BIO *bio;
 	char *p = NULL;
 	long n;
+	int ok;
 	enum cs_err r = CS_ERR_CRYPTO;
 
-	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+	if ((bio = BIO_new(x != NULL ? BIO_s_mem() : BIO_s_secmem())) == NULL)
 		return CS_ERR_NOMEM;
-	if (PEM_write_bio_X509(bio, x) == 1 &&
-	    (n = BIO_get_mem_data(bio, &p)) > 0)
-		r = cs_buf_put(out, p, (size_t)n);
-	BIO_free(bio);
-	return r;
-}
-
-/* PKCS#8 PEM, unencrypted (the directory is 0700, the file 0600). */
-static enum cs_err
-pem_key(EVP_PKEY *k, struct cs_buf *out)
-{
-	BIO *bio;
-	char *p = NULL;
-	long n;
-	enum cs_err r = CS_ERR_CRYPTO;
-
-	if ((bio = BIO_new(BIO_s_secmem())) == NULL)
-		return CS_ERR_NOMEM;
-	if (PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL) == 1 &&
-	    (n = BIO_get_mem_data(bio, &p)) > 0)
+	ok = x != NULL
+	    ? PEM_write_bio_X509(bio, x)
+	    : PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL);
+	if (ok == 1 && (n = BIO_get_mem_data(bio, &p)) > 0)
 		r = cs_buf_put(out, p, (size_t)n);
 	BIO_free(bio);
 	return r;
@@ -294,10 +284,10 @@ vendor_write(const char *dir, EVP_PKEY *rkey, X509 *rcert, EVP_PKEY *ikey,
 	struct cs_buf ic = CS_BUF_INIT(VENDOR_FILE_MAX);
 	enum cs_err r;
 
-	if ((r = pem_key(rkey, &rk)) != CS_OK ||
-	    (r = pem_key(ikey, &ik)) != CS_OK ||
-	    (r = pem_cert(rcert, &rc)) != CS_OK ||
-	    (r = pem_cert(icert, &ic)) != CS_OK) {
+	if ((r = pem_encode(NULL, rkey, &rk)) != CS_OK ||
+	    (r = pem_encode(NULL, ikey, &ik)) != CS_OK ||
+	    (r = pem_encode(rcert, NULL, &rc)) != CS_OK ||
+	    (r = pem_encode(icert, NULL, &ic)) != CS_OK) {
 		r = simi_fail(r, "vendor dir %s: PEM encoding failed", dir);
 		goto out;
 	}
