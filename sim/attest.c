@@ -87,7 +87,7 @@ set_serial(X509 *x, uint8_t first)
 	uint8_t b[SERIAL_LEN];
 	BIGNUM *bn = NULL;
 	ASN1_INTEGER *ai = NULL;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = sim_random(b, sizeof(b))) != CS_OK)
 		return r;
@@ -110,7 +110,7 @@ simi_cert_new(X509 **out, EVP_PKEY *pub, const X509_NAME *subj,
     uint8_t serial_first)
 {
 	X509 *x;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if ((x = X509_new()) == NULL)
@@ -169,7 +169,7 @@ simi_cert_der(X509 *x, struct cs_buf *out)
 {
 	unsigned char *der = NULL;
 	int len;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((len = i2d_X509(x, &der)) <= 0)
 		return CS_ERR_CRYPTO;
@@ -183,7 +183,7 @@ simi_key_pub(const struct sim_key *k, EVP_PKEY **out)
 {
 	struct cs_buf spki = CS_BUF_INIT(SPKI_MAX);
 	const unsigned char *p;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if ((r = sim_key_spki(k, &spki)) != CS_OK)
@@ -202,7 +202,7 @@ key_priv(const struct sim_key *k, EVP_PKEY **out)
 {
 	struct cs_buf der = CS_BUF_INIT_SECRET(KEY_DER_MAX);
 	const unsigned char *p;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if ((r = sim_key_to_der(k, &der)) != CS_OK)
@@ -245,7 +245,7 @@ statement_extensions(X509 *x, const struct sim_device_info *dev,
 	uint8_t pol[2] = { pin_policy, touch_policy };
 	uint8_t ff = dev->form_factor | (dev->fips ? FORM_FACTOR_FIPS : 0);
 	bool yk5 = dev->fw[0] >= 5; /* serial and form factor from fw 5 */
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = simi_ext_raw(x, OID_FIRMWARE, dev->fw, sizeof(dev->fw))) !=
 	        CS_OK ||

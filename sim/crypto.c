@@ -220,7 +220,7 @@ sim_key_public_tlvs(const struct sim_key *k, struct cs_buf *out)
 {
 	uint8_t pt[1 + 2 * EC_LEN_MAX];
 	size_t len;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (k->ai->kind == K_RSA)
 		r = public_tlvs_rsa(k, out);
@@ -235,7 +235,7 @@ sim_key_spki(const struct sim_key *k, struct cs_buf *out)
 {
 	unsigned char *der = NULL;
 	int len;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((len = i2d_PUBKEY(k->pkey, &der)) <= 0) {
 		ERR_clear_error();

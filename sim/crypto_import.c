@@ -45,7 +45,7 @@ import_split(const struct cs_cur *body, struct import_tlvs *t)
 {
 	struct cs_cur c = *body, v;
 	uint32_t tag;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(t, 0, sizeof(*t));
 	while (!cs_cur_is_empty(&c)) {

@@ -107,7 +107,7 @@ enum cs_err
 sim_key_private_op(const struct sim_key *k, const uint8_t *in, size_t inlen,
     struct cs_buf *out)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (in == NULL && inlen > 0)
 		return CS_ERR_ARG;

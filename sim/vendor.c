@@ -179,7 +179,7 @@ vendor_dir_prepare(const char *dir)
 	char path[PATH_MAX];
 	struct stat st;
 	size_t i;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return simi_fail(CS_ERR_IO, "vendor dir %s: %s", dir,
@@ -282,7 +282,7 @@ vendor_write(const char *dir, EVP_PKEY *rkey, X509 *rcert, EVP_PKEY *ikey,
 	struct cs_buf ik = CS_BUF_INIT_SECRET(VENDOR_FILE_MAX);
 	struct cs_buf rc = CS_BUF_INIT(VENDOR_FILE_MAX);
 	struct cs_buf ic = CS_BUF_INIT(VENDOR_FILE_MAX);
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = pem_encode(NULL, rkey, &rk)) != CS_OK ||
 	    (r = pem_encode(NULL, ikey, &ik)) != CS_OK ||
@@ -360,7 +360,7 @@ load_ca(const char *dir, bool inter, X509 **cert, EVP_PKEY **key)
 	const char *cf = inter ? F_INTER_PEM : F_ROOT_PEM;
 	const char *kf = inter ? F_INTER_KEY : F_ROOT_KEY;
 	BIO *bio = NULL;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*cert = NULL;
 	*key = NULL;
@@ -406,7 +406,7 @@ f9_extensions(X509 *x, X509 *ca, const struct sim_device_info *dev,
     unsigned int flags)
 {
 	static const uint8_t flag = FLAG_EXT_VALUE;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((flags & F9_CA) != 0 &&
 	    (r = ext_conf(x, ca, NID_basic_constraints, F9_BC)) != CS_OK)
