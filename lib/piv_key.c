@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "piv_int.h"
+#include "x509_int.h"
 
 #include "banned.h"
 
@@ -911,16 +912,6 @@ out:
 	return r;
 }
 
-static int
-no_password(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)u;
-	return 0;
-}
-
 static enum cs_err
 load_private(struct cs_ctx *ctx, const uint8_t *key, size_t len,
     EVP_PKEY **pk)
@@ -935,7 +926,7 @@ load_private(struct cs_ctx *ctx, const uint8_t *key, size_t len,
 	if (len >= sizeof(pem) - 1 &&
 	    cs_memeq_public(key, pem, sizeof(pem) - 1)) {
 		if ((bio = BIO_new_mem_buf(key, (int)len)) != NULL)
-			*pk = PEM_read_bio_PrivateKey(bio, NULL, no_password,
+			*pk = PEM_read_bio_PrivateKey(bio, NULL, csi_pem_no_password,
 			    NULL);
 		BIO_free(bio);
 	} else

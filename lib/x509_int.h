@@ -37,5 +37,10 @@ CS_MUST_CHECK enum cs_err csi_x509_cert_get(struct cs_ctx *ctx,
 bool csi_asn1_time_unix(const ASN1_TIME *t, int64_t *out);
 /* PIV algorithm id (enum cs_piv_alg) of a key; 0 if PIV has none. */
 uint8_t csi_pkey_piv_alg(const EVP_PKEY *k);
+/*
+ * pem_password_cb that supplies no passphrase, so encrypted PEM fails
+ * instead of OpenSSL prompting on the terminal.
+ */
+int csi_pem_no_password(char *buf, int size, int rwflag, void *u);
 
 #endif
