@@ -13,6 +13,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -499,19 +500,37 @@ cs_piv_ecdh(struct cs_card *card, uint8_t slot, uint8_t alg,
 
 /* --- IMPORT (§4.15) --- */
 
+/*
+ * One private-key component param as a width-byte big-endian value under
+ * tag; what names it in messages. A component the key lacks is
+ * CS_ERR_NOT_FOUND without a message, OpenSSL's error left queued (the
+ * caller says what the key is missing); one longer than width is
+ * CS_ERR_LIMIT with its own message.
+ */
 static enum cs_err
-put_bn(struct cs_buf *b, uint8_t tag, const EVP_PKEY *pk, const char *param,
-    size_t width)
+put_bn(struct cs_ctx *ctx, struct cs_buf *b, uint8_t tag, const EVP_PKEY *pk,
+    const char *param, const char *what, size_t width)
 {
 	BIGNUM *bn = NULL;
 	uint8_t tmp[512];
-	enum cs_err r = CS_ERR_CRYPTO;
+	enum cs_err r = CS_ERR_INTERNAL;
 
-	if (width > sizeof(tmp) || EVP_PKEY_get_bn_param(pk, param, &bn) != 1)
+	if (EVP_PKEY_get_bn_param(pk, param, &bn) != 1) {
+		r = CS_ERR_NOT_FOUND;
 		goto out;
-	if (BN_bn2binpad(bn, tmp, (int)width) != (int)width)
+	}
+	if (width > sizeof(tmp) || (size_t)BN_num_bytes(bn) > width) {
+		r = csi_fail(ctx, CS_ERR_LIMIT, "import: %s (tag %02X) is "
+		    "longer than %zu bytes", what, tag, width);
 		goto out;
-	r = cs_tlv_put(b, tag, tmp, width);
+	}
+	if (BN_bn2binpad(bn, tmp, (int)width) != (int)width) {
+		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "import: %s", what);
+		goto out;
+	}
+	if ((r = cs_tlv_put(b, tag, tmp, width)) != CS_OK)
+		r = csi_fail(ctx, r, "import: %s (tag %02X) does not fit the "
+		    "command", what, tag);
 out:
 	cs_wipe(tmp, sizeof(tmp));
 	BN_clear_free(bn);
@@ -522,7 +541,7 @@ static enum cs_err
 import_tlvs(struct cs_ctx *ctx, const EVP_PKEY *pk, uint8_t *alg,
     struct cs_buf *b)
 {
-	char group[32];
+	char group[32] = "";
 	uint8_t raw[32];
 	size_t rawlen = sizeof(raw), glen = 0;
 	BIGNUM *e = NULL;
@@ -540,32 +559,45 @@ import_tlvs(struct cs_ctx *ctx, const EVP_PKEY *pk, uint8_t *alg,
 			    "must be 1024-4096 bits with e = 65537");
 			goto out;
 		}
-		if ((r = put_bn(b, 0x01, pk, OSSL_PKEY_PARAM_RSA_FACTOR1,
-		    (size_t)bits / 16)) != CS_OK ||
-		    (r = put_bn(b, 0x02, pk, OSSL_PKEY_PARAM_RSA_FACTOR2,
-		    (size_t)bits / 16)) != CS_OK ||
-		    (r = put_bn(b, 0x03, pk, OSSL_PKEY_PARAM_RSA_EXPONENT1,
-		    (size_t)bits / 16)) != CS_OK ||
-		    (r = put_bn(b, 0x04, pk, OSSL_PKEY_PARAM_RSA_EXPONENT2,
-		    (size_t)bits / 16)) != CS_OK ||
-		    (r = put_bn(b, 0x05, pk, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
-		    (size_t)bits / 16)) != CS_OK)
-			r = csi_fail_ossl(ctx, CS_ERR_CRYPTO,
-			    "import: RSA key without CRT parameters");
+		/* §4.15 / Yubico: P, Q, DP, DQ, QINV each half the modulus */
+		if ((r = put_bn(ctx, b, 0x01, pk, OSSL_PKEY_PARAM_RSA_FACTOR1,
+		    "RSA prime p", (size_t)bits / 16)) != CS_OK ||
+		    (r = put_bn(ctx, b, 0x02, pk, OSSL_PKEY_PARAM_RSA_FACTOR2,
+		    "RSA prime q", (size_t)bits / 16)) != CS_OK ||
+		    (r = put_bn(ctx, b, 0x03, pk, OSSL_PKEY_PARAM_RSA_EXPONENT1,
+		    "RSA exponent dP", (size_t)bits / 16)) != CS_OK ||
+		    (r = put_bn(ctx, b, 0x04, pk, OSSL_PKEY_PARAM_RSA_EXPONENT2,
+		    "RSA exponent dQ", (size_t)bits / 16)) != CS_OK ||
+		    (r = put_bn(ctx, b, 0x05, pk,
+		    OSSL_PKEY_PARAM_RSA_COEFFICIENT1, "RSA coefficient qInv",
+		    (size_t)bits / 16)) != CS_OK) {
+			/* only a missing component means "no CRT"; keep the rest */
+			if (r == CS_ERR_NOT_FOUND)
+				r = csi_fail_ossl(ctx, CS_ERR_CRYPTO,
+				    "import: RSA key without CRT parameters");
+		}
 	} else if (EVP_PKEY_is_a(pk, "EC")) {
+		/*
+		 * A key on explicit curve parameters has no group name: group
+		 * stays "" then, so nothing reads it uninitialised.
+		 */
 		if (EVP_PKEY_get_utf8_string_param(pk,
-		    OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen) != 1)
-			glen = 0;
-		*alg = strcmp(group, "prime256v1") == 0 ? CS_PIV_ALG_P256 :
-		    strcmp(group, "secp384r1") == 0 ? CS_PIV_ALG_P384 : 0;
-		if (glen == 0 || *alg == 0) {
+		    OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen) ==
+		    1 && glen > 0 && glen < sizeof(group))
+			*alg = strcmp(group, "prime256v1") == 0 ?
+			    CS_PIV_ALG_P256 : strcmp(group, "secp384r1") == 0 ?
+			    CS_PIV_ALG_P384 : 0;
+		ERR_clear_error();
+		if (*alg == 0) {
 			r = csi_fail(ctx, CS_ERR_UNSUPPORTED,
 			    "import: only P-256 and P-384 EC keys");
 			goto out;
 		}
-		if ((r = put_bn(b, 0x06, pk, OSSL_PKEY_PARAM_PRIV_KEY,
-		    *alg == CS_PIV_ALG_P256 ? 32 : 48)) != CS_OK)
-			r = csi_fail_ossl(ctx, r, "import: EC private key");
+		if ((r = put_bn(ctx, b, 0x06, pk, OSSL_PKEY_PARAM_PRIV_KEY,
+		    "EC private key", *alg == CS_PIV_ALG_P256 ? 32 : 48)) ==
+		    CS_ERR_NOT_FOUND)
+			r = csi_fail_ossl(ctx, CS_ERR_CRYPTO,
+			    "import: EC private key");
 	} else if (EVP_PKEY_is_a(pk, "ED25519") || EVP_PKEY_is_a(pk, "X25519")) {
 		*alg = EVP_PKEY_is_a(pk, "ED25519") ? CS_PIV_ALG_ED25519 :
 		    CS_PIV_ALG_X25519;
