@@ -203,7 +203,7 @@ get_ext_raw(struct cs_ctx *ctx, const char *what, const X509 *x,
     const char *txt, uint8_t *dst, size_t n, bool *found)
 {
 	struct cs_cur val;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = get_ext(ctx, what, x, txt, found, &val)) != CS_OK ||
 	    !*found)
@@ -332,7 +332,7 @@ parse_stmt(struct cs_ctx *ctx, const X509 *x, struct cs_attest_info *in)
 {
 	uint8_t pol[2], ff;
 	bool found;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	csi_attest_name_oneline(X509_get_subject_name(x), in->subject,
 	    sizeof(in->subject));
@@ -370,7 +370,7 @@ static enum cs_err
 parse_f9(struct cs_ctx *ctx, const X509 *x, struct cs_attest_info *in)
 {
 	struct cs_cur val;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = get_ext_raw(ctx, "F9 certificate", x, OID_FIRMWARE,
 	    in->f9_firmware, sizeof(in->f9_firmware),
@@ -519,7 +519,7 @@ check_f9(struct cs_ctx *ctx, const struct cs_trust *trust, X509 *f9,
     unsigned int flags)
 {
 	char name[128];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = check_f9_shape(ctx, f9)) != CS_OK)
 		return r;

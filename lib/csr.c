@@ -145,7 +145,7 @@ slot_pubkey(struct cs_card *card, uint8_t slot, const struct cs_csr_req *req,
 	uint8_t *spki = NULL;
 	size_t len = 0;
 	char s[3];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if (req->spki != NULL)
@@ -170,7 +170,7 @@ push_octet_ext(struct cs_ctx *ctx, STACK_OF(X509_EXTENSION) *exts,
 	ASN1_OBJECT *obj = NULL;
 	ASN1_OCTET_STRING *os = NULL;
 	X509_EXTENSION *ext = NULL;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((obj = OBJ_txt2obj(oid, 1)) == NULL ||
 	    (os = ASN1_OCTET_STRING_new()) == NULL ||
@@ -178,8 +178,10 @@ push_octet_ext(struct cs_ctx *ctx, STACK_OF(X509_EXTENSION) *exts,
 	    (ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os)) == NULL ||
 	    sk_X509_EXTENSION_push(exts, ext) <= 0)
 		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "extension %s", oid);
-	else
-		ext = NULL;
+	else {
+		ext = NULL; /* the stack owns it */
+		r = CS_OK;
+	}
 	X509_EXTENSION_free(ext);
 	ASN1_OCTET_STRING_free(os);
 	ASN1_OBJECT_free(obj);
@@ -295,7 +297,7 @@ sig_bitstring(struct cs_ctx *ctx, const uint8_t *sig, size_t len,
 {
 	struct cs_buf b = CS_BUF_INIT(CSI_CSR_DER_MAX);
 	const unsigned char *p;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if ((r = cs_tlv_put_hdr(&b, 0x03, len + 1)) != CS_OK ||

@@ -28,7 +28,7 @@
 static enum cs_err
 put_i2d(struct cs_ctx *ctx, struct cs_buf *b, unsigned char **der, int n)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (n <= 0 || *der == NULL)
 		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "DER encoding");
@@ -50,7 +50,7 @@ add_cert_exts(struct cs_ctx *ctx, struct csi_csr_parts *p)
 	ASN1_BIT_STRING *ku = NULL;
 	ASN1_OCTET_STRING *ski = NULL;
 	X509_PUBKEY *xpk = NULL;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	/* RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits */
 	if (X509_PUBKEY_set(&xpk, p->pkey) != 1 ||
@@ -65,6 +65,8 @@ add_cert_exts(struct cs_ctx *ctx, struct csi_csr_parts *p)
 	    X509V3_add1_i2d(&p->exts, NID_subject_key_identifier, ski, 0,
 	    X509V3_ADD_APPEND) != 1)
 		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "certificate extensions");
+	else
+		r = CS_OK;
 	X509_PUBKEY_free(xpk);
 	ASN1_BIT_STRING_free(ku);
 	ASN1_OCTET_STRING_free(ski);
@@ -76,7 +78,7 @@ static enum cs_err
 put_serial(struct cs_card *card, struct cs_buf *b)
 {
 	uint8_t sn[16];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (RAND_bytes(sn, sizeof(sn)) != 1)
 		return csi_fail_ossl(card->ctx, CS_ERR_CRYPTO, "serial");
@@ -141,7 +143,7 @@ build_cert(struct cs_ctx *ctx, const struct cs_buf *tbs,
 {
 	unsigned char *d = NULL;
 	size_t top;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	cs_tlv_open(out, &top);
 	if ((r = cs_buf_put(out, tbs->data, tbs->len)) != CS_OK ||

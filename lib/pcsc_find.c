@@ -144,7 +144,7 @@ try_reader(struct cs_ctx *ctx, const char *reader, unsigned int flags,
     struct cs_card **out)
 {
 	struct cs_transport *t = NULL;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	r = cs_pcsc_open(ctx, reader,

@@ -212,7 +212,7 @@ select_piv(struct cs_card *card)
 {
 	struct cs_buf resp = CS_BUF_INIT(CS_APDU_RESP_MAX);
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	/* §2.1: the 5-byte RID prefix, no Le (as yubico-piv-tool, ykman) */
 	if ((r = csi_piv_cmd(card, CSI_PIV_INS_SELECT, 0x04, 0x00, piv_aid,
@@ -236,7 +236,7 @@ identify(struct cs_card *card)
 	struct cs_buf resp = CS_BUF_INIT(CS_APDU_RESP_MAX);
 	struct cs_cur c;
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = csi_piv_cmd(card, CSI_PIV_INS_VERSION, 0, 0, NULL, 0, true, 0,
 	    &resp, &sw)) != CS_OK)
@@ -292,7 +292,7 @@ read_serial_otp(struct cs_card *card)
 	struct cs_buf resp = CS_BUF_INIT(CS_APDU_RESP_MAX);
 	unsigned int xflags = card->xflags;
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	card->xflags = 0;
 	if ((r = csi_piv_cmd(card, CSI_PIV_INS_SELECT, 0x04, 0x00, otp_aid,
@@ -318,7 +318,7 @@ read_serial(struct cs_card *card)
 {
 	struct cs_buf resp = CS_BUF_INIT(CS_APDU_RESP_MAX);
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (!card->info.yubikey)
 		return CS_OK;
@@ -426,7 +426,7 @@ csi_piv_forget_pin(struct cs_card *card)
 enum cs_err
 cs_card_set_pin(struct cs_card *card, const char *pin, size_t len)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	csi_piv_forget_pin(card);
 	if (pin == NULL)

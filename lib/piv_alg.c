@@ -150,7 +150,7 @@ fromdata(struct cs_ctx *ctx, const char *type, OSSL_PARAM_BLD *bld,
 {
 	OSSL_PARAM *params = NULL;
 	EVP_PKEY_CTX *pctx = NULL;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
 	    (pctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) == NULL ||
@@ -158,6 +158,8 @@ fromdata(struct cs_ctx *ctx, const char *type, OSSL_PARAM_BLD *bld,
 	    EVP_PKEY_fromdata(pctx, pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
 		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
 		    "public key from card: not a valid %s key", type);
+	else
+		r = CS_OK;
 	OSSL_PARAM_free(params);
 	EVP_PKEY_CTX_free(pctx);
 	return r;

@@ -83,7 +83,7 @@ enum cs_err
 cs_piv_write_object(struct cs_card *card, uint32_t tag, const uint8_t *val,
     size_t len)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (len > 0 && val == NULL)
 		return csi_fail(card->ctx, CS_ERR_ARG, "write object: no data");
@@ -193,7 +193,7 @@ parse_cert_obj(struct cs_ctx *ctx, const char *what, const struct cs_cur *obj,
 {
 	struct cs_cur c = *obj, v;
 	uint32_t tag, seen = 0, bit;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*info = 0;
 	cs_cur_init(cert, NULL, 0);
@@ -331,7 +331,7 @@ write_chuid(struct cs_card *card)
 {
 	struct cs_buf b = CS_BUF_INIT(128);
 	uint8_t guid[16];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = csi_piv_random(card, guid, sizeof(guid))) != CS_OK)
 		goto out;
@@ -356,7 +356,7 @@ static enum cs_err
 ensure_chuid(struct cs_card *card)
 {
 	struct cs_buf v = CS_BUF_INIT(CS_PIV_OBJ_MAX);
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	r = csi_piv_get_data(card, CSI_PIV_OBJ_CHUID, &v);
 	cs_buf_release(&v);
@@ -423,7 +423,7 @@ cs_piv_delete_cert(struct cs_card *card, uint8_t slot)
 {
 	uint32_t tag = cs_piv_cert_object(slot);
 	char s[3];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (tag == 0)
 		return csi_fail(card->ctx, CS_ERR_ARG,

@@ -162,7 +162,7 @@ parse_meta(struct cs_ctx *ctx, const char *what, const struct cs_cur *in,
 {
 	struct cs_cur c = *in, v;
 	uint32_t tag, seen = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*have_pub = false;
 	while (!cs_cur_is_empty(&c)) {
@@ -210,7 +210,7 @@ csi_piv_metadata(struct cs_card *card, uint8_t slot,
 	char what[32], s[3];
 	bool have_pub = false;
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(meta, 0, sizeof(*meta));
 	if (spki != NULL) {
@@ -254,7 +254,7 @@ enum cs_err
 cs_piv_key_metadata(struct cs_card *card, uint8_t slot,
     struct cs_piv_key_meta *meta, uint8_t **spki, size_t *spki_len)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(meta, 0, sizeof(*meta));
 	if (spki != NULL) {
@@ -283,7 +283,7 @@ resolve_key(struct cs_card *card, const char *what, uint8_t slot,
 {
 	struct cs_piv_key_meta m;
 	char s[3];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*touch = 0;
 	if (!cs_card_has(card, CS_CAP_METADATA)) {
@@ -335,7 +335,7 @@ key_op(struct cs_card *card, const char *what, uint8_t slot, uint8_t alg,
 	struct cs_cur c, dyn, v;
 	size_t mark;
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	cs_buf_init(&cmd, GA_IN_MAX + 16, true);
 	cs_buf_init(&resp, KEY_RESP_MAX, out->secret);
@@ -749,7 +749,7 @@ move_or_delete(struct cs_card *card, const char *what, uint8_t p1,
 {
 	struct cs_buf resp = CS_BUF_INIT(256);
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (!cs_card_has(card, CS_CAP_MOVE_KEY))
 		return csi_fail(card->ctx, CS_ERR_UNSUPPORTED,
@@ -768,7 +768,7 @@ enum cs_err
 cs_piv_move_key(struct cs_card *card, uint8_t from, uint8_t to)
 {
 	char what[40], a[3], b[3];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	snprintf(what, sizeof(what), "move key from slot %s to %s",
 	    csi_piv_slot_str(from, a), csi_piv_slot_str(to, b));
@@ -785,7 +785,7 @@ enum cs_err
 cs_piv_delete_key(struct cs_card *card, uint8_t slot)
 {
 	char what[32], s[3];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	snprintf(what, sizeof(what), "delete key in slot %s",
 	    csi_piv_slot_str(slot, s));
@@ -799,7 +799,7 @@ cs_piv_reset(struct cs_card *card)
 {
 	struct cs_buf resp = CS_BUF_INIT(256);
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (!cs_card_has(card, CS_CAP_RESET))
 		return csi_fail(card->ctx, CS_ERR_UNSUPPORTED,

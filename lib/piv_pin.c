@@ -29,7 +29,7 @@ csi_piv_verify_raw(struct cs_card *card, const uint8_t *pin, int *tries)
 {
 	struct cs_buf resp = CS_BUF_INIT(CS_APDU_RESP_MAX);
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = csi_piv_cmd(card, CSI_PIV_INS_VERIFY, 0x00, CS_PIV_REF_PIN, pin,
 	    CSI_PIV_PIN_LEN, false, CS_APDU_SECRET_CMD, &resp, &sw)) == CS_OK)
@@ -78,7 +78,7 @@ retries_from_metadata(struct cs_card *card, uint8_t ref,
 	struct cs_cur c, v;
 	uint16_t sw = 0;
 	uint8_t total, left, def;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = csi_piv_cmd(card, CSI_PIV_INS_METADATA, 0x00, ref, NULL, 0,
 	    true, 0, &resp, &sw)) != CS_OK)
@@ -117,7 +117,7 @@ pin_status(struct cs_card *card, struct cs_piv_retries *out)
 	struct cs_buf resp = CS_BUF_INIT(CS_APDU_RESP_MAX);
 	uint16_t sw = 0;
 	int tries = -1;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = csi_piv_cmd(card, CSI_PIV_INS_VERIFY, 0x00, CS_PIV_REF_PIN,
 	    NULL, 0, false, 0, &resp, &sw)) != CS_OK)
@@ -168,7 +168,7 @@ send_pin_pair(struct cs_card *card, uint8_t ins, uint8_t p2, const char *what,
 {
 	struct cs_buf resp = CS_BUF_INIT(CS_APDU_RESP_MAX);
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = csi_piv_begin(card)) != CS_OK)
 		goto out;

@@ -352,7 +352,7 @@ cs_trust_load_default(struct cs_trust *t, const char *path)
 	 * the trust anchors. Source-tree callers pass the path.
 	 */
 	int a0, i0, l0, c0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (path == NULL)
 		path = CS_DATADIR "/yubico-piv-roots.pem";
