@@ -219,7 +219,7 @@ trace_cmd(struct xfer *x, size_t off, size_t lc)
 			line_add(line, sizeof(line), &pos, " ... (%zu bytes)",
 			    total);
 	}
-	csi_log(x->ctx, CS_LOG_APDU, "%s", line);
+	cs_ctx_log(x->ctx, CS_LOG_APDU, "%s", line);
 }
 
 /* "< 7C 0A 80 08 ... (sw 9000)", data redacted when secret. */
@@ -242,7 +242,7 @@ trace_resp(struct xfer *x, const struct cs_cur *data, uint16_t sw)
 			    n);
 	}
 	line_add(line, sizeof(line), &pos, " (sw %04X)", sw);
-	csi_log(x->ctx, CS_LOG_APDU, "%s", line);
+	cs_ctx_log(x->ctx, CS_LOG_APDU, "%s", line);
 }
 
 /* SP 800-73-4 and Yubico commands whose data are PINs, PUKs or keys. */
