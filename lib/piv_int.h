@@ -159,4 +159,19 @@ CS_MUST_CHECK enum cs_err csi_piv_sign_input(struct cs_ctx *ctx,
     const struct csi_piv_alg *a, const char *dname, const uint8_t *digest,
     size_t dlen, struct cs_buf *in);
 
+/* --- checks shared by the key operations (piv_key.c, piv_import.c) --- */
+
+/* CS_ERR_ARG "op: xx is not a key slot" unless slot can hold a key. */
+CS_MUST_CHECK enum cs_err csi_piv_check_slot(struct cs_card *card,
+    const char *op, uint8_t slot);
+/* PIN and touch policy values and whether the card supports them. */
+CS_MUST_CHECK enum cs_err csi_piv_check_policies(struct cs_card *card,
+    const char *op, uint8_t pin, uint8_t touch);
+/* CS_ERR_UNSUPPORTED if the card's firmware lacks algorithm a. */
+CS_MUST_CHECK enum cs_err csi_piv_check_alg_caps(struct cs_card *card,
+    const char *op, const struct csi_piv_alg *a);
+/* Status word of a command that needs the management key. */
+CS_MUST_CHECK enum cs_err csi_piv_map_mgm_sw(struct cs_card *card,
+    uint16_t sw, const char *what);
+
 #endif
