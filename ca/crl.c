@@ -69,7 +69,6 @@ one_crl(struct cs_ca *ca, enum csa_signer s, unsigned int days, BIO *out)
 {
 	struct crl_fill f = { ca->ctx, NULL };
 	X509 *issuer = ca->signer_cert[s];
-	EVP_PKEY *key = ca->signer_key[s];
 	ASN1_INTEGER *num = NULL;
 	ASN1_TIME *t = NULL;
 	X509_EXTENSION *aki = NULL;
@@ -78,7 +77,7 @@ one_crl(struct cs_ca *ca, enum csa_signer s, unsigned int days, BIO *out)
 	time_t now = time(NULL);
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	if (key == NULL)
+	if (!csa_sign_ready(ca, s))
 		return cs_ctx_fail(ca->ctx, CS_ERR_ARG,
 		    "CA is locked (no passphrase given)");
 	if ((r = ca->store->ops->crl_number(ca->store, s, &n)) != CS_OK)
@@ -106,13 +105,13 @@ one_crl(struct cs_ca *ca, enum csa_signer s, unsigned int days, BIO *out)
 	if ((r = ca->store->ops->revoked(ca->store, s, add_revoked, &f)) !=
 	    CS_OK)
 		goto out;
-	if (!X509_CRL_sort(f.crl) ||
-	    X509_CRL_sign(f.crl, key,
-	        EVP_PKEY_get_base_id(key) == EVP_PKEY_EC &&
-	                EVP_PKEY_get_bits(key) > 256
-	            ? EVP_sha384()
-	            : EVP_sha256()) <= 0 ||
-	    !PEM_write_bio_X509_CRL(out, f.crl)) {
+	if (!X509_CRL_sort(f.crl)) {
+		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_CRYPTO, "sign CRL");
+		goto out;
+	}
+	if ((r = csa_sign_crl(ca, s, f.crl)) != CS_OK)
+		goto out;
+	if (!PEM_write_bio_X509_CRL(out, f.crl)) {
 		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_CRYPTO, "sign CRL");
 		goto out;
 	}
