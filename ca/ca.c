@@ -84,7 +84,7 @@ load_cert_file(struct cs_ca *ca, const char *name, bool optional, X509 **out)
 		return r;
 	if (optional && !csa_file_exists(path))
 		return CS_OK;
-	if ((r = csa_read_file(ca->ctx, path, CSA_FILE_MAX, &data, &len)) ==
+	if ((r = cs_file_read(ca->ctx, path, CSA_FILE_MAX, &data, &len)) ==
 	    CS_OK)
 		r = csa_cert_decode(ca->ctx, name, data, len, out);
 	cs_free(data);
@@ -240,7 +240,7 @@ cs_ca_open(struct cs_ctx *ctx, const char *dir, struct cs_ca **out)
 	    (r = csa_path(ctx, path, sizeof(path), dir, "chain.pem")) != CS_OK)
 		goto out;
 	if (csa_file_exists(path)) {
-		if ((r = csa_read_file(ctx, path, CSA_FILE_MAX, &data, &len)) !=
+		if ((r = cs_file_read(ctx, path, CSA_FILE_MAX, &data, &len)) !=
 		        CS_OK ||
 		    (r = csa_certs_decode(ctx, "chain.pem", data, len,
 		         &ca->extra_chain)) != CS_OK)

@@ -7,6 +7,7 @@
 
 #include "cardsmith/cardsmith.h"
 #include "cardsmith/ca.h"
+#include "cardsmith/file.h"
 
 
 /* Arc suffixes (ca/README.md). */
@@ -152,8 +153,6 @@ struct cs_ca {
 /* --- level.c: level names (public), cs_ca_arc, cs_ca_level_oid --- */
 
 /* --- io.c: files of the CA directory --- */
-enum cs_err csa_read_file(struct cs_ctx *ctx, const char *path, size_t max,
-    uint8_t **out, size_t *outlen);
 /* Write atomically (temp file + rename) with mode; excl: fail if exists. */
 enum cs_err csa_write_file(struct cs_ctx *ctx, const char *path, const void *p,
     size_t len, int mode, bool excl);
@@ -177,8 +176,6 @@ enum cs_err csa_certs_decode(struct cs_ctx *ctx, const char *what,
     const uint8_t *p, size_t len, STACK_OF(X509) * *out);
 void csa_name_line(const X509_NAME *n, char *dst, size_t cap);
 void csa_serial_hex(const ASN1_INTEGER *s, char *dst, size_t cap);
-/* Name from "CN=a,O=b" or "/CN=a/O=b". */
-enum cs_err csa_name_parse(struct cs_ctx *ctx, const char *s, X509_NAME **out);
 int64_t csa_asn1_time(const ASN1_TIME *t);
 /* Does x's certificatePolicies list oid (dotted)? anyp: set if anyPolicy. */
 bool csa_has_policy(const X509 *x, const char *oid, bool *anyp);

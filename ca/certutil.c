@@ -14,6 +14,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cardsmith/x509_ossl.h"
+
 #include "ca_int.h"
 
 #include "banned.h"
@@ -24,37 +26,29 @@ is_der(const uint8_t *p, size_t len)
 	return len >= 2 && p[0] == 0x30;
 }
 
+/*
+ * lib's one certificate decoder (DER, or the first PEM block), with what
+ * the input is in front of its message.
+ */
 enum cs_err
 csa_cert_decode(struct cs_ctx *ctx, const char *what, const uint8_t *p,
     size_t len, X509 **out)
 {
-	const unsigned char *q = p;
-	BIO *b = NULL;
-	X509 *x = NULL;
+	char why[CS_CA_REASON_MAX];
+	const char *m;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if (p == NULL || len == 0 || len > CS_CA_INPUT_MAX)
 		return cs_ctx_fail(ctx, CS_ERR_MALFORMED, "%s: bad length %zu",
 		    what, len);
-	if (is_der(p, len)) {
-		x = d2i_X509(NULL, &q, (long)len);
-		if (x == NULL || q != p + len) {
-			X509_free(x);
-			return cs_ctx_fail_crypto(ctx, CS_ERR_MALFORMED,
-			    "%s: not a DER certificate", what);
-		}
-	} else {
-		if ((b = BIO_new_mem_buf(p, (int)len)) == NULL)
-			return cs_ctx_fail_crypto(ctx, CS_ERR_NOMEM, "%s", what);
-		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-		BIO_free(b);
-		if (x == NULL)
-			return cs_ctx_fail_crypto(ctx, CS_ERR_MALFORMED,
-			    "%s: no PEM certificate", what);
-	}
-	ERR_clear_error();
-	*out = x;
-	return CS_OK;
+	if ((r = cs_x509_cert_decode(ctx, p, len, CS_X509_PEM, out)) == CS_OK)
+		return CS_OK;
+	m = cs_ctx_errmsg(ctx);
+	if (strncmp(m, "certificate: ", 13) == 0)
+		m += 13;
+	snprintf(why, sizeof(why), "%s", m);
+	return cs_ctx_fail(ctx, r, "%s: %s", what, why);
 }
 
 enum cs_err
@@ -149,73 +143,6 @@ csa_asn1_time(const ASN1_TIME *t)
 	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
 		return 0;
 	return (int64_t)timegm(&tm);
-}
-
-/*
- * "CN=a,O=b" (RFC 4514 order, '\' escapes) or OpenSSL's "/CN=a/O=b".
- * Printable names only: this is for profile templates and CA subjects.
- */
-enum cs_err
-csa_name_parse(struct cs_ctx *ctx, const char *s, X509_NAME **out)
-{
-	X509_NAME *n = NULL;
-	char part[512], *eq;
-	char sep = ',';
-	size_t i = 0, k;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	*out = NULL;
-	if (s == NULL || *s == '\0')
-		return cs_ctx_fail(ctx, CS_ERR_ARG, "empty subject");
-	if (*s == '/') {
-		sep = '/';
-		i = 1;
-	}
-	if ((n = X509_NAME_new()) == NULL)
-		return cs_ctx_fail_crypto(ctx, CS_ERR_NOMEM, "subject");
-	while (s[i] != '\0') {
-		k = 0;
-		while (s[i] != '\0' && s[i] != sep) {
-			if (s[i] == '\\' && s[i + 1] != '\0')
-				i++;
-			if (k + 1 >= sizeof(part)) {
-				r = cs_ctx_fail(ctx, CS_ERR_LIMIT,
-				    "subject: component too long");
-				goto out;
-			}
-			part[k++] = s[i++];
-		}
-		part[k] = '\0';
-		if (s[i] == sep)
-			i++;
-		if (k == 0)
-			continue;
-		if ((eq = strchr(part, '=')) == NULL || eq == part ||
-		    eq[1] == '\0') {
-			r = cs_ctx_fail(ctx, CS_ERR_ARG,
-			    "subject: '%s' is not TYPE=value", part);
-			goto out;
-		}
-		*eq = '\0';
-		while (part[0] == ' ')
-			memmove(part, part + 1, strlen(part));
-		if (!X509_NAME_add_entry_by_txt(n, part, MBSTRING_UTF8,
-		        (const unsigned char *)eq + 1, -1, -1, 0)) {
-			r = cs_ctx_fail_crypto(ctx, CS_ERR_ARG,
-			    "subject: attribute '%s'", part);
-			goto out;
-		}
-	}
-	if (X509_NAME_entry_count(n) == 0) {
-		r = cs_ctx_fail(ctx, CS_ERR_ARG, "empty subject");
-		goto out;
-	}
-	*out = n;
-	n = NULL;
-	r = CS_OK;
-out:
-	X509_NAME_free(n);
-	return r;
 }
 
 bool

@@ -410,7 +410,7 @@ csa_config_read(struct cs_ca *ca)
 		    "'cardsmith ca init')",
 		    ca->dir);
 	/* Read without $ENV:: expansion or .include (profile.c). */
-	if ((r = csa_read_file(ca->ctx, path, CS_CA_INPUT_MAX, &text, &len)) !=
+	if ((r = cs_file_read(ca->ctx, path, CS_CA_INPUT_MAX, &text, &len)) !=
 	        CS_OK ||
 	    (r = csa_conf_parse(ca->ctx, path, text, len, &conf)) != CS_OK)
 		goto out;

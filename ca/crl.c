@@ -31,7 +31,7 @@ add_revoked(void *arg, const char *serial, int64_t at, int reason)
 	ASN1_ENUMERATED *re = NULL;
 	ASN1_TIME *t = NULL;
 	BIGNUM *bn = NULL;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (!BN_hex2bn(&bn, serial) ||
 	    (sn = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
@@ -55,6 +55,7 @@ add_revoked(void *arg, const char *serial, int64_t at, int reason)
 		goto out;
 	}
 	rv = NULL;
+	r = CS_OK;
 out:
 	X509_REVOKED_free(rv);
 	ASN1_INTEGER_free(sn);

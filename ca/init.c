@@ -18,6 +18,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cardsmith/x509_ossl.h"
+
 #include "ca_int.h"
 
 #include "banned.h"
@@ -67,7 +69,7 @@ rand_serial(struct cs_ctx *ctx, X509 *x)
 {
 	unsigned char b[16];
 	BIGNUM *bn = NULL;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (RAND_bytes(b, sizeof(b)) != 1)
 		return cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "serial");
@@ -75,6 +77,8 @@ rand_serial(struct cs_ctx *ctx, X509 *x)
 	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) == NULL ||
 	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL)
 		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "serial");
+	else
+		r = CS_OK;
 	BN_free(bn);
 	return r;
 }
@@ -95,7 +99,7 @@ make_ca_cert(struct cs_ca *ca, const struct csa_key *k, const char *subject,
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
-	if ((r = csa_name_parse(ctx, subject, &name)) != CS_OK)
+	if ((r = cs_x509_name_parse(ctx, subject, &name)) != CS_OK)
 		goto out;
 	if ((x = X509_new()) == NULL || !X509_set_version(x, 2) ||
 	    !X509_set_subject_name(x, name) ||
@@ -235,7 +239,7 @@ install_support(struct cs_ca *ca, const struct cs_ca_init_opts *o)
 	struct dirent *e;
 	DIR *d;
 	size_t i, n;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	for (i = 0; rp == NULL && i < sizeof(roots) / sizeof(*roots); i++)
 		if (csa_file_exists(roots[i]))
@@ -271,6 +275,7 @@ install_support(struct cs_ca *ca, const struct cs_ca_init_opts *o)
 			    "profiles %s: %s", pd, strerror(errno));
 		return CS_OK;
 	}
+	r = CS_OK; /* an empty profiles directory copies nothing */
 	while (r == CS_OK && (e = readdir(d)) != NULL) {
 		n = strlen(e->d_name);
 		if (n < 5 || strcmp(e->d_name + n - 4, ".cnf") != 0)

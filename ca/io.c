@@ -35,46 +35,6 @@ csa_path(struct cs_ctx *ctx, char *dst, size_t cap, const char *dir,
 }
 
 enum cs_err
-csa_read_file(struct cs_ctx *ctx, const char *path, size_t max, uint8_t **out,
-    size_t *outlen)
-{
-	struct cs_buf b = CS_BUF_INIT(max);
-	uint8_t chunk[8192];
-	ssize_t n;
-	int fd;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	*out = NULL;
-	*outlen = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return cs_ctx_fail(ctx,
-		    errno == ENOENT ? CS_ERR_NOT_FOUND : CS_ERR_IO, "%s: %s",
-		    path, strerror(errno));
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			r = cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if ((r = cs_buf_put(&b, chunk, (size_t)n)) != CS_OK) {
-			r = cs_ctx_fail(ctx, r, "%s: larger than %zu bytes", path,
-			    max);
-			goto out;
-		}
-	}
-	r = cs_buf_take(&b, out, outlen);
-out:
-	close(fd);
-	cs_buf_release(&b);
-	return r;
-}
-
-enum cs_err
 csa_write_file(struct cs_ctx *ctx, const char *path, const void *p, size_t len,
     int mode, bool excl)
 {
@@ -169,7 +129,7 @@ csa_copy_file(struct cs_ctx *ctx, const char *src, const char *dst)
 	size_t len = 0;
 	enum cs_err r;
 
-	if ((r = csa_read_file(ctx, src, CSA_FILE_MAX, &data, &len)) == CS_OK)
+	if ((r = cs_file_read(ctx, src, CSA_FILE_MAX, &data, &len)) == CS_OK)
 		r = csa_write_file(ctx, dst, data, len, 0600, false);
 	cs_free(data);
 	return r;

@@ -18,6 +18,8 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "cardsmith/x509_ossl.h"
+
 #include "ca_int.h"
 
 #include "banned.h"
@@ -158,7 +160,7 @@ add_marker(struct cs_ca *ca, X509 *x, enum cs_ca_level level)
 	ASN1_OCTET_STRING *os = NULL;
 	ASN1_OBJECT *o = NULL;
 	X509_EXTENSION *e = NULL;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	snprintf(oid, sizeof(oid), "%.118s%s", ca->arc, CSA_SUFFIX_MARKER);
 	der[0] = 0x0c; /* UTF8String level name */
@@ -170,6 +172,8 @@ add_marker(struct cs_ca *ca, X509 *x, enum cs_ca_level level)
 	    (e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os)) == NULL ||
 	    !X509_add_ext(x, e, -1))
 		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_CRYPTO, "marker extension");
+	else
+		r = CS_OK;
 	X509_EXTENSION_free(e);
 	ASN1_OCTET_STRING_free(os);
 	ASN1_OBJECT_free(o);
@@ -181,7 +185,7 @@ set_validity(struct cs_ca *ca, X509 *x, const X509 *signer, int64_t at,
     unsigned int days)
 {
 	ASN1_TIME *nb = NULL, *na = NULL;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((nb = ASN1_TIME_adj(NULL, (time_t)at, 0, -300)) == NULL ||
 	    (na = ASN1_TIME_adj(NULL, (time_t)at, (int)days, 0)) == NULL) {
@@ -197,6 +201,7 @@ set_validity(struct cs_ca *ca, X509 *x, const X509 *signer, int64_t at,
 		X509_set1_notAfter(x, X509_get0_notAfter(signer));
 	else
 		X509_set1_notAfter(x, na);
+	r = CS_OK;
 out:
 	ERR_clear_error();
 	ASN1_TIME_free(nb);
@@ -219,7 +224,7 @@ set_subject(struct cs_ca *ca, X509 *x, X509_REQ *csr,
 	}
 	if ((r = csa_tmpl_expand(ca->ctx, pv->info->name, pv->subject_tmpl, vs,
 	         CSA_TMPL_SUBJECT, text, sizeof(text))) != CS_OK ||
-	    (r = csa_name_parse(ca->ctx, text, &n)) != CS_OK)
+	    (r = cs_x509_name_parse(ca->ctx, text, &n)) != CS_OK)
 		return r;
 	if (!X509_set_subject_name(x, n))
 		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_CRYPTO, "subject");
@@ -232,7 +237,7 @@ new_serial(struct cs_ca *ca, X509 *x, char *hex, size_t cap)
 {
 	unsigned char b[16];
 	BIGNUM *bn = NULL;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	/* 128 bits from the CSPRNG; top bits 01 keep it positive and 127
 	 * bits long, leaving 126 random bits (CA/B BR 7.1: >= 64). */
@@ -242,8 +247,10 @@ new_serial(struct cs_ca *ca, X509 *x, char *hex, size_t cap)
 	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) == NULL ||
 	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL)
 		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_CRYPTO, "serial");
-	else
+	else {
 		csa_serial_hex(X509_get0_serialNumber(x), hex, cap);
+		r = CS_OK;
+	}
 	BN_free(bn);
 	return r;
 }

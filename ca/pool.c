@@ -22,7 +22,7 @@ random_serial(struct cs_ca *ca, char *hex, size_t cap)
 	unsigned char b[16];
 	BIGNUM *bn = NULL;
 	char *h = NULL;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	/* 128 bits from the CSPRNG; top bits 01 keep it positive and 127
 	 * bits long, leaving 126 random bits (CA/B BR 7.1: >= 64). */
@@ -32,8 +32,10 @@ random_serial(struct cs_ca *ca, char *hex, size_t cap)
 	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) == NULL ||
 	    (h = BN_bn2hex(bn)) == NULL)
 		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_CRYPTO, "serial");
-	else
+	else {
 		snprintf(hex, cap, "%s", h);
+		r = CS_OK;
+	}
 	OPENSSL_free(h);
 	BN_free(bn);
 	return r;

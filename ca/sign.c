@@ -246,7 +246,7 @@ cs_ca_unlock(struct cs_ca *ca, const char *pass, size_t passlen)
 			continue;
 		if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir,
 		         key_files[i])) != CS_OK ||
-		    (r = csa_read_file(ca->ctx, path, CSA_FILE_MAX, &pem,
+		    (r = cs_file_read_secret(ca->ctx, path, CSA_FILE_MAX, &pem,
 		         &len)) != CS_OK ||
 		    (r = csa_key_decode(ca->ctx, key_files[i], pem, len, pass,
 		         passlen, &k)) != CS_OK)
@@ -260,12 +260,13 @@ cs_ca_unlock(struct cs_ca *ca, const char *pass, size_t passlen)
 		}
 		ca->signer_key[i] = k;
 		k = NULL;
-		cs_free_secret(pem, len);
+		cs_file_free_secret(pem, len);
 		pem = NULL;
+		len = 0;
 	}
 	r = CS_OK;
 out:
-	cs_free_secret(pem, len);
+	cs_file_free_secret(pem, len);
 	if (r != CS_OK)
 		cs_ca_lock(ca);
 	return r;

@@ -200,7 +200,7 @@ string_value(struct cs_ctx *ctx, struct csa_vars *vs, const char *what,
 	char shown[96];
 	unsigned char *u = NULL;
 	int len;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if ((len = ASN1_STRING_to_UTF8(&u, s)) < 0) {
@@ -216,6 +216,8 @@ string_value(struct cs_ctx *ctx, struct csa_vars *vs, const char *what,
 		    what, shown);
 	} else if ((*out = store(vs, u, (size_t)len)) == NULL)
 		r = cs_ctx_fail(ctx, CS_ERR_LIMIT, "CSR %s is too long", what);
+	else
+		r = CS_OK;
 	OPENSSL_free(u);
 	return r;
 }
@@ -387,7 +389,7 @@ take_csr_san(struct cs_ctx *ctx, X509_REQ *csr, struct csa_vars *vs)
 {
 	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(csr);
 	GENERAL_NAMES *gens = NULL;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int i, crit = -1;
 
 	if ((vs->take = GENERAL_NAMES_new()) == NULL) {
@@ -397,6 +399,7 @@ take_csr_san(struct cs_ctx *ctx, X509_REQ *csr, struct csa_vars *vs)
 	if (exts != NULL)
 		gens = X509V3_get_d2i(exts, NID_subject_alt_name, &crit, NULL);
 	ERR_clear_error();
+	r = CS_OK;
 	if (gens == NULL && crit != -1)
 		r = drop(ctx, vs, "san", "", "%s",
 		    crit == -2 ? "the CSR has more than one subjectAltName "
@@ -610,8 +613,12 @@ put_value(struct cs_ctx *ctx, const struct csa_var *v, enum csa_tmpl_mode mode,
 			    "template value for "
 			    "%%{%.*s} contains a character not allowed here",
 			    (int)v->nlen, v->name);
-		if (mode == CSA_TMPL_SUBJECT &&
-		    (*s == ',' || *s == '/' || *s == '\\' || *s == '+') &&
+		/*
+		 * cs_x509_name_parse reads "\c" as c in both of its forms:
+		 * escape the separators, what RFC 4514 refuses unescaped and
+		 * spaces (else dropped at the ends), so the value is verbatim.
+		 */
+		if (mode == CSA_TMPL_SUBJECT && strchr(",/\\+\"<>;#= ", *s) &&
 		    (r = put(ctx, out, cap, o, '\\')) != CS_OK)
 			return r;
 		if ((r = put(ctx, out, cap, o, (char)*s)) != CS_OK)

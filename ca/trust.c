@@ -17,6 +17,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "cardsmith/hex.h"
+
 #include "ca_int.h"
 
 #include "banned.h"
@@ -28,17 +30,19 @@ csa_trust_get(struct cs_ca *ca, const struct cs_trust **out)
 	struct dirent *e;
 	DIR *d;
 	size_t n;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if (ca->trust != NULL) {
 		*out = ca->trust;
 		return CS_OK;
 	}
-	if ((r = cs_trust_new(ca->ctx, &ca->trust)) != CS_OK ||
-	    (r = csa_path(ca->ctx, path, sizeof(path), ca->dir, "trust")) !=
-	        CS_OK)
+	/* The path first: a failure must not leave an empty store cached. */
+	if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir, "trust")) !=
+	        CS_OK ||
+	    (r = cs_trust_new(ca->ctx, &ca->trust)) != CS_OK)
 		return r;
+	/* No trust/ at all: an empty store (nothing is attested). */
 	if ((d = opendir(path)) != NULL) {
 		while (r == CS_OK && (e = readdir(d)) != NULL) {
 			n = strlen(e->d_name);
@@ -363,7 +367,7 @@ trust_scan(struct cs_ca *ca, struct tstore **out)
 			r = cs_ctx_fail(ca->ctx, CS_ERR_LIMIT, "path too long");
 			goto out;
 		}
-		if ((r = csa_read_file(ca->ctx, path, CSA_FILE_MAX,
+		if ((r = cs_file_read(ca->ctx, path, CSA_FILE_MAX,
 		         &ts->files[i].text, &ts->files[i].len)) != CS_OK ||
 		    (r = trust_parse(ca, ts)) != CS_OK)
 			goto out;
@@ -426,19 +430,6 @@ fp_norm(const char *which, char *hex, size_t cap)
 	return o >= 8;
 }
 
-static void
-fp_hex(const uint8_t *md, char *hex)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < CS_CA_SHA256_LEN; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0x0f];
-	}
-	hex[2 * CS_CA_SHA256_LEN] = '\0';
-}
-
 /* Mark what which names; CS_ERR_ARG / CS_ERR_NOT_FOUND as documented. */
 static enum cs_err
 trust_mark(struct cs_ca *ca, struct tstore *ts, const char *which)
@@ -469,7 +460,8 @@ trust_mark(struct cs_ca *ca, struct tstore *ts, const char *which)
 		    which);
 	wl = strlen(want);
 	for (i = 0; i < ts->ncerts; i++) {
-		fp_hex(ts->certs[i].e.sha256, hex);
+		(void)cs_hex_encode(ts->certs[i].e.sha256, CS_CA_SHA256_LEN, hex,
+		    sizeof(hex), 0);
 		if (strncmp(hex, want, wl) != 0)
 			continue;
 		if (hit != NULL &&
@@ -497,8 +489,9 @@ trust_apply(struct cs_ca *ca, struct tstore *ts)
 	char path[CSA_PATH_MAX];
 	struct tfile *f;
 	size_t i, k, kept, lost;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
+	r = CS_OK; /* nothing to rewrite is success */
 	for (i = 0; r == CS_OK && i < ts->nfiles; i++) {
 		f = &ts->files[i];
 		kept = lost = 0;
