@@ -152,16 +152,17 @@ gather(struct cs_ca *ca, const struct cs_ca_issue_req *req,
 	enum cs_err r;
 
 	if (req->stmt != NULL) {
-		if ((r = csa_evidence_der(ca->ctx, "attestation statement", req->stmt,
-		         req->stmt_len, &ev->stmt, &ev->stmt_len)) != CS_OK)
+		if ((r = csa_evidence_der(ca->ctx, "attestation statement",
+		         req->stmt, req->stmt_len, &ev->stmt, &ev->stmt_len)) !=
+		    CS_OK)
 			return refuse(ca->ctx, d, r, "%s",
 			    cs_ctx_errmsg(ca->ctx));
 		if (req->f9 == NULL)
 			return refuse(ca->ctx, d, CS_ERR_VERIFY,
 			    "attestation statement given without the F9 "
 			    "certificate (--intermediate)");
-		if ((r = csa_evidence_der(ca->ctx, "F9 certificate", req->f9, req->f9_len,
-		         &ev->f9, &ev->f9_len)) != CS_OK)
+		if ((r = csa_evidence_der(ca->ctx, "F9 certificate", req->f9,
+		         req->f9_len, &ev->f9, &ev->f9_len)) != CS_OK)
 			return refuse(ca->ctx, d, r, "%s",
 			    cs_ctx_errmsg(ca->ctx));
 		return CS_OK;
@@ -246,9 +247,11 @@ check_chain_known(struct cs_ca *ca, const struct cs_ca_issue_req *req,
 		    cs_ctx_errmsg(ca->ctx));
 	/* A device certificate was sent along: no CA to trust, so no hint. */
 	snprintf(w, sizeof(w), "attestation chain ignored: %s%s",
-	    cs_ctx_errmsg(ca->ctx), r == CS_ERR_POLICY ? "" :
-	    " (trust a manufacturer's published intermediate with "
-	    "'cardsmith ca trust add')");
+	    cs_ctx_errmsg(ca->ctx),
+	    r == CS_ERR_POLICY
+	        ? ""
+	        : " (trust a manufacturer's published intermediate with "
+	          "'cardsmith ca trust add')");
 	warn(d, w);
 	*ignored = true;
 	cs_ctx_clear_error(ca->ctx);

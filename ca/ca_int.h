@@ -9,7 +9,6 @@
 #include "cardsmith/ca.h"
 #include "cardsmith/file.h"
 
-
 /* Arc suffixes (ca/README.md). */
 #define CSA_SUFFIX_ATTESTED ".1.1"
 #define CSA_SUFFIX_ENROLLED ".1.2"
@@ -138,7 +137,7 @@ struct cs_ca {
 	STACK_OF(X509) * extra_chain; /* imported intermediates */
 	struct csa_key *signer_key[CSA_SIGNER_COUNT]; /* unlocked (sign.c) */
 	struct cs_trust *trust; /* manufacturer roots, loaded lazily */
-	/* Serials reserved (committed pending) ahead of use (issue.c). */
+	/* Serials reserved (committed pending) ahead of use (pool.c). */
 	char (*pool)[CS_CA_SERIAL_MAX];
 	size_t pool_len, pool_size;
 	struct csa_store *store;
@@ -161,8 +160,7 @@ enum cs_err csa_path(struct cs_ctx *ctx, char *dst, size_t cap, const char *dir,
 /* Create dir 0700; an existing one must be empty. */
 enum cs_err csa_make_dir(struct cs_ctx *ctx, const char *dir);
 bool csa_file_exists(const char *p);
-enum cs_err csa_copy_file(struct cs_ctx *ctx, const char *src,
-    const char *dst);
+enum cs_err csa_copy_file(struct cs_ctx *ctx, const char *src, const char *dst);
 /* Copy a memory BIO's contents into a NUL-terminated string (cs_free). */
 enum cs_err csa_bio_take(struct cs_ctx *ctx, BIO *b, char **pem,
     size_t *pemlen);
@@ -202,8 +200,8 @@ bool csa_levelmap_get(const X509 *x, struct csa_levelmap *m);
 /* Fill oids[level] from x's level map; false if x carries none. */
 bool csa_levelmap_read(const X509 *x, char oids[][CS_CA_OID_MAX]);
 /* The sub-level entries of x's level map (at most cap); *n: how many. */
-void csa_levelmap_subs(const X509 *x, struct cs_ca_sublevel *subs,
-    size_t cap, size_t *n);
+void csa_levelmap_subs(const X509 *x, struct cs_ca_sublevel *subs, size_t cap,
+    size_t *n);
 
 /* --- config.c: the CA's OIDs and ca.cnf --- */
 /* Parse and store the arc (canonical); false if it is no usable OID. */
@@ -218,8 +216,8 @@ enum cs_err csa_config_set_sublevels(struct cs_ca *ca,
 enum cs_err csa_config_set_extra(struct cs_ca *ca, const char *text,
     enum cs_err code);
 /* Comma-separated policy OIDs a CA certificate asserts (sw, hw levels). */
-enum cs_err csa_config_policies(struct cs_ca *ca, bool sw, bool hw,
-    char *dst, size_t cap);
+enum cs_err csa_config_policies(struct cs_ca *ca, bool sw, bool hw, char *dst,
+    size_t cap);
 enum cs_err csa_config_write(struct cs_ca *ca, bool hw);
 enum cs_err csa_config_read(struct cs_ca *ca);
 
@@ -240,9 +238,8 @@ enum cs_err csa_key_decode(struct cs_ctx *ctx, const char *what,
     const uint8_t *p, size_t len, const char *pass, size_t passlen,
     struct csa_key **out);
 /* Write k to dir/name, PKCS#8 encrypted under pass (0600, O_EXCL). */
-enum cs_err csa_key_write(struct cs_ctx *ctx, const char *dir,
-    const char *name, const struct csa_key *k, const char *pass,
-    size_t passlen);
+enum cs_err csa_key_write(struct cs_ctx *ctx, const char *dir, const char *name,
+    const struct csa_key *k, const char *pass, size_t passlen);
 /* Is k the private key of cert? */
 bool csa_key_matches(const struct csa_key *k, X509 *cert);
 enum cs_err csa_key_set_pubkey(struct cs_ctx *ctx, const struct csa_key *k,
@@ -266,8 +263,7 @@ enum cs_err csa_pool_take(struct cs_ca *ca, X509 *x, int64_t now, char *hex,
 void csa_pool_release(struct cs_ca *ca);
 
 /* --- ca.c: the handle --- */
-enum cs_err csa_ca_new(struct cs_ctx *ctx, const char *dir,
-    struct cs_ca **out);
+enum cs_err csa_ca_new(struct cs_ctx *ctx, const char *dir, struct cs_ca **out);
 /* create: ca init makes the registry; every later open needs it there. */
 enum cs_err csa_ca_open_store(struct cs_ca *ca, bool create);
 
@@ -308,7 +304,8 @@ struct csa_var {
 struct csa_vars {
 	struct csa_var v[CSA_VARS_MAX];
 	size_t n;
-	char store[CSA_VARS_STORE_MAX]; /* names and values taken from the CSR */
+	char
+	    store[CSA_VARS_STORE_MAX]; /* names and values taken from the CSR */
 	size_t used;
 	char card[24], slot[12];
 	const struct csa_profile_view *pv;
@@ -326,10 +323,10 @@ enum csa_tmpl_mode {
  * slot, and the CSR subject and SAN values the profile pv takes (dropped
  * ones listed in res). Release with csa_vars_release.
  */
-enum cs_err csa_vars_build(struct cs_ctx *ctx, const struct cs_ca_issue_req *req,
-    X509_REQ *csr, const struct cs_ca_decision *d,
-    const struct csa_profile_view *pv, struct cs_ca_issue_res *res,
-    struct csa_vars *vs);
+enum cs_err csa_vars_build(struct cs_ctx *ctx,
+    const struct cs_ca_issue_req *req, X509_REQ *csr,
+    const struct cs_ca_decision *d, const struct csa_profile_view *pv,
+    struct cs_ca_issue_res *res, struct csa_vars *vs);
 void csa_vars_release(struct csa_vars *vs);
 /* Expand ${name} in template t (profile pname) for mode into out. */
 enum cs_err csa_tmpl_expand(struct cs_ctx *ctx, const char *pname,

@@ -74,7 +74,8 @@ csa_certs_decode(struct cs_ctx *ctx, const char *what, const uint8_t *p,
 	} else {
 		if (p == NULL || len == 0 || len > CSA_FILE_MAX ||
 		    (b = BIO_new_mem_buf(p, (int)len)) == NULL) {
-			r = cs_ctx_fail(ctx, CS_ERR_MALFORMED, "%s: empty", what);
+			r = cs_ctx_fail(ctx, CS_ERR_MALFORMED, "%s: empty",
+			    what);
 			goto out;
 		}
 		while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
@@ -87,7 +88,8 @@ csa_certs_decode(struct cs_ctx *ctx, const char *what, const uint8_t *p,
 		ERR_clear_error();
 	}
 	if (sk_X509_num(sk) == 0) {
-		r = cs_ctx_fail(ctx, CS_ERR_MALFORMED, "%s: no certificate", what);
+		r = cs_ctx_fail(ctx, CS_ERR_MALFORMED, "%s: no certificate",
+		    what);
 		goto out;
 	}
 	*out = sk;
@@ -221,8 +223,8 @@ csa_add_policies(struct cs_ctx *ctx, X509 *x, const char *list)
 			goto fail;
 		ASN1_OBJECT_free(pi->policyid);
 		if ((pi->policyid = OBJ_txt2obj(it, 1)) == NULL) {
-			r = cs_ctx_fail_crypto(ctx, CS_ERR_ARG, "policy '%.64s'",
-			    it);
+			r = cs_ctx_fail_crypto(ctx, CS_ERR_ARG,
+			    "policy '%.64s'", it);
 			goto out;
 		}
 		if (!sk_POLICYINFO_push(cp, pi))

@@ -149,8 +149,7 @@ csa_config_write(struct cs_ca *ca, bool hw)
 	    ca->oid[CS_CA_LEVEL_HW_ENROLLED], ca->oid[CS_CA_LEVEL_SOFTWARE],
 	    ca->oid_arcs == CS_CA_OID_ARCS_SHORT ? "no" : "yes");
 	/* Each extra OID with the level it stands for (assurance.c). */
-	for (i = 0; i < ca->nextra && n >= 0 && (size_t)n < sizeof(text);
-	     i++) {
+	for (i = 0; i < ca->nextra && n >= 0 && (size_t)n < sizeof(text); i++) {
 		k = snprintf(text + n, sizeof(text) - (size_t)n, "%s%s=%s%s",
 		    i == 0 ? "extra_policies = " : ",",
 		    cs_ca_level_name(ca->extra[i].level), ca->extra[i].oid,
@@ -196,7 +195,8 @@ csa_config_policies(struct cs_ca *ca, bool sw, bool hw, char *dst, size_t cap)
 		snprintf(dst + n, cap - n, ",%s", ca->extra[i].oid);
 	}
 	if (strlen(dst) + 1 >= cap)
-		return cs_ctx_fail(ca->ctx, CS_ERR_LIMIT, "policy list too long");
+		return cs_ctx_fail(ca->ctx, CS_ERR_LIMIT,
+		    "policy list too long");
 	return CS_OK;
 }
 
@@ -336,12 +336,13 @@ read_sublevels(struct cs_ca *ca, CONF *conf, const char *path)
 		if ((r = csa_sublevel_parse_value(ca->ctx, cv->name, cv->value,
 		         &s)) == CS_OK &&
 		    s.oid[0] == '\0')
-			r = cs_ctx_fail(ca->ctx, CS_ERR_MALFORMED, "%.40s: no oid",
-			    cv->name);
+			r = cs_ctx_fail(ca->ctx, CS_ERR_MALFORMED,
+			    "%.40s: no oid", cv->name);
 		if (r == CS_OK)
 			r = add_sublevel(ca, &s);
 		if (r != CS_OK) {
-			snprintf(why, sizeof(why), "%s", cs_ctx_errmsg(ca->ctx));
+			snprintf(why, sizeof(why), "%s",
+			    cs_ctx_errmsg(ca->ctx));
 			return cs_ctx_fail(ca->ctx, CS_ERR_MALFORMED,
 			    "%s: [sublevels]: %s", path, why);
 		}

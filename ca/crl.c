@@ -137,7 +137,8 @@ cs_ca_crl(struct cs_ca *ca, unsigned int days, char **pem, size_t *pemlen)
 	if (days == 0)
 		days = 7;
 	if (days > 3650)
-		return cs_ctx_fail(ca->ctx, CS_ERR_ARG, "CRL validity too long");
+		return cs_ctx_fail(ca->ctx, CS_ERR_ARG,
+		    "CRL validity too long");
 	if ((b = BIO_new(BIO_s_mem())) == NULL)
 		return cs_ctx_fail_crypto(ca->ctx, CS_ERR_NOMEM, "CRL");
 	for (i = 0; i < CSA_SIGNER_COUNT; i++)

@@ -117,8 +117,8 @@ out:
 }
 
 enum cs_err
-csa_evidence_der(struct cs_ctx *ctx, const char *what, const uint8_t *p, size_t len,
-    uint8_t **der, size_t *derlen)
+csa_evidence_der(struct cs_ctx *ctx, const char *what, const uint8_t *p,
+    size_t len, uint8_t **der, size_t *derlen)
 {
 	unsigned char *out = NULL;
 	X509 *x = NULL;

@@ -57,8 +57,8 @@ add_ext(struct cs_ctx *ctx, X509 *x, X509V3_CTX *v3, int nid, const char *value)
 	e = X509V3_EXT_conf_nid(NULL, v3, nid, value);
 	if (e == NULL || !X509_add_ext(x, e, -1)) {
 		X509_EXTENSION_free(e);
-		return cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "extension %s = %s",
-		    OBJ_nid2sn(nid), value);
+		return cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO,
+		    "extension %s = %s", OBJ_nid2sn(nid), value);
 	}
 	X509_EXTENSION_free(e);
 	return CS_OK;
@@ -87,8 +87,7 @@ rand_serial(struct cs_ctx *ctx, X509 *x)
 static enum cs_err
 make_ca_cert(struct cs_ca *ca, const struct csa_key *k, const char *subject,
     unsigned int days, X509 *issuer, const struct csa_key *ikey,
-    const char *policies,
-    int pathlen, X509 **out)
+    const char *policies, int pathlen, X509 **out)
 {
 	struct cs_ctx *ctx = ca->ctx;
 	X509V3_CTX v3;
@@ -139,7 +138,8 @@ make_ca_cert(struct cs_ca *ca, const struct csa_key *k, const char *subject,
 	    (r = csa_levelmap_ext(ctx, ca, &lm)) != CS_OK)
 		goto out;
 	if (!X509_add_ext(x, lm, -1)) {
-		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "sign CA certificate");
+		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO,
+		    "sign CA certificate");
 		goto out;
 	}
 	if ((r = csa_key_sign_cert(ctx, ikey != NULL ? ikey : k, x)) != CS_OK)
@@ -211,7 +211,8 @@ check_roots(struct cs_ca *ca, const char *path)
 	if (cs_trust_count(t, true) == 0) {
 		r = cs_ctx_fail(ca->ctx, CS_ERR_MALFORMED,
 		    "manufacturer roots %s: no self-signed CA certificate "
-		    "(trust anchor) in it", path);
+		    "(trust anchor) in it",
+		    path);
 		goto out;
 	}
 	r = CS_OK;
@@ -254,8 +255,8 @@ install_support(struct cs_ca *ca, const struct cs_ca_init_opts *o)
 	        CS_OK ||
 	    mkdir(path, 0700) != 0)
 		return r != CS_OK ? r
-		                  : cs_ctx_fail(ca->ctx, CS_ERR_IO, "%s: %s", path,
-		                        strerror(errno));
+		                  : cs_ctx_fail(ca->ctx, CS_ERR_IO, "%s: %s",
+		                        path, strerror(errno));
 	if (rp != NULL) {
 		if ((r = check_roots(ca, rp)) != CS_OK ||
 		    (r = csa_path(ca->ctx, path, sizeof(path), ca->dir,
@@ -269,7 +270,8 @@ install_support(struct cs_ca *ca, const struct cs_ca_init_opts *o)
 	if (pd == NULL)
 		return CS_OK;
 	if ((d = opendir(pd)) == NULL) {
-		/* Named by the caller: a typo must not give a CA without profiles. */
+		/* Named by the caller: a typo must not give a CA without
+		 * profiles. */
 		if (o->profiles_dir != NULL)
 			return cs_ctx_fail(ca->ctx, CS_ERR_IO,
 			    "profiles %s: %s", pd, strerror(errno));
@@ -316,9 +318,10 @@ init_common(struct cs_ctx *ctx, const char *dir,
 	}
 	csa_config_set_oids(ca);
 	if ((r = csa_config_set_sublevels(ca, o->sublevels)) != CS_OK ||
-	    (r = csa_config_set_extra(ca, o->extra_policies, CS_ERR_ARG)) != CS_OK ||
-	    (r = csa_config_check_oids(ca, (o->flags & CS_CA_INIT_LONG_OID_ARCS) != 0)) !=
-	        CS_OK) {
+	    (r = csa_config_set_extra(ca, o->extra_policies, CS_ERR_ARG)) !=
+	        CS_OK ||
+	    (r = csa_config_check_oids(ca,
+	         (o->flags & CS_CA_INIT_LONG_OID_ARCS) != 0)) != CS_OK) {
 		cs_ca_close(ca);
 		return r;
 	}
@@ -432,15 +435,15 @@ cs_ca_init(struct cs_ctx *ctx, const char *dir, const struct cs_ca_init_opts *o,
 	if ((r = csa_key_generate(ctx, o->key_type, &rk)) != CS_OK ||
 	    (r = csa_key_generate(ctx, o->key_type, &ik)) != CS_OK ||
 	    (hw && (r = csa_key_generate(ctx, o->key_type, &hk)) != CS_OK) ||
-	    (r = csa_config_policies(ca, true, true, pol,
-	         sizeof(pol))) != CS_OK ||
+	    (r = csa_config_policies(ca, true, true, pol, sizeof(pol))) !=
+	        CS_OK ||
 	    (r = make_ca_cert(ca, rk,
 	         o->root_subject != NULL ? o->root_subject
 	                                 : "CN=cardsmith Root CA",
 	         o->root_days ? o->root_days : 7300, NULL, NULL, pol, 1,
 	         &ca->root)) != CS_OK ||
-	    (r = csa_config_policies(ca, true, !hw, pol,
-	         sizeof(pol))) != CS_OK ||
+	    (r = csa_config_policies(ca, true, !hw, pol, sizeof(pol))) !=
+	        CS_OK ||
 	    (r = make_ca_cert(ca, ik,
 	         o->issuing_subject != NULL ? o->issuing_subject
 	                                    : "CN=cardsmith Issuing CA",
@@ -448,8 +451,8 @@ cs_ca_init(struct cs_ctx *ctx, const char *dir, const struct cs_ca_init_opts *o,
 	         &ca->signer_cert[CSA_SIGNER_ISSUING])) != CS_OK)
 		goto out;
 	if (hw &&
-	    ((r = csa_config_policies(ca, false, true, pol,
-	          sizeof(pol))) != CS_OK ||
+	    ((r = csa_config_policies(ca, false, true, pol, sizeof(pol))) !=
+	            CS_OK ||
 	        (r = make_ca_cert(ca, hk,
 	             o->hw_issuing_subject != NULL
 	                 ? o->hw_issuing_subject
@@ -459,8 +462,8 @@ cs_ca_init(struct cs_ctx *ctx, const char *dir, const struct cs_ca_init_opts *o,
 		goto out;
 	if ((r = csa_key_write(ctx, dir, "root.key.pem", rk, pass, passlen)) !=
 	        CS_OK ||
-	    (r = csa_key_write(ctx, dir, "issuing.key.pem", ik, pass, passlen)) !=
-	        CS_OK ||
+	    (r = csa_key_write(ctx, dir, "issuing.key.pem", ik, pass,
+	         passlen)) != CS_OK ||
 	    (hw &&
 	        (r = csa_key_write(ctx, dir, "hw-issuing.key.pem", hk, pass,
 	             passlen)) != CS_OK) ||
@@ -532,8 +535,8 @@ cs_ca_import(struct cs_ctx *ctx, const char *dir,
 		goto out;
 	/* A CA certificate that carries a level map defines the OIDs. */
 	(void)csa_levelmap_read(x, ca->oid);
-	if ((r = csa_config_check_oids(ca, (o->flags & CS_CA_INIT_LONG_OID_ARCS) != 0)) !=
-	    CS_OK)
+	if ((r = csa_config_check_oids(ca,
+	         (o->flags & CS_CA_INIT_LONG_OID_ARCS) != 0)) != CS_OK)
 		goto out;
 	if (!csa_has_policy(x, ca->oid[CS_CA_LEVEL_HW_ATTESTED], NULL))
 		cs_ctx_log(ctx, CS_LOG_INFO,
@@ -548,8 +551,8 @@ cs_ca_import(struct cs_ctx *ctx, const char *dir,
 			ca->root = X509_dup(c);
 		}
 	}
-	if ((r = csa_key_write(ctx, dir, "issuing.key.pem", k, pass, passlen)) !=
-	        CS_OK ||
+	if ((r = csa_key_write(ctx, dir, "issuing.key.pem", k, pass,
+	         passlen)) != CS_OK ||
 	    (r = write_cert(ctx, dir, "issuing.crt.pem",
 	         ca->signer_cert[CSA_SIGNER_ISSUING])) != CS_OK ||
 	    (chain != NULL &&

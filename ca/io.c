@@ -30,7 +30,8 @@ csa_path(struct cs_ctx *ctx, char *dst, size_t cap, const char *dir,
 	int n = snprintf(dst, cap, "%s/%s", dir, name);
 
 	if (n < 0 || (size_t)n >= cap)
-		return cs_ctx_fail(ctx, CS_ERR_LIMIT, "%s: path too long", name);
+		return cs_ctx_fail(ctx, CS_ERR_LIMIT, "%s: path too long",
+		    name);
 	return CS_OK;
 }
 
@@ -49,12 +50,14 @@ csa_write_file(struct cs_ctx *ctx, const char *path, const void *p, size_t len,
 		return cs_ctx_fail(ctx, CS_ERR_IO, "%s: already exists", path);
 	k = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
 	if (k < 0 || (size_t)k >= sizeof(tmp))
-		return cs_ctx_fail(ctx, CS_ERR_LIMIT, "%s: path too long", path);
+		return cs_ctx_fail(ctx, CS_ERR_LIMIT, "%s: path too long",
+		    path);
 	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    mode);
 	if (fd == -1)
-		return cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", tmp, strerror(errno));
+		return cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", tmp,
+		    strerror(errno));
 	while (len > 0) {
 		n = write(fd, q, len);
 		if (n == -1 && errno == EINTR)
@@ -78,7 +81,8 @@ csa_write_file(struct cs_ctx *ctx, const char *path, const void *p, size_t len,
 	}
 	fd = -1;
 	if (excl ? link(tmp, path) != 0 : rename(tmp, path) != 0) {
-		r = cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", path, strerror(errno));
+		r = cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", path,
+		    strerror(errno));
 		goto out;
 	}
 	r = CS_OK;
@@ -99,9 +103,11 @@ csa_make_dir(struct cs_ctx *ctx, const char *dir)
 	if (mkdir(dir, 0700) == 0)
 		return CS_OK;
 	if (errno != EEXIST)
-		return cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", dir, strerror(errno));
+		return cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", dir,
+		    strerror(errno));
 	if ((d = opendir(dir)) == NULL)
-		return cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", dir, strerror(errno));
+		return cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", dir,
+		    strerror(errno));
 	while ((e = readdir(d)) != NULL)
 		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
 			n++;
@@ -110,7 +116,8 @@ csa_make_dir(struct cs_ctx *ctx, const char *dir)
 		return cs_ctx_fail(ctx, CS_ERR_IO,
 		    "%s: not empty (a CA exists there?)", dir);
 	if (chmod(dir, 0700) != 0)
-		return cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", dir, strerror(errno));
+		return cs_ctx_fail(ctx, CS_ERR_IO, "%s: %s", dir,
+		    strerror(errno));
 	return CS_OK;
 }
 

@@ -24,7 +24,6 @@
 
 #include "banned.h"
 
-
 static enum cs_err
 add_nid(struct cs_ctx *ctx, X509 *x, X509V3_CTX *v3, int nid, const char *v)
 {
@@ -102,8 +101,8 @@ add_san(struct cs_ca *ca, X509 *x, X509V3_CTX *v3,
 	if (pv->san_tmpl == NULL && !pid && sk_GENERAL_NAME_num(vs->take) <= 0)
 		return CS_OK;
 	if (pv->san_tmpl != NULL) {
-		if ((r = csa_tmpl_expand(ca->ctx, pv->info->name, pv->san_tmpl, vs,
-		         CSA_TMPL_SAN, text, sizeof(text))) != CS_OK)
+		if ((r = csa_tmpl_expand(ca->ctx, pv->info->name, pv->san_tmpl,
+		         vs, CSA_TMPL_SAN, text, sizeof(text))) != CS_OK)
 			return r;
 		if ((e = X509V3_EXT_conf_nid(NULL, v3, NID_subject_alt_name,
 		         text)) == NULL ||
@@ -140,7 +139,8 @@ add_san(struct cs_ca *ca, X509 *x, X509V3_CTX *v3,
 		goto out;
 	if (X509_add1_ext_i2d(x, NID_subject_alt_name, gens, crit,
 	        X509V3_ADD_REPLACE) != 1) {
-		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_CRYPTO, "subjectAltName");
+		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_CRYPTO,
+		    "subjectAltName");
 		goto out;
 	}
 	r = CS_OK;
@@ -171,7 +171,8 @@ add_marker(struct cs_ca *ca, X509 *x, enum cs_ca_level level)
 	    !ASN1_OCTET_STRING_set(os, der, (int)(n + 2)) ||
 	    (e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os)) == NULL ||
 	    !X509_add_ext(x, e, -1))
-		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_CRYPTO, "marker extension");
+		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_CRYPTO,
+		    "marker extension");
 	else
 		r = CS_OK;
 	X509_EXTENSION_free(e);
@@ -219,7 +220,8 @@ set_subject(struct cs_ca *ca, X509 *x, X509_REQ *csr,
 
 	if (pv->subject_tmpl == NULL) {
 		if (!X509_set_subject_name(x, X509_REQ_get_subject_name(csr)))
-			return cs_ctx_fail_crypto(ca->ctx, CS_ERR_CRYPTO, "subject");
+			return cs_ctx_fail_crypto(ca->ctx, CS_ERR_CRYPTO,
+			    "subject");
 		return CS_OK;
 	}
 	if ((r = csa_tmpl_expand(ca->ctx, pv->info->name, pv->subject_tmpl, vs,
@@ -311,8 +313,8 @@ build_tbs(struct cs_ca *ca, const struct cs_ca_issue_req *req, X509_REQ *csr,
 	X509V3_set_ctx(&v3, (X509 *)signer, x, csr, NULL, 0);
 	X509V3_set_nconf(&v3, pv.conf);
 	if (!X509V3_EXT_add_nconf(pv.conf, &v3, pv.ext_section, x)) {
-		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_POLICY, "profile %s: [%s]",
-		    pv.info->name, pv.ext_section);
+		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_POLICY,
+		    "profile %s: [%s]", pv.info->name, pv.ext_section);
 		goto out;
 	}
 	if ((r = check_arc_exts(ca, x, pv.info->name)) != CS_OK)
@@ -524,8 +526,8 @@ cs_ca_issue_batch(struct cs_ca *ca, const struct cs_ca_issue_req *reqs,
 
 	*issued = 0;
 	if (n == 0 || n > CSA_POOL_MAX)
-		return cs_ctx_fail(ca->ctx, CS_ERR_ARG, "batch of %zu (1..%d)", n,
-		    CSA_POOL_MAX);
+		return cs_ctx_fail(ca->ctx, CS_ERR_ARG, "batch of %zu (1..%d)",
+		    n, CSA_POOL_MAX);
 	if ((sc = calloc(n, sizeof(*sc))) == NULL ||
 	    (rows = calloc(n, sizeof(*rows))) == NULL ||
 	    (ders = calloc(n, sizeof(*ders))) == NULL ||

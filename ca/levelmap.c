@@ -278,7 +278,8 @@ map_parse(X509_EXTENSION *e, const char *arc, struct csa_levelmap *m)
 		inner = d2i_ASN1_SEQUENCE_ANY(NULL, &q,
 		    ASN1_STRING_length(t->value.sequence));
 		if (inner == NULL ||
-		    q != ASN1_STRING_get0_data(t->value.sequence) +
+		    q !=
+		        ASN1_STRING_get0_data(t->value.sequence) +
 		            ASN1_STRING_length(t->value.sequence) ||
 		    !map_entry(arc, inner, m, seen))
 			goto out;

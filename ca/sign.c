@@ -89,7 +89,8 @@ csa_key_generate(struct cs_ctx *ctx, enum cs_ca_key_type type,
 		return cs_ctx_fail(ctx, CS_ERR_ARG, "unknown CA key type");
 	}
 	if (k == NULL)
-		return cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "CA key generation");
+		return cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO,
+		    "CA key generation");
 	return key_wrap(ctx, k, out);
 }
 
@@ -112,16 +113,17 @@ csa_key_write(struct cs_ctx *ctx, const char *dir, const char *name,
 	/* PBES2 with scrypt: random 16-byte salt and IV (RFC 7914 sec. 7). */
 	if ((b = BIO_new(BIO_s_secmem())) == NULL ||
 	    (p8 = EVP_PKEY2PKCS8(k->pkey)) == NULL ||
-	    (pbe = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), NULL,
-	         KEY_SALT_LEN, NULL, KEY_SCRYPT_N, KEY_SCRYPT_R,
-	         KEY_SCRYPT_P)) == NULL ||
+	    (pbe = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), NULL, KEY_SALT_LEN,
+	         NULL, KEY_SCRYPT_N, KEY_SCRYPT_R, KEY_SCRYPT_P)) == NULL ||
 	    (sig = PKCS8_set0_pbe(pass, (int)passlen, p8, pbe)) == NULL) {
-		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "%s: encrypt key", name);
+		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "%s: encrypt key",
+		    name);
 		goto out;
 	}
 	pbe = NULL; /* owned by sig */
 	if (!PEM_write_bio_PKCS8(b, sig)) {
-		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "%s: encode key", name);
+		r = cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO, "%s: encode key",
+		    name);
 		goto out;
 	}
 	BIO_get_mem_ptr(b, &m);
@@ -240,7 +242,8 @@ cs_ca_unlock(struct cs_ca *ca, const char *pass, size_t passlen)
 
 	cs_ca_lock(ca);
 	if (pass == NULL || passlen == 0)
-		return cs_ctx_fail(ca->ctx, CS_ERR_ARG, "CA passphrase is empty");
+		return cs_ctx_fail(ca->ctx, CS_ERR_ARG,
+		    "CA passphrase is empty");
 	for (i = 0; i < CSA_SIGNER_COUNT; i++) {
 		if (ca->signer_cert[i] == NULL)
 			continue;

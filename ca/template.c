@@ -107,13 +107,13 @@ escape(const unsigned char *p, size_t n, bool utf8, char *dst, size_t cap)
 	dst[o] = '\0';
 }
 
-static enum cs_err drop(struct cs_ctx *ctx, struct csa_vars *vs, const char *field,
-    const char *value, const char *fmt, ...) CS_PRINTF(5, 6);
+static enum cs_err drop(struct cs_ctx *ctx, struct csa_vars *vs,
+    const char *field, const char *value, const char *fmt, ...) CS_PRINTF(5, 6);
 
 /* List a requested value the certificate will not carry, and why. */
 static enum cs_err
-drop(struct cs_ctx *ctx, struct csa_vars *vs, const char *field, const char *value,
-    const char *fmt, ...)
+drop(struct cs_ctx *ctx, struct csa_vars *vs, const char *field,
+    const char *value, const char *fmt, ...)
 {
 	struct cs_ca_issue_res *res = vs->res;
 	struct cs_ca_dropped *d;
@@ -524,9 +524,9 @@ take_csr_subject(struct cs_ctx *ctx, X509_REQ *csr, struct csa_vars *vs)
 
 enum cs_err
 csa_vars_build(struct cs_ctx *ctx, const struct cs_ca_issue_req *req,
-    X509_REQ *csr,
-    const struct cs_ca_decision *d, const struct csa_profile_view *pv,
-    struct cs_ca_issue_res *res, struct csa_vars *vs)
+    X509_REQ *csr, const struct cs_ca_decision *d,
+    const struct csa_profile_view *pv, struct cs_ca_issue_res *res,
+    struct csa_vars *vs)
 {
 	const X509_NAME *n = X509_REQ_get_subject_name(csr);
 	const char *eq, *cn;
@@ -588,12 +588,12 @@ csa_vars_release(struct csa_vars *vs)
 	vs->take = NULL;
 }
 
-
 static enum cs_err
 put(struct cs_ctx *ctx, char *out, size_t cap, size_t *o, char c)
 {
 	if (*o + 1 >= cap)
-		return cs_ctx_fail(ctx, CS_ERR_LIMIT, "template result too long");
+		return cs_ctx_fail(ctx, CS_ERR_LIMIT,
+		    "template result too long");
 	out[(*o)++] = c;
 	out[*o] = '\0';
 	return CS_OK;
@@ -701,4 +701,3 @@ csa_tmpl_expand(struct cs_ctx *ctx, const char *pname, const char *t,
 }
 
 /* --- building --- */
-

@@ -119,7 +119,8 @@ cs_ca_trust_add(struct cs_ca *ca, const uint8_t *bytes, size_t len,
 			goto out;
 		}
 		BIO_get_mem_ptr(b, &m);
-		/* The name is the fingerprint: present means trusted already. */
+		/* The name is the fingerprint: present means trusted already.
+		 */
 		if (!csa_file_exists(name)) {
 			if ((r = csa_write_file(ca->ctx, name, m->data,
 			         m->length, 0600, false)) != CS_OK)
@@ -460,8 +461,8 @@ trust_mark(struct cs_ca *ca, struct tstore *ts, const char *which)
 		    which);
 	wl = strlen(want);
 	for (i = 0; i < ts->ncerts; i++) {
-		(void)cs_hex_encode(ts->certs[i].e.sha256, CS_CA_SHA256_LEN, hex,
-		    sizeof(hex), 0);
+		(void)cs_hex_encode(ts->certs[i].e.sha256, CS_CA_SHA256_LEN,
+		    hex, sizeof(hex), 0);
 		if (strncmp(hex, want, wl) != 0)
 			continue;
 		if (hit != NULL &&
