@@ -767,7 +767,7 @@ cs_ca_profile_load(struct cs_ca *ca, const char *name,
 	n = strlen(label);
 	if (n > 4 && strcmp(label + n - 4, ".cnf") == 0)
 		label[n - 4] = '\0';
-	if ((r = csa_read_file(ca->ctx, path, CS_CA_INPUT_MAX, &text, &len)) !=
+	if ((r = cs_file_read(ca->ctx, path, CS_CA_INPUT_MAX, &text, &len)) !=
 	    CS_OK) {
 		if (r == CS_ERR_NOT_FOUND)
 			r = cs_ctx_fail(ca->ctx, CS_ERR_NOT_FOUND,

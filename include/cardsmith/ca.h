@@ -81,7 +81,12 @@ enum cs_ca_init_flags {
 
 struct cs_ca_init_opts {
 	enum cs_ca_key_type key_type;
-	/* Subjects ("CN=...,O=..."); NULL gives "CN=cardsmith Root CA" etc. */
+	/*
+	 * Subjects, read by cs_x509_name_parse (x509_ossl.h) as lib/csr.c
+	 * reads --subject: RFC 4514 "CN=Root,O=Example,C=DE" (written most
+	 * specific first, so stored C, O, CN) or "/C=DE/O=Example/CN=Root"
+	 * (stored as written). NULL gives "CN=cardsmith Root CA" etc.
+	 */
 	const char *root_subject;
 	const char *issuing_subject;
 	const char *hw_issuing_subject;
@@ -734,8 +739,8 @@ enum cs_verify_purpose {
 };
 
 /* Default CS_VERIFY_PURPOSE_CLIENT_AUTH. CS_ERR_ARG for an unknown one. */
-CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_set_purpose(
-    struct cs_verifier *v, enum cs_verify_purpose purpose);
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_set_purpose(struct cs_verifier *v,
+    enum cs_verify_purpose purpose);
 /* "client-auth", "smartcard-logon", "card-auth", "any"; CS_ERR_ARG else. */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_purpose_parse(const char *name,
     enum cs_verify_purpose *out);
