@@ -410,7 +410,7 @@ load_csr(struct cli *cli, const struct verify_opts *o, struct verify_input *in)
 
 	if ((code = pem_read_file(cli, o->csr, &text, &len)) != CLI_CONTINUE)
 		return code;
-	if (!pem_decode("CERTIFICATE REQUEST", text, len, &der, &derlen) ||
+	if (!pem_decode(CS_PEM_CSR, text, len, &der, &derlen) ||
 	    !certinfo_csr_spki(der, derlen, &in->key, &in->key_len)) {
 		code = certinfo_csr_kind(text, len) == CERTINFO_CERT
 		    ? out_failf(cli, CS_ERR_VERIFY,

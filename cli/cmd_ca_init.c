@@ -14,6 +14,7 @@
 #include "card.h"
 #include "exit.h"
 #include "out.h"
+#include "pem.h"
 #include "secret.h"
 
 #include "banned.h"
@@ -210,7 +211,9 @@ init_run(struct cli *cli, struct init_args *a)
 	if (a->long_arcs)
 		io.flags |= CS_CA_INIT_LONG_OID_ARCS;
 	if ((code = cli_open_needs(cli)) != CLI_CONTINUE ||
-	    (code = ca_read_opt_file(cli, a->ikey, &k, &kl)) != CLI_CONTINUE ||
+	    (a->ikey != NULL &&
+	        (code = pem_read_secret(cli, a->ikey, &k, &kl)) !=
+	            CLI_CONTINUE) ||
 	    (code = ca_read_opt_file(cli, a->icert, &c, &cl)) != CLI_CONTINUE ||
 	    (code = ca_read_opt_file(cli, a->ichain, &ch, &chl)) !=
 	        CLI_CONTINUE ||
@@ -253,7 +256,7 @@ init_run(struct cli *cli, struct init_args *a)
 	}
 out:
 	secret_clear(&s);
-	cs_free_secret(k, kl);
+	pem_free_secret(k, kl);
 	free(c);
 	free(ch);
 	cs_ca_close(ca);

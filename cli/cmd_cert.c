@@ -123,8 +123,14 @@ do_import(struct cli *cli, struct card_secrets *cs, const struct cert_opts *o,
 
 	if ((code = pem_read_file(cli, o->in, &text, &len)) != CLI_CONTINUE)
 		goto out;
-	if (!pem_decode("CERTIFICATE", text, len, &der, &derlen)) {
-		code = out_failf(cli, CS_ERR_MALFORMED, "%s: bad PEM", o->in);
+	if (!pem_decode(CS_PEM_CERT, text, len, &der, &derlen)) {
+		/* Not PEM: what the certificate parser says, as ever. */
+		code = pem_is_armoured(text, len)
+		    ? out_failf(cli, CS_ERR_MALFORMED, "%s: bad PEM", o->in)
+		    : check_key(cli, slot, text, len, o->force);
+		if (code == CLI_CONTINUE)
+			code = out_failf(cli, CS_ERR_MALFORMED, "%s: bad PEM",
+			    o->in);
 		goto out;
 	}
 	if ((code = check_key(cli, slot, der, derlen, o->force)) !=

@@ -79,7 +79,7 @@ read_pubkey(struct cli *cli, const char *path, uint8_t **spki, size_t *len)
 
 	if ((code = pem_read_file(cli, path, &text, &tlen)) != CLI_CONTINUE)
 		return code;
-	if (!pem_decode("PUBLIC KEY", text, tlen, spki, len))
+	if (!pem_decode(CS_PEM_PUBKEY, text, tlen, spki, len))
 		code = out_failf(cli, CS_ERR_MALFORMED,
 		    "%s: not a PEM public "
 		    "key",
