@@ -57,7 +57,7 @@ static int
 open_ca(struct cli *cli)
 {
 	const char *dir = cli->ca_dir, *warning;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = cs_ca_open(cli->ctx, dir, &cli->ca)) != CS_OK)
 		return names_dir(cs_ctx_errmsg(cli->ctx), dir)

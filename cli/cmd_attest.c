@@ -148,7 +148,7 @@ match_slot_key(struct cli *cli, uint8_t slot, const uint8_t *stmt,
 	struct cs_piv_key_meta meta;
 	uint8_t *spki = NULL;
 	size_t spki_len = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int match = -1;
 
 	if (!cs_card_has(cli->card, CS_CAP_METADATA))
@@ -168,7 +168,7 @@ check_attestable(struct cli *cli, uint8_t slot)
 {
 	struct cs_piv_key_meta meta;
 	char s[3];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (!cs_card_has(cli->card, CS_CAP_ATTEST))
 		return out_failf(cli, CS_ERR_UNSUPPORTED,
@@ -238,7 +238,7 @@ do_attest(struct cli *cli, const struct attest_opts *o, uint8_t slot)
 	json_t *doc = cli->json ? out_doc_new() : NULL;
 	const char *src = NULL;
 	char s[3];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code, match = -1;
 
 	memset(&info, 0, sizeof(info));
@@ -405,7 +405,7 @@ load_csr(struct cli *cli, const struct verify_opts *o, struct verify_input *in)
 	uint8_t *text = NULL, *der = NULL, *stmt = NULL, *f9 = NULL;
 	uint8_t *pop = NULL;
 	size_t len = 0, derlen = 0, sl = 0, fl = 0, popl = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	if ((code = pem_read_file(cli, o->csr, &text, &len)) != CLI_CONTINUE)
@@ -528,7 +528,7 @@ do_verify(struct cli *cli, const struct verify_opts *o)
 	struct cs_trust *trust = NULL;
 	const char *src = NULL;
 	unsigned int flags = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code, match = -1;
 
 	memset(&in, 0, sizeof(in));

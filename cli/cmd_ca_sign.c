@@ -166,7 +166,7 @@ sign_emit(struct cli *cli, struct cs_ca *ca, const struct sign_args *a,
 	char *pem = NULL, why[OUTFILE_WHY_MAX];
 	json_t *doc, *dropped = NULL;
 	int code = CLI_EXIT_OK, in_doc = cli->json && a->out == NULL;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (res->der != NULL) {
 		pem_encode("CERTIFICATE", res->der, res->der_len, &pem);

@@ -118,7 +118,7 @@ do_import(struct cli *cli, struct card_secrets *cs, const struct cert_opts *o,
 {
 	uint8_t *text = NULL, *der = NULL;
 	size_t len = 0, derlen = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	if ((code = pem_read_file(cli, o->in, &text, &len)) != CLI_CONTINUE)
@@ -209,7 +209,7 @@ do_export(struct cli *cli, const struct cert_opts *o, uint8_t slot)
 	size_t len = 0;
 	json_t *doc;
 	char *pem = NULL, s[3];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	cli_slot_str(slot, s);
@@ -282,7 +282,7 @@ do_delete(struct cli *cli, struct card_secrets *cs, const struct cert_opts *o,
 	uint8_t *der = NULL;
 	size_t len = 0;
 	char s[3], q[96];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	cli_slot_str(slot, s);

@@ -57,7 +57,7 @@ static int
 check_names(struct cli *cli, const struct csr_opts *o)
 {
 	struct cs_csr_req req;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(&req, 0, sizeof(req));
 	req.subject = o->subject;
@@ -131,7 +131,7 @@ do_csr(struct cli *cli, struct card_secrets *cs, struct csr_opts *o,
 	struct cs_csr_req req;
 	uint8_t *spki = NULL, *der = NULL;
 	size_t spki_len = 0, len = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	memset(&req, 0, sizeof(req));

@@ -51,7 +51,7 @@ slot_in_use(struct cli *cli, uint8_t slot, int *used)
 	struct cs_piv_key_meta meta;
 	uint8_t *der = NULL;
 	size_t len = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*used = 0;
 	if (cs_card_has(cli->card, CS_CAP_METADATA))
@@ -148,7 +148,7 @@ do_keygen(struct cli *cli, struct card_secrets *cs, const struct keygen_opts *o,
 	uint8_t *spki = NULL;
 	size_t len = 0;
 	char s[3], q[96];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code, used = 0;
 
 	cli_slot_str(kg->slot, s);

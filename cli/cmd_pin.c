@@ -92,27 +92,6 @@ static const struct cli_usage retries_usage = {
 	"  cardsmith pin-retries set --pin-tries 5 --puk-tries 5 --force",
 };
 
-static json_t *
-retries_json(const struct cs_piv_retries *rt, bool pin)
-{
-	json_t *o = json_object();
-
-	if (o == NULL) {
-		out_err("out of memory");
-		exit(CLI_EXIT_FAIL);
-	}
-	out_set(o, "tries_left",
-	    rt->remaining >= 0 ? json_integer(rt->remaining) : NULL);
-	out_set(o, "tries_total",
-	    rt->total >= 0 ? json_integer(rt->total) : NULL);
-	out_set(o, "blocked", json_boolean(rt->remaining == 0));
-	out_set(o, "default",
-	    rt->known_default ? json_boolean(rt->is_default) : NULL);
-	if (pin)
-		out_set(o, "verified", json_boolean(rt->verified));
-	return o;
-}
-
 static void
 retries_text(const char *what, const struct cs_piv_retries *rt)
 {
@@ -170,7 +149,7 @@ change_ref(struct cli *cli, struct card_secrets *cs, uint8_t ref,
 {
 	struct secret a, b;
 	const char *what = ref == CS_PIV_REF_PIN ? "PIN" : "PUK";
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code, tries = -1;
 
 	a.len = b.len = 0;
@@ -252,7 +231,7 @@ static int
 do_unblock(struct cli *cli, struct card_secrets *cs)
 {
 	struct secret puk, pin;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code, tries = -1;
 
 	puk.len = pin.len = 0;
@@ -319,8 +298,8 @@ pin_status(struct cli *cli, int argc, const char **argv)
 		return r;
 	if (cli->json) {
 		doc = out_doc_new();
-		out_set(doc, "pin", retries_json(&pin, true));
-		out_set(doc, "puk", retries_json(&puk, false));
+		out_set(doc, "pin", cli_retries_json(&pin, true));
+		out_set(doc, "puk", cli_retries_json(&puk, false));
 		return out_emit(cli, doc);
 	}
 	retries_text("PIN", &pin);
@@ -396,7 +375,7 @@ do_retries(struct cli *cli, struct card_secrets *cs, uint8_t pin, uint8_t puk,
     int force)
 {
 	json_t *doc;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	if ((code = secret_destructive(cli, force,

@@ -75,7 +75,7 @@ do_reset(struct cli *cli, int force)
 {
 	struct cs_card_info info;
 	json_t *doc;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	cs_card_get_info(cli->card, &info);

@@ -171,7 +171,7 @@ open_needs(struct cli *cli)
 {
 	unsigned int needs = cli->cmd->needs;
 	uint32_t serial = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((needs & NEED_TTY) && !isatty(STDIN_FILENO))
 		return out_failf(cli, CS_ERR_ARG,
@@ -518,7 +518,7 @@ run(struct cli *cli, int argc, const char **argv)
 	poptContext con;
 	const char **args;
 	int rc, nargs = 0, help = 0, version = 0, code;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	con = poptGetContext("cardsmith", argc, argv, global_opts,
 	    POPT_CONTEXT_POSIXMEHARDER);
