@@ -77,8 +77,7 @@ cli_ca_unlock(struct cli *cli)
 	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
-	if ((code = secret_get(cli, &cli->ca_pass, false, &s)) !=
-	    CLI_CONTINUE)
+	if ((code = secret_get(cli, &cli->ca_pass, false, &s)) != CLI_CONTINUE)
 		return code;
 	r = cs_ca_unlock(cli->ca, s.s, s.len);
 	secret_clear(&s);
@@ -121,8 +120,7 @@ ca_need_release(struct cli *cli)
 }
 
 int
-ca_read_opt_file(struct cli *cli, const char *path, uint8_t **data,
-    size_t *len)
+ca_read_opt_file(struct cli *cli, const char *path, uint8_t **data, size_t *len)
 {
 	*data = NULL;
 	*len = 0;

@@ -28,13 +28,8 @@
 	}
 
 /* --pass-fd/-file/-env of a NEED_CA_KEY command, into cli->ca_pass. */
-#define CLI_CA_PASS_OPTS(cli) SECRET_POPT((cli)->ca_pass, "pass", "CA passphrase")
-
-/* --out FILE and --force (-o, -f), with the command's own help text. */
-#define CLI_OUT_OPT(var, help)                                                 \
-	{ "out", 'o', POPT_ARG_STRING, &(var), 0, help, "FILE" }
-#define CLI_FORCE_OPT(var, help)                                               \
-	{ "force", 'f', POPT_ARG_NONE, &(var), 0, help, NULL }
+#define CLI_CA_PASS_OPTS(cli)                                                  \
+	SECRET_POPT((cli)->ca_pass, "pass", "CA passphrase")
 
 /* The ca subcommands (cmd_ca*.c), run through cmd_ca's table. */
 int ca_init(struct cli *cli, int argc, const char **argv);

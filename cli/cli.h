@@ -83,6 +83,19 @@ struct cli_usage {
 #define CLI_CONTINUE (-1)
 
 /*
+ * The popt entries several commands share, each with the command's own
+ * help text: --out FILE (-o, a popt string) and --force (-f, a flag).
+ */
+#define CLI_OUT_OPT(var, help)                                                 \
+	{                                                                      \
+		"out", 'o', POPT_ARG_STRING, &(var), 0, help, "FILE"           \
+	}
+#define CLI_FORCE_OPT(var, help)                                               \
+	{                                                                      \
+		"force", 'f', POPT_ARG_NONE, &(var), 0, help, NULL             \
+	}
+
+/*
  * Parse a command's argv with its own options opts (POPT_TABLEEND
  * terminated; may be NULL) plus the common ones (--json, -v, -q, -h), then
  * open what cli->cmd->needs asks for. Returns CLI_CONTINUE with *conp set

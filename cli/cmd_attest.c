@@ -328,9 +328,8 @@ attest_card(struct cli *cli, int argc, const char **argv)
 	struct poptOption opts[] = {
 		{ "slot", 's', POPT_ARG_STRING, &o.slot, 0,
 		    "the slot to attest (9a, 9c, 9d, 9e, 82..95)", "SLOT" },
-		{ "out", 'o', POPT_ARG_STRING, &o.out, 0,
-		    "write the statement to FILE (default: standard output)",
-		    "FILE" },
+		CLI_OUT_OPT(o.out,
+		    "write the statement to FILE (default: standard output)"),
 		{ "f9-out", '\0', POPT_ARG_STRING, &o.f9_out, 0,
 		    "also write the F9 attestation certificate to FILE",
 		    "FILE" },
@@ -339,8 +338,7 @@ attest_card(struct cli *cli, int argc, const char **argv)
 		{ "trust", '\0', POPT_ARG_STRING, &o.trust, 0,
 		    "roots to verify against (default: the Yubico roots)",
 		    "FILE" },
-		{ "force", 'f', POPT_ARG_NONE, &o.force, 0,
-		    "replace existing output files", NULL },
+		CLI_FORCE_OPT(o.force, "replace existing output files"),
 		POPT_TABLEEND,
 	};
 	poptContext con = NULL;

@@ -204,7 +204,8 @@ init_run(struct cli *cli, struct init_args *a)
 	    access(CS_DATADIR "/yubico-piv-roots.pem", R_OK) != 0)
 		io.roots_path = cli_tree_path("share/yubico-piv-roots.pem",
 		    roots_buf, sizeof(roots_buf));
-	if (io.profiles_dir == NULL && access(CS_DATADIR "/profiles", R_OK) != 0)
+	if (io.profiles_dir == NULL &&
+	    access(CS_DATADIR "/profiles", R_OK) != 0)
 		io.profiles_dir = cli_tree_path("profiles", profiles_buf,
 		    sizeof(profiles_buf));
 	io.flags = a->hw ? CS_CA_INIT_HARDWARE_CA : 0;
@@ -293,8 +294,8 @@ ca_init(struct cli *cli, int argc, const char **argv)
 			    "root CA subject, as csr --subject (default "
 			    "\"CN=cardsmith Root CA\")",
 			    "DN" },
-			{ "issuing-subject", '\0', POPT_ARG_STRING,
-			    &a.iss_subj, 0,
+			{ "issuing-subject", '\0', POPT_ARG_STRING, &a.iss_subj,
+			    0,
 			    "issuing CA subject (default \"CN=cardsmith "
 			    "Issuing CA\")",
 			    "DN" },

@@ -65,7 +65,8 @@ ca_trust_add(struct cli *cli, int argc, const char **argv)
 	} else {
 		if (!cli->quiet && n == 0)
 			printf("%s: every certificate in it is trusted "
-			       "already\n", path);
+			       "already\n",
+			    path);
 		else if (!cli->quiet)
 			printf("trusted %zu certificate%s from %s\n", n,
 			    n == 1 ? "" : "s", path);

@@ -174,8 +174,8 @@ cert_import(struct cli *cli, int argc, const char **argv)
 		    "FILE" },
 		{ "compress", '\0', POPT_ARG_NONE, &o.compress, 0,
 		    "store it gzip-compressed (large certificates)", NULL },
-		{ "force", 'f', POPT_ARG_NONE, &o.force, 0,
-		    "store it even if its key is not the slot's key", NULL },
+		CLI_FORCE_OPT(o.force,
+		    "store it even if its key is not the slot's key"),
 		SECRET_POPT(cs.pin, "pin", "PIN"),
 		CARD_LAST_TRY_POPT(cs),
 		SECRET_POPT(cs.mgm, "mgmt-key", "management key (hex)"),
@@ -252,11 +252,9 @@ cert_export(struct cli *cli, int argc, const char **argv)
 	struct poptOption opts[] = {
 		{ "slot", 's', POPT_ARG_STRING, &o.slot, 0,
 		    "the slot (9a, 9c, 9d, 9e, 82..95, f9)", "SLOT" },
-		{ "out", 'o', POPT_ARG_STRING, &o.out, 0,
-		    "write the PEM to FILE (default: standard output)",
-		    "FILE" },
-		{ "force", 'f', POPT_ARG_NONE, &o.force, 0,
-		    "replace an existing --out file", NULL },
+		CLI_OUT_OPT(o.out,
+		    "write the PEM to FILE (default: standard output)"),
+		CLI_FORCE_OPT(o.force, "replace an existing --out file"),
 		POPT_TABLEEND,
 	};
 
@@ -322,8 +320,7 @@ cert_delete(struct cli *cli, int argc, const char **argv)
 	struct poptOption opts[] = {
 		{ "slot", 's', POPT_ARG_STRING, &o.slot, 0,
 		    "the slot (9a, 9c, 9d, 9e, 82..95)", "SLOT" },
-		{ "force", 'f', POPT_ARG_NONE, &o.force, 0,
-		    "do not ask for confirmation", NULL },
+		CLI_FORCE_OPT(o.force, "do not ask for confirmation"),
 		SECRET_POPT(cs.pin, "pin", "PIN"),
 		CARD_LAST_TRY_POPT(cs),
 		SECRET_POPT(cs.mgm, "mgmt-key", "management key (hex)"),

@@ -190,8 +190,7 @@ pin_change(struct cli *cli, int argc, const char **argv)
 	struct poptOption opts[] = {
 		SECRET_POPT(cs.pin, "pin", "PIN"),
 		SECRET_POPT(cs.new_pin, "new-pin", "new PIN"),
-		{ "force", 'f', POPT_ARG_NONE, &cs.last_try, 0,
-		    "try even with only one try left", NULL },
+		CLI_FORCE_OPT(cs.last_try, "try even with only one try left"),
 		CARD_LAST_TRY_POPT(cs),
 		POPT_TABLEEND,
 	};
@@ -214,8 +213,8 @@ puk_change(struct cli *cli, int argc, const char **argv)
 	struct poptOption opts[] = {
 		SECRET_POPT(cs.puk, "puk", "PUK"),
 		SECRET_POPT(cs.new_puk, "new-puk", "new PUK"),
-		{ "force", 'f', POPT_ARG_NONE, &cs.last_try, 0,
-		    "try even with only one PUK try left", NULL },
+		CLI_FORCE_OPT(cs.last_try,
+		    "try even with only one PUK try left"),
 		CARD_LAST_TRY_POPT(cs),
 		POPT_TABLEEND,
 	};
@@ -270,8 +269,8 @@ pin_unblock(struct cli *cli, int argc, const char **argv)
 	struct poptOption opts[] = {
 		SECRET_POPT(cs.puk, "puk", "PUK"),
 		SECRET_POPT(cs.new_pin, "new-pin", "new PIN"),
-		{ "force", 'f', POPT_ARG_NONE, &cs.last_try, 0,
-		    "try even with only one PUK try left", NULL },
+		CLI_FORCE_OPT(cs.last_try,
+		    "try even with only one PUK try left"),
 		CARD_LAST_TRY_POPT(cs),
 		POPT_TABLEEND,
 	};
@@ -339,8 +338,7 @@ pin_verify(struct cli *cli, int argc, const char **argv)
 	cs.last_try_opt = "--force";
 	struct poptOption opts[] = {
 		SECRET_POPT(cs.pin, "pin", "PIN"),
-		{ "force", 'f', POPT_ARG_NONE, &cs.last_try, 0,
-		    "try even with only one try left", NULL },
+		CLI_FORCE_OPT(cs.last_try, "try even with only one try left"),
 		CARD_LAST_TRY_POPT(cs),
 		POPT_TABLEEND,
 	};
@@ -420,8 +418,7 @@ retries_set(struct cli *cli, int argc, const char **argv)
 		    "wrong PINs before it blocks (1-255)", "N" },
 		{ "puk-tries", '\0', POPT_ARG_STRING, &puk_s, 0,
 		    "wrong PUKs before it blocks (1-255)", "N" },
-		{ "force", 'f', POPT_ARG_NONE, &force, 0,
-		    "do not ask for confirmation", NULL },
+		CLI_FORCE_OPT(force, "do not ask for confirmation"),
 		SECRET_POPT(cs.pin, "pin", "PIN"),
 		CARD_LAST_TRY_POPT(cs),
 		SECRET_POPT(cs.mgm, "mgmt-key", "management key (hex)"),

@@ -122,8 +122,7 @@ cmd_reset(struct cli *cli, int argc, const char **argv)
 	poptContext con = NULL;
 	int r, force = 0;
 	struct poptOption opts[] = {
-		{ "force", 'f', POPT_ARG_NONE, &force, 0,
-		    "do not ask for confirmation", NULL },
+		CLI_FORCE_OPT(force, "do not ask for confirmation"),
 		POPT_TABLEEND,
 	};
 

@@ -44,7 +44,8 @@ read_fail(struct cli *cli, const char *path, enum cs_err r)
 		return out_fail(cli, r, NULL);
 	/* open(2) fails for a missing or forbidden file, read(2) else */
 	return out_failf(cli, CS_ERR_IO, "cannot %s %s: %s",
-	    strcmp(why, strerror(EISDIR)) == 0 || strcmp(why, strerror(EIO)) == 0
+	    strcmp(why, strerror(EISDIR)) == 0 ||
+	            strcmp(why, strerror(EIO)) == 0
 	        ? "read"
 	        : "open",
 	    path, why);
@@ -73,8 +74,7 @@ pem_read_file(struct cli *cli, const char *path, uint8_t **data, size_t *len)
 }
 
 int
-pem_read_secret(struct cli *cli, const char *path, uint8_t **data,
-    size_t *len)
+pem_read_secret(struct cli *cli, const char *path, uint8_t **data, size_t *len)
 {
 	return read_any(cli, path, true, data, len);
 }

@@ -25,7 +25,6 @@
 
 /* struct secret_src (where one secret comes from) is in cli.h. */
 
-
 /* A secret's text; wipe with secret_clear. */
 struct secret {
 	char s[SECRET_MAX + 1];
