@@ -81,14 +81,14 @@ scan_conf(struct conf_scan *sc, const uint8_t *text, size_t len)
 	char *acc = NULL;
 	size_t i = 0, e, alen = 0, ostart = 0;
 	unsigned long phys = 0, nphys = 0;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((acc = malloc(len + 1)) == NULL)
 		return cs_ctx_fail(sc->ctx, CS_ERR_NOMEM, "%s", sc->what);
 	/* NCONF drops a UTF-8 byte order mark; so do we. */
 	if (len >= 3 && text[0] == 0xef && text[1] == 0xbb && text[2] == 0xbf)
 		i = 3;
-	while (i < len && r == CS_OK) {
+	while (i < len) {
 		for (e = i; e < len && text[e] != '\n'; e++)
 			if ((text[e] < 0x20 && text[e] != '\t' &&
 			        !(text[e] == '\r' && e + 1 < len &&
@@ -120,12 +120,15 @@ scan_conf(struct conf_scan *sc, const uint8_t *text, size_t len)
 			alen--; /* continued on the next line */
 			continue;
 		}
-		r = scan_logical(sc, acc, alen, ostart, nphys);
+		if ((r = scan_logical(sc, acc, alen, ostart, nphys)) != CS_OK)
+			goto out;
 		alen = 0;
 		nphys = 0;
 	}
-	if (r == CS_OK && nphys > 0)
-		r = scan_logical(sc, acc, alen, ostart, nphys);
+	if (nphys > 0 &&
+	    (r = scan_logical(sc, acc, alen, ostart, nphys)) != CS_OK)
+		goto out;
+	r = CS_OK;
 out:
 	free(acc);
 	return r;

@@ -482,19 +482,23 @@ sq_revoked(struct csa_store *b, enum csa_signer signer, csa_revoked_fn *fn,
 	struct sq_store *s = (struct sq_store *)b;
 	sqlite3_stmt *st = csa_sq_get(s, S_REVOKED);
 	const unsigned char *t;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int rc;
 
 	sqlite3_bind_int(st, 1, (int)signer);
-	while (r == CS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		t = sqlite3_column_text(st, 0);
-		r = fn(arg, t != NULL ? (const char *)t : "",
-		    sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2));
+		if ((r = fn(arg, t != NULL ? (const char *)t : "",
+		         sqlite3_column_int64(st, 1),
+		         sqlite3_column_int(st, 2))) != CS_OK) {
+			sqlite3_reset(st);
+			return r;
+		}
 	}
 	sqlite3_reset(st);
-	if (r == CS_OK && rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE)
 		return csa_sq_fail(s, "revoked list");
-	return r;
+	return CS_OK;
 }
 
 static enum cs_err
@@ -534,12 +538,14 @@ static enum cs_err
 count(struct sq_store *s, enum stmt_id id, size_t *n)
 {
 	sqlite3_stmt *st = csa_sq_get(s, id);
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (sqlite3_step(st) != SQLITE_ROW)
 		r = csa_sq_fail(s, "count");
-	else
+	else {
 		*n = (size_t)sqlite3_column_int64(st, 0);
+		r = CS_OK;
+	}
 	sqlite3_reset(st);
 	return r;
 }

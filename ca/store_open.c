@@ -318,24 +318,30 @@ registry_tables(struct sq_store *s, const char *path)
 	                        "WHERE type = 'table' AND name = ?1";
 	sqlite3_stmt *st = NULL;
 	size_t i;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (sqlite3_prepare_v2(s->db, q, -1, &st, NULL) != SQLITE_OK)
 		return cs_ctx_fail(s->base.ctx, CS_ERR_STORE,
 		    "registry %s: %s: " RESTORE_HINT, path,
 		    sqlite3_errmsg(s->db));
-	for (i = 0; r == CS_OK && i < sizeof(tables) / sizeof(*tables); i++) {
+	for (i = 0; i < sizeof(tables) / sizeof(*tables); i++) {
 		sqlite3_bind_text(st, 1, tables[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_ROW)
+		if (sqlite3_step(st) != SQLITE_ROW) {
 			r = cs_ctx_fail(s->base.ctx, CS_ERR_STORE,
 			    "registry %s: %s: " RESTORE_HINT, path,
 			    sqlite3_errmsg(s->db));
-		else if (sqlite3_column_int(st, 0) != 1)
+			goto out;
+		}
+		if (sqlite3_column_int(st, 0) != 1) {
 			r = cs_ctx_fail(s->base.ctx, CS_ERR_STORE,
 			    "registry %s has no %s table: " RESTORE_HINT, path,
 			    tables[i]);
+			goto out;
+		}
 		sqlite3_reset(st);
 	}
+	r = CS_OK;
+out:
 	sqlite3_finalize(st);
 	return r;
 }
