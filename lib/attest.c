@@ -301,8 +301,10 @@ parse_slot(const X509 *x)
 	const X509_NAME *name = X509_get_subject_name(x);
 	const ASN1_STRING *cn;
 	struct cs_cur c, pfx;
-	uint8_t hi, lo;
-	int i, h, l;
+	char two[3] = { 0 };
+	uint8_t hi, lo, slot;
+	size_t n;
+	int i;
 
 	if (name == NULL ||
 	    (i = X509_NAME_get_index_by_NID(name, NID_commonName, -1)) < 0 ||
@@ -318,9 +320,11 @@ parse_slot(const X509 *x)
 	    cs_cur_get_u8(&c, &hi) != CS_OK || cs_cur_get_u8(&c, &lo) != CS_OK ||
 	    !cs_cur_is_empty(&c))
 		return -1;
-	if ((h = csi_hexval(hi)) < 0 || (l = csi_hexval(lo)) < 0)
+	two[0] = (char)hi;
+	two[1] = (char)lo;
+	if (cs_hex_decode(NULL, two, &slot, 1, &n) != CS_OK || n != 1)
 		return -1;
-	return h << 4 | l;
+	return slot;
 }
 
 /*

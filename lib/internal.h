@@ -32,6 +32,8 @@ void csi_log(struct cs_ctx *ctx, enum cs_log_level level, const char *fmt,
     ...) CS_PRINTF(3, 4);
 bool csi_log_wants(const struct cs_ctx *ctx, enum cs_log_level level);
 void csi_set_sw(struct cs_ctx *ctx, uint16_t sw, int tries);
+/* Value of a hex digit (either case), -1 if c is none (hex.c). */
+int csi_hexval(int c);
 
 #define CSI_DEBUG(ctx, ...) csi_log_f((ctx), CS_LOG_DEBUG, __func__, __VA_ARGS__)
 void csi_log_f(struct cs_ctx *ctx, enum cs_log_level level, const char *func,

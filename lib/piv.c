@@ -103,11 +103,7 @@ csi_piv_cmd(struct cs_card *card, uint8_t ins, uint8_t p1, uint8_t p2,
 const char *
 csi_piv_slot_str(uint8_t slot, char buf[3])
 {
-	static const char hex[] = "0123456789abcdef";
-
-	buf[0] = hex[slot >> 4];
-	buf[1] = hex[slot & 0x0F];
-	buf[2] = '\0';
+	(void)cs_hex_encode(&slot, 1, buf, 3, 0);
 	return buf;
 }
 

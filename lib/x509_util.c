@@ -1,5 +1,6 @@
 /*
- * Small X.509 helpers shared by attest.c, x509.c and csr.c.
+ * Small X.509 helpers shared by attest.c, x509.c and csr.c: time
+ * conversion and the PIV algorithm of a key.
  */
 #include <string.h>
 #include <time.h>
@@ -84,16 +85,4 @@ csi_pkey_piv_alg(const EVP_PKEY *k)
 	default:
 		return 0;
 	}
-}
-
-int
-csi_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
