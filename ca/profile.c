@@ -15,6 +15,8 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
+#include "cardsmith/file.h"
+
 #include "ca_int.h"
 
 #include "banned.h"
@@ -289,7 +291,7 @@ set_policy_oid(struct cs_ctx *ctx, const char *pname, const char *key,
 {
 	char canon[CS_CA_OID_MAX];
 
-	if (!csa_oid_canonical(v, canon, sizeof(canon)))
+	if (csa_oid_parse(v, CSA_OID_LONG_ARCS, canon, sizeof(canon)) != CS_OK)
 		return cs_ctx_fail(ctx, CS_ERR_MALFORMED,
 		    "profile %s: [cardsmith] %s: bad value '%.64s' (not an OID "
 		    "written canonically: decimal arcs joined by single dots, "
@@ -608,7 +610,7 @@ cs_ca_profile_load(struct cs_ca *ca, const char *name,
 	n = strlen(label);
 	if (n > 4 && strcmp(label + n - 4, ".cnf") == 0)
 		label[n - 4] = '\0';
-	if ((r = csa_read_file(ca->ctx, path, CS_CA_INPUT_MAX, &text, &len)) !=
+	if ((r = cs_file_read(ca->ctx, path, CS_CA_INPUT_MAX, &text, &len)) !=
 	    CS_OK) {
 		if (r == CS_ERR_NOT_FOUND)
 			r = cs_ctx_fail(ca->ctx, CS_ERR_NOT_FOUND,

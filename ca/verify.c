@@ -45,6 +45,8 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "cardsmith/x509_ossl.h"
+
 #include "verify_int.h"
 
 #include "banned.h"
@@ -107,10 +109,13 @@ csa_verify_self_signed(X509 *x)
 
 /* --- reading --chain and --crl: every PEM block, or one DER object --- */
 
-/* A decoded PEM block: what it is, where it is, its DER. */
+/*
+ * A decoded PEM block: what it is, where it is, its DER. A DER input is
+ * handled as block 0 without a label, so each type has one decoder.
+ */
 struct pemblock {
 	const char *what; /* "CA chain", "CRL" */
-	int n, line; /* 1-based: block number, line of its BEGIN */
+	int n, line; /* 1-based: block number, line of its BEGIN; 0: DER */
 	const char *label;
 	const unsigned char *der;
 	long len;
@@ -220,17 +225,21 @@ static enum cs_err
 chain_block(struct cs_verifier *v, const struct pemblock *b, void *arg)
 {
 	STACK_OF(X509) *sk = arg;
-	const unsigned char *q = b->der;
-	X509 *x;
+	X509 *x = NULL;
 
-	if (strcmp(b->label, PEM_STRING_X509) != 0 &&
+	if (b->n > 0 && strcmp(b->label, PEM_STRING_X509) != 0 &&
 	    strcmp(b->label, PEM_STRING_X509_OLD) != 0)
 		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
 		    "%s: PEM block %d (line %d) is a %.40s, not a "
 		    "CERTIFICATE",
 		    b->what, b->n, b->line, b->label);
-	if ((x = d2i_X509(NULL, &q, b->len)) == NULL || q != b->der + b->len) {
-		X509_free(x);
+	/* Exactly one DER certificate, through the project's one decoder. */
+	if (cs_x509_cert_decode(NULL, b->der, (size_t)b->len, 0, &x) !=
+	    CS_OK) {
+		if (b->n == 0)
+			return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+			    "%s: not a DER certificate (or bytes after it)",
+			    b->what);
 		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
 		    "%s: PEM block %d (line %d) is not a valid certificate",
 		    b->what, b->n, b->line);
@@ -248,14 +257,20 @@ crl_block(struct cs_verifier *v, const struct pemblock *b, void *arg)
 	STACK_OF(X509_CRL) *sk = arg;
 	const unsigned char *q = b->der;
 	X509_CRL *c;
+	bool undecodable;
 
-	if (strcmp(b->label, PEM_STRING_X509_CRL) != 0)
+	if (b->n > 0 && strcmp(b->label, PEM_STRING_X509_CRL) != 0)
 		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
 		    "%s: PEM block %d (line %d) is a %.40s, not an X509 CRL",
 		    b->what, b->n, b->line, b->label);
 	if ((c = d2i_X509_CRL(NULL, &q, b->len)) == NULL ||
 	    q != b->der + b->len) {
+		undecodable = c == NULL;
 		X509_CRL_free(c);
+		if (b->n == 0)
+			return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+			    "%s: not a DER CRL%s", b->what,
+			    undecodable ? "" : " (bytes after it)");
 		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
 		    "%s: PEM block %d (line %d) is not a valid CRL", b->what,
 		    b->n, b->line);
@@ -274,34 +289,40 @@ is_der(const uint8_t *p, size_t len)
 	return len >= 2 && p[0] == 0x30;
 }
 
+/*
+ * Every PEM block of [p, p + len) through fn, or the whole input as one
+ * DER object (block 0); *count: the PEM blocks seen (1 for DER).
+ */
+static enum cs_err
+pem_or_der(struct cs_verifier *v, const char *what, const uint8_t *p,
+    size_t len, pem_block_fn *fn, void *arg, int *count)
+{
+	struct pemblock blk;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*count = 0;
+	if (!is_der(p, len))
+		return pem_each(v, what, p, len, fn, arg, count);
+	memset(&blk, 0, sizeof(blk));
+	blk.what = what;
+	blk.der = p;
+	blk.len = (long)len;
+	if ((r = fn(v, &blk, arg)) != CS_OK)
+		return r;
+	*count = 1;
+	return CS_OK;
+}
+
 static enum cs_err
 chain_decode(struct cs_verifier *v, const uint8_t *p, size_t len,
     STACK_OF(X509) * sk)
 {
-	const unsigned char *q = p;
-	X509 *x;
 	int n = 0;
 	enum cs_err r;
 
 	if (p == NULL || len == 0 || len > CSA_FILE_MAX)
 		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED, "CA chain: empty");
-	if (is_der(p, len)) {
-		if ((x = d2i_X509(NULL, &q, (long)len)) == NULL ||
-		    q != p + len) {
-			X509_free(x);
-			ERR_clear_error();
-			return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
-			    "CA chain: not a DER certificate (or bytes after "
-			    "it)");
-		}
-		if (!sk_X509_push(sk, x)) {
-			X509_free(x);
-			return cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM,
-			    "CA chain");
-		}
-		return CS_OK;
-	}
-	if ((r = pem_each(v, "CA chain", p, len, chain_block, sk, &n)) !=
+	if ((r = pem_or_der(v, "CA chain", p, len, chain_block, sk, &n)) !=
 	    CS_OK)
 		return r;
 	if (n == 0)
@@ -406,7 +427,6 @@ enum cs_err
 cs_verify_add_crl(struct cs_verifier *v, const uint8_t *bytes, size_t len)
 {
 	STACK_OF(X509_CRL) *sk = NULL;
-	const unsigned char *q = bytes;
 	X509_CRL *c = NULL;
 	int n = 0;
 	enum cs_err r = CS_ERR_INTERNAL;
@@ -415,23 +435,10 @@ cs_verify_add_crl(struct cs_verifier *v, const uint8_t *bytes, size_t len)
 		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED, "CRL: bad length");
 	if ((sk = sk_X509_CRL_new_null()) == NULL)
 		return cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "CRL");
-	if (is_der(bytes, len)) {
-		if ((c = d2i_X509_CRL(NULL, &q, (long)len)) == NULL ||
-		    q != bytes + len) {
-			r = cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
-			    "CRL: not a DER CRL%s",
-			    c != NULL ? " (bytes after it)" : "");
-			goto out;
-		}
-		if (!sk_X509_CRL_push(sk, c)) {
-			r = cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "CRL");
-			goto out;
-		}
-		c = NULL;
-	} else if ((r = pem_each(v, "CRL", bytes, len, crl_block, sk, &n)) !=
+	if ((r = pem_or_der(v, "CRL", bytes, len, crl_block, sk, &n)) !=
 	    CS_OK)
 		goto out;
-	else if (n == 0) {
+	if (n == 0) {
 		r = cs_ctx_fail(v->ctx, CS_ERR_MALFORMED, "CRL: none found");
 		goto out;
 	}
