@@ -30,6 +30,15 @@
  *   pool's CRL, is not on it (nothing else can make a leaf pass);
  * - verifying the same leaf again gives the same verdict (the verifier
  *   keeps no state from one certificate to the next).
+ *
+ * Seeds (tests/fuzz/corpus/verify/, named ones from gen_verify_pool.sh):
+ * software, hardware-attested and smartcard-logon leaves of the pool CA
+ * as DER and PEM, with and without the CRL, every required level and
+ * purpose; a revoked leaf with the CRL as pool, DER and PEM extra; the
+ * chain, the root and a non-CA F9 as extra CA certificates; the root,
+ * the issuing CA, an F9 and a statement as the leaf; truncated, trailing
+ * and text leaves, an empty leaf, a corrupt PEM CRL. The hash-named
+ * entries are what a 2 x 10 minute run added (libFuzzer -merge=1).
  */
 #include <stdbool.h>
 #include <stdint.h>

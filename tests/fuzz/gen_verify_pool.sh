@@ -3,9 +3,14 @@
 # tests/fuzz/corpus/verify/ for fuzz_verify: a real cardsmith CA (ca init),
 # its chain, leaves it issued (software, hardware-attested from minted
 # evidence, smartcard-logon, one revoked) and its CRL. The CA is
-# new on each run, so header and seeds are regenerated together.
+# new on each run, so header and seeds are regenerated together, and the
+# corpus entries a fuzzing run added (hash names) are removed with them:
+# they were made against the old CA. Refill them with a run of
+# build/fuzz/fuzz_verify and `fuzz_verify -merge=1 tests/fuzz/corpus/verify
+# DIR` (as in the commit that added them).
 #
 #   tests/fuzz/gen_verify_pool.sh [BUILD]     (from the repository root)
+#   KEEP=1 keeps the temporary directory (the CA, leaves, CRL).
 set -eu
 build=${1:-build}
 cs=$build/bin/cardsmith
