@@ -569,42 +569,6 @@ integrity_ok(struct sq_store *s)
 	return ok;
 }
 
-/*
- * Is the process that reserved a row ("boot:pid:start") still running?
- * Another boot, no such pid, or a pid reused by a later process: gone.
- * Unreadable /proc: assume it runs (the grace period decides).
- */
-static bool
-owner_alive(const struct sq_store *s, const char *owner)
-{
-	char boot[40], path[64], start[32];
-	const char *c1, *c2;
-	unsigned long pid;
-	char *end;
-	size_t n;
-
-	if ((c1 = strchr(owner, ':')) == NULL ||
-	    (c2 = strchr(c1 + 1, ':')) == NULL ||
-	    (n = (size_t)(c1 - owner)) >= sizeof(boot))
-		return true;
-	snprintf(boot, sizeof(boot), "%.*s", (int)n, owner);
-	if (s->boot[0] == '\0' || strcmp(boot, s->boot) != 0)
-		return s->boot[0] == '\0';
-	errno = 0;
-	pid = strtoul(c1 + 1, &end, 10);
-	if (errno != 0 || end != c2 || pid == 0 || pid > 0x7fffffffUL)
-		return true;
-	snprintf(path, sizeof(path), "/proc/%lu/stat", pid);
-	switch (csa_sq_proc_start(path, start, sizeof(start))) {
-	case 0:
-		return strcmp(start, c2 + 1) == 0;
-	case ENOENT:
-	case ESRCH:
-		return false;
-	default:
-		return true;
-	}
-}
 
 /* Void the pending rows whose reservation is over; *n: how many. */
 static enum cs_err
@@ -621,7 +585,7 @@ void_stale(struct sq_store *s, int64_t now, size_t *n)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		owner = sqlite3_column_text(st, 2);
 		if (owner != NULL && *owner != '\0')
-			stale = !owner_alive(s, (const char *)owner);
+			stale = !csa_sq_owner_alive(s, (const char *)owner);
 		else
 			stale = sqlite3_column_int64(st, 1) <=
 			    now - RECONCILE_GRACE;

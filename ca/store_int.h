@@ -1,13 +1,16 @@
 /*
  * Internals of the SQLite registry shared by store_db.c (statements,
- * transactions, events), store.c (certificate rows, revocation, CRL
- * numbers, reconcile), store_open.c (open, schema, migration) and
- * store_api.c (the public cs_ca_* registry calls). Not for any other file
+ * transactions, events), store_owner.c (reservation owners), store.c
+ * (certificate rows, revocation, CRL numbers, reconcile), store_open.c
+ * (open, schema, migration) and store_api.c (the public cs_ca_* registry
+ * calls); each uses only those listed before it, except that store.c
+ * names store_api.c's reason names. Not for any other file
  * of ca/, which sees the registry only through struct csa_store_ops.
  */
 #ifndef CA_STORE_INT_H
 #define CA_STORE_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -83,13 +86,15 @@ enum cs_err csa_sq_event(struct sq_store *s, int64_t now, const char *kind,
 /* The SQLite backend's operations. */
 extern const struct csa_store_ops csa_sq_ops;
 
-/* store_open.c */
+/* store_owner.c */
 
+/* This process as a reservation owner into s->owner (and s->boot), or "". */
+void csa_sq_set_owner(struct sq_store *s);
 /*
- * Field 22 (starttime) of a /proc/PID/stat file into dst. 0, or the errno
- * of the failure.
+ * Is the process that reserved a row ("boot:pid:start") still running?
+ * Unreadable /proc: assume it runs (the grace period decides).
  */
-int csa_sq_proc_start(const char *path, char *dst, size_t cap);
+bool csa_sq_owner_alive(const struct sq_store *s, const char *owner);
 
 /* store_api.c */
 

@@ -217,61 +217,7 @@ migrate(struct sq_store *s)
 	return CS_OK;
 }
 
-/*
- * Field 22 (starttime, clock ticks after boot) of a /proc/PID/stat file
- * into dst. 0, or the errno of the failure (EINVAL: unparsable).
- */
-int
-csa_sq_proc_start(const char *path, char *dst, size_t cap)
-{
-	char buf[1024];
-	const char *p;
-	size_t n, field, len;
-	FILE *f;
 
-	dst[0] = '\0';
-	if ((f = fopen(path, "re")) == NULL)
-		return errno;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* comm (field 2) may hold spaces and parentheses: skip to the last
-	 * ')', after which field 3 starts. */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return EINVAL;
-	for (field = 2; field < 22 && p != NULL; field++)
-		p = strchr(p + 1, ' ');
-	if (p == NULL)
-		return EINVAL;
-	p++;
-	len = strspn(p, "0123456789");
-	if (len == 0 || len >= cap)
-		return EINVAL;
-	snprintf(dst, cap, "%.*s", (int)len, p);
-	return 0;
-}
-
-/* This process as a reservation owner: "boot:pid:start", or "". */
-static void
-set_owner(struct sq_store *s)
-{
-	char start[32];
-	size_t n = 0;
-	FILE *f;
-
-	s->boot[0] = s->owner[0] = '\0';
-	if ((f = fopen("/proc/sys/kernel/random/boot_id", "re")) != NULL) {
-		n = fread(s->boot, 1, sizeof(s->boot) - 1, f);
-		fclose(f);
-	}
-	s->boot[n] = '\0';
-	s->boot[strcspn(s->boot, ":\n")] = '\0';
-	if (s->boot[0] == '\0' ||
-	    csa_sq_proc_start("/proc/self/stat", start, sizeof(start)) != 0)
-		return;
-	snprintf(s->owner, sizeof(s->owner), "%s:%ld:%s", s->boot,
-	    (long)getpid(), start);
-}
 
 /* How to recover a registry that is gone: it is never recreated. */
 #define RESTORE_HINT                                                           \
@@ -400,7 +346,7 @@ csa_store_open_sqlite(struct cs_ctx *ctx, const char *path, bool create,
 		r = csa_sq_fail(s, "checkpoint");
 		goto fail;
 	}
-	set_owner(s);
+	csa_sq_set_owner(s);
 	if ((r = csa_sq_prepare(s)) != CS_OK)
 		goto fail;
 	*out = &s->base;
