@@ -21,8 +21,9 @@
  *
  * This file: the certificate rows (reserve, commit, abandon, deliver,
  * revoke, list, get), revoked keys, CRL numbers, reconcile and the ops
- * table; key hashes. Statements and transactions are store_db.c, open,
- * schema and migration store_open.c, the public calls store_api.c.
+ * table; key hashes. Statements and transactions are store_db.c,
+ * reservation owners store_owner.c, open, schema and migration
+ * store_open.c, the public calls store_api.c.
  */
 #include <sys/stat.h>
 

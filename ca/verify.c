@@ -282,11 +282,19 @@ crl_block(struct cs_verifier *v, const struct pemblock *b, void *arg)
 	return CS_OK;
 }
 
-/* DER: one object filling the input exactly. */
+/*
+ * DER: one SEQUENCE filling the input. A certificate or CRL is longer
+ * than 127 bytes, so its length is in long form (0x81..0x84 after the
+ * 0x30), a byte text never has there; a short form must give the whole
+ * input. So a PEM file whose first text line starts with '0' ("0 s:/CN=",
+ * as openssl s_client -showcerts prints) is still read as PEM.
+ */
 static bool
 is_der(const uint8_t *p, size_t len)
 {
-	return len >= 2 && p[0] == 0x30;
+	return len >= 2 && p[0] == 0x30 &&
+	    ((p[1] >= 0x81 && p[1] <= 0x84) ||
+	        (p[1] < 0x80 && (size_t)p[1] + 2 == len));
 }
 
 /*

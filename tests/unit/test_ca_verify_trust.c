@@ -1166,6 +1166,40 @@ test_ca_verify_trust_add_chain_anchor_contract(void **state)
 	EVP_PKEY_free(oddk);
 }
 
+/*
+ * Text before the first PEM block is skipped, whatever it starts with:
+ * "0 s:/CN=..." (as openssl s_client -showcerts prints) is not DER.
+ */
+static void
+test_ca_verify_trust_pem_text_starting_with_zero(void **state)
+{
+	static const char pre[] = "0 s:/CN=cardsmith Root CA\n";
+	struct cs_verifier *v = NULL;
+	uint8_t *buf;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(cs_verify_new(f.t.ctx, &v), CS_OK);
+	n = strlen(pre) + f.chain_len;
+	assert_non_null(buf = malloc(n));
+	memcpy(buf, pre, strlen(pre));
+	memcpy(buf + strlen(pre), f.chain, f.chain_len);
+	assert_int_equal(cs_verify_add_chain(v, buf, n), CS_OK);
+	free(buf);
+	n = strlen(pre) + f.crl_len;
+	assert_non_null(buf = malloc(n));
+	memcpy(buf, pre, strlen(pre));
+	memcpy(buf + strlen(pre), f.crl, f.crl_len);
+	assert_int_equal(cs_verify_add_crl(v, buf, n), CS_OK);
+	free(buf);
+	/* Still DER: a short object filling the input (SEQUENCE { NULL }). */
+	assert_int_equal(cs_verify_add_chain(v, (const uint8_t *)"0\x02\x05",
+	                     4),
+	    CS_ERR_MALFORMED);
+	assert_non_null(strstr(cs_ctx_errmsg(f.t.ctx), "not a DER"));
+	cs_verify_free(v);
+}
+
 int
 main(void)
 {
@@ -1186,6 +1220,8 @@ main(void)
 		    test_ca_verify_trust_intermediate_checked_against_its_crl),
 		cmocka_unit_test(
 		    test_ca_verify_trust_add_chain_anchor_contract),
+		cmocka_unit_test(
+		    test_ca_verify_trust_pem_text_starting_with_zero),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
