@@ -1,18 +1,18 @@
 /*
- * PKCS#10 requests (RFC 2986) and self-signed certificates (RFC 5280)
- * whose signature is made on the card. The to-be-signed bytes are built
+ * PKCS#10 requests (RFC 2986) whose signature is made on the card, and the
+ * parts (subject, key, signature plan, card signature) that the
+ * self-signed certificates of csr_selfsign.c share. The to-be-signed bytes are built
  * here with OpenSSL; only their digest (for Ed25519 the bytes themselves)
  * goes to the card through cs_piv_sign, and the result is checked against
  * the public key before anything is handed back.
  *
  * The subject and subjectAltName parsers live in x509_name.c, the PEM
- * codec in pem.c.
+ * codec in pem.c, self-signed certificates in csr_selfsign.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -20,7 +20,6 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -29,10 +28,6 @@
 
 #include "banned.h"
 
-/* Largest request or certificate we produce. */
-#define CSR_DER_MAX (64u * 1024u)
-/* Longest self-signed validity (about 100 years). */
-#define CSR_DAYS_MAX 36600u
 /* piv-apdu.md §6.6: .3.1 since yubico-piv-tool 2.7.2, .3.11 before. */
 #define OID_ATTEST_STMT "1.3.6.1.4.1.41482.3.1"
 #define OID_ATTEST_STMT_LEGACY "1.3.6.1.4.1.41482.3.11"
@@ -40,25 +35,8 @@
 
 /* --- key, algorithm and the parts shared by requests and certificates --- */
 
-/* How a key signs: PIV algorithm, digest and the AlgorithmIdentifier. */
-struct sig_plan {
-	uint8_t alg;
-	const char *digest; /* NULL for Ed25519: the card gets the message */
-	int sig_nid;
-	int ptype; /* V_ASN1_NULL for RSA (RFC 4055 §5), else absent */
-	size_t rsa_len; /* modulus bytes for RSA, else 0 */
-};
-
-struct parts {
-	X509_NAME *name;
-	EVP_PKEY *pkey;
-	STACK_OF(X509_EXTENSION) *exts;
-	X509_ALGOR *algor;
-	struct sig_plan plan;
-};
-
-static void
-parts_release(struct parts *p)
+void
+csi_csr_parts_release(struct csi_csr_parts *p)
 {
 	X509_NAME_free(p->name);
 	EVP_PKEY_free(p->pkey);
@@ -85,7 +63,7 @@ digest_pick(const char *want, const char *dflt, int *idx)
 
 static enum cs_err
 plan_key(struct cs_ctx *ctx, EVP_PKEY *pkey, const char *digest,
-    struct sig_plan *sp)
+    struct csi_csr_sig_plan *sp)
 {
 	static const int rsa_nids[] = { NID_sha256WithRSAEncryption,
 		NID_sha384WithRSAEncryption, NID_sha512WithRSAEncryption };
@@ -145,7 +123,7 @@ parse_spki(struct cs_ctx *ctx, const uint8_t *spki, size_t len,
 	const unsigned char *p = spki;
 
 	*out = NULL;
-	if (len == 0 || len > CSR_DER_MAX ||
+	if (len == 0 || len > CSI_CSR_DER_MAX ||
 	    (*out = d2i_PUBKEY(NULL, &p, (long)len)) == NULL)
 		return csi_fail_ossl(ctx, CS_ERR_MALFORMED, "public key: not "
 		    "a DER SubjectPublicKeyInfo");
@@ -167,7 +145,7 @@ slot_pubkey(struct cs_card *card, uint8_t slot, const struct cs_csr_req *req,
 	uint8_t *spki = NULL;
 	size_t len = 0;
 	char s[3];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if (req->spki != NULL)
@@ -192,7 +170,7 @@ push_octet_ext(struct cs_ctx *ctx, STACK_OF(X509_EXTENSION) *exts,
 	ASN1_OBJECT *obj = NULL;
 	ASN1_OCTET_STRING *os = NULL;
 	X509_EXTENSION *ext = NULL;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((obj = OBJ_txt2obj(oid, 1)) == NULL ||
 	    (os = ASN1_OCTET_STRING_new()) == NULL ||
@@ -200,8 +178,10 @@ push_octet_ext(struct cs_ctx *ctx, STACK_OF(X509_EXTENSION) *exts,
 	    (ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os)) == NULL ||
 	    sk_X509_EXTENSION_push(exts, ext) <= 0)
 		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "extension %s", oid);
-	else
-		ext = NULL;
+	else {
+		ext = NULL; /* the stack owns it */
+		r = CS_OK;
+	}
 	X509_EXTENSION_free(ext);
 	ASN1_OCTET_STRING_free(os);
 	ASN1_OBJECT_free(obj);
@@ -215,7 +195,7 @@ push_octet_ext(struct cs_ctx *ctx, STACK_OF(X509_EXTENSION) *exts,
  */
 static enum cs_err
 add_attestation(struct cs_card *card, uint8_t slot, unsigned int flags,
-    struct parts *p)
+    struct csi_csr_parts *p)
 {
 	uint8_t *stmt = NULL, *f9 = NULL;
 	size_t stmt_len = 0, f9_len = 0;
@@ -263,10 +243,9 @@ out:
 	return r;
 }
 
-/* Subject, key, extensionRequest/extensions and signature algorithm. */
-static enum cs_err
-parts_prepare(struct cs_card *card, uint8_t slot,
-    const struct cs_csr_req *req, struct parts *p)
+enum cs_err
+csi_csr_parts_prepare(struct cs_card *card, uint8_t slot,
+    const struct cs_csr_req *req, struct csi_csr_parts *p)
 {
 	GENERAL_NAMES *gens = NULL;
 	unsigned int known = CS_CSR_ATTEST | CS_CSR_ATTEST_LEGACY_OID;
@@ -305,7 +284,7 @@ parts_prepare(struct cs_card *card, uint8_t slot,
 out:
 	GENERAL_NAMES_free(gens);
 	if (r != CS_OK)
-		parts_release(p);
+		csi_csr_parts_release(p);
 	return r;
 }
 
@@ -316,9 +295,9 @@ static enum cs_err
 sig_bitstring(struct cs_ctx *ctx, const uint8_t *sig, size_t len,
     ASN1_BIT_STRING **out)
 {
-	struct cs_buf b = CS_BUF_INIT(CSR_DER_MAX);
+	struct cs_buf b = CS_BUF_INIT(CSI_CSR_DER_MAX);
 	const unsigned char *p;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if ((r = cs_tlv_put_hdr(&b, 0x03, len + 1)) != CS_OK ||
@@ -349,10 +328,10 @@ explain_sign_failure(struct cs_card *card, enum cs_err r)
 	    "cs_card_set_pin)", msg);
 }
 
-/* Digest tbs (or not, for Ed25519), sign on the card, wrap the result. */
-static enum cs_err
-card_sign(struct cs_card *card, uint8_t slot, const struct sig_plan *sp,
-    const uint8_t *tbs, size_t tbslen, ASN1_BIT_STRING **out)
+enum cs_err
+csi_csr_card_sign(struct cs_card *card, uint8_t slot,
+    const struct csi_csr_sig_plan *sp, const uint8_t *tbs, size_t tbslen,
+    ASN1_BIT_STRING **out)
 {
 	uint8_t md[EVP_MAX_MD_SIZE], pad[512], *sig = NULL;
 	unsigned int mdlen = 0;
@@ -405,7 +384,7 @@ enum cs_err
 cs_csr_build(struct cs_card *card, uint8_t slot, const struct cs_csr_req *req,
     uint8_t **der, size_t *len)
 {
-	struct parts p;
+	struct csi_csr_parts p;
 	X509_REQ *x = NULL;
 	ASN1_BIT_STRING *bs = NULL;
 	unsigned char *tbs = NULL, *enc = NULL;
@@ -419,7 +398,7 @@ cs_csr_build(struct cs_card *card, uint8_t slot, const struct cs_csr_req *req,
 	*len = 0;
 	if (card == NULL || req == NULL)
 		return CS_ERR_ARG;
-	if ((r = parts_prepare(card, slot, req, &p)) != CS_OK)
+	if ((r = csi_csr_parts_prepare(card, slot, req, &p)) != CS_OK)
 		goto out;
 	if ((x = X509_REQ_new()) == NULL ||
 	    X509_REQ_set_version(x, X509_REQ_VERSION_1) != 1 ||
@@ -433,7 +412,7 @@ cs_csr_build(struct cs_card *card, uint8_t slot, const struct cs_csr_req *req,
 		    "assemble the request");
 		goto out;
 	}
-	if ((r = card_sign(card, slot, &p.plan, tbs, (size_t)tbslen, &bs)) !=
+	if ((r = csi_csr_card_sign(card, slot, &p.plan, tbs, (size_t)tbslen, &bs)) !=
 	    CS_OK)
 		goto out;
 	X509_REQ_set0_signature(x, bs);
@@ -452,7 +431,7 @@ out:
 	OPENSSL_free(enc);
 	ASN1_BIT_STRING_free(bs);
 	X509_REQ_free(x);
-	parts_release(&p);
+	csi_csr_parts_release(&p);
 	return r;
 }
 
@@ -484,191 +463,5 @@ out:
 	ERR_clear_error();
 	X509_NAME_free(name);
 	GENERAL_NAMES_free(gens);
-	return r;
-}
-
-/* --- self-signed certificate --- */
-
-/* Append OpenSSL's i2d output (n bytes at *der, freed here). */
-static enum cs_err
-put_i2d(struct cs_ctx *ctx, struct cs_buf *b, unsigned char **der, int n)
-{
-	enum cs_err r;
-
-	if (n <= 0 || *der == NULL)
-		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "DER encoding");
-	else if ((r = cs_buf_put(b, *der, (size_t)n)) != CS_OK)
-		r = csi_fail(ctx, r, "certificate too large");
-	OPENSSL_free(*der);
-	*der = NULL;
-	return r;
-}
-
-/* keyUsage digitalSignature (critical, RFC 5280 §4.2.1.3) and the SKI. */
-static enum cs_err
-add_cert_exts(struct cs_ctx *ctx, struct parts *p)
-{
-	const unsigned char *pk = NULL;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	int pklen = 0;
-	ASN1_BIT_STRING *ku = NULL;
-	ASN1_OCTET_STRING *ski = NULL;
-	X509_PUBKEY *xpk = NULL;
-	enum cs_err r = CS_OK;
-
-	/* RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits */
-	if (X509_PUBKEY_set(&xpk, p->pkey) != 1 ||
-	    X509_PUBKEY_get0_param(NULL, &pk, &pklen, NULL, xpk) != 1 ||
-	    EVP_Digest(pk, (size_t)pklen, md, &mdlen, EVP_sha1(), NULL) != 1 ||
-	    (ski = ASN1_OCTET_STRING_new()) == NULL ||
-	    ASN1_OCTET_STRING_set(ski, md, (int)mdlen) != 1 ||
-	    (ku = ASN1_BIT_STRING_new()) == NULL ||
-	    ASN1_BIT_STRING_set_bit(ku, 0, 1) != 1 ||
-	    X509V3_add1_i2d(&p->exts, NID_key_usage, ku, 1,
-	    X509V3_ADD_APPEND) != 1 ||
-	    X509V3_add1_i2d(&p->exts, NID_subject_key_identifier, ski, 0,
-	    X509V3_ADD_APPEND) != 1)
-		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "certificate extensions");
-	X509_PUBKEY_free(xpk);
-	ASN1_BIT_STRING_free(ku);
-	ASN1_OCTET_STRING_free(ski);
-	return r;
-}
-
-/* 16 random bytes, positive and without a leading zero (RFC 5280 §4.1.2.2). */
-static enum cs_err
-put_serial(struct cs_card *card, struct cs_buf *b)
-{
-	uint8_t sn[16];
-	enum cs_err r;
-
-	if (RAND_bytes(sn, sizeof(sn)) != 1)
-		return csi_fail_ossl(card->ctx, CS_ERR_CRYPTO, "serial");
-	sn[0] = (uint8_t)((sn[0] & 0x7F) | 0x40);
-	if ((r = cs_tlv_put(b, 0x02, sn, sizeof(sn))) != CS_OK)
-		return csi_fail(card->ctx, r, "serial");
-	return CS_OK;
-}
-
-/* TBSCertificate (RFC 5280 §4.1), v3, issuer = subject. */
-static enum cs_err
-build_tbs(struct cs_card *card, const struct parts *p, unsigned int days,
-    struct cs_buf *tbs)
-{
-	static const uint8_t v3[] = { 0xA0, 0x03, 0x02, 0x01, 0x02 };
-	struct cs_ctx *ctx = card->ctx;
-	ASN1_TIME *nb = NULL, *na = NULL;
-	unsigned char *d = NULL;
-	time_t now = time(NULL);
-	size_t top, val, ext;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	if ((nb = X509_time_adj_ex(NULL, 0, 0, &now)) == NULL ||
-	    (na = X509_time_adj_ex(NULL, (int)days, 0, &now)) == NULL) {
-		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "validity");
-		goto out;
-	}
-	cs_tlv_open(tbs, &top);
-	if ((r = cs_buf_put(tbs, v3, sizeof(v3))) != CS_OK ||
-	    (r = put_serial(card, tbs)) != CS_OK ||
-	    (r = put_i2d(ctx, tbs, &d, i2d_X509_ALGOR(p->algor, &d))) != CS_OK ||
-	    (r = put_i2d(ctx, tbs, &d, i2d_X509_NAME(p->name, &d))) != CS_OK)
-		goto out;
-	cs_tlv_open(tbs, &val);
-	if ((r = put_i2d(ctx, tbs, &d, i2d_ASN1_TIME(nb, &d))) != CS_OK ||
-	    (r = put_i2d(ctx, tbs, &d, i2d_ASN1_TIME(na, &d))) != CS_OK ||
-	    (r = cs_tlv_close(tbs, 0x30, val)) != CS_OK ||
-	    (r = put_i2d(ctx, tbs, &d, i2d_X509_NAME(p->name, &d))) != CS_OK ||
-	    (r = put_i2d(ctx, tbs, &d, i2d_PUBKEY(p->pkey, &d))) != CS_OK)
-		goto out;
-	cs_tlv_open(tbs, &ext);
-	if ((r = put_i2d(ctx, tbs, &d, i2d_X509_EXTENSIONS(p->exts,
-	    &d))) != CS_OK)
-		goto out;
-	if ((r = cs_tlv_close(tbs, 0xA3, ext)) != CS_OK ||
-	    (r = cs_tlv_close(tbs, 0x30, top)) != CS_OK) {
-		r = csi_fail(ctx, r, "certificate too large");
-		goto out;
-	}
-	r = CS_OK;
-out:
-	OPENSSL_free(d);
-	ASN1_TIME_free(nb);
-	ASN1_TIME_free(na);
-	return r;
-}
-
-/* Certificate ::= SEQUENCE { tbs, signatureAlgorithm, signatureValue } */
-static enum cs_err
-build_cert(struct cs_ctx *ctx, const struct cs_buf *tbs,
-    const X509_ALGOR *algor, const ASN1_BIT_STRING *bs, struct cs_buf *out)
-{
-	unsigned char *d = NULL;
-	size_t top;
-	enum cs_err r;
-
-	cs_tlv_open(out, &top);
-	if ((r = cs_buf_put(out, tbs->data, tbs->len)) != CS_OK ||
-	    (r = put_i2d(ctx, out, &d, i2d_X509_ALGOR(algor, &d))) != CS_OK ||
-	    (r = put_i2d(ctx, out, &d, i2d_ASN1_BIT_STRING(bs, &d))) !=
-	    CS_OK)
-		return r;
-	if ((r = cs_tlv_close(out, 0x30, top)) != CS_OK)
-		return csi_fail(ctx, r, "certificate too large");
-	return CS_OK;
-}
-
-enum cs_err
-cs_csr_selfsign(struct cs_card *card, uint8_t slot,
-    const struct cs_csr_req *req, unsigned int days, uint8_t **der,
-    size_t *len)
-{
-	struct cs_buf tbs = CS_BUF_INIT(CSR_DER_MAX);
-	struct cs_buf cert = CS_BUF_INIT(CSR_DER_MAX);
-	struct parts p;
-	ASN1_BIT_STRING *bs = NULL;
-	const unsigned char *q;
-	X509 *x = NULL;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	memset(&p, 0, sizeof(p));
-	if (der == NULL || len == NULL)
-		return CS_ERR_ARG;
-	*der = NULL;
-	*len = 0;
-	if (card == NULL || req == NULL)
-		return CS_ERR_ARG;
-	if (days == 0 || days > CSR_DAYS_MAX)
-		return csi_fail(card->ctx, CS_ERR_ARG, "certificate validity "
-		    "must be 1 to %u days", CSR_DAYS_MAX);
-	if ((r = parts_prepare(card, slot, req, &p)) != CS_OK ||
-	    (r = add_cert_exts(card->ctx, &p)) != CS_OK ||
-	    (r = build_tbs(card, &p, days, &tbs)) != CS_OK ||
-	    (r = card_sign(card, slot, &p.plan, tbs.data, tbs.len, &bs)) !=
-	    CS_OK ||
-	    (r = build_cert(card->ctx, &tbs, p.algor, bs, &cert)) != CS_OK)
-		goto out;
-	q = cert.data;
-	if ((x = d2i_X509(NULL, &q, (long)cert.len)) == NULL ||
-	    q != cert.data + cert.len) {
-		r = csi_fail_ossl(card->ctx, CS_ERR_INTERNAL, "self-signed "
-		    "certificate does not decode");
-		goto out;
-	}
-	if (X509_verify(x, p.pkey) != 1) {
-		r = csi_fail_ossl(card->ctx, CS_ERR_VERIFY, "signature made "
-		    "by the card does not verify with the slot's public key "
-		    "— wrong key in slot?");
-		goto out;
-	}
-	r = cs_buf_take(&cert, der, len);
-out:
-	ERR_clear_error();
-	X509_free(x);
-	ASN1_BIT_STRING_free(bs);
-	cs_buf_release(&tbs);
-	cs_buf_release(&cert);
-	parts_release(&p);
 	return r;
 }

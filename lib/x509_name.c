@@ -159,7 +159,7 @@ name_split(struct cs_ctx *ctx, const char *s, struct name_parts *np)
 {
 	size_t n = strlen(s), i = 0;
 	bool multi = false;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	np->slash = n > 0 && s[0] == '/';
 	i = np->slash ? 1 : 0;
@@ -189,7 +189,7 @@ add_ava(struct cs_ctx *ctx, const struct name_parts *np, const struct ava *a,
 {
 	char type[NAME_TYPE_MAX];
 	ASN1_OBJECT *obj = NULL;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (a->typelen >= sizeof(type))
 		return csi_fail(ctx, CS_ERR_ARG, "subject: \"%.*s\": "
@@ -210,6 +210,8 @@ add_ava(struct cs_ctx *ctx, const struct name_parts *np, const struct ava *a,
 		r = csi_fail_ossl(ctx, CS_ERR_ARG, "subject: \"%.*s\": value "
 		    "not allowed for %s", quote_len(a->complen), a->comp,
 		    type);
+	else
+		r = CS_OK;
 	ASN1_OBJECT_free(obj);
 	return r;
 }
@@ -222,7 +224,7 @@ static enum cs_err
 name_build(struct cs_ctx *ctx, const struct name_parts *np, X509_NAME *name)
 {
 	size_t rdn[NAME_AVA_MAX + 1], m = 0, k, j, i;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	for (i = 0; i < np->n; i++)
 		if (!np->ava[i].multi)
