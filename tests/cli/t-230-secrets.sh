@@ -126,8 +126,22 @@ printf '%s\n' 12345678 >old.puk
 printf '%s\n' "$PUK" >new.puk
 printf '%s\n' "$MK" >mk.txt
 chmod 600 old.pin new.pin old.puk new.puk mk.txt
-# Only our own processes: other users' tests may run concurrently.
-(while :; do ps -eo args 2>/dev/null | grep -F -e "$CS" -e "$CS_T" >>ps.log; done) &
+# Only our own processes (descendants of this script): other tests run
+# cardsmith concurrently, and e.g. `--serial 12345678` is not our PUK.
+top=$$
+(while :; do
+	ps -eo pid=,ppid=,args= 2>/dev/null | awk -v top="$top" '
+	{ pid = $1; par[pid] = $2; $1 = ""; $2 = ""; sub(/^ +/, ""); arg[pid] = $0 }
+	END {
+		for (p in par) {
+			q = p
+			for (n = 0; n < 64 && q != top && (q in par); n++)
+				q = par[q]
+			if (q == top)
+				print arg[p]
+		}
+	}' | grep -F -e "$CS" -e "$CS_T" >>ps.log
+done) &
 sampler=$!
 trace() {
 	local n=$1
