@@ -82,6 +82,15 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_x509_cert_decode(struct cs_ctx *ctx,
     const uint8_t *p, size_t len, unsigned int flags, X509 **out);
 
 /*
+ * Decode one public key (SubjectPublicKeyInfo), as cs_x509_cert_decode
+ * does certificates (PEM label "PUBLIC KEY"; messages "public key: not a
+ * DER SubjectPublicKeyInfo", "public key: no PEM public key"); flags:
+ * CS_X509_PEM only. Caller frees *out with EVP_PKEY_free; NULL on failure.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_x509_pubkey_decode(struct cs_ctx *ctx,
+    const uint8_t *p, size_t len, unsigned int flags, EVP_PKEY **out);
+
+/*
  * Decode one PKCS#10 request, as cs_x509_cert_decode does certificates
  * (PEM label "CERTIFICATE REQUEST" or "NEW CERTIFICATE REQUEST"; messages
  * "not a DER certificate request", "certificate request: no PEM
