@@ -1,5 +1,6 @@
 /*
- * PEM <-> DER (include/cardsmith/pem.h): the project's one PEM codec.
+ * PEM <-> DER (include/cardsmith/pem.h): the project's one PEM codec,
+ * for one object (cs_pem_decode) or a bundle (cs_pem_next).
  * OpenSSL's PEM reader finds the blocks; every DER object is checked to be
  * exactly one well-formed object of the expected kind before it is
  * accepted or armoured.

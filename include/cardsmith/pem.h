@@ -1,7 +1,11 @@
 /*
  * PEM (RFC 7468) <-> DER for the three kinds cardsmith reads and writes:
  * certificate requests, certificates and public keys. This is the one PEM
- * codec of the project: cli/ and ca/ decode PEM input through it.
+ * codec of the project: cli/, ca/ and lib/ decode PEM input through it,
+ * one object with cs_pem_decode, a bundle block by block with cs_pem_next.
+ * (Private keys are not among the kinds: OpenSSL's private-key reader
+ * keeps the decoded secret in its secure heap and knows PKCS#8, the
+ * legacy forms and encryption.)
  */
 #ifndef CARDSMITH_PEM_H
 #define CARDSMITH_PEM_H

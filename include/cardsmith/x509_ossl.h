@@ -1,7 +1,9 @@
 /*
- * OpenSSL-object helpers for ca/ and cli/: the one distinguished-name
- * parser, the one subjectAltName parser and the one certificate / request
- * decoder of the project, handing out OpenSSL objects.
+ * OpenSSL-object helpers for ca/, cli/ and sim/: the one
+ * distinguished-name parser, the one subjectAltName parser and the one
+ * certificate / request / public-key decoder of the project, handing out
+ * OpenSSL objects. lib/'s own intakes (attestation, trust store, card
+ * certificates) use the same decoder through lib/x509_int.h.
  *
  * Unlike the other public headers this one carries OpenSSL types, so it
  * is not part of the umbrella cardsmith.h; include it explicitly. Every
