@@ -199,11 +199,14 @@ free_kind(enum cs_pem_kind kind, void *obj)
 	}
 }
 
-/* One object of in->kind; *owned and *der as for csi_x509_in_cert. */
+/*
+ * One object of in->kind, which must be want (the caller's type); *owned
+ * and *der as for csi_x509_in_cert.
+ */
 static enum cs_err
 in_decode(struct cs_ctx *ctx, const struct csi_x509_in *in,
-    const uint8_t *p, size_t len, void **out, uint8_t **owned,
-    struct cs_cur *der)
+    enum cs_pem_kind want, const uint8_t *p, size_t len, void **out,
+    uint8_t **owned, struct cs_cur *der)
 {
 	struct cs_cur d;
 	const unsigned char *q;
@@ -216,6 +219,9 @@ in_decode(struct cs_ctx *ctx, const struct csi_x509_in *in,
 		*owned = NULL;
 	if (der != NULL)
 		cs_cur_init(der, NULL, 0);
+	if (in->kind != want)
+		return csi_fail(ctx, CS_ERR_INTERNAL, "%s: intake of another "
+		    "kind", in->name);
 	if ((r = csi_x509_in_der(ctx, in, p, len, &buf, &d)) != CS_OK)
 		goto out;
 	q = d.p;
@@ -250,10 +256,7 @@ csi_x509_in_cert(struct cs_ctx *ctx, const struct csi_x509_in *in,
 	void *obj = NULL;
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	if (in->kind != CS_PEM_CERT)
-		return csi_fail(ctx, CS_ERR_INTERNAL, "%s: not a certificate "
-		    "intake", in->name);
-	r = in_decode(ctx, in, p, len, &obj, owned, der);
+	r = in_decode(ctx, in, CS_PEM_CERT, p, len, &obj, owned, der);
 	*out = obj;
 	return r;
 }
@@ -265,10 +268,7 @@ csi_x509_in_csr(struct cs_ctx *ctx, const struct csi_x509_in *in,
 	void *obj = NULL;
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	if (in->kind != CS_PEM_CSR)
-		return csi_fail(ctx, CS_ERR_INTERNAL, "%s: not a request "
-		    "intake", in->name);
-	r = in_decode(ctx, in, p, len, &obj, NULL, NULL);
+	r = in_decode(ctx, in, CS_PEM_CSR, p, len, &obj, NULL, NULL);
 	*out = obj;
 	return r;
 }
@@ -280,10 +280,7 @@ csi_x509_in_pubkey(struct cs_ctx *ctx, const struct csi_x509_in *in,
 	void *obj = NULL;
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	if (in->kind != CS_PEM_PUBKEY)
-		return csi_fail(ctx, CS_ERR_INTERNAL, "%s: not a public key "
-		    "intake", in->name);
-	r = in_decode(ctx, in, p, len, &obj, NULL, NULL);
+	r = in_decode(ctx, in, CS_PEM_PUBKEY, p, len, &obj, NULL, NULL);
 	*out = obj;
 	return r;
 }
