@@ -37,7 +37,6 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -55,13 +54,6 @@
 #define TRUST_DEPTH_MAX 2
 
 /* --- small helpers --- */
-
-bool
-csi_attest_is_der(const uint8_t *p, size_t len)
-{
-	/* A DER certificate, CSR or SPKI starts with SEQUENCE. */
-	return len > 0 && p[0] == 0x30;
-}
 
 /* One-line RFC 2253 form of a name, truncated to fit; "" on failure. */
 void
@@ -93,64 +85,28 @@ csi_attest_oid(const char *txt)
 
 /*
  * Decode one certificate, DER (whole input, no trailing bytes) or PEM
- * (first CERTIFICATE block). what names it in messages.
+ * (first CERTIFICATE block that decodes). what names it in messages.
  */
 enum cs_err
 csi_attest_decode_cert(struct cs_ctx *ctx, const char *what, const uint8_t *p,
     size_t len, X509 **out)
 {
-	const unsigned char *q = p;
-	BIO *b = NULL;
-	X509 *x = NULL;
-	enum cs_err r = CS_ERR_INTERNAL;
+	const struct csi_x509_in in = {
+		.name = what,
+		.kind = CS_PEM_CERT,
+		.opts = CSI_X509_IN_PEM | CSI_X509_IN_OSSL,
+		.der_max = CS_ATTEST_CERT_MAX,
+		.pem_max = CSI_ATTEST_PEM_FACTOR * CS_ATTEST_CERT_MAX,
+		.big_der = CSI_X509_BIG_BYTES,
+		.big_pem = CSI_X509_BIG_BYTES,
+		.big_decoded = CSI_X509_BIG_LARGER,
+		.empty = "empty input",
+		.notder = "not a DER certificate",
+		.trailing = "trailing data after certificate",
+		.nopem = "no PEM certificate",
+	};
 
-	*out = NULL;
-	if (p == NULL || len == 0) {
-		r = csi_fail(ctx, CS_ERR_MALFORMED, "%s: empty input", what);
-		goto out;
-	}
-	if (len > (csi_attest_is_der(p, len) ? 1u : CSI_ATTEST_PEM_FACTOR) *
-	    CS_ATTEST_CERT_MAX) {
-		r = csi_fail(ctx, CS_ERR_LIMIT, "%s: %zu bytes, more than %u",
-		    what, len, CS_ATTEST_CERT_MAX);
-		goto out;
-	}
-	if (csi_attest_is_der(p, len)) {
-		if ((x = d2i_X509(NULL, &q, (long)len)) == NULL) {
-			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-			    "%s: not a DER certificate", what);
-			goto out;
-		}
-		if (q != p + len) {
-			r = csi_fail(ctx, CS_ERR_MALFORMED,
-			    "%s: trailing data after certificate", what);
-			goto out;
-		}
-	} else {
-		if ((b = BIO_new_mem_buf(p, (int)len)) == NULL) {
-			r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "%s", what);
-			goto out;
-		}
-		if ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL) {
-			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-			    "%s: no PEM certificate", what);
-			goto out;
-		}
-		if (i2d_X509(x, NULL) > (int)CS_ATTEST_CERT_MAX) {
-			r = csi_fail(ctx, CS_ERR_LIMIT,
-			    "%s: certificate larger than %u", what,
-			    CS_ATTEST_CERT_MAX);
-			goto out;
-		}
-	}
-	ERR_clear_error();
-	*out = x;
-	x = NULL;
-	r = CS_OK;
-out:
-	X509_free(x);
-	BIO_free(b);
-	return r;
+	return csi_x509_in_cert(ctx, &in, p, len, out, NULL, NULL);
 }
 
 /*

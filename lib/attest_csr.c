@@ -8,10 +8,8 @@
 #include <string.h>
 
 #include <openssl/asn1.h>
-#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -22,51 +20,20 @@
 /* A CSR carries two certificates plus its own key and signature. */
 #define CSR_MAX (4u * CS_ATTEST_CERT_MAX)
 
-static enum cs_err
-decode_csr(struct cs_ctx *ctx, const uint8_t *p, size_t len, X509_REQ **out)
-{
-	const unsigned char *q = p;
-	BIO *b = NULL;
-	X509_REQ *req = NULL;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	*out = NULL;
-	if (p == NULL || len == 0) {
-		r = csi_fail(ctx, CS_ERR_MALFORMED, "CSR: empty input");
-		goto out;
-	}
-	if (len > (csi_attest_is_der(p, len) ? 1u : CSI_ATTEST_PEM_FACTOR) * CSR_MAX) {
-		r = csi_fail(ctx, CS_ERR_LIMIT, "CSR: %zu bytes, too large",
-		    len);
-		goto out;
-	}
-	if (csi_attest_is_der(p, len)) {
-		if ((req = d2i_X509_REQ(NULL, &q, (long)len)) == NULL ||
-		    q != p + len) {
-			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-			    "CSR: not a DER PKCS#10 request");
-			goto out;
-		}
-	} else {
-		if ((b = BIO_new_mem_buf(p, (int)len)) == NULL) {
-			r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "CSR");
-			goto out;
-		}
-		if ((req = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL)) ==
-		    NULL) {
-			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-			    "CSR: no PEM certificate request");
-			goto out;
-		}
-	}
-	*out = req;
-	req = NULL;
-	r = CS_OK;
-out:
-	X509_REQ_free(req);
-	BIO_free(b);
-	return r;
-}
+/* A request given as DER or PEM (first block that decodes). */
+static const struct csi_x509_in csr_in = {
+	.name = "CSR",
+	.kind = CS_PEM_CSR,
+	.opts = CSI_X509_IN_PEM | CSI_X509_IN_OSSL,
+	.der_max = CSR_MAX,
+	.pem_max = CSI_ATTEST_PEM_FACTOR * CSR_MAX,
+	.big_der = CSI_X509_BIG_TOO_LARGE,
+	.big_pem = CSI_X509_BIG_TOO_LARGE,
+	.big_decoded = CSI_X509_BIG_TOO_LARGE,
+	.empty = "empty input",
+	.notder = "not a DER PKCS#10 request",
+	.nopem = "no PEM certificate request",
+};
 
 /*
  * Extension txt of a CSR's extensionRequest: its OCTET STRING must hold
@@ -79,7 +46,6 @@ csr_cert_ext(struct cs_ctx *ctx, const STACK_OF(X509_EXTENSION) *exts,
 	ASN1_OBJECT *obj = NULL;
 	X509_EXTENSION *ext;
 	const ASN1_OCTET_STRING *os;
-	const unsigned char *q;
 	X509 *x = NULL;
 	struct cs_cur val;
 	int i;
@@ -109,10 +75,9 @@ csr_cert_ext(struct cs_ctx *ctx, const STACK_OF(X509_EXTENSION) *exts,
 	}
 	cs_cur_init(&val, ASN1_STRING_get0_data(os),
 	    (size_t)ASN1_STRING_length(os));
-	q = cs_cur_ptr(&val);
-	if (cs_cur_len(&val) == 0 || cs_cur_len(&val) > CS_ATTEST_CERT_MAX ||
-	    (x = d2i_X509(NULL, &q, (long)cs_cur_len(&val))) == NULL ||
-	    q != cs_cur_ptr(&val) + cs_cur_len(&val)) {
+	if (cs_cur_len(&val) > CS_ATTEST_CERT_MAX ||
+	    (x = csi_x509_der_cert(cs_cur_ptr(&val), cs_cur_len(&val))) ==
+	    NULL) {
 		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
 		    "CSR: extension %s is not one DER certificate", txt);
 		goto out;
@@ -144,7 +109,7 @@ cs_attest_from_csr(struct cs_ctx *ctx, const uint8_t *csr, size_t csr_len,
 		return csi_fail(ctx, CS_ERR_ARG, "CSR: no output pointers");
 	*stmt = *f9 = NULL;
 	*stmt_len = *f9_len = 0;
-	if ((r = decode_csr(ctx, csr, csr_len, &req)) != CS_OK)
+	if ((r = csi_x509_in_csr(ctx, &csr_in, csr, csr_len, &req)) != CS_OK)
 		goto out;
 	if ((exts = X509_REQ_get_extensions(req)) == NULL) {
 		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,

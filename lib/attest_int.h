@@ -34,8 +34,6 @@ struct cs_trust {
 	STACK_OF(X509) *ca_only;
 };
 
-/* Does p start like DER (a SEQUENCE: certificate, CSR or SPKI)? */
-bool csi_attest_is_der(const uint8_t *p, size_t len);
 /* One-line RFC 2253 form of a name, truncated to fit; "" on failure. */
 void csi_attest_name_oneline(const X509_NAME *name, char *buf, size_t cap);
 /* OBJ_txt2obj of a dotted OID; caller frees with ASN1_OBJECT_free. */

@@ -3,58 +3,28 @@
  * (cs_attest_match_key)? The statement's key is compared with the
  * caller's as keys, not as encodings.
  */
-#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "attest_int.h"
 
 #include "banned.h"
 
-static enum cs_err
-decode_pubkey(struct cs_ctx *ctx, const uint8_t *p, size_t len,
-    EVP_PKEY **out)
-{
-	const unsigned char *q = p;
-	BIO *b = NULL;
-	EVP_PKEY *k = NULL;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	*out = NULL;
-	if (p == NULL || len == 0 ||
-	    len > CSI_ATTEST_PEM_FACTOR * CS_ATTEST_CERT_MAX) {
-		r = csi_fail(ctx, len == 0 ? CS_ERR_MALFORMED : CS_ERR_LIMIT,
-		    "public key: bad length %zu", len);
-		goto out;
-	}
-	if (csi_attest_is_der(p, len)) {
-		if ((k = d2i_PUBKEY(NULL, &q, (long)len)) == NULL ||
-		    q != p + len) {
-			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-			    "public key: not a DER SubjectPublicKeyInfo");
-			goto out;
-		}
-	} else {
-		if ((b = BIO_new_mem_buf(p, (int)len)) == NULL) {
-			r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "public key");
-			goto out;
-		}
-		if ((k = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL)) == NULL) {
-			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-			    "public key: no PEM public key");
-			goto out;
-		}
-	}
-	*out = k;
-	k = NULL;
-	r = CS_OK;
-out:
-	EVP_PKEY_free(k);
-	BIO_free(b);
-	return r;
-}
+/* The caller's key, DER or PEM; the messages cs_attest_match_key had. */
+static const struct csi_x509_in key_in = {
+	.name = "public key",
+	.kind = CS_PEM_PUBKEY,
+	.opts = CSI_X509_IN_PEM | CSI_X509_IN_OSSL,
+	.der_max = CSI_ATTEST_PEM_FACTOR * CS_ATTEST_CERT_MAX,
+	.pem_max = CSI_ATTEST_PEM_FACTOR * CS_ATTEST_CERT_MAX,
+	.big_der = CSI_X509_BIG_LENGTH,
+	.big_pem = CSI_X509_BIG_LENGTH,
+	.big_decoded = CSI_X509_BIG_LENGTH,
+	.empty = "bad length 0",
+	.notder = "not a DER SubjectPublicKeyInfo",
+	.nopem = "no PEM public key",
+};
 
 enum cs_err
 cs_attest_match_key(struct cs_ctx *ctx, const uint8_t *stmt, size_t stmt_len,
@@ -66,7 +36,7 @@ cs_attest_match_key(struct cs_ctx *ctx, const uint8_t *stmt, size_t stmt_len,
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = csi_attest_decode_cert(ctx, "statement", stmt, stmt_len, &x)) != CS_OK ||
-	    (r = decode_pubkey(ctx, spki, spki_len, &k)) != CS_OK)
+	    (r = csi_x509_in_pubkey(ctx, &key_in, spki, spki_len, &k)) != CS_OK)
 		goto out;
 	if ((sk = X509_get0_pubkey(x)) == NULL) {
 		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,

@@ -116,24 +116,22 @@ plan_key(struct cs_ctx *ctx, EVP_PKEY *pkey, const char *digest,
 	return CS_OK;
 }
 
+/* The caller's public key: DER only, exactly one SubjectPublicKeyInfo. */
 static enum cs_err
 parse_spki(struct cs_ctx *ctx, const uint8_t *spki, size_t len,
     EVP_PKEY **out)
 {
-	const unsigned char *p = spki;
+	static const struct csi_x509_in spki_in = {
+		.name = "public key",
+		.kind = CS_PEM_PUBKEY,
+		.opts = CSI_X509_IN_OSSL,
+		.der_max = CSI_CSR_DER_MAX,
+		.big_der = CSI_X509_BIG_NOTDER,
+		.notder = "not a DER SubjectPublicKeyInfo",
+		.trailing = "trailing bytes after the SubjectPublicKeyInfo",
+	};
 
-	*out = NULL;
-	if (len == 0 || len > CSI_CSR_DER_MAX ||
-	    (*out = d2i_PUBKEY(NULL, &p, (long)len)) == NULL)
-		return csi_fail_ossl(ctx, CS_ERR_MALFORMED, "public key: not "
-		    "a DER SubjectPublicKeyInfo");
-	if (p != spki + len) {
-		EVP_PKEY_free(*out);
-		*out = NULL;
-		return csi_fail(ctx, CS_ERR_MALFORMED, "public key: trailing "
-		    "bytes after the SubjectPublicKeyInfo");
-	}
-	return CS_OK;
+	return csi_x509_in_pubkey(ctx, &spki_in, spki, len, out);
 }
 
 /* The slot's public key: from the caller, else from GET METADATA. */
@@ -199,7 +197,6 @@ add_attestation(struct cs_card *card, uint8_t slot, unsigned int flags,
 {
 	uint8_t *stmt = NULL, *f9 = NULL;
 	size_t stmt_len = 0, f9_len = 0;
-	const unsigned char *q;
 	X509 *x = NULL;
 	EVP_PKEY *k;
 	char s[3];
@@ -209,8 +206,8 @@ add_attestation(struct cs_card *card, uint8_t slot, unsigned int flags,
 	    (r = cs_piv_read_cert(card, CS_PIV_SLOT_ATTEST, &f9,
 	    &f9_len)) != CS_OK)
 		goto out;
-	q = stmt;
-	if ((x = d2i_X509(NULL, &q, (long)stmt_len)) == NULL ||
+	/* cs_piv_attest checked: exactly one DER certificate */
+	if ((x = csi_x509_der_cert(stmt, stmt_len)) == NULL ||
 	    (k = X509_get0_pubkey(x)) == NULL) {
 		r = csi_fail_ossl(card->ctx, CS_ERR_MALFORMED, "attestation "
 		    "of slot %s: no public key", csi_piv_slot_str(slot, s));

@@ -165,7 +165,6 @@ cs_csr_selfsign(struct cs_card *card, uint8_t slot,
 	struct cs_buf cert = CS_BUF_INIT(CSI_CSR_DER_MAX);
 	struct csi_csr_parts p;
 	ASN1_BIT_STRING *bs = NULL;
-	const unsigned char *q;
 	X509 *x = NULL;
 	enum cs_err r = CS_ERR_INTERNAL;
 
@@ -186,9 +185,7 @@ cs_csr_selfsign(struct cs_card *card, uint8_t slot,
 	    CS_OK ||
 	    (r = build_cert(card->ctx, &tbs, p.algor, bs, &cert)) != CS_OK)
 		goto out;
-	q = cert.data;
-	if ((x = d2i_X509(NULL, &q, (long)cert.len)) == NULL ||
-	    q != cert.data + cert.len) {
+	if ((x = csi_x509_der_cert(cert.data, cert.len)) == NULL) {
 		r = csi_fail_ossl(card->ctx, CS_ERR_INTERNAL, "self-signed "
 		    "certificate does not decode");
 		goto out;

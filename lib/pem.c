@@ -1,5 +1,6 @@
 /*
- * PEM <-> DER (include/cardsmith/pem.h): the project's one PEM codec.
+ * PEM <-> DER (include/cardsmith/pem.h): the project's one PEM codec,
+ * for one object (cs_pem_decode) or a bundle (cs_pem_next).
  * OpenSSL's PEM reader finds the blocks; every DER object is checked to be
  * exactly one well-formed object of the expected kind before it is
  * accepted or armoured.
@@ -100,43 +101,102 @@ out:
 	return r;
 }
 
-/* First PEM block labelled for k whose contents decode as k. */
+/*
+ * The next block of bio labelled for k: CS_OK with its DER in *der (the
+ * caller frees it), CS_ERR_NOT_FOUND when no block follows. A block of
+ * the label with headers or contents that are not exactly one object of
+ * the kind is skipped with skip_bad, else CS_ERR_MALFORMED; text OpenSSL
+ * cannot read as PEM (bad base64, no END line) is CS_ERR_MALFORMED.
+ */
 static enum cs_err
-pem_find(const struct pem_kind *k, const uint8_t *in, size_t inlen,
-    uint8_t **der, size_t *len)
+next_block(const struct pem_kind *k, BIO *bio, bool skip_bad, uint8_t **der,
+    size_t *len)
 {
-	BIO *bio = NULL;
 	char *name = NULL, *hdr = NULL;
 	unsigned char *data = NULL;
+	unsigned long e;
 	long n = 0;
+	bool mine;
 	enum cs_err r = CS_ERR_MALFORMED;
 
-	if ((bio = BIO_new_mem_buf(in, (int)inlen)) == NULL)
-		return CS_ERR_NOMEM;
+	ERR_clear_error();
 	while (PEM_read_bio(bio, &name, &hdr, &data, &n) == 1) {
-		if ((strcmp(name, k->label) == 0 || (k->alt != NULL &&
-		    strcmp(name, k->alt) == 0)) && hdr[0] == '\0' &&
-		    der_is(k, data, (size_t)n)) {
+		mine = strcmp(name, k->label) == 0 ||
+		    (k->alt != NULL && strcmp(name, k->alt) == 0);
+		if (mine && hdr[0] == '\0' && der_is(k, data, (size_t)n)) {
 			if ((*der = malloc((size_t)n)) == NULL) {
 				r = CS_ERR_NOMEM;
-				break;
+				goto out;
 			}
 			memcpy(*der, data, (size_t)n);
 			*len = (size_t)n;
 			r = CS_OK;
-			break;
+			goto out;
 		}
+		if (mine && !skip_bad)
+			goto out;
 		OPENSSL_free(name);
 		OPENSSL_free(hdr);
 		OPENSSL_free(data);
 		name = hdr = NULL;
 		data = NULL;
 	}
+	/* The reader stops at "no start line" once the input is used up. */
+	e = ERR_peek_last_error();
+	if (e == 0 || (ERR_GET_LIB(e) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
+		r = CS_ERR_NOT_FOUND;
+out:
 	OPENSSL_free(name);
 	OPENSSL_free(hdr);
 	OPENSSL_free(data);
-	BIO_free(bio);
 	ERR_clear_error();
+	return r;
+}
+
+/* First PEM block labelled for k whose contents decode as k. */
+static enum cs_err
+pem_find(const struct pem_kind *k, const uint8_t *in, size_t inlen,
+    uint8_t **der, size_t *len)
+{
+	BIO *bio;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if ((bio = BIO_new_mem_buf(in, (int)inlen)) == NULL)
+		return CS_ERR_NOMEM;
+	r = next_block(k, bio, true, der, len);
+	BIO_free(bio);
+	return r == CS_ERR_NOT_FOUND ? CS_ERR_MALFORMED : r;
+}
+
+enum cs_err
+cs_pem_next(enum cs_pem_kind kind, const uint8_t *in, size_t inlen,
+    size_t *pos, uint8_t **der, size_t *len)
+{
+	const struct pem_kind *k = pem_kind(kind);
+	BIO *bio;
+	size_t left;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if (der == NULL || len == NULL)
+		return CS_ERR_ARG;
+	*der = NULL;
+	*len = 0;
+	if (k == NULL || in == NULL || pos == NULL || *pos > inlen)
+		return CS_ERR_ARG;
+	if (inlen > CS_PEM_IN_MAX)
+		return CS_ERR_LIMIT;
+	if ((left = inlen - *pos) == 0)
+		return CS_ERR_NOT_FOUND;
+	if ((bio = BIO_new_mem_buf(in + *pos, (int)left)) == NULL)
+		return CS_ERR_NOMEM;
+	r = next_block(k, bio, false, der, len);
+	/* what the reader consumed: up to the END line of the block */
+	if (r == CS_OK)
+		*pos += left - (size_t)BIO_ctrl_pending(bio);
+	else if (r == CS_ERR_NOT_FOUND)
+		*pos = inlen;
+	BIO_free(bio);
 	return r;
 }
 

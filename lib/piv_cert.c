@@ -10,8 +10,6 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
-#include <openssl/bio.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "piv_int.h"
@@ -278,50 +276,40 @@ out:
 	return r;
 }
 
-/* DER of a certificate given as DER or PEM; checks that it parses. */
+/*
+ * DER of a certificate given as DER or PEM (text starting "-----BEGIN");
+ * checks that it parses. PEM gives the DER of its block, DER is stored
+ * exactly as given.
+ */
 static enum cs_err
 cert_to_der(struct cs_ctx *ctx, const uint8_t *in, size_t len,
     struct cs_buf *der)
 {
-	static const char pem[] = "-----BEGIN";
-	const unsigned char *p = in;
+	static const struct csi_x509_in cert_in = {
+		.name = "certificate",
+		.kind = CS_PEM_CERT,
+		.opts = CSI_X509_IN_PEM_BEGIN | CSI_X509_IN_OSSL,
+		.der_max = CS_PIV_OBJ_MAX * 4,
+		.pem_max = CS_PIV_OBJ_MAX * 4,
+		.big_der = CSI_X509_BIG_BARE,
+		.big_pem = CSI_X509_BIG_BARE,
+		.big_decoded = CSI_X509_BIG_BARE,
+		.notder = "not one DER X.509 certificate",
+		.nopem = "bad PEM",
+	};
+	struct cs_cur cur;
+	uint8_t *owned = NULL;
 	X509 *x = NULL;
-	BIO *bio = NULL;
-	unsigned char *enc = NULL;
-	int n;
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	if (len > CS_PIV_OBJ_MAX * 4 || len > 0x7FFFFFFF)
-		return csi_fail(ctx, CS_ERR_LIMIT, "certificate too large");
-	if (len >= sizeof(pem) - 1 &&
-	    cs_memeq_public(in, pem, sizeof(pem) - 1)) {
-		if ((bio = BIO_new_mem_buf(in, (int)len)) == NULL ||
-		    (x = PEM_read_bio_X509(bio, NULL, csi_pem_no_password, NULL)) ==
-		    NULL) {
-			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-			    "certificate: bad PEM");
-			goto out;
-		}
-	} else if ((x = d2i_X509(NULL, &p, (long)len)) == NULL ||
-	    p != in + len) {
-		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-		    "certificate: not one DER X.509 certificate");
+	if ((r = csi_x509_in_cert(ctx, &cert_in, in, len, &x, &owned, &cur)) !=
+	    CS_OK)
 		goto out;
-	}
-	if (bio == NULL) {
-		/* DER in: store the caller's bytes exactly */
-		r = cs_buf_put(der, in, len);
-	} else if ((n = i2d_X509(x, &enc)) <= 0) {
-		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "certificate: encode");
-		goto out;
-	} else
-		r = cs_buf_put(der, enc, (size_t)n);
-	if (r != CS_OK)
+	if ((r = cs_buf_put(der, cur.p, cur.len)) != CS_OK)
 		r = csi_fail(ctx, r, "certificate too large");
 out:
-	OPENSSL_free(enc);
 	X509_free(x);
-	BIO_free(bio);
+	cs_free(owned);
 	return r;
 }
 

@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "piv_int.h"
+#include "x509_int.h"
 
 #include "banned.h"
 
@@ -499,7 +500,6 @@ cs_piv_attest(struct cs_card *card, uint8_t slot, uint8_t **der,
     size_t *len)
 {
 	struct cs_buf resp = CS_BUF_INIT(CS_PIV_OBJ_MAX);
-	const unsigned char *p;
 	X509 *x = NULL;
 	char what[24], s[3];
 	uint16_t sw = 0;
@@ -530,10 +530,7 @@ cs_piv_attest(struct cs_card *card, uint8_t slot, uint8_t **der,
 		r = cs_apdu_map_sw(card->ctx, sw, what, NULL);
 		goto out;
 	}
-	p = resp.data;
-	if (resp.len == 0 || resp.len > 0x7FFFFFFF ||
-	    (x = d2i_X509(NULL, &p, (long)resp.len)) == NULL ||
-	    p != resp.data + resp.len) {
+	if ((x = csi_x509_der_cert(resp.data, resp.len)) == NULL) {
 		r = csi_fail_ossl(card->ctx, CS_ERR_MALFORMED,
 		    "%s: answer is not one DER certificate", what);
 		goto out;

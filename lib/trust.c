@@ -9,10 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -80,63 +78,68 @@ cs_trust_free(struct cs_trust *t)
 	free(t);
 }
 
+/*
+ * A DER trust input: one certificate. The blocks of a PEM bundle are
+ * bounded by TRUST_FILE_MAX only, as they always were.
+ */
+static const struct csi_x509_in der_in = {
+	.name = "trust",
+	.kind = CS_PEM_CERT,
+	.opts = CSI_X509_IN_OSSL,
+	.der_max = CS_ATTEST_CERT_MAX,
+	.big_der = CSI_X509_BIG_LARGER,
+	.notder = "not a DER certificate",
+};
+static const struct csi_x509_in block_in = {
+	.name = "trust",
+	.kind = CS_PEM_CERT,
+	.opts = CSI_X509_IN_OSSL,
+	.der_max = TRUST_FILE_MAX,
+	.notder = "not a DER certificate",
+};
+
+static enum cs_err
+push_cert(struct cs_ctx *ctx, const struct csi_x509_in *in, const uint8_t *p,
+    size_t len, STACK_OF(X509) *into)
+{
+	X509 *x = NULL;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if ((r = csi_x509_in_cert(ctx, in, p, len, &x, NULL, NULL)) != CS_OK)
+		return r;
+	if (sk_X509_push(into, x) <= 0) {
+		X509_free(x);
+		return csi_fail_ossl(ctx, CS_ERR_NOMEM, "trust");
+	}
+	return CS_OK;
+}
+
 /* Every certificate in a PEM buffer, or the one DER certificate. */
 static enum cs_err
 decode_all(struct cs_ctx *ctx, const uint8_t *p, size_t len,
     STACK_OF(X509) *into)
 {
-	const unsigned char *q = p;
-	BIO *b = NULL;
-	X509 *x = NULL;
-	unsigned long e;
+	uint8_t *der = NULL;
+	size_t pos = 0, n = 0;
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	if (csi_attest_is_der(p, len)) {
-		if (len > CS_ATTEST_CERT_MAX) {
-			r = csi_fail(ctx, CS_ERR_LIMIT,
-			    "trust: certificate larger than %u",
-			    CS_ATTEST_CERT_MAX);
-			goto out;
-		}
-		if ((x = d2i_X509(NULL, &q, (long)len)) == NULL ||
-		    q != p + len) {
-			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-			    "trust: not a DER certificate");
-			goto out;
-		}
-		if (sk_X509_push(into, x) <= 0) {
-			r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "trust");
-			goto out;
-		}
-		x = NULL;
-		r = CS_OK;
-		goto out;
+	/* A DER certificate, unlike PEM text, starts with SEQUENCE. */
+	if (len > 0 && p[0] == 0x30)
+		return push_cert(ctx, &der_in, p, len, into);
+	while ((r = cs_pem_next(CS_PEM_CERT, p, len, &pos, &der, &n)) ==
+	    CS_OK) {
+		r = push_cert(ctx, &block_in, der, n, into);
+		cs_free(der);
+		der = NULL;
+		if (r != CS_OK)
+			return r;
 	}
-	if ((b = BIO_new_mem_buf(p, (int)len)) == NULL) {
-		r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "trust");
-		goto out;
-	}
-	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
-		if (sk_X509_push(into, x) <= 0) {
-			r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "trust");
-			goto out;
-		}
-		x = NULL;
-	}
-	/* The loop ends at "no start line" once the input is used up. */
-	e = ERR_peek_last_error();
-	if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM &&
-	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
-		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-		    "trust: bad PEM certificate #%d", sk_X509_num(into) + 1);
-		goto out;
-	}
-	ERR_clear_error();
-	r = CS_OK;
-out:
-	X509_free(x);
-	BIO_free(b);
-	return r;
+	if (r == CS_ERR_NOT_FOUND)
+		return CS_OK;
+	if (r == CS_ERR_MALFORMED)
+		return csi_fail(ctx, r, "trust: bad PEM certificate #%d",
+		    sk_X509_num(into) + 1);
+	return csi_fail(ctx, r, "trust: PEM: %s", cs_strerror(r));
 }
 
 static bool

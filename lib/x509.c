@@ -138,6 +138,7 @@ enum cs_err
 cs_cert_info_parse(struct cs_ctx *ctx, const uint8_t *in, size_t len,
     unsigned int flags, struct cs_cert_info *info)
 {
+	struct csi_x509_in spec;
 	struct cs_cur der;
 	uint8_t *owned = NULL;
 	X509 *x = NULL;
@@ -150,7 +151,9 @@ cs_cert_info_parse(struct cs_ctx *ctx, const uint8_t *in, size_t len,
 		return csi_fail(ctx, CS_ERR_ARG,
 		    "certificate: CS_X509_CSR_VERIFY is for requests");
 	/* the DER itself is needed too: the fingerprint is over it */
-	if ((r = csi_x509_cert_get(ctx, in, len, flags, &x, &owned, &der)) !=
+	if ((r = csi_x509_in_public(ctx, &spec, CS_PEM_CERT, "certificate",
+	    flags, CS_X509_PEM)) != CS_OK ||
+	    (r = csi_x509_in_cert(ctx, &spec, in, len, &x, &owned, &der)) !=
 	    CS_OK)
 		goto out;
 	r = fill_info(ctx, x, &der, info);
@@ -203,35 +206,22 @@ out:
 	return r;
 }
 
-/* Decode one public key; name names it in messages. */
+/*
+ * Decode one public key; name names it in messages. CS_X509_CSR_VERIFY
+ * has always been accepted here and means nothing for keys.
+ */
 static enum cs_err
 get_key(struct cs_ctx *ctx, const char *name, const uint8_t *in, size_t len,
     unsigned int flags, EVP_PKEY **out)
 {
-	struct cs_cur der;
-	const unsigned char *q;
-	uint8_t *owned = NULL;
-	EVP_PKEY *k = NULL;
+	struct csi_x509_in spec;
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
-	if ((r = csi_x509_get_der(ctx, CS_PEM_PUBKEY, name, in, len, flags,
-	    CS_X509_PEM | CS_X509_CSR_VERIFY, &owned, &der)) != CS_OK)
-		goto out;
-	q = der.p;
-	if (der.len == 0 || (k = d2i_PUBKEY(NULL, &q, (long)der.len)) == NULL ||
-	    q != der.p + der.len) {
-		r = csi_fail(ctx, CS_ERR_MALFORMED, "%s: %s", name,
-		    csi_x509_notder(CS_PEM_PUBKEY));
-		goto out;
-	}
-	*out = k;
-	k = NULL;
-	r = CS_OK;
-out:
-	EVP_PKEY_free(k);
-	cs_free(owned);
-	return r;
+	if ((r = csi_x509_in_public(ctx, &spec, CS_PEM_PUBKEY, name, flags,
+	    CS_X509_PEM | CS_X509_CSR_VERIFY)) != CS_OK)
+		return r;
+	return csi_x509_in_pubkey(ctx, &spec, in, len, out);
 }
 
 enum cs_err

@@ -5,7 +5,6 @@
  * vendor.c (the simulated manufacturer CA and F9 certificates) shares
  * through simcrypto_int.h.
  */
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -16,6 +15,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include "cardsmith/x509_ossl.h"
 #include "simcrypto_ext.h"
 #include "simcrypto_int.h"
 
@@ -182,14 +182,12 @@ enum cs_err
 simi_key_pub(const struct sim_key *k, EVP_PKEY **out)
 {
 	struct cs_buf spki = CS_BUF_INIT(SPKI_MAX);
-	const unsigned char *p;
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if ((r = sim_key_spki(k, &spki)) != CS_OK)
 		goto out;
-	p = spki.data;
-	if ((*out = d2i_PUBKEY(NULL, &p, (long)spki.len)) == NULL)
+	if (cs_x509_pubkey_decode(NULL, spki.data, spki.len, 0, out) != CS_OK)
 		r = CS_ERR_CRYPTO;
 out:
 	cs_buf_release(&spki);
@@ -262,7 +260,6 @@ sim_attest(const struct sim_key *f9key, const uint8_t *f9cert, size_t f9len,
     uint8_t pin_policy, uint8_t touch_policy, struct cs_buf *out_der)
 {
 	char cn[sizeof(STATEMENT_CN) + 4];
-	const unsigned char *p = f9cert;
 	X509 *f9 = NULL, *x = NULL;
 	X509_NAME *subj = NULL;
 	EVP_PKEY *signer = NULL, *pub = NULL;
@@ -275,9 +272,7 @@ sim_attest(const struct sim_key *f9key, const uint8_t *f9cert, size_t f9len,
 	if (pin_policy == 0 || touch_policy == 0)
 		return simi_fail(CS_ERR_ARG,
 		    "attest: policies must be effective values, not 00");
-	if (f9len == 0 || f9len > LONG_MAX ||
-	    (f9 = d2i_X509(NULL, &p, (long)f9len)) == NULL ||
-	    (size_t)(p - f9cert) != f9len) {
+	if (cs_x509_cert_decode(NULL, f9cert, f9len, 0, &f9) != CS_OK) {
 		r = simi_fail(CS_ERR_MALFORMED,
 		    "attest: F9 certificate unreadable");
 		goto out;

@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cardsmith/x509_ossl.h"
 #include "fileio.h"
 #include "simcrypto_int.h"
 
@@ -368,13 +369,11 @@ load_ca(const char *dir, bool inter, X509 **cert, EVP_PKEY **key)
 	    (r = read_file(dir, kf, &kpem)) != CS_OK)
 		goto out;
 	r = CS_ERR_IO;
-	if ((bio = BIO_new_mem_buf(pem.data, (int)pem.len)) == NULL ||
-	    (*cert = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL)) ==
-	        NULL) {
+	if (cs_x509_cert_decode(NULL, pem.data, pem.len, CS_X509_PEM, cert) !=
+	    CS_OK) {
 		r = simi_fail(r, "vendor dir %s: %s: no certificate", dir, cf);
 		goto out;
 	}
-	BIO_free(bio);
 	if ((bio = BIO_new_mem_buf(kpem.data, (int)kpem.len)) == NULL ||
 	    (*key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)) ==
 	        NULL) {

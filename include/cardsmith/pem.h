@@ -1,7 +1,11 @@
 /*
  * PEM (RFC 7468) <-> DER for the three kinds cardsmith reads and writes:
  * certificate requests, certificates and public keys. This is the one PEM
- * codec of the project: cli/ and ca/ decode PEM input through it.
+ * codec of the project: cli/, ca/ and lib/ decode PEM input through it,
+ * one object with cs_pem_decode, a bundle block by block with cs_pem_next.
+ * (Private keys are not among the kinds: OpenSSL's private-key reader
+ * keeps the decoded secret in its secure heap and knows PKCS#8, the
+ * legacy forms and encryption.)
  */
 #ifndef CARDSMITH_PEM_H
 #define CARDSMITH_PEM_H
@@ -39,5 +43,23 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_pem_encode(enum cs_pem_kind kind,
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_pem_decode(enum cs_pem_kind kind,
     const uint8_t *in, size_t inlen, uint8_t **der, size_t *len);
+/*
+ * Walk a PEM bundle (several blocks, e.g. a CA file): the DER of the next
+ * block with the kind's label that starts at or after offset *pos of in,
+ * and *pos moved past that block's END line. Start with *pos = 0 and call
+ * until CS_ERR_NOT_FOUND (then *pos == inlen): no further block of the
+ * kind follows. Blocks with other labels are skipped; text before,
+ * between and after blocks is ignored. A block with the kind's label that
+ * has headers or does not hold exactly one DER object of the kind, and
+ * text that does not read as PEM (bad base64, no END line), is
+ * CS_ERR_MALFORMED with *pos unchanged, so a bundle is read all or
+ * nothing. DER input is not recognised here (use cs_pem_decode).
+ * CS_ERR_LIMIT for inlen over CS_PEM_IN_MAX, CS_ERR_ARG for an unknown
+ * kind, NULL pointers or *pos > inlen. *der: caller frees with cs_free;
+ * NULL and *len 0 unless CS_OK.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_pem_next(enum cs_pem_kind kind,
+    const uint8_t *in, size_t inlen, size_t *pos, uint8_t **der,
+    size_t *len);
 
 #endif

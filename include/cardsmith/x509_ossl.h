@@ -1,7 +1,9 @@
 /*
- * OpenSSL-object helpers for ca/ and cli/: the one distinguished-name
- * parser, the one subjectAltName parser and the one certificate / request
- * decoder of the project, handing out OpenSSL objects.
+ * OpenSSL-object helpers for ca/, cli/ and sim/: the one
+ * distinguished-name parser, the one subjectAltName parser and the one
+ * certificate / request / public-key decoder of the project, handing out
+ * OpenSSL objects. lib/'s own intakes (attestation, trust store, card
+ * certificates) use the same decoder through lib/x509_int.h.
  *
  * Unlike the other public headers this one carries OpenSSL types, so it
  * is not part of the umbrella cardsmith.h; include it explicitly. Every
@@ -80,6 +82,15 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_x509_san_parse(struct cs_ctx *ctx,
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_x509_cert_decode(struct cs_ctx *ctx,
     const uint8_t *p, size_t len, unsigned int flags, X509 **out);
+
+/*
+ * Decode one public key (SubjectPublicKeyInfo), as cs_x509_cert_decode
+ * does certificates (PEM label "PUBLIC KEY"; messages "public key: not a
+ * DER SubjectPublicKeyInfo", "public key: no PEM public key"); flags:
+ * CS_X509_PEM only. Caller frees *out with EVP_PKEY_free; NULL on failure.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_x509_pubkey_decode(struct cs_ctx *ctx,
+    const uint8_t *p, size_t len, unsigned int flags, EVP_PKEY **out);
 
 /*
  * Decode one PKCS#10 request, as cs_x509_cert_decode does certificates

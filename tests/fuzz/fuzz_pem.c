@@ -7,8 +7,14 @@
  * to cs_pem_encode directly: it may succeed only on DER of the kind, which
  * then decodes to itself.
  *
+ * The input is also walked as a bundle with cs_pem_next for each kind:
+ * every block handed out is one object of the kind, the position only
+ * moves forward within the input, the walk ends at CS_ERR_NOT_FOUND with
+ * the position at the end or at an error with the position unchanged,
+ * and a first block found this way is what cs_pem_decode finds too.
+ *
  * Covers: cs_pem_decode (DER check, PEM block search with labels, headers,
- * several blocks, CRLF), cs_pem_encode.
+ * several blocks, CRLF), cs_pem_encode, cs_pem_next.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -97,6 +103,49 @@ one_kind(enum cs_pem_kind kind, const uint8_t *data, size_t size)
 	cs_free(pem);
 }
 
+/* Walk data as a bundle of blocks of the kind. */
+static void
+walk(enum cs_pem_kind kind, const uint8_t *data, size_t size)
+{
+	uint8_t *der = NULL, *first = NULL;
+	size_t len = 0, pos = 0, before, firstlen = 0;
+	unsigned int blocks = 0;
+	enum cs_err r;
+
+	for (;;) {
+		before = pos;
+		r = cs_pem_next(kind, data, size, &pos, &der, &len);
+		if (r != CS_OK)
+			break;
+		check(der != NULL && len > 0 && der[0] == 0x30);
+		check(pos > before && pos <= size);
+		round_trip(kind, der, len);
+		if (blocks++ == 0) {
+			first = der;
+			firstlen = len;
+		} else
+			cs_free(der);
+		der = NULL;
+		/* a block takes at least its BEGIN and END lines */
+		check(blocks <= size / 20);
+	}
+	check(der == NULL && len == 0);
+	if (r == CS_ERR_NOT_FOUND)
+		check(pos == size);
+	else {
+		check(decode_err_ok(r));
+		check(pos == before);
+	}
+	if (first != NULL) {
+		/* cs_pem_decode finds the same block, unless data is DER */
+		check(cs_pem_decode(kind, data, size, &der, &len) == CS_OK);
+		check(same(first, firstlen, der, len) ||
+		    same(data, size, der, len));
+		cs_free(der);
+		cs_free(first);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -111,6 +160,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	one_kind(CS_PEM_CSR, data, size);
 	one_kind(CS_PEM_CERT, data, size);
 	one_kind(CS_PEM_PUBKEY, data, size);
+	walk(CS_PEM_CSR, data, size);
+	walk(CS_PEM_CERT, data, size);
+	walk(CS_PEM_PUBKEY, data, size);
 	/* An unknown kind is refused with the out-params cleared. */
 	check(cs_pem_decode((enum cs_pem_kind)3, data, size, &der, &len) ==
 	    CS_ERR_ARG);

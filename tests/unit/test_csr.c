@@ -814,6 +814,88 @@ test_csr_pem_rejects_bad_input(void **state)
 	free(pub);
 }
 
+/* cs_pem_next walks a bundle block by block, all or nothing. */
+static void
+test_csr_pem_next_walks_bundle(void **state)
+{
+	static const char bad[] = "-----BEGIN CERTIFICATE-----\nAAAA\n"
+	    "-----END CERTIFICATE-----\n";
+	uint8_t *csr, *crt, *pub, *der = NULL;
+	size_t csrlen, crtlen, publen, len = 0, pos = 0, n, at;
+	char *p1 = NULL, *p2 = NULL, *buf;
+
+	(void)state;
+	soft_objects(&csr, &csrlen, &crt, &crtlen, &pub, &publen);
+	assert_int_equal(cs_pem_encode(CS_PEM_CERT, crt, crtlen, &p1, &n),
+	    CS_OK);
+	assert_int_equal(cs_pem_encode(CS_PEM_CSR, csr, csrlen, &p2, &n),
+	    CS_OK);
+	n = 2 * strlen(p1) + strlen(p2) + sizeof(bad) + 64;
+	buf = malloc(n);
+	assert_non_null(buf);
+	/* certificate, request (skipped), certificate, trailing text */
+	snprintf(buf, n, "comment\n%s%s%strailer\n", p1, p2, p1);
+	n = strlen(buf);
+	assert_int_equal(cs_pem_next(CS_PEM_CERT, (uint8_t *)buf, n, &pos,
+	    &der, &len), CS_OK);
+	assert_int_equal(len, crtlen);
+	assert_memory_equal(der, crt, crtlen);
+	assert_int_equal(pos, strlen("comment\n") + strlen(p1));
+	cs_free(der);
+	assert_int_equal(cs_pem_next(CS_PEM_CERT, (uint8_t *)buf, n, &pos,
+	    &der, &len), CS_OK);
+	assert_int_equal(len, crtlen);
+	assert_memory_equal(der, crt, crtlen);
+	assert_int_equal(pos, n - strlen("trailer\n"));
+	cs_free(der);
+	assert_int_equal(cs_pem_next(CS_PEM_CERT, (uint8_t *)buf, n, &pos,
+	    &der, &len), CS_ERR_NOT_FOUND);
+	assert_int_equal(pos, n);
+	assert_null(der);
+	assert_int_equal(len, 0);
+	assert_int_equal(cs_pem_next(CS_PEM_CERT, (uint8_t *)buf, n, &pos,
+	    &der, &len), CS_ERR_NOT_FOUND);
+	/* the request is found as its own kind */
+	pos = 0;
+	assert_int_equal(cs_pem_next(CS_PEM_CSR, (uint8_t *)buf, n, &pos,
+	    &der, &len), CS_OK);
+	assert_int_equal(len, csrlen);
+	assert_memory_equal(der, csr, csrlen);
+	cs_free(der);
+	assert_int_equal(cs_pem_next(CS_PEM_CSR, (uint8_t *)buf, n, &pos,
+	    &der, &len), CS_ERR_NOT_FOUND);
+	/* a broken block of the kind stops the walk, pos stays put */
+	snprintf(buf, strlen(p1) + sizeof(bad), "%s%s", p1, bad);
+	n = strlen(buf);
+	pos = 0;
+	assert_int_equal(cs_pem_next(CS_PEM_CERT, (uint8_t *)buf, n, &pos,
+	    &der, &len), CS_OK);
+	cs_free(der);
+	at = pos;
+	assert_int_equal(cs_pem_next(CS_PEM_CERT, (uint8_t *)buf, n, &pos,
+	    &der, &len), CS_ERR_MALFORMED);
+	assert_int_equal(pos, at);
+	assert_null(der);
+	/* arguments */
+	pos = n + 1;
+	assert_int_equal(cs_pem_next(CS_PEM_CERT, (uint8_t *)buf, n, &pos,
+	    &der, &len), CS_ERR_ARG);
+	pos = 0;
+	assert_int_equal(cs_pem_next((enum cs_pem_kind)7, (uint8_t *)buf, n,
+	    &pos, &der, &len), CS_ERR_ARG);
+	assert_int_equal(cs_pem_next(CS_PEM_CERT, (uint8_t *)buf, n, NULL,
+	    &der, &len), CS_ERR_ARG);
+	assert_int_equal(cs_pem_next(CS_PEM_CERT, (uint8_t *)buf,
+	    1024 * 1024 + 1, &pos, &der, &len), CS_ERR_LIMIT);
+	assert_int_equal(ERR_peek_error(), 0);
+	free(buf);
+	cs_free(p1);
+	cs_free(p2);
+	free(csr);
+	free(crt);
+	free(pub);
+}
+
 /* --- requests signed on the simulator --- */
 
 static void
@@ -1305,6 +1387,7 @@ main(void)
 		cmocka_unit_test(test_csr_pem_roundtrips),
 		cmocka_unit_test(test_csr_pem_picks_block_of_kind),
 		cmocka_unit_test(test_csr_pem_rejects_bad_input),
+		cmocka_unit_test(test_csr_pem_next_walks_bundle),
 		T_(test_csr_build_p256),
 		T_(test_csr_build_p384_defaults_to_sha384),
 		T_(test_csr_build_ed25519),
