@@ -6,9 +6,14 @@
  * the unix socket that reader listens on (chan.h), e.g.
  *
  *   FRIENDLYNAME "cardsmith virtual reader 3"
- *   DEVICENAME   /tmp/cs-harness.XXXXXX/reader3.sock
+ *   DEVICENAME   unix:/tmp/cs-harness.XXXXXX/reader3.sock
  *   LIBPATH      /path/to/build/lib/libcardsmith-ifd.so
  *   CHANNELID    3
+ *
+ * pcscd refuses a reader.conf whose DEVICENAME names no existing file
+ * unless it contains a ':' (how vpcd's "/dev/null:PORT" passes), and the
+ * socket only exists once this driver has bound it: hence the "unix:"
+ * prefix. A plain path works too where a stale socket is already there.
  *
  * and `cardsmith-sim --socket PATH` is the card. Vsmartcard's vpcd keeps
  * one static table indexed by slot only, which is why it gives at most two
@@ -41,6 +46,7 @@
 #include "banned.h"
 
 #define IFD_MAX_READERS 8
+#define IFD_DEV_PREFIX "unix:"
 #define IFD_EXPORT __attribute__((visibility("default")))
 /* PC/SC part 10 §2.3: the IOCTL that answers FEATURE_GET_TLV_PROPERTIES */
 #define IFD_IOCTL_TLV_PROPERTIES SCARD_CTL_CODE(0x330000 + \
@@ -145,6 +151,8 @@ IFDHCreateChannelByName(DWORD Lun, LPSTR DeviceName)
 
 	if (DeviceName == NULL)
 		return IFD_COMMUNICATION_ERROR;
+	if (strncmp(DeviceName, IFD_DEV_PREFIX, strlen(IFD_DEV_PREFIX)) == 0)
+		DeviceName += strlen(IFD_DEV_PREFIX);
 	(void)pthread_mutex_lock(&table_lock);
 	table_init();
 	for (i = 0; i < IFD_MAX_READERS; i++) {
