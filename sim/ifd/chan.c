@@ -342,7 +342,7 @@ ifd_chan_apdu(struct ifd_chan *c, const uint8_t *cmd, size_t len,
 	*resplen = 0;
 	/* One byte would reach the card as a control, not as a command. */
 	if (len < 2 || len > IFD_FRAME_MAX)
-		return -2;
+		return -3;
 	memcpy(c->frame + 2, cmd, len);
 	if (exchange(c, len, true, &n) != 0 || n < 2)
 		return drop(c, gone);

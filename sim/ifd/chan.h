@@ -82,7 +82,8 @@ int ifd_chan_ctrl(struct ifd_chan *c, enum ifd_ctrl what, int *gone);
 /*
  * One command APDU (2..IFD_FRAME_MAX bytes) and its response (at least an
  * SW, at most cap bytes). 0; -1 with the card dropped as for
- * ifd_chan_ctrl; -2 when the response does not fit cap (card kept).
+ * ifd_chan_ctrl; -2 when the response does not fit cap, -3 for a command
+ * of a length that cannot be sent (the card is kept in both cases).
  */
 int ifd_chan_apdu(struct ifd_chan *c, const uint8_t *cmd, size_t len,
     uint8_t *resp, size_t cap, size_t *resplen, int *gone);

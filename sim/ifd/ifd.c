@@ -431,6 +431,8 @@ IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuffer,
 			rc = IFD_SUCCESS;
 		else if (res == -1)
 			bury(r, gone); /* removed, or it broke the protocol */
+		else if (res == -2)
+			rc = IFD_ERROR_INSUFFICIENT_BUFFER;
 	}
 	reader_unlock(r);
 	*RxLength = rc == IFD_SUCCESS ? (DWORD)got : 0;
