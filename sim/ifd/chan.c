@@ -61,6 +61,7 @@ ifd_chan_listen(struct ifd_chan *c, const char *path)
 
 	c->lfd = c->cfd = -1;
 	c->atr_len = 0;
+	c->unseen = false;
 	if (path[0] != '/' || n >= sizeof(sun.sun_path) ||
 	    n >= sizeof(c->path) || dir_private(path) != 0)
 		return -1;
@@ -100,8 +101,10 @@ ifd_chan_detach(struct ifd_chan *c)
 
 	c->cfd = -1;
 	c->atr_len = 0;
-	if (fd >= 0)
+	if (fd >= 0) {
 		(void)shutdown(fd, SHUT_RDWR);
+		c->unseen = true;
+	}
 	return fd;
 }
 
@@ -170,28 +173,41 @@ conn_ended(int fd)
 	    POLLNVAL)) != 0;
 }
 
+void
+ifd_chan_seen(struct ifd_chan *c)
+{
+	c->unseen = false;
+}
+
 bool
 ifd_chan_present(struct ifd_chan *c, bool *changed, int *gone)
 {
 	bool had = c->cfd >= 0;
 
 	*gone = -1;
+	*changed = false;
 	if (had && conn_ended(c->cfd)) {
-		/*
-		 * Report the removal before taking the next card, so pcscd
-		 * never mistakes a swapped card for the same one.
-		 */
 		*gone = ifd_chan_detach(c);
 		*changed = true;
-		return false;
 	}
+	/*
+	 * A card that went (found here, or in an APDU or power call) stays
+	 * gone until pcscd's event thread has looked (ifd_chan_seen): pcscd
+	 * also asks from its power and connect paths, and a swapped card
+	 * taken in between would pass for the same card (same ATR, stale
+	 * sessions).
+	 */
+	if (c->unseen)
+		return false;
 	if (!had && c->lfd >= 0) {
 		try_accept(c);
 		/* Came and went already: nobody polls this one yet. */
-		if (c->cfd >= 0 && conn_ended(c->cfd))
+		if (c->cfd >= 0 && conn_ended(c->cfd)) {
 			close(ifd_chan_detach(c));
+			c->unseen = false;
+		}
+		*changed = c->cfd >= 0;
 	}
-	*changed = had != (c->cfd >= 0);
 	return c->cfd >= 0;
 }
 

@@ -44,6 +44,7 @@ struct ifd_chan {
 	char path[108];
 	uint8_t atr[IFD_ATR_MAX];
 	size_t atr_len;
+	bool unseen; /* a card dropped, pcscd not yet told it is gone */
 	uint8_t frame[2 + IFD_FRAME_MAX]; /* one framed message */
 };
 
@@ -64,6 +65,12 @@ void ifd_chan_close(struct ifd_chan *c);
  * or -1. Returns true when a card is connected.
  */
 bool ifd_chan_present(struct ifd_chan *c, bool *changed, int *gone);
+
+/*
+ * pcscd's event thread is about to wait for the next event, so it has
+ * seen the last removal: from now on a waiting card may be taken.
+ */
+void ifd_chan_seen(struct ifd_chan *c);
 
 /*
  * Take the card's connection out of c (the card is gone from now on) and

@@ -234,6 +234,7 @@ poll_event(DWORD Lun, int timeout)
 
 	if (r == NULL)
 		return IFD_NO_SUCH_DEVICE;
+	ifd_chan_seen(&r->chan);
 	lfd = r->chan.lfd;
 	cfd = r->chan.cfd;
 	wfd = r->wakefd;

@@ -272,6 +272,40 @@ wait_state(struct env *e, int slot, bool present)
 	return cs_harness_wait_card(e->h, slot, present, WAIT_MS);
 }
 
+/* pcsc-lite's event counter of slot's reader (high word of the state). */
+static DWORD
+event_count(struct env *e, int slot, DWORD *state)
+{
+	SCARD_READERSTATE rs;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.szReader = cs_harness_reader(e->h, slot);
+	rs.dwCurrentState = SCARD_STATE_UNAWARE;
+	if (SCardGetStatusChange(e->sc, 0, &rs, 1) != SCARD_S_SUCCESS)
+		return 0;
+	*state = rs.dwEventState;
+	return rs.dwEventState >> 16;
+}
+
+/*
+ * Wait until slot's reader has seen a removal and an insertion since the
+ * counter read before (a swapped card, which never passes as the same).
+ */
+static bool
+wait_new_card(struct env *e, int slot, DWORD before)
+{
+	double t0 = now_ms();
+	DWORD st = 0, n;
+
+	while (now_ms() - t0 < WAIT_MS) {
+		n = event_count(e, slot, &st);
+		if (((n - before) & 0xffff) >= 2 && (st & SCARD_STATE_PRESENT))
+			return true;
+		usleep(5 * 1000);
+	}
+	return false;
+}
+
 static bool
 pcscd_alive(struct env *e)
 {
@@ -489,27 +523,16 @@ static void
 test_ifd_swapped_card_is_a_new_card(void **state)
 {
 	struct env *e = *state;
-	SCARD_READERSTATE rs;
-	DWORD before;
+	DWORD before, st = 0;
 
 	fake_insert(e, 2, FAKE_GOOD);
 	assert_int_equal(wait_state(e, 2, true), CS_OK);
-	memset(&rs, 0, sizeof(rs));
-	rs.szReader = cs_harness_reader(e->h, 2);
-	rs.dwCurrentState = SCARD_STATE_UNAWARE;
-	assert_int_equal(SCardGetStatusChange(e->sc, 0, &rs, 1),
-	    SCARD_S_SUCCESS);
-	before = rs.dwEventState >> 16; /* pcsc-lite's event counter */
+	before = event_count(e, 2, &st);
+	assert_true(st & SCARD_STATE_PRESENT);
 	fake_remove(e, 2);
 	fake_insert(e, 2, FAKE_GOOD);
-	assert_int_equal(wait_state(e, 2, true), CS_OK);
-	usleep(100 * 1000);
-	rs.dwCurrentState = SCARD_STATE_UNAWARE;
-	assert_int_equal(SCardGetStatusChange(e->sc, 0, &rs, 1),
-	    SCARD_S_SUCCESS);
-	assert_true(rs.dwEventState & SCARD_STATE_PRESENT);
 	/* a removal and an insertion, never "the same card" */
-	assert_true(((rs.dwEventState >> 16) - before) % 0x10000 >= 2);
+	assert_true(wait_new_card(e, 2, before));
 	assert_echo(e, 2);
 }
 
@@ -701,6 +724,7 @@ test_ifd_second_connection_waits(void **state)
 {
 	struct env *e = *state;
 	struct fake second;
+	DWORD before, st = 0;
 	uint8_t b;
 
 	fake_insert(e, 3, FAKE_GOOD);
@@ -712,6 +736,7 @@ test_ifd_second_connection_waits(void **state)
 	assert_int_equal(e->cards[3].apdus, 1);
 	/* nothing reaches the waiting one */
 	assert_int_equal(recv(second.fd, &b, 1, MSG_DONTWAIT), -1);
+	before = event_count(e, 3, &st);
 	fake_remove(e, 3);
 	e->cards[3].slot = 3;
 	e->cards[3].mode = FAKE_GOOD;
@@ -721,7 +746,7 @@ test_ifd_second_connection_waits(void **state)
 	    pthread_create(&e->cards[3].th, NULL, fake_main, &e->cards[3]),
 	    0);
 	e->cards[3].running = true;
-	assert_int_equal(wait_state(e, 3, true), CS_OK);
+	assert_true(wait_new_card(e, 3, before));
 	assert_echo(e, 3);
 	assert_int_equal(e->cards[3].apdus, 1);
 }
