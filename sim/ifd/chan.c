@@ -169,8 +169,8 @@ conn_ended(int fd)
 
 	while ((n = poll(&p, 1, 0)) < 0 && errno == EINTR)
 		;
-	return n < 0 || (p.revents & (POLLRDHUP | POLLHUP | POLLERR |
-	    POLLNVAL)) != 0;
+	return n < 0 ||
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
 void
@@ -349,8 +349,8 @@ ifd_chan_ctrl(struct ifd_chan *c, enum ifd_ctrl what, int *gone)
 }
 
 int
-ifd_chan_apdu(struct ifd_chan *c, const uint8_t *cmd, size_t len,
-    uint8_t *resp, size_t cap, size_t *resplen, int *gone)
+ifd_chan_apdu(struct ifd_chan *c, const uint8_t *cmd, size_t len, uint8_t *resp,
+    size_t cap, size_t *resplen, int *gone)
 {
 	size_t n = 0;
 

@@ -37,9 +37,9 @@ enum ifd_ctrl {
 };
 
 struct ifd_chan {
-	int lfd;     /* listening socket, O_NONBLOCK */
-	int cfd;     /* the card's connection, -1: no card */
-	dev_t dev;   /* identity of the socket file we bound, for unlink */
+	int lfd; /* listening socket, O_NONBLOCK */
+	int cfd; /* the card's connection, -1: no card */
+	dev_t dev; /* identity of the socket file we bound, for unlink */
 	ino_t ino;
 	char path[108];
 	uint8_t atr[IFD_ATR_MAX];

@@ -49,8 +49,8 @@
 #define IFD_DEV_PREFIX "unix:"
 #define IFD_EXPORT __attribute__((visibility("default")))
 /* PC/SC part 10 §2.3: the IOCTL that answers FEATURE_GET_TLV_PROPERTIES */
-#define IFD_IOCTL_TLV_PROPERTIES SCARD_CTL_CODE(0x330000 + \
-    FEATURE_GET_TLV_PROPERTIES)
+#define IFD_IOCTL_TLV_PROPERTIES                                               \
+	SCARD_CTL_CODE(0x330000 + FEATURE_GET_TLV_PROPERTIES)
 /* Extended APDUs up to 65536 data bytes, as vpcd announces. */
 #define IFD_MAX_APDU_DATA 0x10000u
 
@@ -58,10 +58,10 @@ struct ifd_reader {
 	pthread_mutex_t lock;
 	bool used;
 	DWORD lun;
-	int wakefd;	/* eventfd: ends a wait of the polling function */
-	bool polling;	/* the polling function is in ifd_chan_wait */
-	int polled;	/* the card descriptor it waits on, or -1 */
-	int zombie;	/* that descriptor, dropped meanwhile: close later */
+	int wakefd; /* eventfd: ends a wait of the polling function */
+	bool polling; /* the polling function is in ifd_chan_wait */
+	int polled; /* the card descriptor it waits on, or -1 */
+	int zombie; /* that descriptor, dropped meanwhile: close later */
 	struct ifd_chan chan;
 };
 
@@ -409,8 +409,7 @@ IFDHPowerICC(DWORD Lun, DWORD Action, PUCHAR Atr, PDWORD AtrLength)
 
 IFD_EXPORT RESPONSECODE
 IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuffer,
-    DWORD TxLength, PUCHAR RxBuffer, PDWORD RxLength,
-    PSCARD_IO_HEADER RecvPci)
+    DWORD TxLength, PUCHAR RxBuffer, PDWORD RxLength, PSCARD_IO_HEADER RecvPci)
 {
 	struct ifd_reader *r;
 	RESPONSECODE rc = IFD_COMMUNICATION_ERROR;

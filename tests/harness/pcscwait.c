@@ -37,8 +37,9 @@ main(int argc, char **argv)
 	char *end;
 	enum cs_err r;
 
-	if (argc != 4 || (strcmp(argv[2], "present") != 0 &&
-	    strcmp(argv[2], "absent") != 0)) {
+	if (argc != 4 ||
+	    (strcmp(argv[2], "present") != 0 &&
+	        strcmp(argv[2], "absent") != 0)) {
 		fprintf(stderr,
 		    "usage: pcscwait READER present|absent TIMEOUT_MS\n");
 		return 2;
@@ -49,8 +50,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "pcscwait: bad TIMEOUT_MS %s\n", argv[3]);
 		return 2;
 	}
-	ev = strcmp(argv[2], "present") == 0 ? CS_PCSC_WAIT_INSERT :
-	    CS_PCSC_WAIT_REMOVE;
+	ev = strcmp(argv[2], "present") == 0 ? CS_PCSC_WAIT_INSERT
+	                                     : CS_PCSC_WAIT_REMOVE;
 	if (cs_ctx_new(&ctx) != CS_OK)
 		return 1;
 	t0 = now_ms();

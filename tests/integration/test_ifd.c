@@ -52,14 +52,14 @@ static const uint8_t yk5_atr[] = {
 /* clang-format on */
 
 enum fake_mode {
-	FAKE_GOOD,       /* ATR; APDU -> id, the command, 90 00 */
-	FAKE_CLOSE,      /* closes right after connecting */
-	FAKE_EMPTY_ATR,  /* answers GET ATR with an empty frame */
-	FAKE_LONG_ATR,   /* answers GET ATR with 40 bytes */
+	FAKE_GOOD, /* ATR; APDU -> id, the command, 90 00 */
+	FAKE_CLOSE, /* closes right after connecting */
+	FAKE_EMPTY_ATR, /* answers GET ATR with an empty frame */
+	FAKE_LONG_ATR, /* answers GET ATR with 40 bytes */
 	FAKE_SHORT_RESP, /* answers an APDU with one byte */
-	FAKE_CUT_RESP,   /* announces 300 bytes, sends 10, closes */
+	FAKE_CUT_RESP, /* announces 300 bytes, sends 10, closes */
 	FAKE_UNSOLICITED, /* sends bytes after power on unasked */
-	FAKE_HUGE_RESP,  /* answers an APDU with 65535 bytes */
+	FAKE_HUGE_RESP, /* answers an APDU with 65535 bytes */
 	FAKE_DIE_MID_APDU, /* reads the APDU, then closes without answer */
 };
 
@@ -84,8 +84,8 @@ seen_max_ms(void)
 {
 	const char *v = getenv("CS_TEST_VALGRIND");
 
-	return v != NULL && strcmp(v, "1") == 0 ? 10 * SEEN_MAX_MS :
-	    SEEN_MAX_MS;
+	return v != NULL && strcmp(v, "1") == 0 ? 10 * SEEN_MAX_MS
+	                                        : SEEN_MAX_MS;
 }
 
 static double
@@ -328,8 +328,8 @@ pcscd_alive(struct env *e)
  * Returns the PC/SC result of connect or transmit.
  */
 static LONG
-transmit(struct env *e, int slot, const uint8_t *cmd, size_t len,
-    uint8_t *resp, DWORD *rlen)
+transmit(struct env *e, int slot, const uint8_t *cmd, size_t len, uint8_t *resp,
+    DWORD *rlen)
 {
 	SCARDHANDLE card;
 	DWORD proto = 0;
@@ -422,8 +422,8 @@ test_ifd_eight_readers_listed(void **state)
 	assert_int_equal(n, NREADERS);
 	for (k = 0; k < NREADERS; k++) {
 		/* pcscd appends the driver's reader index and the slot */
-		snprintf(want, sizeof(want), "cardsmith virtual reader %d %02X 00",
-		    k + 1, k);
+		snprintf(want, sizeof(want),
+		    "cardsmith virtual reader %d %02X 00", k + 1, k);
 		for (i = 0; i < n; i++) {
 			if (strcmp(l[i].name, want) != 0)
 				continue;
@@ -566,8 +566,8 @@ worker_main(void *arg)
 	    SCARD_S_SUCCESS)
 		return NULL;
 	if (SCardConnect(sc, cs_harness_reader(w->e->h, w->slot),
-	        SCARD_SHARE_SHARED, SCARD_PROTOCOL_T1, &card, &proto) !=
-	    SCARD_S_SUCCESS)
+	        SCARD_SHARE_SHARED, SCARD_PROTOCOL_T1, &card,
+	        &proto) != SCARD_S_SUCCESS)
 		goto out;
 	for (i = 0; i < 300; i++) {
 		memset(cmd, 0, sizeof(cmd));
@@ -613,8 +613,7 @@ test_ifd_eight_readers_at_once(void **state)
 	}
 	for (k = 0; k < NREADERS; k++)
 		(void)pthread_join(th[k], NULL);
-	printf("# 8 x 300 APDUs on 8 readers at once: %.0f ms\n",
-	    now_ms() - t);
+	printf("# 8 x 300 APDUs on 8 readers at once: %.0f ms\n", now_ms() - t);
 	for (k = 0; k < NREADERS; k++) {
 		assert_int_equal(w[k].ok, 300);
 		assert_int_equal(e->cards[k].apdus, 300);
@@ -753,8 +752,7 @@ test_ifd_second_connection_waits(void **state)
 	e->cards[3].fd = second.fd;
 	e->cards[3].apdus = 0;
 	assert_int_equal(
-	    pthread_create(&e->cards[3].th, NULL, fake_main, &e->cards[3]),
-	    0);
+	    pthread_create(&e->cards[3].th, NULL, fake_main, &e->cards[3]), 0);
 	e->cards[3].running = true;
 	assert_true(wait_new_card(e, 3, before));
 	assert_echo(e, 3);
@@ -766,8 +764,8 @@ test_ifd_second_connection_waits(void **state)
 static uint8_t sock_atr[] = { 0x3b, 0x01, 0x02 };
 
 static void
-echo_apdu(void *self, const uint8_t *cmd, size_t len, uint8_t *resp,
-    size_t cap, size_t *resplen)
+echo_apdu(void *self, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
+    size_t *resplen)
 {
 	(void)self;
 	if (len + 2 > cap)
@@ -868,8 +866,8 @@ test_sim_socket_refused(void **state)
 		echo_apdu };
 
 	(void)state;
-	assert_int_equal(sim_vpcd_serve_socket("/nonexistent/r.sock", &card,
-	                     NULL, 0),
+	assert_int_equal(
+	    sim_vpcd_serve_socket("/nonexistent/r.sock", &card, NULL, 0),
 	    CS_ERR_TRANSPORT);
 	assert_int_equal(sim_vpcd_serve_socket(NULL, &card, NULL, 0),
 	    CS_ERR_ARG);
@@ -894,8 +892,7 @@ main(void)
 		cmocka_unit_test_setup(test_ifd_card_dies_mid_apdu, setup),
 		cmocka_unit_test_setup(test_ifd_unsolicited_bytes, setup),
 		cmocka_unit_test_setup(test_ifd_huge_answer_keeps_card, setup),
-		cmocka_unit_test_setup(test_ifd_second_connection_waits,
-		    setup),
+		cmocka_unit_test_setup(test_ifd_second_connection_waits, setup),
 		cmocka_unit_test(test_sim_socket_framing),
 		cmocka_unit_test(test_sim_socket_refused),
 	};
