@@ -28,6 +28,17 @@ print(" ".join(sorted(out)))
 PY
 }
 
+# cardsmith-sim: exactly one of --vpcd-port and --socket.
+SIM=$CS_BUILD/bin/cardsmith-sim
+for bad in "--socket $CS_T/x.sock --vpcd-port 1234" "--socket" "--socket ''" \
+	"--socket $CS_T/x.sock --vpcd-host 127.0.0.1" ""; do
+	rc=0
+	eval "\"\$SIM\" $bad --state \"\$CS_T/bad.state\" --no-attestation" \
+		>/dev/null 2>"$CS_T/bad.err" </dev/null || rc=$?
+	check_eq "cardsmith-sim ${bad:-(neither)}: usage error (exit 2)" 2 "$rc"
+done
+check_match "the usage names --socket" 'socket PATH' "$CS_T/bad.err"
+
 cs_do r0 readers --json
 check_rc "readers --json with 8 empty readers exits 0" 0
 check_eq "8 readers listed" 8 "$(json_get "$LAST.out" readers.#)"

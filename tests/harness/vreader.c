@@ -16,10 +16,10 @@
  *
  * --ifd N (1..8): N cardsmith-ifd readers instead of vpcd (harness.h);
  * CMD and CMD2 are the cards of readers 1 and 2 (CS_IFD_SOCKET set for
- * them), and COMMAND also gets CS_IFD_N, CS_IFD_SOCKET_K and CS_READER_K
- * for K = 1..N, so it can insert (`cardsmith-sim --socket
- * $CS_IFD_SOCKET_K`) and remove (end that sim) cards itself. 77 here
- * means pcscd or the driver is missing.
+ * them; no card by default), and COMMAND also gets CS_IFD_N,
+ * CS_IFD_SOCKET_K and CS_READER_K for K = 1..N, so it can insert
+ * (`cardsmith-sim --socket $CS_IFD_SOCKET_K`) and remove (end that sim)
+ * cards itself. 77 here means pcscd or the driver is missing.
  */
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -255,7 +255,8 @@ start_cards(struct cs_harness *h, const struct opts *o)
 	char def[4096], path[4096];
 	const char *c0 = o->card;
 
-	if (!o->no_card && c0 == NULL) {
+	/* tinycard speaks only vpcd: an ifd harness has no default card. */
+	if (!o->no_card && c0 == NULL && !cs_harness_is_ifd(h)) {
 		if (cs_harness_tinycard_cmd(path, sizeof(path), NULL) !=
 		        CS_OK ||
 		    (size_t)snprintf(def, sizeof(def), "exec %s", path) >=
