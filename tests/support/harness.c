@@ -480,12 +480,6 @@ pcscd_alive(struct cs_harness *h)
 }
 
 /*
- * Wait until both readers are listed through the private socket. pcscd
- * loads reader.conf before it serves clients, and vpcd silently gives no
- * reader when its port is taken: once pcscd answers without our readers
- * for HARNESS_GRACE_MS, this try has failed.
- */
-/*
  * True when every reader of h is in l. pcscd names a cardsmith-ifd reader
  * "FRIENDLYNAME NN 00" with NN its index among the driver's readers, so
  * in ifd mode the full name is taken from the list.
@@ -516,6 +510,12 @@ all_listed(struct cs_harness *h, const struct cs_reader_info *l, size_t n)
 	return seen == h->nslots;
 }
 
+/*
+ * Wait until all readers are listed through the private socket. pcscd
+ * loads reader.conf before it serves clients, and vpcd silently gives no
+ * reader when its port is taken: once pcscd answers without our readers
+ * for HARNESS_GRACE_MS, this try has failed.
+ */
 static bool
 readers_ready(struct cs_harness *h, unsigned int timeout_ms)
 {
