@@ -676,13 +676,16 @@ kill_pcscd(struct cs_harness *h)
 static enum cs_err
 start_common(struct cs_harness *h, struct cs_harness **out)
 {
+	char dir[sizeof(h->dir)];
 	int i;
 
 	if (make_dir(h) != 0)
 		goto fail;
+	/* a copy: gcc -O1 -fsanitize sees h->dir and h->ifdsock overlap */
+	memcpy(dir, h->dir, sizeof(dir));
 	for (i = 0; h->ifd && i < h->nslots; i++)
 		snprintf(h->ifdsock[i], sizeof(h->ifdsock[i]),
-		    "%s/reader%d.sock", h->dir, i + 1);
+		    "%s/reader%d.sock", dir, i + 1);
 	if (setenv("PCSCLITE_CSOCK_NAME", h->sock, 1) != 0)
 		goto fail;
 	for (i = 0; i < HARNESS_TRIES; i++) {
