@@ -200,7 +200,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=undefined
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_BIN := $(patsubst tests/fuzz/fuzz_%.c,$(FUZZ_DIR)/fuzz_%,$(FUZZ_SRC))
-FUZZ_LIB_SRC := $(LIB_SRC) $(SIM_SRC) $(CA_SRC) $(SUP_SRC)
+FUZZ_LIB_SRC := $(LIB_SRC) $(SIM_SRC) $(CA_SRC) $(SUP_SRC) $(CLI_SRC)
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(@D)

@@ -7,7 +7,7 @@
 
 #include "cardsmith/cardsmith.h"
 #include "cardsmith/ca.h"
-
+#include "cardsmith/file.h"
 
 /* Arc suffixes (ca/README.md). */
 #define CSA_SUFFIX_ATTESTED ".1.1"
@@ -28,6 +28,8 @@ enum csa_signer {
 #define CSA_SIGNER_COUNT 2
 
 struct csa_store;
+/* A CA private key; its contents are known to sign.c alone. */
+struct csa_key;
 
 /* A registry row to commit after signing. */
 struct csa_row {
@@ -133,25 +135,37 @@ struct cs_ca {
 	X509 *
 	    signer_cert[CSA_SIGNER_COUNT]; /* [HW] NULL without --hardware-ca */
 	STACK_OF(X509) * extra_chain; /* imported intermediates */
-	EVP_PKEY *signer_key[CSA_SIGNER_COUNT]; /* unlocked keys (issue.c) */
+	struct csa_key *signer_key[CSA_SIGNER_COUNT]; /* unlocked (sign.c) */
 	struct cs_trust *trust; /* manufacturer roots, loaded lazily */
-	/* Serials reserved (committed pending) ahead of use (issue.c). */
+	/* Serials reserved (committed pending) ahead of use (pool.c). */
 	char (*pool)[CS_CA_SERIAL_MAX];
 	size_t pool_len, pool_size;
 	struct csa_store *store;
 };
 
-/* Void the serials still in the pool (issue.c; called on close). */
-void csa_pool_release(struct cs_ca *ca);
+/*
+ * Layers, bottom up (ca/README.md "Where each thing lives"): a file calls
+ * only files listed above it; scripts/check-ca-layers.sh checks the
+ * object graph for cycles.
+ */
 
-/* --- util (ca.c) --- */
-enum cs_err csa_read_file(struct cs_ctx *ctx, const char *path, size_t max,
-    uint8_t **out, size_t *outlen);
+/* --- level.c: level names (public), cs_ca_arc, cs_ca_level_oid --- */
+
+/* --- io.c: files of the CA directory --- */
 /* Write atomically (temp file + rename) with mode; excl: fail if exists. */
 enum cs_err csa_write_file(struct cs_ctx *ctx, const char *path, const void *p,
     size_t len, int mode, bool excl);
 enum cs_err csa_path(struct cs_ctx *ctx, char *dst, size_t cap, const char *dir,
     const char *name);
+/* Create dir 0700; an existing one must be empty. */
+enum cs_err csa_make_dir(struct cs_ctx *ctx, const char *dir);
+bool csa_file_exists(const char *p);
+enum cs_err csa_copy_file(struct cs_ctx *ctx, const char *src, const char *dst);
+/* Copy a memory BIO's contents into a NUL-terminated string (cs_free). */
+enum cs_err csa_bio_take(struct cs_ctx *ctx, BIO *b, char **pem,
+    size_t *pemlen);
+
+/* --- certutil.c: certificate helpers --- */
 /* Decode one certificate, PEM (first block) or DER. */
 enum cs_err csa_cert_decode(struct cs_ctx *ctx, const char *what,
     const uint8_t *p, size_t len, X509 **out);
@@ -160,9 +174,15 @@ enum cs_err csa_certs_decode(struct cs_ctx *ctx, const char *what,
     const uint8_t *p, size_t len, STACK_OF(X509) * *out);
 void csa_name_line(const X509_NAME *n, char *dst, size_t cap);
 void csa_serial_hex(const ASN1_INTEGER *s, char *dst, size_t cap);
-/* Name from "CN=a,O=b" or "/CN=a/O=b". */
-enum cs_err csa_name_parse(struct cs_ctx *ctx, const char *s, X509_NAME **out);
-/* Level map extension (<arc>.2.1) encode / decode. */
+int64_t csa_asn1_time(const ASN1_TIME *t);
+/* Does x's certificatePolicies list oid (dotted)? anyp: set if anyPolicy. */
+bool csa_has_policy(const X509 *x, const char *oid, bool *anyp);
+/* Algorithm bit (enum cs_ca_profile_alg) and size of a public key. */
+uint32_t csa_key_alg(const EVP_PKEY *k, unsigned int *bits);
+/* Add certificatePolicies listing the comma-separated OIDs. */
+enum cs_err csa_add_policies(struct cs_ctx *ctx, X509 *x, const char *list);
+
+/* --- levelmap.c: the level map extension (<arc>.2.1) --- */
 enum cs_err csa_levelmap_ext(struct cs_ctx *ctx, const struct cs_ca *ca,
     X509_EXTENSION **out);
 /*
@@ -180,26 +200,72 @@ bool csa_levelmap_get(const X509 *x, struct csa_levelmap *m);
 /* Fill oids[level] from x's level map; false if x carries none. */
 bool csa_levelmap_read(const X509 *x, char oids[][CS_CA_OID_MAX]);
 /* The sub-level entries of x's level map (at most cap); *n: how many. */
-void csa_levelmap_subs(const X509 *x, struct cs_ca_sublevel *subs,
-    size_t cap, size_t *n);
-int64_t csa_asn1_time(const ASN1_TIME *t);
-/* Does x's certificatePolicies list oid (dotted)? anyp: set if anyPolicy. */
-bool csa_has_policy(const X509 *x, const char *oid, bool *anyp);
-/* Algorithm bit (enum cs_ca_profile_alg) and size of a public key. */
-uint32_t csa_key_alg(const EVP_PKEY *k, unsigned int *bits);
-/* Load the CA's manufacturer trust store if not loaded yet. */
-enum cs_err csa_trust_get(struct cs_ca *ca, struct cs_trust **out);
+void csa_levelmap_subs(const X509 *x, struct cs_ca_sublevel *subs, size_t cap,
+    size_t *n);
 
+/* --- config.c: the CA's OIDs and ca.cnf --- */
+/* Parse and store the arc (canonical); false if it is no usable OID. */
+bool csa_config_set_arc(struct cs_ca *ca, const char *s);
+/* The three level OIDs under ca->arc. */
+void csa_config_set_oids(struct cs_ca *ca);
+/* Refuse OIDs beyond the portable limits unless allowed (init, import). */
+enum cs_err csa_config_check_oids(struct cs_ca *ca, bool allow);
+/* ca init --sublevel specs / --extra-policy text into ca. */
+enum cs_err csa_config_set_sublevels(struct cs_ca *ca,
+    const char *const *specs);
+enum cs_err csa_config_set_extra(struct cs_ca *ca, const char *text,
+    enum cs_err code);
+/* Comma-separated policy OIDs a CA certificate asserts (sw, hw levels). */
+enum cs_err csa_config_policies(struct cs_ca *ca, bool sw, bool hw, char *dst,
+    size_t cap);
+enum cs_err csa_config_write(struct cs_ca *ca, bool hw);
+enum cs_err csa_config_read(struct cs_ca *ca);
+
+/* --- trust.c: manufacturer roots, loaded once --- */
+/*
+ * Lend the CA's manufacturer trust store (loaded on first use, kept until
+ * close or a change through cs_ca_trust_add/remove). The caller must not
+ * free it or keep it past the next ca call.
+ */
+enum cs_err csa_trust_get(struct cs_ca *ca, const struct cs_trust **out);
+
+/* --- sign.c: the CA private keys, nowhere else --- */
+void csa_key_free(struct csa_key *k);
+enum cs_err csa_key_generate(struct cs_ctx *ctx, enum cs_ca_key_type type,
+    struct csa_key **out);
 /* Decrypt a PEM private key (pass may be NULL for a clear key). */
 enum cs_err csa_key_decode(struct cs_ctx *ctx, const char *what,
     const uint8_t *p, size_t len, const char *pass, size_t passlen,
-    EVP_PKEY **out);
-/* Copy a memory BIO's contents into a NUL-terminated string (cs_free). */
-enum cs_err csa_bio_take(struct cs_ctx *ctx, BIO *b, char **pem,
-    size_t *pemlen);
+    struct csa_key **out);
+/* Write k to dir/name, PKCS#8 encrypted under pass (0600, O_EXCL). */
+enum cs_err csa_key_write(struct cs_ctx *ctx, const char *dir, const char *name,
+    const struct csa_key *k, const char *pass, size_t passlen);
+/* Is k the private key of cert? */
+bool csa_key_matches(const struct csa_key *k, X509 *cert);
+enum cs_err csa_key_set_pubkey(struct cs_ctx *ctx, const struct csa_key *k,
+    X509 *x);
+/* Sign a CA certificate x with k (ca init). */
+enum cs_err csa_key_sign_cert(struct cs_ctx *ctx, const struct csa_key *k,
+    X509 *x);
+/* Is the issuing CA s unlocked (cs_ca_unlock)? */
+bool csa_sign_ready(const struct cs_ca *ca, enum csa_signer s);
+/* Sign the to-be-signed certificate x with issuing CA s; DER (free). */
+enum cs_err csa_sign_cert(struct cs_ca *ca, enum csa_signer s, X509 *x,
+    uint8_t **der, size_t *len);
+/* Sign crl with issuing CA s. */
+enum cs_err csa_sign_crl(struct cs_ca *ca, enum csa_signer s, X509_CRL *crl);
 
-/* Add certificatePolicies listing the comma-separated OIDs. */
-enum cs_err csa_add_policies(struct cs_ctx *ctx, X509 *x, const char *list);
+/* --- pool.c: serials reserved ahead of use --- */
+/* Take a reserved serial (refilling the pool) and set it in x. */
+enum cs_err csa_pool_take(struct cs_ca *ca, X509 *x, int64_t now, char *hex,
+    size_t cap);
+/* Void the serials still in the pool (called on close). */
+void csa_pool_release(struct cs_ca *ca);
+
+/* --- ca.c: the handle --- */
+enum cs_err csa_ca_new(struct cs_ctx *ctx, const char *dir, struct cs_ca **out);
+/* create: ca init makes the registry; every later open needs it there. */
+enum cs_err csa_ca_open_store(struct cs_ca *ca, bool create);
 
 /* --- profile.c --- */
 struct csa_profile_view {
@@ -222,7 +288,56 @@ enum cs_err csa_conf_parse(struct cs_ctx *ctx, const char *what,
 enum cs_err csa_profile_check_sublevels(struct cs_ca *ca,
     const struct cs_ca_profile *p);
 
-/* --- assurance.c --- */
+/* --- template.c: subject and SAN templates --- */
+#define CSA_OID_PERMANENT_ID "1.3.6.1.5.5.7.8.3"
+#define CSA_TMPL_OUT_MAX 1024
+#define CSA_VARS_MAX 48
+#define CSA_VARS_STORE_MAX 4096
+
+struct csa_var {
+	const char *name;
+	size_t nlen;
+	const char *value;
+	bool given; /* by the caller (--var), not taken from the CSR */
+};
+
+struct csa_vars {
+	struct csa_var v[CSA_VARS_MAX];
+	size_t n;
+	char
+	    store[CSA_VARS_STORE_MAX]; /* names and values taken from the CSR */
+	size_t used;
+	char card[24], slot[12];
+	const struct csa_profile_view *pv;
+	GENERAL_NAMES *take; /* the CSR's SAN entries the profile allows */
+	struct cs_ca_issue_res *res; /* where dropped values are listed */
+};
+
+enum csa_tmpl_mode {
+	CSA_TMPL_SUBJECT, /* escape the name separators */
+	CSA_TMPL_SAN, /* refuse values that could add entries */
+};
+
+/*
+ * The variables of one issuance: req's --var values, the card serial and
+ * slot, and the CSR subject and SAN values the profile pv takes (dropped
+ * ones listed in res). Release with csa_vars_release.
+ */
+enum cs_err csa_vars_build(struct cs_ctx *ctx,
+    const struct cs_ca_issue_req *req, X509_REQ *csr,
+    const struct cs_ca_decision *d, const struct csa_profile_view *pv,
+    struct cs_ca_issue_res *res, struct csa_vars *vs);
+void csa_vars_release(struct csa_vars *vs);
+/* Expand ${name} in template t (profile pname) for mode into out. */
+enum cs_err csa_tmpl_expand(struct cs_ctx *ctx, const char *pname,
+    const char *t, const struct csa_vars *vs, enum csa_tmpl_mode mode,
+    char *out, size_t cap);
+
+/* --- roca.c --- */
+/* Is k an RSA key with the ROCA fingerprint? */
+bool csa_key_is_roca(const EVP_PKEY *k);
+
+/* --- evidence.c: CSR and attestation intake --- */
 /* Decoded CSR (PEM or DER) with a verified signature. */
 enum cs_err csa_csr_decode(struct cs_ctx *ctx, const uint8_t *p, size_t len,
     X509_REQ **out);
@@ -230,9 +345,16 @@ struct csa_evidence {
 	uint8_t *stmt, *f9; /* DER, owned */
 	size_t stmt_len, f9_len;
 };
+void csa_evidence_release(struct csa_evidence *ev);
+/* A certificate (PEM or DER) as DER in *der (cs_free). */
+enum cs_err csa_evidence_der(struct cs_ctx *ctx, const char *what,
+    const uint8_t *p, size_t len, uint8_t **der, size_t *derlen);
+/* The card serial in a Yubico F9 certificate; false if none. */
+bool csa_f9_serial(const uint8_t *f9, size_t len, uint64_t *serial);
+
+/* --- assurance.c: evidence and profile to a level --- */
 enum cs_err csa_assess(struct cs_ca *ca, const struct cs_ca_issue_req *req,
     X509_REQ *csr, struct cs_ca_decision *d, struct csa_evidence *ev);
-void csa_evidence_release(struct csa_evidence *ev);
 
 /* --- lint.c --- */
 /* Lint x (to be signed by issuer); findings "; "-joined. */

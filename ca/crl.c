@@ -31,7 +31,7 @@ add_revoked(void *arg, const char *serial, int64_t at, int reason)
 	ASN1_ENUMERATED *re = NULL;
 	ASN1_TIME *t = NULL;
 	BIGNUM *bn = NULL;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (!BN_hex2bn(&bn, serial) ||
 	    (sn = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
@@ -55,6 +55,7 @@ add_revoked(void *arg, const char *serial, int64_t at, int reason)
 		goto out;
 	}
 	rv = NULL;
+	r = CS_OK;
 out:
 	X509_REVOKED_free(rv);
 	ASN1_INTEGER_free(sn);
@@ -69,7 +70,6 @@ one_crl(struct cs_ca *ca, enum csa_signer s, unsigned int days, BIO *out)
 {
 	struct crl_fill f = { ca->ctx, NULL };
 	X509 *issuer = ca->signer_cert[s];
-	EVP_PKEY *key = ca->signer_key[s];
 	ASN1_INTEGER *num = NULL;
 	ASN1_TIME *t = NULL;
 	X509_EXTENSION *aki = NULL;
@@ -78,7 +78,7 @@ one_crl(struct cs_ca *ca, enum csa_signer s, unsigned int days, BIO *out)
 	time_t now = time(NULL);
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	if (key == NULL)
+	if (!csa_sign_ready(ca, s))
 		return cs_ctx_fail(ca->ctx, CS_ERR_ARG,
 		    "CA is locked (no passphrase given)");
 	if ((r = ca->store->ops->crl_number(ca->store, s, &n)) != CS_OK)
@@ -106,13 +106,13 @@ one_crl(struct cs_ca *ca, enum csa_signer s, unsigned int days, BIO *out)
 	if ((r = ca->store->ops->revoked(ca->store, s, add_revoked, &f)) !=
 	    CS_OK)
 		goto out;
-	if (!X509_CRL_sort(f.crl) ||
-	    X509_CRL_sign(f.crl, key,
-	        EVP_PKEY_get_base_id(key) == EVP_PKEY_EC &&
-	                EVP_PKEY_get_bits(key) > 256
-	            ? EVP_sha384()
-	            : EVP_sha256()) <= 0 ||
-	    !PEM_write_bio_X509_CRL(out, f.crl)) {
+	if (!X509_CRL_sort(f.crl)) {
+		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_CRYPTO, "sign CRL");
+		goto out;
+	}
+	if ((r = csa_sign_crl(ca, s, f.crl)) != CS_OK)
+		goto out;
+	if (!PEM_write_bio_X509_CRL(out, f.crl)) {
 		r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_CRYPTO, "sign CRL");
 		goto out;
 	}
@@ -137,7 +137,8 @@ cs_ca_crl(struct cs_ca *ca, unsigned int days, char **pem, size_t *pemlen)
 	if (days == 0)
 		days = 7;
 	if (days > 3650)
-		return cs_ctx_fail(ca->ctx, CS_ERR_ARG, "CRL validity too long");
+		return cs_ctx_fail(ca->ctx, CS_ERR_ARG,
+		    "CRL validity too long");
 	if ((b = BIO_new(BIO_s_mem())) == NULL)
 		return cs_ctx_fail_crypto(ca->ctx, CS_ERR_NOMEM, "CRL");
 	for (i = 0; i < CSA_SIGNER_COUNT; i++)

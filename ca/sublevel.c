@@ -65,7 +65,7 @@ policy_value(const char *(*str)(uint8_t), uint8_t max, const char *s,
 	return false;
 }
 
-/* Syntax only: the CA refuses long arcs (ca.c check_oids). */
+/* Syntax only: the CA refuses long arcs (config.c csa_config_check_oids). */
 static bool
 oid_ok(const char *s)
 {

@@ -86,7 +86,7 @@ cli_tries_guard(struct cli *cli, struct card_secrets *cs, uint8_t ref,
 {
 	struct cs_piv_retries rt;
 	const char *what = ref == CS_PIV_REF_PUK ? "PUK" : "PIN";
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	src->tries = -1;
 	/* VERIFY without data (PIN) or metadata: no try is used (§4.4). */
@@ -112,7 +112,7 @@ int
 cli_pin_verify(struct cli *cli, struct card_secrets *cs)
 {
 	struct secret pin;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code, tries = -1;
 
 	if (cs->pin_verified)
@@ -146,7 +146,7 @@ mgm_given(struct cli *cli, struct card_secrets *cs)
 	struct secret s;
 	uint8_t key[SECRET_KEY_MAX], alg = 0;
 	size_t len = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	if ((code = secret_get(cli, &cs->mgm, false, &s)) != CLI_CONTINUE)
@@ -202,7 +202,7 @@ cli_mgm_auth(struct cli *cli, struct card_secrets *cs)
 	const uint8_t *def;
 	bool prot = false;
 	size_t len;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	cli_card_watch_touch(cli);
@@ -380,7 +380,7 @@ cli_trust_load(struct cli *cli, const char *path, struct cs_trust **out,
 	static char found[PATH_MAX + 64];
 	struct cs_trust *t = NULL;
 	const char *env = getenv("CARDSMITH_TRUST");
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if ((r = cs_trust_new(cli->ctx, &t)) != CS_OK)
@@ -412,4 +412,25 @@ cli_trust_load(struct cli *cli, const char *path, struct cs_trust **out,
 	}
 	*out = t;
 	return CLI_CONTINUE;
+}
+
+json_t *
+cli_retries_json(const struct cs_piv_retries *rt, bool with_verified)
+{
+	json_t *o = json_object();
+
+	if (o == NULL) {
+		out_err("out of memory");
+		exit(CLI_EXIT_FAIL);
+	}
+	out_set(o, "tries_left",
+	    rt->remaining >= 0 ? json_integer(rt->remaining) : NULL);
+	out_set(o, "tries_total",
+	    rt->total >= 0 ? json_integer(rt->total) : NULL);
+	out_set(o, "blocked", json_boolean(rt->remaining == 0));
+	out_set(o, "default",
+	    rt->known_default ? json_boolean(rt->is_default) : NULL);
+	if (with_verified)
+		out_set(o, "verified", json_boolean(rt->verified));
+	return o;
 }

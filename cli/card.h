@@ -112,4 +112,11 @@ const char *cli_pin_policy_str(uint8_t v);
 const char *cli_touch_policy_str(uint8_t v);
 const char *cli_origin_str(uint8_t v);
 
+/*
+ * {"tries_left", "tries_total", "blocked", "default"[, "verified"]} of a
+ * PIN or PUK counter, as inspect and pin retries print it; "verified"
+ * when with_verified (the PUK is never verified on its own).
+ */
+json_t *cli_retries_json(const struct cs_piv_retries *rt, bool with_verified);
+
 #endif

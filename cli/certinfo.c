@@ -64,7 +64,7 @@ certinfo_csr_kind(const uint8_t *text, size_t len)
 {
 	uint8_t *der = NULL;
 	size_t n = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	r = cs_pem_decode(CS_PEM_CSR, text, len, &der, &n);
 	cs_free(der);

@@ -9,12 +9,39 @@
 
 #include "cardsmith/cardsmith.h"
 
+struct cs_ca; /* cardsmith/ca.h */
+
 /* What the runner sets up before a command body runs (struct cmd.needs). */
 enum cli_need {
 	/* a card: --reader and --serial are added, cli->card opened */
 	NEED_CARD = 1 << 0,
-	NEED_CA = 1 << 1, /* a CA directory (opened by ca/ commands) */
+	/* an existing CA: cli->ca opened in cli->ca_dir (CLI_CA_DIR_OPT) */
+	NEED_CA = 1 << 1,
 	NEED_TTY = 1 << 2, /* standard input must be a terminal */
+	/* the CA directory only, resolved into cli->ca_dir (ca init) */
+	NEED_CA_DIR = 1 << 3,
+	/*
+	 * the CA key: with NEED_CA, cli->ca is unlocked with the passphrase
+	 * from cli->ca_pass (CLI_CA_PASS_OPTS) unless defer_unlock is set
+	 */
+	NEED_CA_KEY = 1 << 4,
+};
+
+/* Longest CA directory path (cli->ca_dir). */
+#define CLI_CA_DIR_MAX 4096
+
+/*
+ * Where one secret comes from; the popt options fill it (SECRET_POPT and
+ * the functions in secret.h). Here so that struct cli can hold the CA
+ * passphrase source the runner unlocks the CA with.
+ */
+struct secret_src {
+	const char *what; /* "PIN", "new PIN", "management key" */
+	const char *opt; /* option stem: "pin" for --pin-fd/-file/-env */
+	int fd; /* --X-fd; -1 if not given */
+	char *file; /* --X-file (popt string), NULL if not given */
+	char *env; /* --X-env (popt string), NULL if not given */
+	int tries; /* tries left, for the prompt; -1 unknown */
 };
 
 struct cli {
@@ -27,8 +54,15 @@ struct cli {
 	char *reader_match; /* NEED_CARD: --reader (popt string) */
 	char *serial_str; /* NEED_CARD: --serial (popt string) */
 	struct cs_card *card; /* NEED_CARD: open card (cs_card_find) */
+	/* NEED_CA, NEED_CA_DIR, NEED_CA_KEY (ca_common.h has the options) */
+	char *ca_dir_opt; /* --dir (popt string) */
+	struct secret_src ca_pass; /* --pass-fd/-file/-env */
+	char ca_dir[CLI_CA_DIR_MAX]; /* the CA directory in use */
+	struct cs_ca *ca; /* NEED_CA: the open CA (cs_ca_open) */
 	/* Set before cli_parse to validate arguments before opening needs. */
 	int defer_needs;
+	/* NEED_CA_KEY: leave the unlock to the command (cli_ca_unlock) */
+	int defer_unlock;
 };
 
 struct cmd {
@@ -47,6 +81,19 @@ struct cli_usage {
 };
 
 #define CLI_CONTINUE (-1)
+
+/*
+ * The popt entries several commands share, each with the command's own
+ * help text: --out FILE (-o, a popt string) and --force (-f, a flag).
+ */
+#define CLI_OUT_OPT(var, help)                                                 \
+	{                                                                      \
+		"out", 'o', POPT_ARG_STRING, &(var), 0, help, "FILE"           \
+	}
+#define CLI_FORCE_OPT(var, help)                                               \
+	{                                                                      \
+		"force", 'f', POPT_ARG_NONE, &(var), 0, help, NULL             \
+	}
 
 /*
  * Parse a command's argv with its own options opts (POPT_TABLEEND
@@ -74,6 +121,13 @@ int cli_parse_repeat(struct cli *cli, int argc, const char **argv,
  * CLI_CONTINUE or the exit code of the failure (reported).
  */
 int cli_open_needs(struct cli *cli);
+
+/*
+ * Unlock cli->ca (NEED_CA) with the passphrase from cli->ca_pass, once: a
+ * command that set defer_unlock calls it when it needs the key. Returns
+ * CLI_CONTINUE or the exit code of the failure (reported).
+ */
+int cli_ca_unlock(struct cli *cli);
 
 /* Report leftover positional arguments as a usage error (returns 2). */
 int cli_no_args(struct cli *cli, poptContext con);

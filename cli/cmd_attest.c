@@ -148,7 +148,7 @@ match_slot_key(struct cli *cli, uint8_t slot, const uint8_t *stmt,
 	struct cs_piv_key_meta meta;
 	uint8_t *spki = NULL;
 	size_t spki_len = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int match = -1;
 
 	if (!cs_card_has(cli->card, CS_CAP_METADATA))
@@ -168,7 +168,7 @@ check_attestable(struct cli *cli, uint8_t slot)
 {
 	struct cs_piv_key_meta meta;
 	char s[3];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (!cs_card_has(cli->card, CS_CAP_ATTEST))
 		return out_failf(cli, CS_ERR_UNSUPPORTED,
@@ -238,7 +238,7 @@ do_attest(struct cli *cli, const struct attest_opts *o, uint8_t slot)
 	json_t *doc = cli->json ? out_doc_new() : NULL;
 	const char *src = NULL;
 	char s[3];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code, match = -1;
 
 	memset(&info, 0, sizeof(info));
@@ -328,9 +328,8 @@ attest_card(struct cli *cli, int argc, const char **argv)
 	struct poptOption opts[] = {
 		{ "slot", 's', POPT_ARG_STRING, &o.slot, 0,
 		    "the slot to attest (9a, 9c, 9d, 9e, 82..95)", "SLOT" },
-		{ "out", 'o', POPT_ARG_STRING, &o.out, 0,
-		    "write the statement to FILE (default: standard output)",
-		    "FILE" },
+		CLI_OUT_OPT(o.out,
+		    "write the statement to FILE (default: standard output)"),
 		{ "f9-out", '\0', POPT_ARG_STRING, &o.f9_out, 0,
 		    "also write the F9 attestation certificate to FILE",
 		    "FILE" },
@@ -339,8 +338,7 @@ attest_card(struct cli *cli, int argc, const char **argv)
 		{ "trust", '\0', POPT_ARG_STRING, &o.trust, 0,
 		    "roots to verify against (default: the Yubico roots)",
 		    "FILE" },
-		{ "force", 'f', POPT_ARG_NONE, &o.force, 0,
-		    "replace existing output files", NULL },
+		CLI_FORCE_OPT(o.force, "replace existing output files"),
 		POPT_TABLEEND,
 	};
 	poptContext con = NULL;
@@ -405,12 +403,12 @@ load_csr(struct cli *cli, const struct verify_opts *o, struct verify_input *in)
 	uint8_t *text = NULL, *der = NULL, *stmt = NULL, *f9 = NULL;
 	uint8_t *pop = NULL;
 	size_t len = 0, derlen = 0, sl = 0, fl = 0, popl = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	if ((code = pem_read_file(cli, o->csr, &text, &len)) != CLI_CONTINUE)
 		return code;
-	if (!pem_decode("CERTIFICATE REQUEST", text, len, &der, &derlen) ||
+	if (!pem_decode(CS_PEM_CSR, text, len, &der, &derlen) ||
 	    !certinfo_csr_spki(der, derlen, &in->key, &in->key_len)) {
 		code = certinfo_csr_kind(text, len) == CERTINFO_CERT
 		    ? out_failf(cli, CS_ERR_VERIFY,
@@ -528,7 +526,7 @@ do_verify(struct cli *cli, const struct verify_opts *o)
 	struct cs_trust *trust = NULL;
 	const char *src = NULL;
 	unsigned int flags = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code, match = -1;
 
 	memset(&in, 0, sizeof(in));

@@ -118,13 +118,19 @@ do_import(struct cli *cli, struct card_secrets *cs, const struct cert_opts *o,
 {
 	uint8_t *text = NULL, *der = NULL;
 	size_t len = 0, derlen = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	if ((code = pem_read_file(cli, o->in, &text, &len)) != CLI_CONTINUE)
 		goto out;
-	if (!pem_decode("CERTIFICATE", text, len, &der, &derlen)) {
-		code = out_failf(cli, CS_ERR_MALFORMED, "%s: bad PEM", o->in);
+	if (!pem_decode(CS_PEM_CERT, text, len, &der, &derlen)) {
+		/* Not PEM: what the certificate parser says, as ever. */
+		code = pem_is_armoured(text, len)
+		    ? out_failf(cli, CS_ERR_MALFORMED, "%s: bad PEM", o->in)
+		    : check_key(cli, slot, text, len, o->force);
+		if (code == CLI_CONTINUE)
+			code = out_failf(cli, CS_ERR_MALFORMED, "%s: bad PEM",
+			    o->in);
 		goto out;
 	}
 	if ((code = check_key(cli, slot, der, derlen, o->force)) !=
@@ -168,8 +174,8 @@ cert_import(struct cli *cli, int argc, const char **argv)
 		    "FILE" },
 		{ "compress", '\0', POPT_ARG_NONE, &o.compress, 0,
 		    "store it gzip-compressed (large certificates)", NULL },
-		{ "force", 'f', POPT_ARG_NONE, &o.force, 0,
-		    "store it even if its key is not the slot's key", NULL },
+		CLI_FORCE_OPT(o.force,
+		    "store it even if its key is not the slot's key"),
 		SECRET_POPT(cs.pin, "pin", "PIN"),
 		CARD_LAST_TRY_POPT(cs),
 		SECRET_POPT(cs.mgm, "mgmt-key", "management key (hex)"),
@@ -203,7 +209,7 @@ do_export(struct cli *cli, const struct cert_opts *o, uint8_t slot)
 	size_t len = 0;
 	json_t *doc;
 	char *pem = NULL, s[3];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	cli_slot_str(slot, s);
@@ -246,11 +252,9 @@ cert_export(struct cli *cli, int argc, const char **argv)
 	struct poptOption opts[] = {
 		{ "slot", 's', POPT_ARG_STRING, &o.slot, 0,
 		    "the slot (9a, 9c, 9d, 9e, 82..95, f9)", "SLOT" },
-		{ "out", 'o', POPT_ARG_STRING, &o.out, 0,
-		    "write the PEM to FILE (default: standard output)",
-		    "FILE" },
-		{ "force", 'f', POPT_ARG_NONE, &o.force, 0,
-		    "replace an existing --out file", NULL },
+		CLI_OUT_OPT(o.out,
+		    "write the PEM to FILE (default: standard output)"),
+		CLI_FORCE_OPT(o.force, "replace an existing --out file"),
 		POPT_TABLEEND,
 	};
 
@@ -276,7 +280,7 @@ do_delete(struct cli *cli, struct card_secrets *cs, const struct cert_opts *o,
 	uint8_t *der = NULL;
 	size_t len = 0;
 	char s[3], q[96];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	cli_slot_str(slot, s);
@@ -316,8 +320,7 @@ cert_delete(struct cli *cli, int argc, const char **argv)
 	struct poptOption opts[] = {
 		{ "slot", 's', POPT_ARG_STRING, &o.slot, 0,
 		    "the slot (9a, 9c, 9d, 9e, 82..95)", "SLOT" },
-		{ "force", 'f', POPT_ARG_NONE, &o.force, 0,
-		    "do not ask for confirmation", NULL },
+		CLI_FORCE_OPT(o.force, "do not ask for confirmation"),
 		SECRET_POPT(cs.pin, "pin", "PIN"),
 		CARD_LAST_TRY_POPT(cs),
 		SECRET_POPT(cs.mgm, "mgmt-key", "management key (hex)"),

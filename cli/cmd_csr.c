@@ -57,7 +57,7 @@ static int
 check_names(struct cli *cli, const struct csr_opts *o)
 {
 	struct cs_csr_req req;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(&req, 0, sizeof(req));
 	req.subject = o->subject;
@@ -79,7 +79,7 @@ read_pubkey(struct cli *cli, const char *path, uint8_t **spki, size_t *len)
 
 	if ((code = pem_read_file(cli, path, &text, &tlen)) != CLI_CONTINUE)
 		return code;
-	if (!pem_decode("PUBLIC KEY", text, tlen, spki, len))
+	if (!pem_decode(CS_PEM_PUBKEY, text, tlen, spki, len))
 		code = out_failf(cli, CS_ERR_MALFORMED,
 		    "%s: not a PEM public "
 		    "key",
@@ -131,7 +131,7 @@ do_csr(struct cli *cli, struct card_secrets *cs, struct csr_opts *o,
 	struct cs_csr_req req;
 	uint8_t *spki = NULL, *der = NULL;
 	size_t spki_len = 0, len = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	memset(&req, 0, sizeof(req));
@@ -200,11 +200,9 @@ cmd_csr(struct cli *cli, int argc, const char **argv)
 		{ "pubkey", '\0', POPT_ARG_STRING, &o.pubkey, 0,
 		    "the slot's public key, for cards without metadata",
 		    "FILE" },
-		{ "out", 'o', POPT_ARG_STRING, &o.out, 0,
-		    "write the request to FILE (default: standard output)",
-		    "FILE" },
-		{ "force", 'f', POPT_ARG_NONE, &o.force, 0,
-		    "replace an existing --out file", NULL },
+		CLI_OUT_OPT(o.out,
+		    "write the request to FILE (default: standard output)"),
+		CLI_FORCE_OPT(o.force, "replace an existing --out file"),
 		SECRET_POPT(cs.pin, "pin", "PIN"),
 		CARD_LAST_TRY_POPT(cs),
 		POPT_TABLEEND,

@@ -74,7 +74,7 @@ slot_release(struct slot_state *s)
 static void
 read_key(struct inspect *in, struct slot_state *s)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	s->key_matches = s->att_key_matches = -1;
 	if (!cs_card_has(in->cli->card, CS_CAP_METADATA))
@@ -93,7 +93,7 @@ read_cert(struct inspect *in, struct slot_state *s)
 {
 	uint8_t *der = NULL;
 	size_t len = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	r = cs_piv_read_cert(in->cli->card, s->slot, &der, &len);
 	if (r == CS_ERR_NOT_FOUND) {
@@ -122,7 +122,7 @@ attest_slot(struct inspect *in, struct slot_state *s)
 {
 	uint8_t *stmt = NULL;
 	size_t len = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (in->o->no_attest || s->slot == CS_PIV_SLOT_ATTEST ||
 	    !cs_card_has(in->cli->card, CS_CAP_ATTEST) || s->empty)
@@ -290,7 +290,7 @@ static enum cs_err
 read_facts(struct inspect *in, struct card_facts *f)
 {
 	struct cli *cli = in->cli;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(f, 0, sizeof(*f));
 	cs_card_get_info(cli->card, &f->info);
@@ -305,22 +305,6 @@ read_facts(struct inspect *in, struct card_facts *f)
 		f->prot_known = true;
 	cs_ctx_clear_error(cli->ctx);
 	return CS_OK;
-}
-
-static json_t *
-retries_json(const struct cs_piv_retries *rt)
-{
-	json_t *o = obj_new();
-
-	out_set(o, "tries_left",
-	    rt->remaining >= 0 ? json_integer(rt->remaining) : NULL);
-	out_set(o, "tries_total",
-	    rt->total >= 0 ? json_integer(rt->total) : NULL);
-	out_set(o, "blocked", json_boolean(rt->remaining == 0));
-	out_set(o, "default",
-	    rt->known_default ? json_boolean(rt->is_default) : NULL);
-	out_set(o, "verified", json_boolean(rt->verified));
-	return o;
 }
 
 static void
@@ -339,8 +323,8 @@ facts_json(json_t *doc, const struct inspect *in, const struct card_facts *f)
 	out_set(doc, "serial",
 	    f->info.has_serial ? json_integer(f->info.serial) : NULL);
 	out_set(doc, "firmware", f->info.yubikey ? out_str(fw) : NULL);
-	out_set(doc, "pin", retries_json(&f->pin));
-	out_set(doc, "puk", retries_json(&f->puk));
+	out_set(doc, "pin", cli_retries_json(&f->pin, true));
+	out_set(doc, "puk", cli_retries_json(&f->puk, true));
 	out_set(m, "algorithm",
 	    f->have_mgm ? out_str(cs_piv_alg_name(f->mgm.alg)) : NULL);
 	out_set(m, "default",
@@ -497,7 +481,7 @@ run_inspect(struct inspect *in)
 	struct card_facts f;
 	json_t *doc = NULL, *arr = NULL;
 	size_t n = 0, i;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	memset(slots, 0, sizeof(slots));

@@ -51,7 +51,7 @@ slot_in_use(struct cli *cli, uint8_t slot, int *used)
 	struct cs_piv_key_meta meta;
 	uint8_t *der = NULL;
 	size_t len = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*used = 0;
 	if (cs_card_has(cli->card, CS_CAP_METADATA))
@@ -148,7 +148,7 @@ do_keygen(struct cli *cli, struct card_secrets *cs, const struct keygen_opts *o,
 	uint8_t *spki = NULL;
 	size_t len = 0;
 	char s[3], q[96];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code, used = 0;
 
 	cli_slot_str(kg->slot, s);
@@ -214,11 +214,10 @@ cmd_keygen(struct cli *cli, int argc, const char **argv)
 			{ "touch-policy", '\0', POPT_ARG_STRING,
 			    &o.touch_policy, 0,
 			    "default, never, always, cached", "POLICY" },
-			{ "out", 'o', POPT_ARG_STRING, &o.out, 0,
-			    "write the public key (PEM) to FILE", "FILE" },
-			{ "force", 'f', POPT_ARG_NONE, &o.force, 0,
-			    "replace a key already in the slot (and --out)",
-			    NULL },
+			CLI_OUT_OPT(o.out,
+			    "write the public key (PEM) to FILE"),
+			CLI_FORCE_OPT(o.force,
+			    "replace a key already in the slot (and --out)"),
 			SECRET_POPT(cs.pin, "pin", "PIN"),
 			CARD_LAST_TRY_POPT(cs),
 			SECRET_POPT(cs.mgm, "mgmt-key", "management key (hex)"),

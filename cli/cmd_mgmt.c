@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cardsmith/hex.h"
+
 #include "card.h"
 #include "exit.h"
 #include "out.h"
@@ -122,19 +124,6 @@ new_key(struct cli *cli, struct card_secrets *cs, const struct mgmt_opts *o,
 	return CLI_CONTINUE;
 }
 
-static void
-to_hex(const uint8_t *key, size_t len, char *hex)
-{
-	static const char d[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		hex[2 * i] = d[key[i] >> 4];
-		hex[2 * i + 1] = d[key[i] & 15];
-	}
-	hex[2 * len] = '\0';
-}
-
 /*
  * The key file, written exclusively (0600, synced, published complete
  * under its name) right before the card changes. *at records what was
@@ -146,7 +135,7 @@ write_key_file(struct cli *cli, const char *path, const char *hex,
 {
 	char buf[2 * SECRET_KEY_MAX + 2], why[OUTFILE_WHY_MAX];
 	size_t len = strlen(hex);
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memcpy(buf, hex, len);
 	buf[len] = '\n';
@@ -301,7 +290,7 @@ do_set(struct cli *cli, struct card_secrets *cs, const struct mgmt_opts *o)
 	uint8_t key[SECRET_KEY_MAX], alg = 0;
 	char hex[2 * SECRET_KEY_MAX + 1];
 	size_t len = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	struct stat at;
 	char why[OUTFILE_WHY_MAX];
 	int code;
@@ -328,7 +317,7 @@ do_set(struct cli *cli, struct card_secrets *cs, const struct mgmt_opts *o)
 		goto out;
 	if ((code = new_key(cli, cs, o, key, &len, &alg)) != CLI_CONTINUE)
 		goto out;
-	to_hex(key, len, hex);
+	(void)cs_hex_encode(key, len, hex, sizeof(hex), 0);
 	if ((code = persist(cli, o, hex, &at)) != CLI_CONTINUE)
 		goto out;
 	written = o->out_file != NULL;

@@ -92,27 +92,6 @@ static const struct cli_usage retries_usage = {
 	"  cardsmith pin-retries set --pin-tries 5 --puk-tries 5 --force",
 };
 
-static json_t *
-retries_json(const struct cs_piv_retries *rt, bool pin)
-{
-	json_t *o = json_object();
-
-	if (o == NULL) {
-		out_err("out of memory");
-		exit(CLI_EXIT_FAIL);
-	}
-	out_set(o, "tries_left",
-	    rt->remaining >= 0 ? json_integer(rt->remaining) : NULL);
-	out_set(o, "tries_total",
-	    rt->total >= 0 ? json_integer(rt->total) : NULL);
-	out_set(o, "blocked", json_boolean(rt->remaining == 0));
-	out_set(o, "default",
-	    rt->known_default ? json_boolean(rt->is_default) : NULL);
-	if (pin)
-		out_set(o, "verified", json_boolean(rt->verified));
-	return o;
-}
-
 static void
 retries_text(const char *what, const struct cs_piv_retries *rt)
 {
@@ -170,7 +149,7 @@ change_ref(struct cli *cli, struct card_secrets *cs, uint8_t ref,
 {
 	struct secret a, b;
 	const char *what = ref == CS_PIV_REF_PIN ? "PIN" : "PUK";
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code, tries = -1;
 
 	a.len = b.len = 0;
@@ -211,8 +190,7 @@ pin_change(struct cli *cli, int argc, const char **argv)
 	struct poptOption opts[] = {
 		SECRET_POPT(cs.pin, "pin", "PIN"),
 		SECRET_POPT(cs.new_pin, "new-pin", "new PIN"),
-		{ "force", 'f', POPT_ARG_NONE, &cs.last_try, 0,
-		    "try even with only one try left", NULL },
+		CLI_FORCE_OPT(cs.last_try, "try even with only one try left"),
 		CARD_LAST_TRY_POPT(cs),
 		POPT_TABLEEND,
 	};
@@ -235,8 +213,8 @@ puk_change(struct cli *cli, int argc, const char **argv)
 	struct poptOption opts[] = {
 		SECRET_POPT(cs.puk, "puk", "PUK"),
 		SECRET_POPT(cs.new_puk, "new-puk", "new PUK"),
-		{ "force", 'f', POPT_ARG_NONE, &cs.last_try, 0,
-		    "try even with only one PUK try left", NULL },
+		CLI_FORCE_OPT(cs.last_try,
+		    "try even with only one PUK try left"),
 		CARD_LAST_TRY_POPT(cs),
 		POPT_TABLEEND,
 	};
@@ -252,7 +230,7 @@ static int
 do_unblock(struct cli *cli, struct card_secrets *cs)
 {
 	struct secret puk, pin;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code, tries = -1;
 
 	puk.len = pin.len = 0;
@@ -291,8 +269,8 @@ pin_unblock(struct cli *cli, int argc, const char **argv)
 	struct poptOption opts[] = {
 		SECRET_POPT(cs.puk, "puk", "PUK"),
 		SECRET_POPT(cs.new_pin, "new-pin", "new PIN"),
-		{ "force", 'f', POPT_ARG_NONE, &cs.last_try, 0,
-		    "try even with only one PUK try left", NULL },
+		CLI_FORCE_OPT(cs.last_try,
+		    "try even with only one PUK try left"),
 		CARD_LAST_TRY_POPT(cs),
 		POPT_TABLEEND,
 	};
@@ -319,8 +297,8 @@ pin_status(struct cli *cli, int argc, const char **argv)
 		return r;
 	if (cli->json) {
 		doc = out_doc_new();
-		out_set(doc, "pin", retries_json(&pin, true));
-		out_set(doc, "puk", retries_json(&puk, false));
+		out_set(doc, "pin", cli_retries_json(&pin, true));
+		out_set(doc, "puk", cli_retries_json(&puk, false));
 		return out_emit(cli, doc);
 	}
 	retries_text("PIN", &pin);
@@ -360,8 +338,7 @@ pin_verify(struct cli *cli, int argc, const char **argv)
 	cs.last_try_opt = "--force";
 	struct poptOption opts[] = {
 		SECRET_POPT(cs.pin, "pin", "PIN"),
-		{ "force", 'f', POPT_ARG_NONE, &cs.last_try, 0,
-		    "try even with only one try left", NULL },
+		CLI_FORCE_OPT(cs.last_try, "try even with only one try left"),
 		CARD_LAST_TRY_POPT(cs),
 		POPT_TABLEEND,
 	};
@@ -396,7 +373,7 @@ do_retries(struct cli *cli, struct card_secrets *cs, uint8_t pin, uint8_t puk,
     int force)
 {
 	json_t *doc;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	if ((code = secret_destructive(cli, force,
@@ -441,8 +418,7 @@ retries_set(struct cli *cli, int argc, const char **argv)
 		    "wrong PINs before it blocks (1-255)", "N" },
 		{ "puk-tries", '\0', POPT_ARG_STRING, &puk_s, 0,
 		    "wrong PUKs before it blocks (1-255)", "N" },
-		{ "force", 'f', POPT_ARG_NONE, &force, 0,
-		    "do not ask for confirmation", NULL },
+		CLI_FORCE_OPT(force, "do not ask for confirmation"),
 		SECRET_POPT(cs.pin, "pin", "PIN"),
 		CARD_LAST_TRY_POPT(cs),
 		SECRET_POPT(cs.mgm, "mgmt-key", "management key (hex)"),

@@ -104,7 +104,7 @@ list_readers(struct cli *cli, const char *match)
 	struct cs_reader_info *list = NULL;
 	json_t *doc = NULL, *arr = NULL;
 	size_t n = 0, i, shown = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	if ((r = cs_pcsc_list(cli->ctx, &list, &n)) != CS_OK) {

@@ -75,7 +75,7 @@ do_reset(struct cli *cli, int force)
 {
 	struct cs_card_info info;
 	json_t *doc;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	cs_card_get_info(cli->card, &info);
@@ -122,8 +122,7 @@ cmd_reset(struct cli *cli, int argc, const char **argv)
 	poptContext con = NULL;
 	int r, force = 0;
 	struct poptOption opts[] = {
-		{ "force", 'f', POPT_ARG_NONE, &force, 0,
-		    "do not ask for confirmation", NULL },
+		CLI_FORCE_OPT(force, "do not ask for confirmation"),
 		POPT_TABLEEND,
 	};
 

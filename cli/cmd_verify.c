@@ -204,7 +204,7 @@ verify_run(struct cli *cli, struct verify_args *a, const char *certpath)
 	long long at = 0;
 	char *end;
 	int code;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(&res, 0, sizeof(res));
 	if (a->chain == NULL)

@@ -14,6 +14,7 @@
 
 #include <popt.h>
 
+#include "ca_common.h"
 #include "cli.h"
 #include "cmd_ca.h"
 #include "exit.h"
@@ -170,7 +171,7 @@ open_needs(struct cli *cli)
 {
 	unsigned int needs = cli->cmd->needs;
 	uint32_t serial = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((needs & NEED_TTY) && !isatty(STDIN_FILENO))
 		return out_failf(cli, CS_ERR_ARG,
@@ -196,7 +197,8 @@ open_needs(struct cli *cli)
 		if (r != CS_OK)
 			return out_fail(cli, r, "open card");
 	}
-	return CLI_CONTINUE;
+	/* The ca commands: their directory, the open (unlocked) CA. */
+	return ca_need_open(cli);
 }
 
 struct repeat {
@@ -337,6 +339,7 @@ run_cmd(struct cli *cli, const struct cmd *c, int nargs, const char **args)
 	code = c->fn(cli, nargs, av);
 	cs_card_close(cli->card);
 	cli->card = NULL;
+	ca_need_release(cli);
 	free(cli->reader_match);
 	cli->reader_match = NULL;
 	free(cli->serial_str);
@@ -515,7 +518,7 @@ run(struct cli *cli, int argc, const char **argv)
 	poptContext con;
 	const char **args;
 	int rc, nargs = 0, help = 0, version = 0, code;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	con = poptGetContext("cardsmith", argc, argv, global_opts,
 	    POPT_CONTEXT_POSIXMEHARDER);
@@ -576,9 +579,11 @@ main(int argc, char *argv[])
 	int code;
 
 	memset(&cli, 0, sizeof(cli));
+	secret_src_init(&cli.ca_pass, "CA passphrase", "pass");
 	if (no_core_dumps() != 0)
 		return finish_stdout(CLI_EXIT_FAIL);
 	code = run(&cli, argc, (const char **)argv);
+	ca_need_release(&cli);
 	cs_ctx_free(cli.ctx);
 	return finish_stdout(code);
 }

@@ -284,7 +284,7 @@ enum cs_err
 outfile_check(const char *path, unsigned int flags, char *why, size_t cap)
 {
 	struct dest d;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (cap > 0)
 		why[0] = '\0';
@@ -364,7 +364,7 @@ write_through(const char *path, const void *data, size_t len, char *why,
     size_t cap)
 {
 	struct stat st;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int fd;
 
 	fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
@@ -507,7 +507,7 @@ outfile_write(const char *path, const void *data, size_t len,
     unsigned int flags, char *why, size_t cap)
 {
 	struct dest d;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (cap > 0)
 		why[0] = '\0';
@@ -554,7 +554,7 @@ int
 outfile_preflight(struct cli *cli, const char *path, unsigned int flags)
 {
 	char why[OUTFILE_WHY_MAX];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	if ((code = json_clash(cli, path)) != CLI_CONTINUE)
@@ -570,7 +570,7 @@ outfile_put(struct cli *cli, const char *path, const char *text,
     unsigned int flags)
 {
 	char why[OUTFILE_WHY_MAX];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
 	if ((code = json_clash(cli, path)) != CLI_CONTINUE)

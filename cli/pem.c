@@ -1,11 +1,16 @@
-#include <sys/stat.h>
-
+/*
+ * Files and PEM for the commands: reading goes through cs_file_read (the
+ * one bounded reader; cs_file_read_secret for key files), decoding through
+ * cs_pem_decode (the one PEM decoder). Only the PEM writer for output is
+ * here.
+ */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "cardsmith/file.h"
+#include "cardsmith/pem.h"
 
 #include "out.h"
 #include "outfile.h"
@@ -16,50 +21,68 @@
 static const char b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int
-pem_read_file(struct cli *cli, const char *path, uint8_t **data, size_t *len)
+/*
+ * cs_file_read's failure as the commands always reported it: "cannot
+ * open|read PATH: why" (CS_ERR_IO, also for a missing file) or "PATH:
+ * larger than N bytes" (CS_ERR_LIMIT).
+ */
+static int
+read_fail(struct cli *cli, const char *path, enum cs_err r)
 {
-	uint8_t *buf = NULL;
-	size_t got = 0;
-	ssize_t n;
-	int fd, code = CLI_CONTINUE;
+	const char *msg = cs_ctx_errmsg(cli->ctx), *why = msg;
+	size_t n = strlen(path);
+
+	/* The library says "FILE: why"; the commands name stdin "-". */
+	if (strncmp(msg, "/dev/stdin: ", 12) == 0)
+		why = msg + 12;
+	else if (strncmp(msg, path, n) == 0 && strncmp(msg + n, ": ", 2) == 0)
+		why = msg + n + 2;
+	if (r == CS_ERR_LIMIT)
+		return out_failf(cli, CS_ERR_LIMIT, "%s: larger than %u bytes",
+		    path, (unsigned)PEM_FILE_MAX);
+	if (r == CS_ERR_NOMEM)
+		return out_fail(cli, r, NULL);
+	/* open(2) fails for a missing or forbidden file, read(2) else */
+	return out_failf(cli, CS_ERR_IO, "cannot %s %s: %s",
+	    strcmp(why, strerror(EISDIR)) == 0 ||
+	            strcmp(why, strerror(EIO)) == 0
+	        ? "read"
+	        : "open",
+	    path, why);
+}
+
+static int
+read_any(struct cli *cli, const char *path, bool secret, uint8_t **data,
+    size_t *len)
+{
+	const char *p = strcmp(path, "-") == 0 ? "/dev/stdin" : path;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*data = NULL;
 	*len = 0;
-	if (strcmp(path, "-") == 0)
-		fd = STDIN_FILENO;
-	else if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return out_failf(cli, CS_ERR_IO, "cannot open %s: %s", path,
-		    strerror(errno));
-	buf = xmalloc(PEM_FILE_MAX + 1);
-	for (;;) {
-		n = read(fd, buf + got, PEM_FILE_MAX + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			code = out_failf(cli, CS_ERR_IO, "cannot read %s: %s",
-			    path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > PEM_FILE_MAX) {
-			code = out_failf(cli, CS_ERR_LIMIT,
-			    "%s: larger than %u bytes", path,
-			    (unsigned)PEM_FILE_MAX);
-			goto out;
-		}
-	}
-	buf[got] = '\0';
-	*data = buf;
-	*len = got;
-	buf = NULL;
-out:
-	if (fd != STDIN_FILENO)
-		close(fd);
-	free(buf);
-	return code;
+	r = secret ? cs_file_read_secret(cli->ctx, p, PEM_FILE_MAX, data, len)
+	           : cs_file_read(cli->ctx, p, PEM_FILE_MAX, data, len);
+	if (r != CS_OK)
+		return read_fail(cli, path, r);
+	return CLI_CONTINUE;
+}
+
+int
+pem_read_file(struct cli *cli, const char *path, uint8_t **data, size_t *len)
+{
+	return read_any(cli, path, false, data, len);
+}
+
+int
+pem_read_secret(struct cli *cli, const char *path, uint8_t **data, size_t *len)
+{
+	return read_any(cli, path, true, data, len);
+}
+
+void
+pem_free_secret(uint8_t *data, size_t len)
+{
+	cs_file_free_secret(data, len);
 }
 
 void
@@ -94,70 +117,19 @@ pem_encode(const char *label, const uint8_t *der, size_t len, char **pem)
 	*pem = p;
 }
 
-static int
-b64val(char c)
+bool
+pem_decode(enum cs_pem_kind kind, const uint8_t *text, size_t len,
+    uint8_t **der, size_t *derlen)
 {
-	const char *q;
-
-	if (c == '\0' || (q = strchr(b64, c)) == NULL)
-		return -1;
-	return (int)(q - b64);
+	*der = NULL;
+	*derlen = 0;
+	return cs_pem_decode(kind, text, len, der, derlen) == CS_OK;
 }
 
 bool
-pem_decode(const char *label, const uint8_t *text, size_t len, uint8_t **der,
-    size_t *derlen)
+pem_is_armoured(const uint8_t *text, size_t len)
 {
-	char begin[96], end[96];
-	const char *s = (const char *)text, *b, *e;
-	uint8_t *out;
-	uint32_t acc = 0;
-	size_t o = 0, i;
-	int nbits = 0, v, pad = 0;
-
-	*der = NULL;
-	*derlen = 0;
-	snprintf(begin, sizeof(begin), "-----BEGIN %s-----", label);
-	snprintf(end, sizeof(end), "-----END %s-----", label);
-	/* text is NUL-terminated by pem_read_file; len bounds it anyway */
-	if (memchr(text, '\0', len) != NULL || (b = strstr(s, begin)) == NULL) {
-		out = xmalloc(len);
-		memcpy(out, text, len);
-		*der = out;
-		*derlen = len;
-		return true;
-	}
-	b += strlen(begin);
-	if ((e = strstr(b, end)) == NULL)
-		return false;
-	out = xmalloc((size_t)(e - b) / 4 * 3 + 3);
-	for (i = 0; b + i < e; i++) {
-		char c = b[i];
-
-		if (c == '\n' || c == '\r' || c == ' ' || c == '\t')
-			continue;
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		if (pad > 0 || (v = b64val(c)) < 0) {
-			free(out);
-			return false;
-		}
-		acc = acc << 6 | (uint32_t)v;
-		nbits += 6;
-		if (nbits >= 8) {
-			nbits -= 8;
-			out[o++] = (uint8_t)(acc >> nbits);
-		}
-	}
-	if (pad > 2 || o == 0) {
-		free(out);
-		return false;
-	}
-	*der = out;
-	*derlen = o;
-	return true;
+	return memmem(text, len, "-----BEGIN ", 11) != NULL;
 }
 
 int

@@ -1,6 +1,7 @@
 /*
- * Files and PEM for the commands: read an input file whole (bounded),
- * write PEM or text (through outfile.h), and the base64 of RFC 7468.
+ * Files and PEM for the commands: read an input file whole (bounded, via
+ * cs_file_read), decode it (cs_pem_decode), write PEM or text (through
+ * outfile.h).
  */
 #ifndef CARDSMITH_CLI_PEM_H
 #define CARDSMITH_CLI_PEM_H
@@ -9,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cardsmith/pem.h"
+
 #include "cli.h"
 
 /* Largest input file read (certificates, CSRs, key files). */
@@ -16,10 +19,20 @@
 
 /*
  * Read path ("-" is standard input) into *data (NUL-terminated, caller
- * frees with free). Returns CLI_CONTINUE or an exit code after reporting.
+ * frees with free). Returns CLI_CONTINUE or an exit code after reporting:
+ * "cannot open|read PATH: why" (CS_ERR_IO) or "PATH: larger than N bytes"
+ * (CS_ERR_LIMIT).
  */
 int pem_read_file(struct cli *cli, const char *path, uint8_t **data,
     size_t *len);
+
+/*
+ * As pem_read_file for a file holding a secret (a CA key): no copy of it
+ * is left unwiped on any path. Release *data with pem_free_secret.
+ */
+int pem_read_secret(struct cli *cli, const char *path, uint8_t **data,
+    size_t *len);
+void pem_free_secret(uint8_t *data, size_t len);
 
 /*
  * PEM text of der with label ("CERTIFICATE", "PUBLIC KEY", ...) into
@@ -28,12 +41,15 @@ int pem_read_file(struct cli *cli, const char *path, uint8_t **data,
 void pem_encode(const char *label, const uint8_t *der, size_t len, char **pem);
 
 /*
- * The DER inside the first PEM block with label in text, or text itself
- * if it does not look like PEM (taken as DER). *der: caller frees with
- * free. Returns false if a block is found but is not valid base64.
+ * The DER of kind in a file's bytes (cs_pem_decode: exactly one DER object
+ * of the kind, or the first PEM block of it). *der: caller frees with
+ * free. Returns false, *der NULL, if it is neither.
  */
-bool pem_decode(const char *label, const uint8_t *text, size_t len,
+bool pem_decode(enum cs_pem_kind kind, const uint8_t *text, size_t len,
     uint8_t **der, size_t *derlen);
+
+/* Does text contain a PEM block ("-----BEGIN ") at all? */
+bool pem_is_armoured(const uint8_t *text, size_t len);
 
 /*
  * Write text to path through outfile_put (outfile.h): mode 0600 means a

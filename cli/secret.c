@@ -14,6 +14,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cardsmith/hex.h"
+
 #include "exit.h"
 #include "out.h"
 #include "secret.h"
@@ -447,37 +449,19 @@ secret_get(struct cli *cli, struct secret_src *src, bool confirm,
 	return read_tty(cli, src, confirm, out);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool
 secret_hex_key(const struct secret *s, uint8_t *key, size_t *len)
 {
-	size_t i;
-	int hi, lo;
-
 	*len = 0;
-	if (s->len != 32 && s->len != 48 && s->len != 64)
+	if ((s->len != 32 && s->len != 48 && s->len != 64) ||
+	    s->s[s->len] != '\0')
 		return false;
-	for (i = 0; i < s->len / 2; i++) {
-		hi = hexval(s->s[2 * i]);
-		lo = hexval(s->s[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
-			cs_wipe(key, SECRET_KEY_MAX);
-			return false;
-		}
-		key[i] = (uint8_t)(hi << 4 | lo);
+	/* cs_hex_decode wipes what it wrote on failure and quotes nothing. */
+	if (cs_hex_decode(NULL, s->s, key, SECRET_KEY_MAX, len) != CS_OK) {
+		cs_wipe(key, SECRET_KEY_MAX);
+		*len = 0;
+		return false;
 	}
-	*len = s->len / 2;
 	return true;
 }
 

@@ -23,15 +23,7 @@
 /* Largest management key in bytes (AES-256). */
 #define SECRET_KEY_MAX 32
 
-/* Where one secret comes from; the popt options fill it. */
-struct secret_src {
-	const char *what; /* "PIN", "new PIN", "management key" */
-	const char *opt; /* option stem: "pin" for --pin-fd/-file/-env */
-	int fd; /* --X-fd; -1 if not given */
-	char *file; /* --X-file (popt string), NULL if not given */
-	char *env; /* --X-env (popt string), NULL if not given */
-	int tries; /* tries left, for the prompt; -1 unknown */
-};
+/* struct secret_src (where one secret comes from) is in cli.h. */
 
 /* A secret's text; wipe with secret_clear. */
 struct secret {

@@ -73,7 +73,7 @@ encode(const struct cs_apdu *a, unsigned int flags, struct cs_buf *out,
 	uint8_t hdr[4];
 	size_t need;
 	bool ext;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = check_apdu(a)) != CS_OK || out == NULL)
 		return CS_ERR_ARG;
@@ -118,7 +118,7 @@ cs_apdu_encode(const struct cs_apdu *a, unsigned int flags,
     struct cs_buf *out)
 {
 	size_t start, off;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (out == NULL)
 		return CS_ERR_ARG;
@@ -219,7 +219,7 @@ trace_cmd(struct xfer *x, size_t off, size_t lc)
 			line_add(line, sizeof(line), &pos, " ... (%zu bytes)",
 			    total);
 	}
-	csi_log(x->ctx, CS_LOG_APDU, "%s", line);
+	cs_ctx_log(x->ctx, CS_LOG_APDU, "%s", line);
 }
 
 /* "< 7C 0A 80 08 ... (sw 9000)", data redacted when secret. */
@@ -242,7 +242,7 @@ trace_resp(struct xfer *x, const struct cs_cur *data, uint16_t sw)
 			    n);
 	}
 	line_add(line, sizeof(line), &pos, " (sw %04X)", sw);
-	csi_log(x->ctx, CS_LOG_APDU, "%s", line);
+	cs_ctx_log(x->ctx, CS_LOG_APDU, "%s", line);
 }
 
 /* SP 800-73-4 and Yubico commands whose data are PINs, PUKs or keys. */
@@ -297,7 +297,7 @@ exchange(struct xfer *x, const struct cs_apdu *a, unsigned int flags,
     struct cs_cur *data, uint16_t *sw)
 {
 	size_t off = 0, rlen = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	cs_buf_reset(&x->cmd);
 	if ((r = encode(a, flags, &x->cmd, &off)) != CS_OK)
@@ -331,7 +331,7 @@ send_chain(struct xfer *x, const struct cs_apdu *a, struct cs_apdu *last,
 {
 	struct cs_cur rest, piece;
 	struct cs_apdu p = *a;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*stopped = false;
 	*last = *a;
@@ -386,7 +386,7 @@ get_responses(struct xfer *x, struct cs_buf *resp, uint16_t *sw)
 	struct cs_apdu gr = { 0x00, INS_GET_RESPONSE, 0x00, 0x00, NULL, 0, 0 };
 	struct cs_cur data;
 	unsigned int rounds = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	while (SW1(*sw) == 0x61 && (x->flags & CS_APDU_NO_GET_RESPONSE) == 0) {
 		if (++rounds > CS_APDU_GET_RESPONSE_MAX)
@@ -408,7 +408,7 @@ run(struct xfer *x, const struct cs_apdu *a, struct cs_buf *resp,
 	struct cs_apdu last;
 	struct cs_cur data;
 	bool stopped;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = send_chain(x, a, &last, &data, sw, &stopped)) != CS_OK)
 		return r;
@@ -529,7 +529,7 @@ enum cs_err
 cs_apdu_sw_err(uint16_t sw, int *tries)
 {
 	int n = -1;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (sw == SW_OK)
 		r = CS_OK;
@@ -556,7 +556,7 @@ enum cs_err
 cs_apdu_map_sw(struct cs_ctx *ctx, uint16_t sw, const char *what,
     int *tries)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int n;
 
 	r = cs_apdu_sw_err(sw, &n);

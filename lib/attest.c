@@ -22,7 +22,9 @@
  * K sign "statements" for any software key.
  *
  * All X.509/ASN.1 decoding goes through OpenSSL; the raw contents of the
- * Yubico extensions are read with cs_cur.
+ * Yubico extensions are read with cs_cur. The trust store is in trust.c,
+ * statements embedded in a CSR in attest_csr.c; attest_int.h holds what
+ * they share.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,31 +42,10 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#include "internal.h"
-#include "x509_int.h"
+#include "attest_int.h"
 
 #include "banned.h"
 
-#ifndef CS_DATADIR
-#define CS_DATADIR "/usr/local/share/cardsmith"
-#endif
-
-/* A PEM file of roots and intermediates; generous, still bounded. */
-#define TRUST_FILE_MAX (64u * CS_ATTEST_CERT_MAX)
-/* A CSR carries two certificates plus its own key and signature. */
-#define CSR_MAX (4u * CS_ATTEST_CERT_MAX)
-/* Base64 and armour inflate PEM by ~4/3; allow twice the DER bound. */
-#define PEM_FACTOR 2u
-
-#define YK_ARC "1.3.6.1.4.1.41482.3."
-#define OID_FIRMWARE YK_ARC "3"
-#define OID_SERIAL YK_ARC "7"
-#define OID_POLICY YK_ARC "8"
-#define OID_FORM_FACTOR YK_ARC "9"
-#define OID_FIPS YK_ARC "10"
-#define OID_CSPN YK_ARC "11" /* on a certificate; in a CSR: old statement */
-#define OID_CSR_STMT YK_ARC "1"
-#define OID_CSR_F9 YK_ARC "2"
 
 #define SLOT_CN_PREFIX "YubiKey PIV Attestation "
 /*
@@ -73,39 +54,18 @@
  */
 #define TRUST_DEPTH_MAX 2
 
-/*
- * CAs of the shipped Yubico bundle that issue only CAs: an F9 certificate
- * signed directly by one of them is not of the vendor's scheme (F9s come
- * from PIV Root CA 263751 or the PIV Attestation A 1 / B 1 / B2 1 CAs).
- */
-static const char *const yubico_ca_only[] = {
-	"Yubico Attestation Root 1",
-	"Yubico Attestation Intermediate A 1",
-	"Yubico Attestation Intermediate B 1",
-};
-#define U2F_ROOT_CN "Yubico U2F Root CA Serial 457200631"
-
-struct cs_trust {
-	struct cs_ctx *ctx; /* borrowed; receives error detail */
-	STACK_OF(X509) *anchors;
-	STACK_OF(X509) *inter;
-	STACK_OF(X509) *legacy; /* U2F root: anchor only on request */
-	/* Borrowed from anchors/inter: may not sign an F9 certificate. */
-	STACK_OF(X509) *ca_only;
-};
-
 /* --- small helpers --- */
 
-static bool
-is_der(const uint8_t *p, size_t len)
+bool
+csi_attest_is_der(const uint8_t *p, size_t len)
 {
 	/* A DER certificate, CSR or SPKI starts with SEQUENCE. */
 	return len > 0 && p[0] == 0x30;
 }
 
 /* One-line RFC 2253 form of a name, truncated to fit; "" on failure. */
-static void
-name_oneline(const X509_NAME *name, char *buf, size_t cap)
+void
+csi_attest_name_oneline(const X509_NAME *name, char *buf, size_t cap)
 {
 	BIO *b;
 	char *p = NULL;
@@ -125,8 +85,8 @@ name_oneline(const X509_NAME *name, char *buf, size_t cap)
 	BIO_free(b);
 }
 
-static ASN1_OBJECT *
-oid(const char *txt)
+ASN1_OBJECT *
+csi_attest_oid(const char *txt)
 {
 	return OBJ_txt2obj(txt, 1);
 }
@@ -135,8 +95,8 @@ oid(const char *txt)
  * Decode one certificate, DER (whole input, no trailing bytes) or PEM
  * (first CERTIFICATE block). what names it in messages.
  */
-static enum cs_err
-decode_cert(struct cs_ctx *ctx, const char *what, const uint8_t *p,
+enum cs_err
+csi_attest_decode_cert(struct cs_ctx *ctx, const char *what, const uint8_t *p,
     size_t len, X509 **out)
 {
 	const unsigned char *q = p;
@@ -149,12 +109,13 @@ decode_cert(struct cs_ctx *ctx, const char *what, const uint8_t *p,
 		r = csi_fail(ctx, CS_ERR_MALFORMED, "%s: empty input", what);
 		goto out;
 	}
-	if (len > (is_der(p, len) ? 1u : PEM_FACTOR) * CS_ATTEST_CERT_MAX) {
+	if (len > (csi_attest_is_der(p, len) ? 1u : CSI_ATTEST_PEM_FACTOR) *
+	    CS_ATTEST_CERT_MAX) {
 		r = csi_fail(ctx, CS_ERR_LIMIT, "%s: %zu bytes, more than %u",
 		    what, len, CS_ATTEST_CERT_MAX);
 		goto out;
 	}
-	if (is_der(p, len)) {
+	if (csi_attest_is_der(p, len)) {
 		if ((x = d2i_X509(NULL, &q, (long)len)) == NULL) {
 			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
 			    "%s: not a DER certificate", what);
@@ -208,7 +169,7 @@ get_ext(struct cs_ctx *ctx, const char *what, const X509 *x, const char *txt,
 
 	*found = false;
 	cs_cur_init(val, NULL, 0);
-	if ((obj = oid(txt)) == NULL) {
+	if ((obj = csi_attest_oid(txt)) == NULL) {
 		r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "OID %s", txt);
 		goto out;
 	}
@@ -242,7 +203,7 @@ get_ext_raw(struct cs_ctx *ctx, const char *what, const X509 *x,
     const char *txt, uint8_t *dst, size_t n, bool *found)
 {
 	struct cs_cur val;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = get_ext(ctx, what, x, txt, found, &val)) != CS_OK ||
 	    !*found)
@@ -301,8 +262,10 @@ parse_slot(const X509 *x)
 	const X509_NAME *name = X509_get_subject_name(x);
 	const ASN1_STRING *cn;
 	struct cs_cur c, pfx;
-	uint8_t hi, lo;
-	int i, h, l;
+	char two[3] = { 0 };
+	uint8_t hi, lo, slot;
+	size_t n;
+	int i;
 
 	if (name == NULL ||
 	    (i = X509_NAME_get_index_by_NID(name, NID_commonName, -1)) < 0 ||
@@ -318,9 +281,11 @@ parse_slot(const X509 *x)
 	    cs_cur_get_u8(&c, &hi) != CS_OK || cs_cur_get_u8(&c, &lo) != CS_OK ||
 	    !cs_cur_is_empty(&c))
 		return -1;
-	if ((h = csi_hexval(hi)) < 0 || (l = csi_hexval(lo)) < 0)
+	two[0] = (char)hi;
+	two[1] = (char)lo;
+	if (cs_hex_decode(NULL, two, &slot, 1, &n) != CS_OK || n != 1)
 		return -1;
-	return h << 4 | l;
+	return slot;
 }
 
 /*
@@ -354,8 +319,8 @@ is_statement_shaped(const X509 *x)
  * A device's own certificate (F9 or slot statement): any of the Yubico
  * device extensions. Manufacturer roots and intermediates carry none.
  */
-static bool
-is_device_cert(const X509 *x)
+bool
+csi_attest_is_device_cert(const X509 *x)
 {
 	return is_statement_shaped(x) || has_ext(x, OID_FIRMWARE) ||
 	    has_ext(x, OID_SERIAL) || has_ext(x, OID_FORM_FACTOR);
@@ -367,11 +332,12 @@ parse_stmt(struct cs_ctx *ctx, const X509 *x, struct cs_attest_info *in)
 {
 	uint8_t pol[2], ff;
 	bool found;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
-	name_oneline(X509_get_subject_name(x), in->subject,
+	csi_attest_name_oneline(X509_get_subject_name(x), in->subject,
 	    sizeof(in->subject));
-	name_oneline(X509_get_issuer_name(x), in->issuer, sizeof(in->issuer));
+	csi_attest_name_oneline(X509_get_issuer_name(x), in->issuer,
+	    sizeof(in->issuer));
 	in->slot = parse_slot(x);
 	in->key_alg = csi_pkey_piv_alg(X509_get0_pubkey(x));
 	if (!csi_asn1_time_unix(X509_get0_notBefore(x), &in->not_before) ||
@@ -404,7 +370,7 @@ static enum cs_err
 parse_f9(struct cs_ctx *ctx, const X509 *x, struct cs_attest_info *in)
 {
 	struct cs_cur val;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = get_ext_raw(ctx, "F9 certificate", x, OID_FIRMWARE,
 	    in->f9_firmware, sizeof(in->f9_firmware),
@@ -415,436 +381,6 @@ parse_f9(struct cs_ctx *ctx, const X509 *x, struct cs_attest_info *in)
 	    &val)) != CS_OK)
 		return r;
 	return CS_OK;
-}
-
-/* --- trust store --- */
-
-enum cs_err
-cs_trust_new(struct cs_ctx *ctx, struct cs_trust **out)
-{
-	struct cs_trust *t = NULL;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	if (out == NULL)
-		return csi_fail(ctx, CS_ERR_ARG, "trust: no output pointer");
-	*out = NULL;
-	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		r = csi_fail(ctx, CS_ERR_NOMEM, "trust store");
-		goto out;
-	}
-	t->ctx = ctx;
-	if ((t->anchors = sk_X509_new_null()) == NULL ||
-	    (t->inter = sk_X509_new_null()) == NULL ||
-	    (t->legacy = sk_X509_new_null()) == NULL ||
-	    (t->ca_only = sk_X509_new_null()) == NULL) {
-		r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "trust store");
-		goto out;
-	}
-	*out = t;
-	t = NULL;
-	r = CS_OK;
-out:
-	cs_trust_free(t);
-	return r;
-}
-
-void
-cs_trust_free(struct cs_trust *t)
-{
-	if (t == NULL)
-		return;
-	sk_X509_pop_free(t->anchors, X509_free);
-	sk_X509_pop_free(t->inter, X509_free);
-	sk_X509_pop_free(t->legacy, X509_free);
-	sk_X509_free(t->ca_only);
-	free(t);
-}
-
-/* Every certificate in a PEM buffer, or the one DER certificate. */
-static enum cs_err
-decode_all(struct cs_ctx *ctx, const uint8_t *p, size_t len,
-    STACK_OF(X509) *into)
-{
-	const unsigned char *q = p;
-	BIO *b = NULL;
-	X509 *x = NULL;
-	unsigned long e;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	if (is_der(p, len)) {
-		if (len > CS_ATTEST_CERT_MAX) {
-			r = csi_fail(ctx, CS_ERR_LIMIT,
-			    "trust: certificate larger than %u",
-			    CS_ATTEST_CERT_MAX);
-			goto out;
-		}
-		if ((x = d2i_X509(NULL, &q, (long)len)) == NULL ||
-		    q != p + len) {
-			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-			    "trust: not a DER certificate");
-			goto out;
-		}
-		if (sk_X509_push(into, x) <= 0) {
-			r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "trust");
-			goto out;
-		}
-		x = NULL;
-		r = CS_OK;
-		goto out;
-	}
-	if ((b = BIO_new_mem_buf(p, (int)len)) == NULL) {
-		r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "trust");
-		goto out;
-	}
-	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
-		if (sk_X509_push(into, x) <= 0) {
-			r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "trust");
-			goto out;
-		}
-		x = NULL;
-	}
-	/* The loop ends at "no start line" once the input is used up. */
-	e = ERR_peek_last_error();
-	if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM &&
-	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
-		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-		    "trust: bad PEM certificate #%d", sk_X509_num(into) + 1);
-		goto out;
-	}
-	ERR_clear_error();
-	r = CS_OK;
-out:
-	X509_free(x);
-	BIO_free(b);
-	return r;
-}
-
-static bool
-is_self_signed_ca(X509 *x)
-{
-	return X509_self_signed(x, 1) == 1 && X509_check_ca(x) != 0;
-}
-
-/* Is x's subject CN exactly want? */
-static bool
-cn_is(const X509 *x, const char *want)
-{
-	char cn[128];
-	int n;
-
-	n = X509_NAME_get_text_by_NID(X509_get_subject_name(x),
-	    NID_commonName, cn, sizeof(cn));
-	return n == (int)strlen(want) && cs_memeq_public(cn, want, (size_t)n);
-}
-
-static bool
-is_u2f_root(const X509 *x)
-{
-	return cn_is(x, U2F_ROOT_CN);
-}
-
-/* The certificates of one trust input, bounded; at least one. */
-static enum cs_err
-decode_input(const struct cs_trust *t, const uint8_t *bytes, size_t len,
-    STACK_OF(X509) **out)
-{
-	STACK_OF(X509) *certs = NULL;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	*out = NULL;
-	if (len > TRUST_FILE_MAX) {
-		r = csi_fail(t->ctx, CS_ERR_LIMIT, "trust: %zu bytes, more "
-		    "than %u", len, TRUST_FILE_MAX);
-		goto out;
-	}
-	if ((certs = sk_X509_new_null()) == NULL) {
-		r = csi_fail_ossl(t->ctx, CS_ERR_NOMEM, "trust");
-		goto out;
-	}
-	if ((r = decode_all(t->ctx, bytes, len, certs)) != CS_OK)
-		goto out;
-	if (sk_X509_num(certs) == 0) {
-		r = csi_fail(t->ctx, CS_ERR_MALFORMED,
-		    "trust: no certificate found");
-		goto out;
-	}
-	*out = certs;
-	certs = NULL;
-	r = CS_OK;
-out:
-	sk_X509_pop_free(certs, X509_free);
-	return r;
-}
-
-/* Drop what was added after the counts a, i, l (all or nothing). */
-static void
-trust_truncate(struct cs_trust *t, int a, int i, int l)
-{
-	while (sk_X509_num(t->anchors) > a)
-		X509_free(sk_X509_pop(t->anchors));
-	while (sk_X509_num(t->inter) > i)
-		X509_free(sk_X509_pop(t->inter));
-	while (sk_X509_num(t->legacy) > l)
-		X509_free(sk_X509_pop(t->legacy));
-}
-
-/*
- * Classify and add. All or nothing: on failure t is unchanged. Unless the
- * caller says CS_TRUST_ANCHOR, the legacy U2F root goes to t->legacy: it
- * is a PIV anchor only with CS_ATTEST_ALLOW_U2F_ROOT, however it arrives
- * (a user passing the shipped bundle as --trust must not make it one).
- */
-static enum cs_err
-trust_add(struct cs_trust *t, const uint8_t *bytes, size_t len,
-    unsigned int flags)
-{
-	STACK_OF(X509) *certs = NULL;
-	STACK_OF(X509) *dst;
-	X509 *x;
-	char name[128];
-	int i, n0a, n0i, n0l;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	if (t == NULL)
-		return CS_ERR_ARG;
-	n0a = sk_X509_num(t->anchors);
-	n0i = sk_X509_num(t->inter);
-	n0l = sk_X509_num(t->legacy);
-	if (bytes == NULL || len == 0 || ((flags & CS_TRUST_ANCHOR) &&
-	    (flags & CS_TRUST_INTERMEDIATE)) ||
-	    (flags & ~(unsigned int)(CS_TRUST_ANCHOR |
-	    CS_TRUST_INTERMEDIATE)) != 0) {
-		r = csi_fail(t->ctx, CS_ERR_ARG, "trust: bad arguments");
-		goto out;
-	}
-	if ((r = decode_input(t, bytes, len, &certs)) != CS_OK)
-		goto out;
-	for (i = 0; i < sk_X509_num(certs); i++) {
-		if (!is_device_cert(sk_X509_value(certs, i)))
-			continue;
-		name_oneline(X509_get_subject_name(sk_X509_value(certs, i)),
-		    name, sizeof(name));
-		r = csi_fail(t->ctx, CS_ERR_POLICY,
-		    "trust: certificate #%d (%s) is a device attestation "
-		    "certificate (an F9 or a slot statement), not a "
-		    "manufacturer CA; it can never be trusted",
-		    i + 1, name);
-		goto out;
-	}
-	while ((x = sk_X509_shift(certs)) != NULL) {
-		if (flags & CS_TRUST_ANCHOR)
-			dst = t->anchors;
-		else if (flags & CS_TRUST_INTERMEDIATE)
-			dst = t->inter;
-		else if (is_self_signed_ca(x))
-			dst = is_u2f_root(x) ? t->legacy :
-			    t->anchors;
-		else
-			dst = t->inter;
-		if (sk_X509_push(dst, x) <= 0) {
-			X509_free(x);
-			r = csi_fail_ossl(t->ctx, CS_ERR_NOMEM, "trust");
-			goto out;
-		}
-	}
-	r = CS_OK;
-out:
-	if (r != CS_OK && t != NULL)
-		trust_truncate(t, n0a, n0i, n0l);
-	sk_X509_pop_free(certs, X509_free);
-	return r;
-}
-
-enum cs_err
-cs_trust_add(struct cs_trust *t, const uint8_t *bytes, size_t len,
-    unsigned int flags)
-{
-	return trust_add(t, bytes, len, flags);
-}
-
-static enum cs_err
-read_file(struct cs_ctx *ctx, const char *path, size_t max, uint8_t **out,
-    size_t *outlen)
-{
-	FILE *f = NULL;
-	uint8_t *buf = NULL;
-	size_t n = 0, got;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	*out = NULL;
-	*outlen = 0;
-	if ((f = fopen(path, "rb")) == NULL) {
-		r = csi_fail(ctx, CS_ERR_IO, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if ((buf = malloc(max + 1)) == NULL) {
-		r = csi_fail(ctx, CS_ERR_NOMEM, "%s", path);
-		goto out;
-	}
-	while ((got = fread(buf + n, 1, max + 1 - n, f)) > 0) {
-		n += got;
-		if (n > max)
-			break;
-	}
-	if (ferror(f)) {
-		r = csi_fail(ctx, CS_ERR_IO, "%s: read error", path);
-		goto out;
-	}
-	if (n > max) {
-		r = csi_fail(ctx, CS_ERR_LIMIT, "%s: larger than %zu bytes",
-		    path, max);
-		goto out;
-	}
-	*out = buf;
-	*outlen = n;
-	buf = NULL;
-	r = CS_OK;
-out:
-	free(buf);
-	if (f != NULL)
-		fclose(f);
-	return r;
-}
-
-enum cs_err
-cs_trust_add_file(struct cs_trust *t, const char *path, unsigned int flags)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	if (t == NULL || path == NULL)
-		return csi_fail(t != NULL ? t->ctx : NULL, CS_ERR_ARG,
-		    "trust: no file");
-	if ((r = read_file(t->ctx, path, TRUST_FILE_MAX, &buf, &len)) !=
-	    CS_OK)
-		goto out;
-	if ((r = trust_add(t, buf, len, flags)) != CS_OK) {
-		/* Prefix the file name to the detail trust_add left. */
-		char detail[CSI_ERRMSG_MAX];
-
-		if (t->ctx != NULL) {
-			snprintf(detail, sizeof(detail), "%s",
-			    cs_ctx_errmsg(t->ctx));
-			r = csi_fail(t->ctx, r, "%s: %s", path, detail);
-		}
-		goto out;
-	}
-out:
-	free(buf);
-	return r;
-}
-
-/* The vendor's scheme: note which of sk[from..] only issue CAs. */
-static enum cs_err
-mark_ca_only(struct cs_trust *t, STACK_OF(X509) *sk, int from)
-{
-	size_t j;
-	int i;
-
-	for (i = from; i < sk_X509_num(sk); i++)
-		for (j = 0; j < sizeof(yubico_ca_only) /
-		    sizeof(yubico_ca_only[0]); j++)
-			if (cn_is(sk_X509_value(sk, i), yubico_ca_only[j]) &&
-			    sk_X509_push(t->ca_only, sk_X509_value(sk, i)) <= 0)
-				return csi_fail_ossl(t->ctx, CS_ERR_NOMEM,
-				    "trust");
-	return CS_OK;
-}
-
-enum cs_err
-cs_trust_load_default(struct cs_trust *t, const char *path)
-{
-	/*
-	 * No search of the current directory or the environment: a relative
-	 * fallback would let whoever controls the working directory supply
-	 * the trust anchors. Source-tree callers pass the path.
-	 */
-	int a0, i0, l0, c0;
-	enum cs_err r;
-
-	if (path == NULL)
-		path = CS_DATADIR "/yubico-piv-roots.pem";
-	if (t == NULL)
-		return CS_ERR_ARG;
-	a0 = sk_X509_num(t->anchors);
-	i0 = sk_X509_num(t->inter);
-	l0 = sk_X509_num(t->legacy);
-	c0 = sk_X509_num(t->ca_only);
-	if ((r = cs_trust_add_file(t, path, 0)) != CS_OK)
-		return r;
-	if ((r = mark_ca_only(t, t->anchors, a0)) != CS_OK ||
-	    (r = mark_ca_only(t, t->inter, i0)) != CS_OK) {
-		/* All or nothing, as for every other load. */
-		while (sk_X509_num(t->ca_only) > c0)
-			(void)sk_X509_pop(t->ca_only);
-		trust_truncate(t, a0, i0, l0);
-		return r;
-	}
-	return CS_OK;
-}
-
-static bool
-in_stack(STACK_OF(X509) *sk, const X509 *x)
-{
-	int i;
-
-	for (i = 0; i < sk_X509_num(sk); i++)
-		if (X509_cmp(sk_X509_value(sk, i), x) == 0)
-			return true;
-	return false;
-}
-
-enum cs_err
-cs_trust_check_known(const struct cs_trust *t, const uint8_t *bytes,
-    size_t len)
-{
-	STACK_OF(X509) *certs = NULL;
-	X509 *x;
-	char name[128];
-	int i;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	if (t == NULL || (bytes == NULL && len != 0))
-		return csi_fail(t != NULL ? t->ctx : NULL, CS_ERR_ARG,
-		    "trust: nothing to check");
-	if (len == 0)
-		return csi_fail(t->ctx, CS_ERR_MALFORMED,
-		    "trust: no certificate found (empty input)");
-	if ((r = decode_input(t, bytes, len, &certs)) != CS_OK)
-		goto out;
-	for (i = 0; i < sk_X509_num(certs); i++) {
-		x = sk_X509_value(certs, i);
-		if (in_stack(t->anchors, x) || in_stack(t->inter, x) ||
-		    in_stack(t->legacy, x))
-			continue;
-		name_oneline(X509_get_subject_name(x), name, sizeof(name));
-		if (is_device_cert(x)) {
-			r = csi_fail(t->ctx, CS_ERR_POLICY,
-			    "certificate #%d (%s) is a device attestation "
-			    "certificate, never part of the chain (the F9 "
-			    "certificate goes beside the statement, e.g. "
-			    "--intermediate)", i + 1, name);
-			goto out;
-		}
-		r = csi_fail(t->ctx, CS_ERR_VERIFY,
-		    "certificate #%d (%s) is not in the manufacturer trust "
-		    "store; certificates that come with a request are never "
-		    "trusted", i + 1, name);
-		goto out;
-	}
-	r = CS_OK;
-out:
-	sk_X509_pop_free(certs, X509_free);
-	return r;
-}
-
-size_t
-cs_trust_count(const struct cs_trust *t, bool anchors)
-{
-	if (t == NULL)
-		return 0;
-	return (size_t)sk_X509_num(anchors ? t->anchors : t->inter);
 }
 
 /* --- statement --- */
@@ -863,7 +399,7 @@ cs_attest_parse(struct cs_ctx *ctx, const uint8_t *stmt, size_t stmt_len,
 	info->slot = -1;
 	memset(&in, 0, sizeof(in));
 	in.slot = -1;
-	if ((r = decode_cert(ctx, "statement", stmt, stmt_len, &x)) != CS_OK ||
+	if ((r = csi_attest_decode_cert(ctx, "statement", stmt, stmt_len, &x)) != CS_OK ||
 	    (r = parse_stmt(ctx, x, &in)) != CS_OK)
 		goto out;
 	*info = in;
@@ -904,7 +440,7 @@ chain_fail(struct cs_ctx *ctx, X509_STORE_CTX *sctx)
 	if (depth <= 0 || cur == NULL)
 		return csi_fail(ctx, CS_ERR_VERIFY, "F9 certificate: %s%s",
 		    why, hint);
-	name_oneline(X509_get_subject_name(cur), name, sizeof(name));
+	csi_attest_name_oneline(X509_get_subject_name(cur), name, sizeof(name));
 	return csi_fail(ctx, CS_ERR_VERIFY,
 	    "chain certificate at depth %d (%s): %s%s", depth, name, why, hint);
 }
@@ -924,7 +460,7 @@ issued_by_one_of(const struct cs_trust *t, STACK_OF(X509) *sk, X509 *x)
 	for (i = 0; i < sk_X509_num(sk); i++) {
 		c = sk_X509_value(sk, i);
 		if (X509_NAME_cmp(X509_get_subject_name(c),
-		    X509_get_issuer_name(x)) != 0 || is_device_cert(c) ||
+		    X509_get_issuer_name(x)) != 0 || csi_attest_is_device_cert(c) ||
 		    sk_X509_find(t->ca_only, c) >= 0 ||
 		    (k = X509_get0_pubkey(c)) == NULL)
 			continue;
@@ -967,7 +503,7 @@ check_f9_shape(struct cs_ctx *ctx, X509 *f9)
 		    "certificate signs statements";
 	if (why == NULL)
 		return CS_OK;
-	name_oneline(X509_get_subject_name(f9), name, sizeof(name));
+	csi_attest_name_oneline(X509_get_subject_name(f9), name, sizeof(name));
 	return csi_fail(ctx, CS_ERR_VERIFY, "F9 certificate: '%s' %s", name,
 	    why);
 }
@@ -983,7 +519,7 @@ check_f9(struct cs_ctx *ctx, const struct cs_trust *trust, X509 *f9,
     unsigned int flags)
 {
 	char name[128];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = check_f9_shape(ctx, f9)) != CS_OK)
 		return r;
@@ -992,7 +528,7 @@ check_f9(struct cs_ctx *ctx, const struct cs_trust *trust, X509 *f9,
 	    ((flags & CS_ATTEST_ALLOW_U2F_ROOT) &&
 	    issued_by_one_of(trust, trust->legacy, f9)))
 		return CS_OK;
-	name_oneline(X509_get_issuer_name(f9), name, sizeof(name));
+	csi_attest_name_oneline(X509_get_issuer_name(f9), name, sizeof(name));
 	if (issued_by_one_of(trust, trust->legacy, f9))
 		return csi_fail(ctx, CS_ERR_VERIFY,
 		    "F9 certificate: issued by the legacy Yubico U2F root "
@@ -1015,7 +551,7 @@ check_stmt_shape(struct cs_ctx *ctx, X509 *stmt)
 
 	if (parse_slot(stmt) >= 0 && X509_check_ca(stmt) == 0)
 		return CS_OK;
-	name_oneline(X509_get_subject_name(stmt), name, sizeof(name));
+	csi_attest_name_oneline(X509_get_subject_name(stmt), name, sizeof(name));
 	return csi_fail(ctx, CS_ERR_VERIFY,
 	    "statement: '%s' is not a slot attestation statement (subject "
 	    "\"YubiKey PIV Attestation <slot>\", not a CA)", name);
@@ -1077,13 +613,13 @@ verify_chain(struct cs_ctx *ctx, const struct cs_trust *trust, X509 *f9,
 		goto out;
 	}
 	for (i = 1; i < sk_X509_num(chain); i++)
-		if (is_device_cert(sk_X509_value(chain, i))) {
+		if (csi_attest_is_device_cert(sk_X509_value(chain, i))) {
 			r = csi_fail(ctx, CS_ERR_VERIFY,
 			    "chain certificate at depth %d is a device "
 			    "attestation certificate", i);
 			goto out;
 		}
-	name_oneline(X509_get_subject_name(sk_X509_value(chain,
+	csi_attest_name_oneline(X509_get_subject_name(sk_X509_value(chain,
 	    sk_X509_num(chain) - 1)), root, rootcap);
 	r = CS_OK;
 out:
@@ -1159,9 +695,9 @@ cs_attest_verify(struct cs_ctx *ctx, const struct cs_trust *trust,
 		goto out;
 	}
 	when = at == 0 ? time(NULL) : (time_t)at;
-	if ((r = decode_cert(ctx, "statement", stmt, stmt_len, &xs)) !=
+	if ((r = csi_attest_decode_cert(ctx, "statement", stmt, stmt_len, &xs)) !=
 	    CS_OK ||
-	    (r = decode_cert(ctx, "F9 certificate", f9, f9_len, &xf)) !=
+	    (r = csi_attest_decode_cert(ctx, "F9 certificate", f9, f9_len, &xf)) !=
 	    CS_OK ||
 	    (r = check_stmt_shape(ctx, xs)) != CS_OK ||
 	    (r = verify_stmt(ctx, xs, xf, when, flags)) != CS_OK ||
@@ -1176,248 +712,6 @@ cs_attest_verify(struct cs_ctx *ctx, const struct cs_trust *trust,
 out:
 	X509_free(xs);
 	X509_free(xf);
-	return r;
-}
-
-/* --- key match --- */
-
-static enum cs_err
-decode_pubkey(struct cs_ctx *ctx, const uint8_t *p, size_t len,
-    EVP_PKEY **out)
-{
-	const unsigned char *q = p;
-	BIO *b = NULL;
-	EVP_PKEY *k = NULL;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	*out = NULL;
-	if (p == NULL || len == 0 || len > PEM_FACTOR * CS_ATTEST_CERT_MAX) {
-		r = csi_fail(ctx, len == 0 ? CS_ERR_MALFORMED : CS_ERR_LIMIT,
-		    "public key: bad length %zu", len);
-		goto out;
-	}
-	if (is_der(p, len)) {
-		if ((k = d2i_PUBKEY(NULL, &q, (long)len)) == NULL ||
-		    q != p + len) {
-			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-			    "public key: not a DER SubjectPublicKeyInfo");
-			goto out;
-		}
-	} else {
-		if ((b = BIO_new_mem_buf(p, (int)len)) == NULL) {
-			r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "public key");
-			goto out;
-		}
-		if ((k = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL)) == NULL) {
-			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-			    "public key: no PEM public key");
-			goto out;
-		}
-	}
-	*out = k;
-	k = NULL;
-	r = CS_OK;
-out:
-	EVP_PKEY_free(k);
-	BIO_free(b);
-	return r;
-}
-
-enum cs_err
-cs_attest_match_key(struct cs_ctx *ctx, const uint8_t *stmt, size_t stmt_len,
-    const uint8_t *spki, size_t spki_len)
-{
-	X509 *x = NULL;
-	EVP_PKEY *k = NULL;
-	const EVP_PKEY *sk;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	if ((r = decode_cert(ctx, "statement", stmt, stmt_len, &x)) != CS_OK ||
-	    (r = decode_pubkey(ctx, spki, spki_len, &k)) != CS_OK)
-		goto out;
-	if ((sk = X509_get0_pubkey(x)) == NULL) {
-		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-		    "statement: public key unreadable");
-		goto out;
-	}
-	if (EVP_PKEY_eq(sk, k) != 1) {
-		r = csi_fail(ctx, CS_ERR_VERIFY,
-		    "attested key differs from the given key");
-		goto out;
-	}
-	r = CS_OK;
-out:
-	ERR_clear_error();
-	X509_free(x);
-	EVP_PKEY_free(k);
-	return r;
-}
-
-/* --- CSR --- */
-
-static enum cs_err
-decode_csr(struct cs_ctx *ctx, const uint8_t *p, size_t len, X509_REQ **out)
-{
-	const unsigned char *q = p;
-	BIO *b = NULL;
-	X509_REQ *req = NULL;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	*out = NULL;
-	if (p == NULL || len == 0) {
-		r = csi_fail(ctx, CS_ERR_MALFORMED, "CSR: empty input");
-		goto out;
-	}
-	if (len > (is_der(p, len) ? 1u : PEM_FACTOR) * CSR_MAX) {
-		r = csi_fail(ctx, CS_ERR_LIMIT, "CSR: %zu bytes, too large",
-		    len);
-		goto out;
-	}
-	if (is_der(p, len)) {
-		if ((req = d2i_X509_REQ(NULL, &q, (long)len)) == NULL ||
-		    q != p + len) {
-			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-			    "CSR: not a DER PKCS#10 request");
-			goto out;
-		}
-	} else {
-		if ((b = BIO_new_mem_buf(p, (int)len)) == NULL) {
-			r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "CSR");
-			goto out;
-		}
-		if ((req = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL)) ==
-		    NULL) {
-			r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-			    "CSR: no PEM certificate request");
-			goto out;
-		}
-	}
-	*out = req;
-	req = NULL;
-	r = CS_OK;
-out:
-	X509_REQ_free(req);
-	BIO_free(b);
-	return r;
-}
-
-/*
- * Extension txt of a CSR's extensionRequest: its OCTET STRING must hold
- * one DER certificate, which is copied out. *found false if absent.
- */
-static enum cs_err
-csr_cert_ext(struct cs_ctx *ctx, const STACK_OF(X509_EXTENSION) *exts,
-    const char *txt, bool *found, uint8_t **der, size_t *derlen)
-{
-	ASN1_OBJECT *obj = NULL;
-	X509_EXTENSION *ext;
-	const ASN1_OCTET_STRING *os;
-	const unsigned char *q;
-	X509 *x = NULL;
-	struct cs_cur val;
-	int i;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	*found = false;
-	*der = NULL;
-	*derlen = 0;
-	if ((obj = oid(txt)) == NULL) {
-		r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "OID %s", txt);
-		goto out;
-	}
-	if ((i = X509v3_get_ext_by_OBJ(exts, obj, -1)) < 0) {
-		r = CS_OK;
-		goto out;
-	}
-	if (X509v3_get_ext_by_OBJ(exts, obj, i) >= 0) {
-		r = csi_fail(ctx, CS_ERR_MALFORMED,
-		    "CSR: extension %s appears twice", txt);
-		goto out;
-	}
-	if ((ext = X509v3_get_ext(exts, i)) == NULL ||
-	    (os = X509_EXTENSION_get_data(ext)) == NULL) {
-		r = csi_fail(ctx, CS_ERR_MALFORMED,
-		    "CSR: extension %s unreadable", txt);
-		goto out;
-	}
-	cs_cur_init(&val, ASN1_STRING_get0_data(os),
-	    (size_t)ASN1_STRING_length(os));
-	q = cs_cur_ptr(&val);
-	if (cs_cur_len(&val) == 0 || cs_cur_len(&val) > CS_ATTEST_CERT_MAX ||
-	    (x = d2i_X509(NULL, &q, (long)cs_cur_len(&val))) == NULL ||
-	    q != cs_cur_ptr(&val) + cs_cur_len(&val)) {
-		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-		    "CSR: extension %s is not one DER certificate", txt);
-		goto out;
-	}
-	if ((r = cs_cur_dup(&val, der, derlen)) != CS_OK) {
-		r = csi_fail(ctx, r, "CSR: extension %s", txt);
-		goto out;
-	}
-	*found = true;
-	r = CS_OK;
-out:
-	X509_free(x);
-	ASN1_OBJECT_free(obj);
-	return r;
-}
-
-enum cs_err
-cs_attest_from_csr(struct cs_ctx *ctx, const uint8_t *csr, size_t csr_len,
-    uint8_t **stmt, size_t *stmt_len, uint8_t **f9, size_t *f9_len)
-{
-	X509_REQ *req = NULL;
-	STACK_OF(X509_EXTENSION) *exts = NULL;
-	uint8_t *s = NULL, *f = NULL;
-	size_t slen = 0, flen = 0;
-	bool has_s, has_f;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	if (stmt == NULL || stmt_len == NULL || f9 == NULL || f9_len == NULL)
-		return csi_fail(ctx, CS_ERR_ARG, "CSR: no output pointers");
-	*stmt = *f9 = NULL;
-	*stmt_len = *f9_len = 0;
-	if ((r = decode_csr(ctx, csr, csr_len, &req)) != CS_OK)
-		goto out;
-	if ((exts = X509_REQ_get_extensions(req)) == NULL) {
-		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-		    "CSR: extensionRequest unreadable");
-		goto out;
-	}
-	/* .3.1 since yubico-piv-tool 2.7.2; .3.11 before (piv-apdu §6.6). */
-	if ((r = csr_cert_ext(ctx, exts, OID_CSR_STMT, &has_s, &s, &slen)) !=
-	    CS_OK)
-		goto out;
-	if (!has_s && (r = csr_cert_ext(ctx, exts, OID_CSPN, &has_s, &s,
-	    &slen)) != CS_OK)
-		goto out;
-	if ((r = csr_cert_ext(ctx, exts, OID_CSR_F9, &has_f, &f, &flen)) !=
-	    CS_OK)
-		goto out;
-	if (!has_s) {
-		r = csi_fail(ctx, CS_ERR_NOT_FOUND,
-		    "CSR: no attestation statement (%s or %s)", OID_CSR_STMT,
-		    OID_CSPN);
-		goto out;
-	}
-	if (!has_f) {
-		r = csi_fail(ctx, CS_ERR_MALFORMED,
-		    "CSR: attestation statement without F9 certificate (%s)",
-		    OID_CSR_F9);
-		goto out;
-	}
-	*stmt = s;
-	*stmt_len = slen;
-	*f9 = f;
-	*f9_len = flen;
-	s = f = NULL;
-	r = CS_OK;
-out:
-	cs_free(s);
-	cs_free(f);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	X509_REQ_free(req);
-	ERR_clear_error();
 	return r;
 }
 

@@ -71,7 +71,7 @@ enum cs_err
 cs_cur_copy(struct cs_cur *c, void *dst, size_t n)
 {
 	struct cs_cur sub;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = cs_cur_get_bytes(c, n, &sub)) != CS_OK)
 		return r;
@@ -90,7 +90,7 @@ enum cs_err
 cs_cur_get_u16(struct cs_cur *c, uint16_t *v)
 {
 	uint8_t b[2];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = cs_cur_copy(c, b, sizeof(b))) != CS_OK)
 		return r;
@@ -102,7 +102,7 @@ enum cs_err
 cs_cur_get_u32(struct cs_cur *c, uint32_t *v)
 {
 	uint8_t b[4];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = cs_cur_copy(c, b, sizeof(b))) != CS_OK)
 		return r;
@@ -171,7 +171,7 @@ cs_buf_reserve(struct cs_buf *b, size_t extra)
 enum cs_err
 cs_buf_put(struct cs_buf *b, const void *p, size_t n)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (n == 0)
 		return CS_OK;
@@ -205,7 +205,7 @@ cs_buf_put_cur(struct cs_buf *b, const struct cs_cur *c)
 enum cs_err
 cs_buf_insert(struct cs_buf *b, size_t off, const void *p, size_t n)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (off > b->len)
 		return CS_ERR_ARG;

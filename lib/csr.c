@@ -1,18 +1,18 @@
 /*
- * PKCS#10 requests (RFC 2986) and self-signed certificates (RFC 5280)
- * whose signature is made on the card. The to-be-signed bytes are built
+ * PKCS#10 requests (RFC 2986) whose signature is made on the card, and the
+ * parts (subject, key, signature plan, card signature) that the
+ * self-signed certificates of csr_selfsign.c share. The to-be-signed bytes are built
  * here with OpenSSL; only their digest (for Ed25519 the bytes themselves)
  * goes to the card through cs_piv_sign, and the result is checked against
  * the public key before anything is handed back.
  *
- * Also: the subject parser (RFC 4514 and OpenSSL's "/CN=a/O=b" form), the
- * subjectAltName parser and PEM <-> DER helpers.
+ * The subject and subjectAltName parsers live in x509_name.c, the PEM
+ * codec in pem.c, self-signed certificates in csr_selfsign.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -20,7 +20,6 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -29,472 +28,15 @@
 
 #include "banned.h"
 
-/* Longest subject string and most attribute values in one subject. */
-#define CSR_SUBJECT_MAX 4096
-#define CSR_AVA_MAX 64
-/* Longest attribute type name ("2.5.4.3", "emailAddress"). */
-#define CSR_TYPE_MAX 128
-/* Most subject alternative names and longest one. */
-#define CSR_SAN_MAX 64
-#define CSR_SAN_LEN_MAX 2048
-/* Largest request or certificate we produce. */
-#define CSR_DER_MAX (64u * 1024u)
-/* Largest PEM/DER input accepted by cs_pem_decode / cs_pem_encode. */
-#define CSR_PEM_IN_MAX (1024u * 1024u)
-/* Longest self-signed validity (about 100 years). */
-#define CSR_DAYS_MAX 36600u
-/* Characters of an offending component quoted in a message. */
-#define CSR_QUOTE_MAX 64
-
-#define OID_UPN "1.3.6.1.4.1.311.20.2.3"
 /* piv-apdu.md §6.6: .3.1 since yubico-piv-tool 2.7.2, .3.11 before. */
 #define OID_ATTEST_STMT "1.3.6.1.4.1.41482.3.1"
 #define OID_ATTEST_STMT_LEGACY "1.3.6.1.4.1.41482.3.11"
 #define OID_ATTEST_F9 "1.3.6.1.4.1.41482.3.2"
 
-
-/* --- subject names --- */
-
-struct ava {
-	const char *comp; /* raw text of the component, for messages */
-	size_t complen;
-	const char *type;
-	size_t typelen;
-	size_t voff, vlen; /* decoded value in name_parts.vbuf */
-	bool multi;        /* joined to the previous one with '+' */
-};
-
-struct name_parts {
-	struct ava ava[CSR_AVA_MAX];
-	size_t n;
-	char vbuf[CSR_SUBJECT_MAX];
-	size_t vlen;
-	bool slash; /* OpenSSL "/CN=a/O=b" form */
-};
-
-static int
-quote_len(size_t n)
-{
-	return (int)(n < CSR_QUOTE_MAX ? n : CSR_QUOTE_MAX);
-}
-
-/*
- * One escape at s[*i] == '\\': RFC 4514 §2.4 "\XX" hex pair or "\c" for a
- * special character (the OpenSSL form only knows "\c").
- */
-static bool
-get_escape(const struct name_parts *np, const char *s, size_t n, size_t *i,
-    char *out)
-{
-	if (*i + 1 >= n)
-		return false;
-	if (!np->slash && *i + 2 < n && csi_hexval(s[*i + 1]) >= 0 &&
-	    csi_hexval(s[*i + 2]) >= 0) {
-		*out = (char)(csi_hexval(s[*i + 1]) << 4 | csi_hexval(s[*i + 2]));
-		*i += 3;
-		return true;
-	}
-	*out = s[*i + 1];
-	*i += 2;
-	return true;
-}
-
-/* Value of one component up to an unescaped separator; trims spaces. */
-static enum cs_err
-get_value(struct cs_ctx *ctx, struct name_parts *np, const char *s,
-    size_t n, size_t *i, struct ava *a)
-{
-	char sep = np->slash ? '/' : ',', c;
-	size_t keep;
-
-	while (*i < n && s[*i] == ' ')
-		(*i)++;
-	a->voff = keep = np->vlen;
-	while (*i < n && s[*i] != sep && (np->slash || s[*i] != '+')) {
-		c = s[*i];
-		if (c == '\\') {
-			if (!get_escape(np, s, n, i, &c))
-				return csi_fail(ctx, CS_ERR_ARG, "subject: "
-				    "\"%.*s\": dangling '\\'",
-				    quote_len(n - (size_t)(a->comp - s)),
-				    a->comp);
-			np->vbuf[np->vlen++] = c;
-			keep = np->vlen;
-			continue;
-		}
-		if (!np->slash && (c == '"' || c == ';' || c == '<' ||
-		    c == '>' || (c == '#' && np->vlen == a->voff)))
-			return csi_fail(ctx, CS_ERR_ARG, "subject: \"%.*s\": "
-			    "'%c' must be escaped as '\\%c' (RFC 4514 "
-			    "section 2.4)", quote_len(*i + 1 -
-			    (size_t)(a->comp - s)), a->comp, c, c);
-		np->vbuf[np->vlen++] = c;
-		if (c != ' ')
-			keep = np->vlen;
-		(*i)++;
-	}
-	np->vlen = keep;
-	a->vlen = keep - a->voff;
-	return CS_OK;
-}
-
-/* "type=value": the type up to '=', then the value. */
-static enum cs_err
-get_ava(struct cs_ctx *ctx, struct name_parts *np, const char *s, size_t n,
-    size_t *i, struct ava *a)
-{
-	char sep = np->slash ? '/' : ',';
-	size_t end;
-
-	a->comp = s + *i;
-	while (*i < n && s[*i] == ' ')
-		(*i)++;
-	a->type = s + *i;
-	while (*i < n && s[*i] != '=' && s[*i] != sep && s[*i] != '+')
-		(*i)++;
-	if (*i == n || s[*i] != '=')
-		return csi_fail(ctx, CS_ERR_ARG, "subject: \"%.*s\": expected "
-		    "type=value", quote_len(*i - (size_t)(a->comp - s)),
-		    a->comp);
-	end = *i;
-	while (end > (size_t)(a->type - s) && s[end - 1] == ' ')
-		end--;
-	a->typelen = end - (size_t)(a->type - s);
-	if (a->typelen == 0)
-		return csi_fail(ctx, CS_ERR_ARG, "subject: \"%.*s\": "
-		    "attribute type missing", quote_len(*i + 1 -
-		    (size_t)(a->comp - s)), a->comp);
-	(*i)++;
-	if (get_value(ctx, np, s, n, i, a) != CS_OK)
-		return CS_ERR_ARG;
-	a->complen = *i - (size_t)(a->comp - s);
-	if (a->vlen == 0)
-		return csi_fail(ctx, CS_ERR_ARG, "subject: \"%.*s\": empty "
-		    "value", quote_len(a->complen), a->comp);
-	return CS_OK;
-}
-
-/* Split s into attribute values, in the order written. */
-static enum cs_err
-name_split(struct cs_ctx *ctx, const char *s, struct name_parts *np)
-{
-	size_t n = strlen(s), i = 0;
-	bool multi = false;
-	enum cs_err r;
-
-	np->slash = n > 0 && s[0] == '/';
-	i = np->slash ? 1 : 0;
-	for (;;) {
-		if (np->n == CSR_AVA_MAX)
-			return csi_fail(ctx, CS_ERR_LIMIT, "subject: more "
-			    "than %d attributes", CSR_AVA_MAX);
-		if ((r = get_ava(ctx, np, s, n, &i, &np->ava[np->n])) != CS_OK)
-			return r;
-		np->ava[np->n++].multi = multi;
-		if (i == n)
-			return CS_OK;
-		multi = s[i] == '+';
-		i++;
-		/* yubico-piv-tool writes "/CN=foo/": allow one trailing '/' */
-		if (i == n && np->slash && !multi)
-			return CS_OK;
-		if (i == n)
-			return csi_fail(ctx, CS_ERR_ARG, "subject: ends with "
-			    "'%c'", s[n - 1]);
-	}
-}
-
-static enum cs_err
-add_ava(struct cs_ctx *ctx, const struct name_parts *np, const struct ava *a,
-    bool join, X509_NAME *name)
-{
-	char type[CSR_TYPE_MAX];
-	ASN1_OBJECT *obj = NULL;
-	enum cs_err r = CS_OK;
-
-	if (a->typelen >= sizeof(type))
-		return csi_fail(ctx, CS_ERR_ARG, "subject: \"%.*s\": "
-		    "attribute type too long", quote_len(a->complen), a->comp);
-	memcpy(type, a->type, a->typelen);
-	type[a->typelen] = '\0';
-	/* short name, long name or dotted OID */
-	if ((obj = OBJ_txt2obj(type, 0)) == NULL) {
-		ERR_clear_error();
-		return csi_fail(ctx, CS_ERR_ARG, "subject: \"%.*s\": unknown "
-		    "attribute type \"%s\"", quote_len(a->complen), a->comp,
-		    type);
-	}
-	/* set -1 joins the previous RDN (multi-valued), 0 starts one */
-	if (X509_NAME_add_entry_by_OBJ(name, obj, MBSTRING_UTF8,
-	    (const unsigned char *)np->vbuf + a->voff, (int)a->vlen, -1,
-	    join ? -1 : 0) != 1)
-		r = csi_fail_ossl(ctx, CS_ERR_ARG, "subject: \"%.*s\": value "
-		    "not allowed for %s", quote_len(a->complen), a->comp,
-		    type);
-	ASN1_OBJECT_free(obj);
-	return r;
-}
-
-/*
- * RFC 4514 §2.1 writes the RDNs last-to-first, so they are added in
- * reverse; the OpenSSL form is in DER order already.
- */
-static enum cs_err
-name_build(struct cs_ctx *ctx, const struct name_parts *np, X509_NAME *name)
-{
-	size_t rdn[CSR_AVA_MAX + 1], m = 0, k, j, i;
-	enum cs_err r;
-
-	for (i = 0; i < np->n; i++)
-		if (!np->ava[i].multi)
-			rdn[m++] = i;
-	rdn[m] = np->n;
-	for (k = 0; k < m; k++) {
-		j = np->slash ? k : m - 1 - k;
-		for (i = rdn[j]; i < rdn[j + 1]; i++)
-			if ((r = add_ava(ctx, np, &np->ava[i], i != rdn[j],
-			    name)) != CS_OK)
-				return r;
-	}
-	return CS_OK;
-}
-
-enum cs_err
-csi_name_parse(struct cs_ctx *ctx, const char *s, X509_NAME **out)
-{
-	struct name_parts *np = NULL;
-	X509_NAME *name = NULL;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	*out = NULL;
-	if (s == NULL || s[0] == '\0' || strcmp(s, "/") == 0)
-		return csi_fail(ctx, CS_ERR_ARG, "subject: empty");
-	if (strlen(s) >= CSR_SUBJECT_MAX)
-		return csi_fail(ctx, CS_ERR_LIMIT, "subject: longer than %d "
-		    "characters", CSR_SUBJECT_MAX - 1);
-	if ((np = calloc(1, sizeof(*np))) == NULL ||
-	    (name = X509_NAME_new()) == NULL) {
-		r = csi_fail(ctx, CS_ERR_NOMEM, "subject: out of memory");
-		goto out;
-	}
-	if ((r = name_split(ctx, s, np)) != CS_OK ||
-	    (r = name_build(ctx, np, name)) != CS_OK)
-		goto out;
-	*out = name;
-	name = NULL;
-	r = CS_OK;
-out:
-	X509_NAME_free(name);
-	if (np != NULL)
-		cs_wipe(np->vbuf, sizeof(np->vbuf));
-	free(np);
-	return r;
-}
-
-/* --- subject alternative names --- */
-
-/* IA5String name forms: printable ASCII, no spaces (RFC 5280 §4.2.1.6). */
-static bool
-is_ia5_token(const char *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (v[i] < 0x21 || v[i] > 0x7E)
-			return false;
-	return true;
-}
-
-static enum cs_err
-san_ia5(struct cs_ctx *ctx, const char *s, int type, const char *v,
-    size_t n, GENERAL_NAME *gen)
-{
-	ASN1_IA5STRING *ia5 = NULL;
-
-	if (!is_ia5_token(v, n))
-		return csi_fail(ctx, CS_ERR_ARG, "SAN \"%.*s\": only ASCII "
-		    "without spaces is allowed (IDNs as xn-- A-labels)",
-		    quote_len(strlen(s)), s);
-	if (type == GEN_EMAIL && (memchr(v, '@', n) == NULL || v[0] == '@' ||
-	    v[n - 1] == '@'))
-		return csi_fail(ctx, CS_ERR_ARG, "SAN \"%.*s\": not an "
-		    "e-mail address", quote_len(strlen(s)), s);
-	if (type == GEN_URI && memchr(v, ':', n) == NULL)
-		return csi_fail(ctx, CS_ERR_ARG, "SAN \"%.*s\": URI has no "
-		    "scheme", quote_len(strlen(s)), s);
-	if ((ia5 = ASN1_IA5STRING_new()) == NULL ||
-	    ASN1_STRING_set(ia5, v, (int)n) != 1) {
-		ASN1_IA5STRING_free(ia5);
-		return csi_fail_ossl(ctx, CS_ERR_NOMEM, "SAN \"%.*s\"",
-		    quote_len(strlen(s)), s);
-	}
-	GENERAL_NAME_set0_value(gen, type, ia5);
-	return CS_OK;
-}
-
-static enum cs_err
-san_ip(struct cs_ctx *ctx, const char *s, const char *v, GENERAL_NAME *gen)
-{
-	ASN1_OCTET_STRING *ip;
-
-	if ((ip = a2i_IPADDRESS(v)) == NULL) {
-		ERR_clear_error();
-		return csi_fail(ctx, CS_ERR_ARG, "SAN \"%.*s\": not an IPv4 "
-		    "or IPv6 address", quote_len(strlen(s)), s);
-	}
-	GENERAL_NAME_set0_value(gen, GEN_IPADD, ip);
-	return CS_OK;
-}
-
-/* Microsoft UPN: otherName 1.3.6.1.4.1.311.20.2.3, [0] UTF8String. */
-static enum cs_err
-san_upn(struct cs_ctx *ctx, const char *s, const char *v, size_t n,
-    GENERAL_NAME *gen)
-{
-	ASN1_OBJECT *oid = NULL;
-	ASN1_TYPE *val = NULL;
-	ASN1_STRING *u = NULL;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	if (ASN1_mbstring_copy(&u, (const unsigned char *)v, (int)n,
-	    MBSTRING_UTF8, B_ASN1_UTF8STRING) < 0) {
-		r = csi_fail_ossl(ctx, CS_ERR_ARG, "SAN \"%.*s\": not UTF-8",
-		    quote_len(strlen(s)), s);
-		goto out;
-	}
-	if ((oid = OBJ_txt2obj(OID_UPN, 1)) == NULL ||
-	    (val = ASN1_TYPE_new()) == NULL) {
-		r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "SAN \"%.*s\"",
-		    quote_len(strlen(s)), s);
-		goto out;
-	}
-	ASN1_TYPE_set(val, V_ASN1_UTF8STRING, u);
-	u = NULL;
-	if (GENERAL_NAME_set0_othername(gen, oid, val) != 1) {
-		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "SAN \"%.*s\"",
-		    quote_len(strlen(s)), s);
-		goto out;
-	}
-	oid = NULL;
-	val = NULL;
-	r = CS_OK;
-out:
-	ASN1_STRING_free(u);
-	ASN1_OBJECT_free(oid);
-	ASN1_TYPE_free(val);
-	return r;
-}
-
-static enum cs_err
-san_one(struct cs_ctx *ctx, const char *s, GENERAL_NAME **out)
-{
-	static const struct {
-		const char *kind;
-		int type;
-	} kinds[] = {
-		{ "email", GEN_EMAIL },
-		{ "dns", GEN_DNS },
-		{ "uri", GEN_URI },
-		{ "ip", GEN_IPADD },
-		{ "upn", GEN_OTHERNAME },
-	};
-	GENERAL_NAME *gen = NULL;
-	const char *colon = strchr(s, ':'), *v;
-	size_t i, klen, n;
-	int type = -1;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	*out = NULL;
-	klen = colon != NULL ? (size_t)(colon - s) : 0;
-	for (i = 0; colon != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strlen(kinds[i].kind) == klen &&
-		    strncasecmp(s, kinds[i].kind, klen) == 0)
-			type = kinds[i].type;
-	if (type < 0)
-		return csi_fail(ctx, CS_ERR_ARG, "SAN \"%.*s\": expected "
-		    "email:, dns:, uri:, ip: or upn: prefix",
-		    quote_len(strlen(s)), s);
-	v = colon + 1;
-	if ((n = strlen(v)) == 0 || n > CSR_SAN_LEN_MAX)
-		return csi_fail(ctx, CS_ERR_ARG, "SAN \"%.*s\": value empty "
-		    "or longer than %d", quote_len(strlen(s)), s,
-		    CSR_SAN_LEN_MAX);
-	if ((gen = GENERAL_NAME_new()) == NULL)
-		return csi_fail_ossl(ctx, CS_ERR_NOMEM, "SAN");
-	if (type == GEN_IPADD)
-		r = san_ip(ctx, s, v, gen);
-	else if (type == GEN_OTHERNAME)
-		r = san_upn(ctx, s, v, n, gen);
-	else
-		r = san_ia5(ctx, s, type, v, n, gen);
-	if (r == CS_OK) {
-		*out = gen;
-		gen = NULL;
-	}
-	GENERAL_NAME_free(gen);
-	return r;
-}
-
-enum cs_err
-csi_san_parse(struct cs_ctx *ctx, const char *const *sans,
-    GENERAL_NAMES **out)
-{
-	GENERAL_NAMES *gens = NULL;
-	GENERAL_NAME *gen = NULL;
-	size_t i;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	*out = NULL;
-	if (sans == NULL || sans[0] == NULL)
-		return CS_OK;
-	if ((gens = GENERAL_NAMES_new()) == NULL) {
-		r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "SAN");
-		goto out;
-	}
-	for (i = 0; sans[i] != NULL; i++) {
-		if (i == CSR_SAN_MAX) {
-			r = csi_fail(ctx, CS_ERR_LIMIT, "SAN: more than %d "
-			    "names", CSR_SAN_MAX);
-			goto out;
-		}
-		if ((r = san_one(ctx, sans[i], &gen)) != CS_OK)
-			goto out;
-		if (sk_GENERAL_NAME_push(gens, gen) <= 0) {
-			r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "SAN");
-			goto out;
-		}
-		gen = NULL;
-	}
-	*out = gens;
-	gens = NULL;
-	r = CS_OK;
-out:
-	GENERAL_NAME_free(gen);
-	GENERAL_NAMES_free(gens);
-	return r;
-}
-
 /* --- key, algorithm and the parts shared by requests and certificates --- */
 
-/* How a key signs: PIV algorithm, digest and the AlgorithmIdentifier. */
-struct sig_plan {
-	uint8_t alg;
-	const char *digest; /* NULL for Ed25519: the card gets the message */
-	int sig_nid;
-	int ptype; /* V_ASN1_NULL for RSA (RFC 4055 §5), else absent */
-	size_t rsa_len; /* modulus bytes for RSA, else 0 */
-};
-
-struct parts {
-	X509_NAME *name;
-	EVP_PKEY *pkey;
-	STACK_OF(X509_EXTENSION) *exts;
-	X509_ALGOR *algor;
-	struct sig_plan plan;
-};
-
-static void
-parts_release(struct parts *p)
+void
+csi_csr_parts_release(struct csi_csr_parts *p)
 {
 	X509_NAME_free(p->name);
 	EVP_PKEY_free(p->pkey);
@@ -521,7 +63,7 @@ digest_pick(const char *want, const char *dflt, int *idx)
 
 static enum cs_err
 plan_key(struct cs_ctx *ctx, EVP_PKEY *pkey, const char *digest,
-    struct sig_plan *sp)
+    struct csi_csr_sig_plan *sp)
 {
 	static const int rsa_nids[] = { NID_sha256WithRSAEncryption,
 		NID_sha384WithRSAEncryption, NID_sha512WithRSAEncryption };
@@ -581,7 +123,7 @@ parse_spki(struct cs_ctx *ctx, const uint8_t *spki, size_t len,
 	const unsigned char *p = spki;
 
 	*out = NULL;
-	if (len == 0 || len > CSR_DER_MAX ||
+	if (len == 0 || len > CSI_CSR_DER_MAX ||
 	    (*out = d2i_PUBKEY(NULL, &p, (long)len)) == NULL)
 		return csi_fail_ossl(ctx, CS_ERR_MALFORMED, "public key: not "
 		    "a DER SubjectPublicKeyInfo");
@@ -603,7 +145,7 @@ slot_pubkey(struct cs_card *card, uint8_t slot, const struct cs_csr_req *req,
 	uint8_t *spki = NULL;
 	size_t len = 0;
 	char s[3];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if (req->spki != NULL)
@@ -628,7 +170,7 @@ push_octet_ext(struct cs_ctx *ctx, STACK_OF(X509_EXTENSION) *exts,
 	ASN1_OBJECT *obj = NULL;
 	ASN1_OCTET_STRING *os = NULL;
 	X509_EXTENSION *ext = NULL;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((obj = OBJ_txt2obj(oid, 1)) == NULL ||
 	    (os = ASN1_OCTET_STRING_new()) == NULL ||
@@ -636,8 +178,10 @@ push_octet_ext(struct cs_ctx *ctx, STACK_OF(X509_EXTENSION) *exts,
 	    (ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os)) == NULL ||
 	    sk_X509_EXTENSION_push(exts, ext) <= 0)
 		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "extension %s", oid);
-	else
-		ext = NULL;
+	else {
+		ext = NULL; /* the stack owns it */
+		r = CS_OK;
+	}
 	X509_EXTENSION_free(ext);
 	ASN1_OCTET_STRING_free(os);
 	ASN1_OBJECT_free(obj);
@@ -651,7 +195,7 @@ push_octet_ext(struct cs_ctx *ctx, STACK_OF(X509_EXTENSION) *exts,
  */
 static enum cs_err
 add_attestation(struct cs_card *card, uint8_t slot, unsigned int flags,
-    struct parts *p)
+    struct csi_csr_parts *p)
 {
 	uint8_t *stmt = NULL, *f9 = NULL;
 	size_t stmt_len = 0, f9_len = 0;
@@ -699,10 +243,9 @@ out:
 	return r;
 }
 
-/* Subject, key, extensionRequest/extensions and signature algorithm. */
-static enum cs_err
-parts_prepare(struct cs_card *card, uint8_t slot,
-    const struct cs_csr_req *req, struct parts *p)
+enum cs_err
+csi_csr_parts_prepare(struct cs_card *card, uint8_t slot,
+    const struct cs_csr_req *req, struct csi_csr_parts *p)
 {
 	GENERAL_NAMES *gens = NULL;
 	unsigned int known = CS_CSR_ATTEST | CS_CSR_ATTEST_LEGACY_OID;
@@ -714,8 +257,8 @@ parts_prepare(struct cs_card *card, uint8_t slot,
 	    CS_CSR_ATTEST_LEGACY_OID)
 		return csi_fail(card->ctx, CS_ERR_ARG, "CSR: bad flags 0x%x "
 		    "(the legacy OID flag needs CS_CSR_ATTEST)", req->flags);
-	if ((r = csi_name_parse(card->ctx, req->subject, &p->name)) != CS_OK ||
-	    (r = csi_san_parse(card->ctx, req->sans, &gens)) != CS_OK ||
+	if ((r = cs_x509_name_parse(card->ctx, req->subject, &p->name)) != CS_OK ||
+	    (r = cs_x509_san_parse(card->ctx, req->sans, &gens)) != CS_OK ||
 	    (r = slot_pubkey(card, slot, req, &p->pkey)) != CS_OK)
 		goto out;
 	if ((p->exts = sk_X509_EXTENSION_new_null()) == NULL ||
@@ -741,7 +284,7 @@ parts_prepare(struct cs_card *card, uint8_t slot,
 out:
 	GENERAL_NAMES_free(gens);
 	if (r != CS_OK)
-		parts_release(p);
+		csi_csr_parts_release(p);
 	return r;
 }
 
@@ -752,9 +295,9 @@ static enum cs_err
 sig_bitstring(struct cs_ctx *ctx, const uint8_t *sig, size_t len,
     ASN1_BIT_STRING **out)
 {
-	struct cs_buf b = CS_BUF_INIT(CSR_DER_MAX);
+	struct cs_buf b = CS_BUF_INIT(CSI_CSR_DER_MAX);
 	const unsigned char *p;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if ((r = cs_tlv_put_hdr(&b, 0x03, len + 1)) != CS_OK ||
@@ -785,10 +328,10 @@ explain_sign_failure(struct cs_card *card, enum cs_err r)
 	    "cs_card_set_pin)", msg);
 }
 
-/* Digest tbs (or not, for Ed25519), sign on the card, wrap the result. */
-static enum cs_err
-card_sign(struct cs_card *card, uint8_t slot, const struct sig_plan *sp,
-    const uint8_t *tbs, size_t tbslen, ASN1_BIT_STRING **out)
+enum cs_err
+csi_csr_card_sign(struct cs_card *card, uint8_t slot,
+    const struct csi_csr_sig_plan *sp, const uint8_t *tbs, size_t tbslen,
+    ASN1_BIT_STRING **out)
 {
 	uint8_t md[EVP_MAX_MD_SIZE], pad[512], *sig = NULL;
 	unsigned int mdlen = 0;
@@ -841,7 +384,7 @@ enum cs_err
 cs_csr_build(struct cs_card *card, uint8_t slot, const struct cs_csr_req *req,
     uint8_t **der, size_t *len)
 {
-	struct parts p;
+	struct csi_csr_parts p;
 	X509_REQ *x = NULL;
 	ASN1_BIT_STRING *bs = NULL;
 	unsigned char *tbs = NULL, *enc = NULL;
@@ -855,7 +398,7 @@ cs_csr_build(struct cs_card *card, uint8_t slot, const struct cs_csr_req *req,
 	*len = 0;
 	if (card == NULL || req == NULL)
 		return CS_ERR_ARG;
-	if ((r = parts_prepare(card, slot, req, &p)) != CS_OK)
+	if ((r = csi_csr_parts_prepare(card, slot, req, &p)) != CS_OK)
 		goto out;
 	if ((x = X509_REQ_new()) == NULL ||
 	    X509_REQ_set_version(x, X509_REQ_VERSION_1) != 1 ||
@@ -869,7 +412,7 @@ cs_csr_build(struct cs_card *card, uint8_t slot, const struct cs_csr_req *req,
 		    "assemble the request");
 		goto out;
 	}
-	if ((r = card_sign(card, slot, &p.plan, tbs, (size_t)tbslen, &bs)) !=
+	if ((r = csi_csr_card_sign(card, slot, &p.plan, tbs, (size_t)tbslen, &bs)) !=
 	    CS_OK)
 		goto out;
 	X509_REQ_set0_signature(x, bs);
@@ -888,7 +431,7 @@ out:
 	OPENSSL_free(enc);
 	ASN1_BIT_STRING_free(bs);
 	X509_REQ_free(x);
-	parts_release(&p);
+	csi_csr_parts_release(&p);
 	return r;
 }
 
@@ -906,8 +449,8 @@ cs_csr_check(struct cs_ctx *ctx, const struct cs_csr_req *req)
 
 	if (req == NULL)
 		return CS_ERR_ARG;
-	if ((r = csi_name_parse(ctx, req->subject, &name)) != CS_OK ||
-	    (r = csi_san_parse(ctx, req->sans, &gens)) != CS_OK)
+	if ((r = cs_x509_name_parse(ctx, req->subject, &name)) != CS_OK ||
+	    (r = cs_x509_san_parse(ctx, req->sans, &gens)) != CS_OK)
 		goto out;
 	if (req->digest != NULL &&
 	    digest_pick(req->digest, "sha256", &idx) == NULL) {
@@ -921,339 +464,4 @@ out:
 	X509_NAME_free(name);
 	GENERAL_NAMES_free(gens);
 	return r;
-}
-
-/* --- self-signed certificate --- */
-
-/* Append OpenSSL's i2d output (n bytes at *der, freed here). */
-static enum cs_err
-put_i2d(struct cs_ctx *ctx, struct cs_buf *b, unsigned char **der, int n)
-{
-	enum cs_err r;
-
-	if (n <= 0 || *der == NULL)
-		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "DER encoding");
-	else if ((r = cs_buf_put(b, *der, (size_t)n)) != CS_OK)
-		r = csi_fail(ctx, r, "certificate too large");
-	OPENSSL_free(*der);
-	*der = NULL;
-	return r;
-}
-
-/* keyUsage digitalSignature (critical, RFC 5280 §4.2.1.3) and the SKI. */
-static enum cs_err
-add_cert_exts(struct cs_ctx *ctx, struct parts *p)
-{
-	const unsigned char *pk = NULL;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	int pklen = 0;
-	ASN1_BIT_STRING *ku = NULL;
-	ASN1_OCTET_STRING *ski = NULL;
-	X509_PUBKEY *xpk = NULL;
-	enum cs_err r = CS_OK;
-
-	/* RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits */
-	if (X509_PUBKEY_set(&xpk, p->pkey) != 1 ||
-	    X509_PUBKEY_get0_param(NULL, &pk, &pklen, NULL, xpk) != 1 ||
-	    EVP_Digest(pk, (size_t)pklen, md, &mdlen, EVP_sha1(), NULL) != 1 ||
-	    (ski = ASN1_OCTET_STRING_new()) == NULL ||
-	    ASN1_OCTET_STRING_set(ski, md, (int)mdlen) != 1 ||
-	    (ku = ASN1_BIT_STRING_new()) == NULL ||
-	    ASN1_BIT_STRING_set_bit(ku, 0, 1) != 1 ||
-	    X509V3_add1_i2d(&p->exts, NID_key_usage, ku, 1,
-	    X509V3_ADD_APPEND) != 1 ||
-	    X509V3_add1_i2d(&p->exts, NID_subject_key_identifier, ski, 0,
-	    X509V3_ADD_APPEND) != 1)
-		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "certificate extensions");
-	X509_PUBKEY_free(xpk);
-	ASN1_BIT_STRING_free(ku);
-	ASN1_OCTET_STRING_free(ski);
-	return r;
-}
-
-/* 16 random bytes, positive and without a leading zero (RFC 5280 §4.1.2.2). */
-static enum cs_err
-put_serial(struct cs_card *card, struct cs_buf *b)
-{
-	uint8_t sn[16];
-	enum cs_err r;
-
-	if (RAND_bytes(sn, sizeof(sn)) != 1)
-		return csi_fail_ossl(card->ctx, CS_ERR_CRYPTO, "serial");
-	sn[0] = (uint8_t)((sn[0] & 0x7F) | 0x40);
-	if ((r = cs_tlv_put(b, 0x02, sn, sizeof(sn))) != CS_OK)
-		return csi_fail(card->ctx, r, "serial");
-	return CS_OK;
-}
-
-/* TBSCertificate (RFC 5280 §4.1), v3, issuer = subject. */
-static enum cs_err
-build_tbs(struct cs_card *card, const struct parts *p, unsigned int days,
-    struct cs_buf *tbs)
-{
-	static const uint8_t v3[] = { 0xA0, 0x03, 0x02, 0x01, 0x02 };
-	struct cs_ctx *ctx = card->ctx;
-	ASN1_TIME *nb = NULL, *na = NULL;
-	unsigned char *d = NULL;
-	time_t now = time(NULL);
-	size_t top, val, ext;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	if ((nb = X509_time_adj_ex(NULL, 0, 0, &now)) == NULL ||
-	    (na = X509_time_adj_ex(NULL, (int)days, 0, &now)) == NULL) {
-		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "validity");
-		goto out;
-	}
-	cs_tlv_open(tbs, &top);
-	if ((r = cs_buf_put(tbs, v3, sizeof(v3))) != CS_OK ||
-	    (r = put_serial(card, tbs)) != CS_OK ||
-	    (r = put_i2d(ctx, tbs, &d, i2d_X509_ALGOR(p->algor, &d))) != CS_OK ||
-	    (r = put_i2d(ctx, tbs, &d, i2d_X509_NAME(p->name, &d))) != CS_OK)
-		goto out;
-	cs_tlv_open(tbs, &val);
-	if ((r = put_i2d(ctx, tbs, &d, i2d_ASN1_TIME(nb, &d))) != CS_OK ||
-	    (r = put_i2d(ctx, tbs, &d, i2d_ASN1_TIME(na, &d))) != CS_OK ||
-	    (r = cs_tlv_close(tbs, 0x30, val)) != CS_OK ||
-	    (r = put_i2d(ctx, tbs, &d, i2d_X509_NAME(p->name, &d))) != CS_OK ||
-	    (r = put_i2d(ctx, tbs, &d, i2d_PUBKEY(p->pkey, &d))) != CS_OK)
-		goto out;
-	cs_tlv_open(tbs, &ext);
-	if ((r = put_i2d(ctx, tbs, &d, i2d_X509_EXTENSIONS(p->exts,
-	    &d))) != CS_OK)
-		goto out;
-	if ((r = cs_tlv_close(tbs, 0xA3, ext)) != CS_OK ||
-	    (r = cs_tlv_close(tbs, 0x30, top)) != CS_OK) {
-		r = csi_fail(ctx, r, "certificate too large");
-		goto out;
-	}
-	r = CS_OK;
-out:
-	OPENSSL_free(d);
-	ASN1_TIME_free(nb);
-	ASN1_TIME_free(na);
-	return r;
-}
-
-/* Certificate ::= SEQUENCE { tbs, signatureAlgorithm, signatureValue } */
-static enum cs_err
-build_cert(struct cs_ctx *ctx, const struct cs_buf *tbs,
-    const X509_ALGOR *algor, const ASN1_BIT_STRING *bs, struct cs_buf *out)
-{
-	unsigned char *d = NULL;
-	size_t top;
-	enum cs_err r;
-
-	cs_tlv_open(out, &top);
-	if ((r = cs_buf_put(out, tbs->data, tbs->len)) != CS_OK ||
-	    (r = put_i2d(ctx, out, &d, i2d_X509_ALGOR(algor, &d))) != CS_OK ||
-	    (r = put_i2d(ctx, out, &d, i2d_ASN1_BIT_STRING(bs, &d))) !=
-	    CS_OK)
-		return r;
-	if ((r = cs_tlv_close(out, 0x30, top)) != CS_OK)
-		return csi_fail(ctx, r, "certificate too large");
-	return CS_OK;
-}
-
-enum cs_err
-cs_csr_selfsign(struct cs_card *card, uint8_t slot,
-    const struct cs_csr_req *req, unsigned int days, uint8_t **der,
-    size_t *len)
-{
-	struct cs_buf tbs = CS_BUF_INIT(CSR_DER_MAX);
-	struct cs_buf cert = CS_BUF_INIT(CSR_DER_MAX);
-	struct parts p;
-	ASN1_BIT_STRING *bs = NULL;
-	const unsigned char *q;
-	X509 *x = NULL;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	memset(&p, 0, sizeof(p));
-	if (der == NULL || len == NULL)
-		return CS_ERR_ARG;
-	*der = NULL;
-	*len = 0;
-	if (card == NULL || req == NULL)
-		return CS_ERR_ARG;
-	if (days == 0 || days > CSR_DAYS_MAX)
-		return csi_fail(card->ctx, CS_ERR_ARG, "certificate validity "
-		    "must be 1 to %u days", CSR_DAYS_MAX);
-	if ((r = parts_prepare(card, slot, req, &p)) != CS_OK ||
-	    (r = add_cert_exts(card->ctx, &p)) != CS_OK ||
-	    (r = build_tbs(card, &p, days, &tbs)) != CS_OK ||
-	    (r = card_sign(card, slot, &p.plan, tbs.data, tbs.len, &bs)) !=
-	    CS_OK ||
-	    (r = build_cert(card->ctx, &tbs, p.algor, bs, &cert)) != CS_OK)
-		goto out;
-	q = cert.data;
-	if ((x = d2i_X509(NULL, &q, (long)cert.len)) == NULL ||
-	    q != cert.data + cert.len) {
-		r = csi_fail_ossl(card->ctx, CS_ERR_INTERNAL, "self-signed "
-		    "certificate does not decode");
-		goto out;
-	}
-	if (X509_verify(x, p.pkey) != 1) {
-		r = csi_fail_ossl(card->ctx, CS_ERR_VERIFY, "signature made "
-		    "by the card does not verify with the slot's public key "
-		    "— wrong key in slot?");
-		goto out;
-	}
-	r = cs_buf_take(&cert, der, len);
-out:
-	ERR_clear_error();
-	X509_free(x);
-	ASN1_BIT_STRING_free(bs);
-	cs_buf_release(&tbs);
-	cs_buf_release(&cert);
-	parts_release(&p);
-	return r;
-}
-
-/* --- PEM <-> DER --- */
-
-struct pem_kind {
-	const char *label;
-	const char *alt; /* older label accepted on input, or NULL */
-	const ASN1_ITEM *(*item)(void);
-};
-
-static const struct pem_kind *
-pem_kind(enum cs_pem_kind kind)
-{
-	static const struct pem_kind kinds[] = {
-		{ PEM_STRING_X509_REQ, PEM_STRING_X509_REQ_OLD,
-		    X509_REQ_it },
-		{ PEM_STRING_X509, PEM_STRING_X509_OLD, X509_it },
-		{ PEM_STRING_PUBLIC, NULL, X509_PUBKEY_it },
-	};
-
-	switch (kind) {
-	case CS_PEM_CSR:
-	case CS_PEM_CERT:
-	case CS_PEM_PUBKEY:
-		return &kinds[kind];
-	default:
-		return NULL;
-	}
-}
-
-/* Is der exactly one well-formed object of the kind? */
-static bool
-der_is(const struct pem_kind *k, const uint8_t *der, size_t len)
-{
-	const unsigned char *p = der;
-	ASN1_VALUE *v;
-	bool ok;
-
-	if (len == 0 || len > CSR_PEM_IN_MAX)
-		return false;
-	v = ASN1_item_d2i(NULL, &p, (long)len, k->item());
-	ok = v != NULL && p == der + len;
-	ASN1_item_free(v, k->item());
-	ERR_clear_error();
-	return ok;
-}
-
-enum cs_err
-cs_pem_encode(enum cs_pem_kind kind, const uint8_t *der, size_t len,
-    char **pem, size_t *pemlen)
-{
-	const struct pem_kind *k = pem_kind(kind);
-	BIO *bio = NULL;
-	char *data = NULL;
-	long n;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	if (pem == NULL || pemlen == NULL)
-		return CS_ERR_ARG;
-	*pem = NULL;
-	*pemlen = 0;
-	if (k == NULL || der == NULL)
-		return CS_ERR_ARG;
-	if (len > CSR_PEM_IN_MAX)
-		return CS_ERR_LIMIT;
-	if (!der_is(k, der, len))
-		return CS_ERR_MALFORMED;
-	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
-	    PEM_write_bio(bio, k->label, "", der, (long)len) <= 0 ||
-	    (n = BIO_get_mem_data(bio, &data)) <= 0) {
-		r = CS_ERR_NOMEM;
-		goto out;
-	}
-	if ((*pem = malloc((size_t)n + 1)) == NULL) {
-		r = CS_ERR_NOMEM;
-		goto out;
-	}
-	memcpy(*pem, data, (size_t)n);
-	(*pem)[n] = '\0';
-	*pemlen = (size_t)n;
-	r = CS_OK;
-out:
-	ERR_clear_error();
-	BIO_free(bio);
-	return r;
-}
-
-/* First PEM block labelled for k whose contents decode as k. */
-static enum cs_err
-pem_find(const struct pem_kind *k, const uint8_t *in, size_t inlen,
-    uint8_t **der, size_t *len)
-{
-	BIO *bio = NULL;
-	char *name = NULL, *hdr = NULL;
-	unsigned char *data = NULL;
-	long n = 0;
-	enum cs_err r = CS_ERR_MALFORMED;
-
-	if ((bio = BIO_new_mem_buf(in, (int)inlen)) == NULL)
-		return CS_ERR_NOMEM;
-	while (PEM_read_bio(bio, &name, &hdr, &data, &n) == 1) {
-		if ((strcmp(name, k->label) == 0 || (k->alt != NULL &&
-		    strcmp(name, k->alt) == 0)) && hdr[0] == '\0' &&
-		    der_is(k, data, (size_t)n)) {
-			if ((*der = malloc((size_t)n)) == NULL) {
-				r = CS_ERR_NOMEM;
-				break;
-			}
-			memcpy(*der, data, (size_t)n);
-			*len = (size_t)n;
-			r = CS_OK;
-			break;
-		}
-		OPENSSL_free(name);
-		OPENSSL_free(hdr);
-		OPENSSL_free(data);
-		name = hdr = NULL;
-		data = NULL;
-	}
-	OPENSSL_free(name);
-	OPENSSL_free(hdr);
-	OPENSSL_free(data);
-	BIO_free(bio);
-	ERR_clear_error();
-	return r;
-}
-
-enum cs_err
-cs_pem_decode(enum cs_pem_kind kind, const uint8_t *in, size_t inlen,
-    uint8_t **der, size_t *len)
-{
-	const struct pem_kind *k = pem_kind(kind);
-
-	if (der == NULL || len == NULL)
-		return CS_ERR_ARG;
-	*der = NULL;
-	*len = 0;
-	if (k == NULL || in == NULL)
-		return CS_ERR_ARG;
-	if (inlen > CSR_PEM_IN_MAX)
-		return CS_ERR_LIMIT;
-	if (inlen > 0 && in[0] == 0x30 && der_is(k, in, inlen)) {
-		if ((*der = malloc(inlen)) == NULL)
-			return CS_ERR_NOMEM;
-		memcpy(*der, in, inlen);
-		*len = inlen;
-		return CS_OK;
-	}
-	return pem_find(k, in, inlen, der, len);
 }

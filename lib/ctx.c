@@ -111,20 +111,6 @@ log_fail(struct cs_ctx *ctx)
 	ctx->log_fn(ctx->log_arg, CS_LOG_DEBUG, line);
 }
 
-enum cs_err
-csi_fail(struct cs_ctx *ctx, enum cs_err code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ctx == NULL)
-		return code;
-	va_start(ap, fmt);
-	vfail(ctx, code, fmt, ap);
-	va_end(ap);
-	log_fail(ctx);
-	return code;
-}
-
 static enum cs_err
 vfail_ossl(struct cs_ctx *ctx, enum cs_err code, const char *fmt, va_list ap)
     CS_PRINTF(3, 0);
@@ -148,17 +134,6 @@ vfail_ossl(struct cs_ctx *ctx, enum cs_err code, const char *fmt, va_list ap)
 		log_fail(ctx);
 	}
 	ERR_clear_error();
-	return code;
-}
-
-enum cs_err
-csi_fail_ossl(struct cs_ctx *ctx, enum cs_err code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	code = vfail_ossl(ctx, code, fmt, ap);
-	va_end(ap);
 	return code;
 }
 
@@ -209,18 +184,6 @@ vlog(struct cs_ctx *ctx, enum cs_log_level level, const char *prefix,
 		n = 0;
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	ctx->log_fn(ctx->log_arg, level, line);
-}
-
-void
-csi_log(struct cs_ctx *ctx, enum cs_log_level level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!csi_log_wants(ctx, level))
-		return;
-	va_start(ap, fmt);
-	vlog(ctx, level, NULL, fmt, ap);
-	va_end(ap);
 }
 
 void

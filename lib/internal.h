@@ -19,19 +19,20 @@ struct cs_ctx {
 };
 
 /*
- * Record a failure in ctx (may be NULL) and return code, so callers can
- * write `return csi_fail(ctx, CS_ERR_X, "...")`.
+ * lib/'s spelling (STYLE.md 3.1) of cs_ctx_fail and cs_ctx_fail_crypto
+ * (common.h): the same functions, not copies, so the failures lib/
+ * records and those ca/ and cli/ record cannot drift apart.
+ * csi_fail(ctx, code, fmt, ...) records a failure in ctx (may be NULL)
+ * and returns code, so callers can write `return csi_fail(ctx, ...)`;
+ * csi_fail_ossl also appends ": <OpenSSL reason>" and clears OpenSSL's
+ * error queue.
  */
-enum cs_err csi_fail(struct cs_ctx *ctx, enum cs_err code, const char *fmt,
-    ...) CS_PRINTF(3, 4);
-/* As csi_fail, then append ": <OpenSSL reason>" and clear OpenSSL's queue. */
-enum cs_err csi_fail_ossl(struct cs_ctx *ctx, enum cs_err code,
-    const char *fmt, ...) CS_PRINTF(3, 4);
-/* Log a line at level if a callback wants it. */
-void csi_log(struct cs_ctx *ctx, enum cs_log_level level, const char *fmt,
-    ...) CS_PRINTF(3, 4);
+#define csi_fail cs_ctx_fail
+#define csi_fail_ossl cs_ctx_fail_crypto
 bool csi_log_wants(const struct cs_ctx *ctx, enum cs_log_level level);
 void csi_set_sw(struct cs_ctx *ctx, uint16_t sw, int tries);
+/* Value of a hex digit (either case), -1 if c is none (hex.c). */
+int csi_hexval(int c);
 
 #define CSI_DEBUG(ctx, ...) csi_log_f((ctx), CS_LOG_DEBUG, __func__, __VA_ARGS__)
 void csi_log_f(struct cs_ctx *ctx, enum cs_log_level level, const char *func,

@@ -1,6 +1,7 @@
 /*
- * PC/SC backend on pcsc-lite: reader listing, connection (a cs_transport),
- * reader choice and card-event waits.
+ * PC/SC backend on pcsc-lite: reader listing, connection (a cs_transport)
+ * and card-event waits. Choosing a reader and finding a card by reader
+ * name or serial are in pcsc_find.c.
  *
  * Every SCard* failure goes through csi_pcsc_map, so callers see one
  * vocabulary: CS_ERR_REMOVED for a card pulled or reset under us,
@@ -520,83 +521,7 @@ out:
 	return r;
 }
 
-/* --- choosing and waiting --- */
-
-static bool
-name_matches(const char *name, const char *match)
-{
-	return match == NULL || match[0] == '\0' ||
-	    strcasestr(name, match) != NULL;
-}
-
-/* Append the names of matching readers holding a card, for a message. */
-static void
-list_candidates(char *dst, size_t cap, const struct cs_reader_info *l, size_t n,
-    const char *match)
-{
-	size_t i, used = 0;
-	int w;
-
-	dst[0] = '\0';
-	for (i = 0; i < n; i++) {
-		if (!name_matches(l[i].name, match) || !l[i].card_present)
-			continue;
-		w = snprintf(dst + used, cap - used, "%s\"%s\"",
-		    used == 0 ? "" : ", ", l[i].name);
-		if (w < 0 || (size_t)w >= cap - used)
-			break;
-		used += (size_t)w;
-	}
-}
-
-enum cs_err
-cs_pcsc_pick(struct cs_ctx *ctx, const char *match, char *name, size_t cap)
-{
-	struct cs_reader_info *l = NULL;
-	size_t n = 0, i, nmatch = 0, ncard = 0, first = 0, firstcard = 0;
-	char cands[CSI_ERRMSG_MAX / 2];
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	if (cap > 0)
-		name[0] = '\0';
-	if ((r = cs_pcsc_list(ctx, &l, &n)) != CS_OK)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (!name_matches(l[i].name, match))
-			continue;
-		if (nmatch++ == 0)
-			first = i;
-		if (l[i].card_present && ncard++ == 0)
-			firstcard = i;
-	}
-	if (n == 0) {
-		r = csi_fail(ctx, CS_ERR_NO_CARD, "no reader found");
-		goto out;
-	}
-	if (nmatch == 0) {
-		r = csi_fail(ctx, CS_ERR_NOT_FOUND, "no reader matches \"%s\"",
-		    match);
-		goto out;
-	}
-	if (ncard > 1) {
-		list_candidates(cands, sizeof(cands), l, n, match);
-		r = csi_fail(ctx, CS_ERR_ARG,
-		    "%zu readers with a card match \"%s\": %s; name one", ncard,
-		    match == NULL ? "" : match, cands);
-		goto out;
-	}
-	if (ncard == 1)
-		first = firstcard;
-	if (strlen(l[first].name) >= cap) {
-		r = csi_fail(ctx, CS_ERR_LIMIT, "reader name too long");
-		goto out;
-	}
-	memcpy(name, l[first].name, strlen(l[first].name) + 1);
-	r = CS_OK;
-out:
-	cs_free(l);
-	return r;
-}
+/* --- waiting --- */
 
 static bool
 state_reached(DWORD st, enum cs_pcsc_event ev)

@@ -131,4 +131,47 @@ size_t csi_piv_mgm_keylen(uint8_t alg);
 /* Lowercase hex name of a slot for messages ("9c"). */
 const char *csi_piv_slot_str(uint8_t slot, char buf[3]);
 
+/* --- algorithms (piv_alg.c) --- */
+
+/* One PIV algorithm: id, names and what kind of key it is. */
+struct csi_piv_alg {
+	uint8_t id;
+	const char *name;
+	const char *alias;
+	size_t size; /* RSA modulus / EC field / 25519 key bytes */
+	char kind;   /* 'r' RSA, 'e' EC, 'd' Ed25519, 'x' X25519, 's' sym */
+	const char *group;
+};
+
+/* The algorithm with id, or NULL. */
+const struct csi_piv_alg *csi_piv_alg_find(uint8_t id);
+/* As csi_piv_alg_find, but NULL for symmetric (management key) ids. */
+const struct csi_piv_alg *csi_piv_key_alg(uint8_t id);
+/* Can slot hold an asymmetric key (9A/9C/9D/9E/F9, 82-95)? */
+bool csi_piv_is_key_slot(uint8_t slot);
+/*
+ * Append what the card signs for a to in: the RFC 8017 EMSA-PKCS1-v1_5
+ * block for RSA (dname names the digest), the leftmost field-size bytes
+ * of the digest for EC, the message itself for Ed25519. CS_ERR_ARG for a
+ * digest that does not fit, or an algorithm that cannot sign.
+ */
+CS_MUST_CHECK enum cs_err csi_piv_sign_input(struct cs_ctx *ctx,
+    const struct csi_piv_alg *a, const char *dname, const uint8_t *digest,
+    size_t dlen, struct cs_buf *in);
+
+/* --- checks shared by the key operations (piv_key.c, piv_import.c) --- */
+
+/* CS_ERR_ARG "op: xx is not a key slot" unless slot can hold a key. */
+CS_MUST_CHECK enum cs_err csi_piv_check_slot(struct cs_card *card,
+    const char *op, uint8_t slot);
+/* PIN and touch policy values and whether the card supports them. */
+CS_MUST_CHECK enum cs_err csi_piv_check_policies(struct cs_card *card,
+    const char *op, uint8_t pin, uint8_t touch);
+/* CS_ERR_UNSUPPORTED if the card's firmware lacks algorithm a. */
+CS_MUST_CHECK enum cs_err csi_piv_check_alg_caps(struct cs_card *card,
+    const char *op, const struct csi_piv_alg *a);
+/* Status word of a command that needs the management key. */
+CS_MUST_CHECK enum cs_err csi_piv_map_mgm_sw(struct cs_card *card,
+    uint16_t sw, const char *what);
+
 #endif

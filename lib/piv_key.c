@@ -1,22 +1,16 @@
 /*
- * PIV asymmetric keys: GENERATE (§4.8), IMPORT (§4.15), GET METADATA
+ * PIV asymmetric keys: GENERATE (§4.8), GET METADATA
  * (§4.16), GENERAL AUTHENTICATE for sign, decipher and ECDH (§4.7.3-5),
- * ATTEST (§4.14), MOVE/DELETE (§4.17), RESET (§4.12), and the slot and
- * algorithm names. Public keys leave as DER SubjectPublicKeyInfo built
- * with OpenSSL from the card's 7F49 TLVs.
+ * ATTEST (§4.14), MOVE/DELETE (§4.17), RESET (§4.12). IMPORT (§4.15)
+ * is in piv_import.c. The algorithm
+ * table, slot and algorithm names, public keys from 7F49 TLVs and the
+ * signature input encodings are in piv_alg.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/bio.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
-#include <openssl/evp.h>
-#include <openssl/param_build.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "piv_int.h"
@@ -27,280 +21,21 @@
 #define GA_IN_MAX 4096
 #define KEY_RESP_MAX 2048
 
-/* --- algorithms and slots --- */
-
-struct alg_desc {
-	uint8_t id;
-	const char *name;
-	const char *alias;
-	size_t size; /* RSA modulus / EC field / 25519 key bytes */
-	char kind;   /* 'r' RSA, 'e' EC, 'd' Ed25519, 'x' X25519, 's' sym */
-	const char *group;
-};
-
-static const struct alg_desc algs[] = {
-	{ CS_PIV_ALG_3DES, "3des", "tdes", 24, 's', NULL },
-	{ CS_PIV_ALG_AES128, "aes128", NULL, 16, 's', NULL },
-	{ CS_PIV_ALG_AES192, "aes192", NULL, 24, 's', NULL },
-	{ CS_PIV_ALG_AES256, "aes256", NULL, 32, 's', NULL },
-	{ CS_PIV_ALG_RSA1024, "rsa1024", NULL, 128, 'r', NULL },
-	{ CS_PIV_ALG_RSA2048, "rsa2048", NULL, 256, 'r', NULL },
-	{ CS_PIV_ALG_RSA3072, "rsa3072", NULL, 384, 'r', NULL },
-	{ CS_PIV_ALG_RSA4096, "rsa4096", NULL, 512, 'r', NULL },
-	{ CS_PIV_ALG_P256, "p256", "eccp256", 32, 'e', "P-256" },
-	{ CS_PIV_ALG_P384, "p384", "eccp384", 48, 'e', "P-384" },
-	{ CS_PIV_ALG_ED25519, "ed25519", NULL, 32, 'd', NULL },
-	{ CS_PIV_ALG_X25519, "x25519", NULL, 32, 'x', NULL },
-};
-
-static const struct alg_desc *
-alg_find(uint8_t id)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
-		if (algs[i].id == id)
-			return &algs[i];
-	return NULL;
-}
-
-static const struct alg_desc *
-key_alg(uint8_t id)
-{
-	const struct alg_desc *a = alg_find(id);
-
-	return a != NULL && a->kind != 's' ? a : NULL;
-}
-
-uint8_t
-cs_piv_alg_parse(const char *s)
-{
-	size_t i;
-
-	if (s == NULL)
-		return 0;
-	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
-		if (strcasecmp(s, algs[i].name) == 0 ||
-		    (algs[i].alias != NULL && strcasecmp(s, algs[i].alias) == 0))
-			return algs[i].id;
-	return 0;
-}
-
-const char *
-cs_piv_alg_name(uint8_t alg)
-{
-	const struct alg_desc *a = alg_find(alg);
-
-	return a != NULL ? a->name : NULL;
-}
-
-static bool
-is_key_slot(uint8_t slot)
-{
-	return slot == CS_PIV_SLOT_AUTH || slot == CS_PIV_SLOT_SIGN ||
-	    slot == CS_PIV_SLOT_KEYMGMT || slot == CS_PIV_SLOT_CARDAUTH ||
-	    slot == CS_PIV_SLOT_ATTEST ||
-	    (slot >= CS_PIV_SLOT_RETIRED1 && slot <= CS_PIV_SLOT_RETIRED20);
-}
-
-int
-cs_piv_slot_parse(const char *s)
-{
-	static const struct {
-		const char *name;
-		int slot;
-	} names[] = {
-		{ "auth", CS_PIV_SLOT_AUTH },
-		{ "sign", CS_PIV_SLOT_SIGN },
-		{ "keymgmt", CS_PIV_SLOT_KEYMGMT },
-		{ "cardauth", CS_PIV_SLOT_CARDAUTH },
-		{ "attest", CS_PIV_SLOT_ATTEST },
-		{ "mgm", CS_PIV_SLOT_MGM },
-	};
-	char *end;
-	unsigned long v;
-	size_t i;
-
-	if (s == NULL || s[0] == '\0')
-		return -1;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcasecmp(s, names[i].name) == 0)
-			return names[i].slot;
-	if (strncasecmp(s, "retired", 7) == 0) {
-		v = strtoul(s + 7, &end, 10);
-		if (s[7] < '1' || s[7] > '9' || *end != '\0' || v < 1 ||
-		    v > 20)
-			return -1;
-		return CS_PIV_SLOT_RETIRED1 + (int)v - 1;
-	}
-	if (strlen(s) != 2 || s[0] == '+' || s[0] == '-' || s[0] == ' ')
-		return -1;
-	v = strtoul(s, &end, 16);
-	if (*end != '\0' || (!is_key_slot((uint8_t)v) && v != CS_PIV_SLOT_MGM))
-		return -1;
-	return (int)v;
-}
-
-/* --- public keys --- */
-
-static enum cs_err
-pkey_to_spki(struct cs_ctx *ctx, EVP_PKEY *pk, uint8_t **spki, size_t *len)
-{
-	unsigned char *p;
-	int n;
-
-	if ((n = i2d_PUBKEY(pk, NULL)) <= 0)
-		return csi_fail_ossl(ctx, CS_ERR_CRYPTO, "public key: encode");
-	if ((*spki = p = malloc((size_t)n)) == NULL)
-		return csi_fail(ctx, CS_ERR_NOMEM, "public key: out of memory");
-	if (i2d_PUBKEY(pk, &p) != n) {
-		free(*spki);
-		*spki = NULL;
-		return csi_fail_ossl(ctx, CS_ERR_CRYPTO, "public key: encode");
-	}
-	*len = (size_t)n;
-	return CS_OK;
-}
-
-static enum cs_err
-fromdata(struct cs_ctx *ctx, const char *type, OSSL_PARAM_BLD *bld,
-    EVP_PKEY **pk)
-{
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *pctx = NULL;
-	enum cs_err r = CS_OK;
-
-	if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (pctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(pctx) != 1 ||
-	    EVP_PKEY_fromdata(pctx, pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-		    "public key from card: not a valid %s key", type);
-	OSSL_PARAM_free(params);
-	EVP_PKEY_CTX_free(pctx);
-	return r;
-}
-
-static enum cs_err
-rsa_pub(struct cs_ctx *ctx, const struct alg_desc *a, const struct cs_cur *pub,
-    EVP_PKEY **pk)
-{
-	OSSL_PARAM_BLD *bld = NULL;
-	BIGNUM *n = NULL, *e = NULL;
-	struct cs_cur nv, ev;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	if (cs_tlv_find(pub, 0x81, &nv) != CS_OK ||
-	    cs_tlv_find(pub, 0x82, &ev) != CS_OK ||
-	    cs_cur_len(&ev) == 0 || cs_cur_len(&ev) > 8) {
-		r = csi_fail(ctx, CS_ERR_MALFORMED,
-		    "RSA public key: modulus (81) or exponent (82) missing");
-		goto out;
-	}
-	if ((n = BN_bin2bn(cs_cur_ptr(&nv), (int)cs_cur_len(&nv), NULL)) ==
-	    NULL ||
-	    (e = BN_bin2bn(cs_cur_ptr(&ev), (int)cs_cur_len(&ev), NULL)) ==
-	    NULL || (bld = OSSL_PARAM_BLD_new()) == NULL) {
-		r = csi_fail_ossl(ctx, CS_ERR_NOMEM, "RSA public key");
-		goto out;
-	}
-	if ((size_t)BN_num_bytes(n) != a->size || !BN_is_odd(e)) {
-		r = csi_fail(ctx, CS_ERR_MALFORMED,
-		    "RSA public key: %d-byte modulus, %s expected",
-		    BN_num_bytes(n), a->name);
-		goto out;
-	}
-	if (OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1) {
-		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "RSA public key");
-		goto out;
-	}
-	r = fromdata(ctx, "RSA", bld, pk);
-out:
-	OSSL_PARAM_BLD_free(bld);
-	BN_free(n);
-	BN_free(e);
-	return r;
-}
-
-static enum cs_err
-ec_pub(struct cs_ctx *ctx, const struct alg_desc *a, const struct cs_cur *pt,
-    EVP_PKEY **pk)
-{
-	OSSL_PARAM_BLD *bld = NULL;
-	uint8_t first = 0;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	if (cs_cur_len(pt) != 1 + 2 * a->size ||
-	    cs_cur_peek_u8(pt, &first) != CS_OK || first != 0x04)
-		return csi_fail(ctx, CS_ERR_MALFORMED,
-		    "EC public key: not an uncompressed %s point", a->group);
-	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
-	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-	    a->group, 0) != 1 ||
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
-	    cs_cur_ptr(pt), cs_cur_len(pt)) != 1) {
-		r = csi_fail_ossl(ctx, CS_ERR_CRYPTO, "EC public key");
-		goto out;
-	}
-	r = fromdata(ctx, "EC", bld, pk);
-out:
-	OSSL_PARAM_BLD_free(bld);
-	return r;
-}
-
-enum cs_err
-csi_piv_spki_from_tlv(struct cs_ctx *ctx, uint8_t alg,
-    const struct cs_cur *pub, uint8_t **spki, size_t *len)
-{
-	const struct alg_desc *a = key_alg(alg);
-	EVP_PKEY *pk = NULL;
-	struct cs_cur pt;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	*spki = NULL;
-	*len = 0;
-	if (a == NULL)
-		return csi_fail(ctx, CS_ERR_UNSUPPORTED,
-		    "public key: unknown algorithm %02x", alg);
-	if (a->kind == 'r')
-		r = rsa_pub(ctx, a, pub, &pk);
-	else if (cs_tlv_find(pub, 0x86, &pt) != CS_OK)
-		r = csi_fail(ctx, CS_ERR_MALFORMED,
-		    "public key: point (tag 86) missing");
-	else if (a->kind == 'e')
-		r = ec_pub(ctx, a, &pt, &pk);
-	else if (cs_cur_len(&pt) != a->size)
-		r = csi_fail(ctx, CS_ERR_MALFORMED,
-		    "%s public key: %zu bytes", a->name, cs_cur_len(&pt));
-	else if ((pk = EVP_PKEY_new_raw_public_key(a->kind == 'd' ?
-	    EVP_PKEY_ED25519 : EVP_PKEY_X25519, NULL, cs_cur_ptr(&pt),
-	    cs_cur_len(&pt))) == NULL)
-		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED, "%s public key",
-		    a->name);
-	else
-		r = CS_OK;
-	if (r == CS_OK)
-		r = pkey_to_spki(ctx, pk, spki, len);
-	EVP_PKEY_free(pk);
-	return r;
-}
-
 /* --- GENERATE --- */
 
-static enum cs_err
-check_slot(struct cs_card *card, const char *op, uint8_t slot)
+enum cs_err
+csi_piv_check_slot(struct cs_card *card, const char *op, uint8_t slot)
 {
 	char s[3];
 
-	if (!is_key_slot(slot))
+	if (!csi_piv_is_key_slot(slot))
 		return csi_fail(card->ctx, CS_ERR_ARG, "%s: %s is not a key slot",
 		    op, csi_piv_slot_str(slot, s));
 	return CS_OK;
 }
 
-static enum cs_err
-check_policies(struct cs_card *card, const char *op, uint8_t pin,
+enum cs_err
+csi_piv_check_policies(struct cs_card *card, const char *op, uint8_t pin,
     uint8_t touch)
 {
 	if (pin > CS_PIV_PIN_MATCH_ALWAYS || touch > CS_PIV_TOUCH_CACHED)
@@ -315,9 +50,9 @@ check_policies(struct cs_card *card, const char *op, uint8_t pin,
 	return CS_OK;
 }
 
-static enum cs_err
-check_alg_caps(struct cs_card *card, const char *op,
-    const struct alg_desc *a)
+enum cs_err
+csi_piv_check_alg_caps(struct cs_card *card, const char *op,
+    const struct csi_piv_alg *a)
 {
 	bool yk = cs_card_has(card, CS_CAP_YUBIKEY);
 
@@ -338,8 +73,8 @@ check_alg_caps(struct cs_card *card, const char *op,
 }
 
 /* Status of a command that needs the management key. */
-static enum cs_err
-map_mgm_sw(struct cs_card *card, uint16_t sw, const char *what)
+enum cs_err
+csi_piv_map_mgm_sw(struct cs_card *card, uint16_t sw, const char *what)
 {
 	if (sw == CSI_PIV_SW_ACCESS)
 		return csi_fail(card->ctx, CS_ERR_ACCESS,
@@ -352,7 +87,7 @@ cs_piv_generate(struct cs_card *card, const struct cs_piv_keygen *kg,
     uint8_t **spki, size_t *spki_len)
 {
 	struct cs_buf cmd = CS_BUF_INIT(32), resp = CS_BUF_INIT(KEY_RESP_MAX);
-	const struct alg_desc *a;
+	const struct csi_piv_alg *a;
 	struct cs_cur c, pub;
 	char what[40], s[3];
 	size_t mark;
@@ -364,16 +99,16 @@ cs_piv_generate(struct cs_card *card, const struct cs_piv_keygen *kg,
 	*spki_len = 0;
 	snprintf(what, sizeof(what), "generate key in slot %s",
 	    csi_piv_slot_str(kg->slot, s));
-	if ((r = check_slot(card, what, kg->slot)) != CS_OK ||
-	    (r = check_policies(card, what, kg->pin_policy,
+	if ((r = csi_piv_check_slot(card, what, kg->slot)) != CS_OK ||
+	    (r = csi_piv_check_policies(card, what, kg->pin_policy,
 	    kg->touch_policy)) != CS_OK)
 		goto out;
-	if ((a = key_alg(kg->alg)) == NULL) {
+	if ((a = csi_piv_key_alg(kg->alg)) == NULL) {
 		r = csi_fail(card->ctx, CS_ERR_ARG, "%s: bad algorithm %02x",
 		    what, kg->alg);
 		goto out;
 	}
-	if ((r = check_alg_caps(card, what, a)) != CS_OK)
+	if ((r = csi_piv_check_alg_caps(card, what, a)) != CS_OK)
 		goto out;
 	if (a->kind == 'r' && cs_card_has(card, CS_CAP_ROCA)) {
 		r = csi_fail(card->ctx, CS_ERR_POLICY, "%s: this firmware "
@@ -395,7 +130,7 @@ cs_piv_generate(struct cs_card *card, const struct cs_piv_keygen *kg,
 	    cmd.data, cmd.len, true, 0, &resp, &sw)) != CS_OK)
 		goto out;
 	if (sw != CSI_PIV_SW_OK) {
-		r = map_mgm_sw(card, sw, what);
+		r = csi_piv_map_mgm_sw(card, sw, what);
 		goto out;
 	}
 	cs_buf_cur(&resp, &c);
@@ -421,7 +156,7 @@ parse_meta(struct cs_ctx *ctx, const char *what, const struct cs_cur *in,
 {
 	struct cs_cur c = *in, v;
 	uint32_t tag, seen = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*have_pub = false;
 	while (!cs_cur_is_empty(&c)) {
@@ -469,7 +204,7 @@ csi_piv_metadata(struct cs_card *card, uint8_t slot,
 	char what[32], s[3];
 	bool have_pub = false;
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(meta, 0, sizeof(*meta));
 	if (spki != NULL) {
@@ -513,14 +248,14 @@ enum cs_err
 cs_piv_key_metadata(struct cs_card *card, uint8_t slot,
     struct cs_piv_key_meta *meta, uint8_t **spki, size_t *spki_len)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(meta, 0, sizeof(*meta));
 	if (spki != NULL) {
 		*spki = NULL;
 		*spki_len = 0;
 	}
-	if ((r = check_slot(card, "key metadata", slot)) != CS_OK)
+	if ((r = csi_piv_check_slot(card, "key metadata", slot)) != CS_OK)
 		return r;
 	if ((r = csi_piv_begin(card)) != CS_OK)
 		return r;
@@ -542,7 +277,7 @@ resolve_key(struct cs_card *card, const char *what, uint8_t slot,
 {
 	struct cs_piv_key_meta m;
 	char s[3];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*touch = 0;
 	if (!cs_card_has(card, CS_CAP_METADATA)) {
@@ -594,7 +329,7 @@ key_op(struct cs_card *card, const char *what, uint8_t slot, uint8_t alg,
 	struct cs_cur c, dyn, v;
 	size_t mark;
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	cs_buf_init(&cmd, GA_IN_MAX + 16, true);
 	cs_buf_init(&resp, KEY_RESP_MAX, out->secret);
@@ -643,79 +378,13 @@ out:
 	return r;
 }
 
-struct digest_info {
-	const char *name;
-	size_t len;
-	uint8_t prefix[19]; /* RFC 8017 §9.2 note 1 */
-};
-
-static const struct digest_info digest_infos[] = {
-	{ "sha256", 32, { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86,
-	    0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
-	    0x20 } },
-	{ "sha384", 48, { 0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86,
-	    0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04,
-	    0x30 } },
-	{ "sha512", 64, { 0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86,
-	    0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04,
-	    0x40 } },
-};
-
-/* RFC 8017 §9.2 EMSA-PKCS1-v1_5: 00 01 FF.. 00 DigestInfo, k bytes. */
-static enum cs_err
-emsa_pkcs1(struct cs_ctx *ctx, const char *name, const uint8_t *digest,
-    size_t dlen, size_t k, struct cs_buf *em)
-{
-	const struct digest_info *di = NULL;
-	size_t i, tlen, ps;
-	enum cs_err r = CS_OK;
-
-	for (i = 0; i < sizeof(digest_infos) / sizeof(digest_infos[0]); i++)
-		if (name != NULL && strcasecmp(name, digest_infos[i].name) == 0)
-			di = &digest_infos[i];
-	if (di == NULL || dlen != di->len)
-		return csi_fail(ctx, CS_ERR_ARG, "RSA signature: digest must be "
-		    "sha256, sha384 or sha512 of the matching length");
-	tlen = sizeof(di->prefix) + dlen;
-	if (k < tlen + 11)
-		return csi_fail(ctx, CS_ERR_ARG,
-		    "RSA signature: key too short for %s", di->name);
-	ps = k - tlen - 3;
-	if ((r = cs_buf_put_u8(em, 0x00)) != CS_OK ||
-	    (r = cs_buf_put_u8(em, 0x01)) != CS_OK)
-		return r;
-	for (i = 0; i < ps && r == CS_OK; i++)
-		r = cs_buf_put_u8(em, 0xFF);
-	if (r != CS_OK || (r = cs_buf_put_u8(em, 0x00)) != CS_OK ||
-	    (r = cs_buf_put(em, di->prefix, sizeof(di->prefix))) != CS_OK ||
-	    (r = cs_buf_put(em, digest, dlen)) != CS_OK)
-		return r;
-	return CS_OK;
-}
-
-/* What the card signs: padded block, truncated digest or the message. */
-static enum cs_err
-sign_input(struct cs_ctx *ctx, const struct alg_desc *a, const char *dname,
-    const uint8_t *digest, size_t dlen, struct cs_buf *in)
-{
-	if (a->kind == 'r')
-		return emsa_pkcs1(ctx, dname, digest, dlen, a->size, in);
-	if (a->kind == 'e') {
-		/* FIPS 186-4 §6.4: the leftmost field-size bytes */
-		return cs_buf_put(in, digest, dlen < a->size ? dlen : a->size);
-	}
-	if (a->kind == 'd')
-		return cs_buf_put(in, digest, dlen);
-	return csi_fail(ctx, CS_ERR_ARG, "%s keys cannot sign", a->name);
-}
-
 enum cs_err
 cs_piv_sign(struct cs_card *card, uint8_t slot, uint8_t alg,
     const char *digest_name, const uint8_t *digest, size_t digest_len,
     uint8_t **sig, size_t *sig_len)
 {
 	struct cs_buf in = CS_BUF_INIT(GA_IN_MAX), out = CS_BUF_INIT(1024);
-	const struct alg_desc *a;
+	const struct csi_piv_alg *a;
 	uint8_t policy[2] = { 0, 0 }; /* PIN, touch */
 	char what[24], s[3];
 	bool began = false;
@@ -725,7 +394,7 @@ cs_piv_sign(struct cs_card *card, uint8_t slot, uint8_t alg,
 	*sig_len = 0;
 	snprintf(what, sizeof(what), "sign with slot %s",
 	    csi_piv_slot_str(slot, s));
-	if ((r = check_slot(card, what, slot)) != CS_OK)
+	if ((r = csi_piv_check_slot(card, what, slot)) != CS_OK)
 		goto out;
 	if (digest == NULL || digest_len == 0 || digest_len > GA_IN_MAX) {
 		r = csi_fail(card->ctx, CS_ERR_ARG, "%s: bad input", what);
@@ -737,12 +406,12 @@ cs_piv_sign(struct cs_card *card, uint8_t slot, uint8_t alg,
 	if ((r = resolve_key(card, what, slot, &alg, &policy[0],
 	    &policy[1])) != CS_OK)
 		goto out;
-	if ((a = key_alg(alg)) == NULL) {
+	if ((a = csi_piv_key_alg(alg)) == NULL) {
 		r = csi_fail(card->ctx, CS_ERR_UNSUPPORTED,
 		    "%s: unknown algorithm %02x", what, alg);
 		goto out;
 	}
-	if ((r = sign_input(card->ctx, a, digest_name, digest, digest_len,
+	if ((r = csi_piv_sign_input(card->ctx, a, digest_name, digest, digest_len,
 	    &in)) != CS_OK ||
 	    (r = key_op(card, what, slot, alg, policy, 0x81, in.data, in.len,
 	    &out)) != CS_OK)
@@ -763,21 +432,21 @@ secret_op(struct cs_card *card, const char *what, uint8_t slot, uint8_t alg,
     size_t *outlen)
 {
 	struct cs_buf res = CS_BUF_INIT_SECRET(1024);
-	const struct alg_desc *a;
+	const struct csi_piv_alg *a;
 	uint8_t policy[2] = { 0, 0 }; /* PIN, touch */
 	bool ok;
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	*outlen = 0;
-	if ((r = check_slot(card, what, slot)) != CS_OK)
+	if ((r = csi_piv_check_slot(card, what, slot)) != CS_OK)
 		return r;
 	if ((r = csi_piv_begin(card)) != CS_OK)
 		return r;
 	if ((r = resolve_key(card, what, slot, &alg, &policy[0],
 	    &policy[1])) != CS_OK)
 		goto out;
-	a = key_alg(alg);
+	a = csi_piv_key_alg(alg);
 	if (intag == 0x81)
 		ok = a != NULL && a->kind == 'r' && inlen == a->size;
 	else
@@ -823,176 +492,6 @@ cs_piv_ecdh(struct cs_card *card, uint8_t slot, uint8_t alg,
 	    secret_len);
 }
 
-/* --- IMPORT (§4.15) --- */
-
-static enum cs_err
-put_bn(struct cs_buf *b, uint8_t tag, const EVP_PKEY *pk, const char *param,
-    size_t width)
-{
-	BIGNUM *bn = NULL;
-	uint8_t tmp[512];
-	enum cs_err r = CS_ERR_CRYPTO;
-
-	if (width > sizeof(tmp) || EVP_PKEY_get_bn_param(pk, param, &bn) != 1)
-		goto out;
-	if (BN_bn2binpad(bn, tmp, (int)width) != (int)width)
-		goto out;
-	r = cs_tlv_put(b, tag, tmp, width);
-out:
-	cs_wipe(tmp, sizeof(tmp));
-	BN_clear_free(bn);
-	return r;
-}
-
-static enum cs_err
-import_tlvs(struct cs_ctx *ctx, const EVP_PKEY *pk, uint8_t *alg,
-    struct cs_buf *b)
-{
-	char group[32];
-	uint8_t raw[32];
-	size_t rawlen = sizeof(raw), glen = 0;
-	BIGNUM *e = NULL;
-	int bits = EVP_PKEY_get_bits(pk);
-	enum cs_err r = CS_ERR_CRYPTO;
-
-	*alg = 0;
-	if (EVP_PKEY_is_a(pk, "RSA")) {
-		*alg = bits == 1024 ? CS_PIV_ALG_RSA1024 : bits == 2048 ?
-		    CS_PIV_ALG_RSA2048 : bits == 3072 ? CS_PIV_ALG_RSA3072 :
-		    bits == 4096 ? CS_PIV_ALG_RSA4096 : 0;
-		if (*alg == 0 || EVP_PKEY_get_bn_param(pk,
-		    OSSL_PKEY_PARAM_RSA_E, &e) != 1 || !BN_is_word(e, 65537)) {
-			r = csi_fail(ctx, CS_ERR_UNSUPPORTED, "import: RSA key "
-			    "must be 1024-4096 bits with e = 65537");
-			goto out;
-		}
-		if ((r = put_bn(b, 0x01, pk, OSSL_PKEY_PARAM_RSA_FACTOR1,
-		    (size_t)bits / 16)) != CS_OK ||
-		    (r = put_bn(b, 0x02, pk, OSSL_PKEY_PARAM_RSA_FACTOR2,
-		    (size_t)bits / 16)) != CS_OK ||
-		    (r = put_bn(b, 0x03, pk, OSSL_PKEY_PARAM_RSA_EXPONENT1,
-		    (size_t)bits / 16)) != CS_OK ||
-		    (r = put_bn(b, 0x04, pk, OSSL_PKEY_PARAM_RSA_EXPONENT2,
-		    (size_t)bits / 16)) != CS_OK ||
-		    (r = put_bn(b, 0x05, pk, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
-		    (size_t)bits / 16)) != CS_OK)
-			r = csi_fail_ossl(ctx, CS_ERR_CRYPTO,
-			    "import: RSA key without CRT parameters");
-	} else if (EVP_PKEY_is_a(pk, "EC")) {
-		if (EVP_PKEY_get_utf8_string_param(pk,
-		    OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &glen) != 1)
-			glen = 0;
-		*alg = strcmp(group, "prime256v1") == 0 ? CS_PIV_ALG_P256 :
-		    strcmp(group, "secp384r1") == 0 ? CS_PIV_ALG_P384 : 0;
-		if (glen == 0 || *alg == 0) {
-			r = csi_fail(ctx, CS_ERR_UNSUPPORTED,
-			    "import: only P-256 and P-384 EC keys");
-			goto out;
-		}
-		if ((r = put_bn(b, 0x06, pk, OSSL_PKEY_PARAM_PRIV_KEY,
-		    *alg == CS_PIV_ALG_P256 ? 32 : 48)) != CS_OK)
-			r = csi_fail_ossl(ctx, r, "import: EC private key");
-	} else if (EVP_PKEY_is_a(pk, "ED25519") || EVP_PKEY_is_a(pk, "X25519")) {
-		*alg = EVP_PKEY_is_a(pk, "ED25519") ? CS_PIV_ALG_ED25519 :
-		    CS_PIV_ALG_X25519;
-		if (EVP_PKEY_get_raw_private_key(pk, raw, &rawlen) != 1 ||
-		    rawlen != 32)
-			r = csi_fail_ossl(ctx, CS_ERR_CRYPTO,
-			    "import: 25519 private key");
-		else
-			r = cs_tlv_put(b, *alg == CS_PIV_ALG_ED25519 ? 0x07 :
-			    0x08, raw, rawlen);
-	} else
-		r = csi_fail(ctx, CS_ERR_UNSUPPORTED,
-		    "import: unsupported key type");
-out:
-	cs_wipe(raw, sizeof(raw));
-	BN_free(e);
-	return r;
-}
-
-static int
-no_password(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)u;
-	return 0;
-}
-
-static enum cs_err
-load_private(struct cs_ctx *ctx, const uint8_t *key, size_t len,
-    EVP_PKEY **pk)
-{
-	static const char pem[] = "-----BEGIN";
-	const unsigned char *p = key;
-	BIO *bio = NULL;
-
-	*pk = NULL;
-	if (len > 64 * 1024)
-		return csi_fail(ctx, CS_ERR_LIMIT, "import: key too large");
-	if (len >= sizeof(pem) - 1 &&
-	    cs_memeq_public(key, pem, sizeof(pem) - 1)) {
-		if ((bio = BIO_new_mem_buf(key, (int)len)) != NULL)
-			*pk = PEM_read_bio_PrivateKey(bio, NULL, no_password,
-			    NULL);
-		BIO_free(bio);
-	} else
-		*pk = d2i_AutoPrivateKey(NULL, &p, (long)len);
-	if (*pk == NULL)
-		return csi_fail_ossl(ctx, CS_ERR_MALFORMED,
-		    "import: not an unencrypted PKCS#8 or PEM private key");
-	return CS_OK;
-}
-
-enum cs_err
-cs_piv_import_key(struct cs_card *card, uint8_t slot, const uint8_t *key,
-    size_t keylen, uint8_t pin_policy, uint8_t touch_policy)
-{
-	struct cs_buf cmd = CS_BUF_INIT_SECRET(2048);
-	struct cs_buf resp = CS_BUF_INIT(256);
-	EVP_PKEY *pk = NULL;
-	char what[32], s[3];
-	uint8_t alg = 0;
-	uint16_t sw = 0;
-	bool began = false;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	snprintf(what, sizeof(what), "import key into slot %s",
-	    csi_piv_slot_str(slot, s));
-	if ((r = check_slot(card, what, slot)) != CS_OK ||
-	    (r = check_policies(card, what, pin_policy, touch_policy)) != CS_OK)
-		goto out;
-	if (key == NULL) {
-		r = csi_fail(card->ctx, CS_ERR_ARG, "%s: no key", what);
-		goto out;
-	}
-	if ((r = load_private(card->ctx, key, keylen, &pk)) != CS_OK ||
-	    (r = import_tlvs(card->ctx, pk, &alg, &cmd)) != CS_OK ||
-	    (r = check_alg_caps(card, what, key_alg(alg))) != CS_OK)
-		goto out;
-	if ((pin_policy != 0 &&
-	    (r = cs_tlv_put_u8(&cmd, 0xAA, pin_policy)) != CS_OK) ||
-	    (touch_policy != 0 &&
-	    (r = cs_tlv_put_u8(&cmd, 0xAB, touch_policy)) != CS_OK))
-		goto out;
-	if ((r = csi_piv_begin(card)) != CS_OK)
-		goto out;
-	began = true;
-	if ((r = csi_piv_cmd(card, CSI_PIV_INS_IMPORT, alg, slot, cmd.data,
-	    cmd.len, false, CS_APDU_SECRET_CMD, &resp, &sw)) != CS_OK)
-		goto out;
-	r = map_mgm_sw(card, sw, what);
-out:
-	if (began)
-		csi_piv_end(card);
-	EVP_PKEY_free(pk);
-	cs_buf_release(&cmd);
-	cs_buf_release(&resp);
-	return r;
-}
-
 /* --- ATTEST, MOVE/DELETE, RESET --- */
 
 enum cs_err
@@ -1010,7 +509,7 @@ cs_piv_attest(struct cs_card *card, uint8_t slot, uint8_t **der,
 	*len = 0;
 	snprintf(what, sizeof(what), "attest slot %s",
 	    csi_piv_slot_str(slot, s));
-	if ((r = check_slot(card, what, slot)) != CS_OK)
+	if ((r = csi_piv_check_slot(card, what, slot)) != CS_OK)
 		return r;
 	if (cs_card_has(card, CS_CAP_YUBIKEY) &&
 	    !cs_card_has(card, CS_CAP_ATTEST))
@@ -1053,7 +552,7 @@ move_or_delete(struct cs_card *card, const char *what, uint8_t p1,
 {
 	struct cs_buf resp = CS_BUF_INIT(256);
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (!cs_card_has(card, CS_CAP_MOVE_KEY))
 		return csi_fail(card->ctx, CS_ERR_UNSUPPORTED,
@@ -1062,7 +561,7 @@ move_or_delete(struct cs_card *card, const char *what, uint8_t p1,
 		return r;
 	if ((r = csi_piv_cmd(card, CSI_PIV_INS_MOVE_KEY, p1, p2, NULL, 0, false,
 	    0, &resp, &sw)) == CS_OK)
-		r = map_mgm_sw(card, sw, what);
+		r = csi_piv_map_mgm_sw(card, sw, what);
 	csi_piv_end(card);
 	cs_buf_release(&resp);
 	return r;
@@ -1072,12 +571,12 @@ enum cs_err
 cs_piv_move_key(struct cs_card *card, uint8_t from, uint8_t to)
 {
 	char what[40], a[3], b[3];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	snprintf(what, sizeof(what), "move key from slot %s to %s",
 	    csi_piv_slot_str(from, a), csi_piv_slot_str(to, b));
-	if ((r = check_slot(card, what, from)) != CS_OK ||
-	    (r = check_slot(card, what, to)) != CS_OK)
+	if ((r = csi_piv_check_slot(card, what, from)) != CS_OK ||
+	    (r = csi_piv_check_slot(card, what, to)) != CS_OK)
 		return r;
 	if (from == CS_PIV_SLOT_ATTEST || to == CS_PIV_SLOT_ATTEST || from == to)
 		return csi_fail(card->ctx, CS_ERR_ARG, "%s: not allowed", what);
@@ -1089,11 +588,11 @@ enum cs_err
 cs_piv_delete_key(struct cs_card *card, uint8_t slot)
 {
 	char what[32], s[3];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	snprintf(what, sizeof(what), "delete key in slot %s",
 	    csi_piv_slot_str(slot, s));
-	if ((r = check_slot(card, what, slot)) != CS_OK)
+	if ((r = csi_piv_check_slot(card, what, slot)) != CS_OK)
 		return r;
 	return move_or_delete(card, what, 0xFF, slot);
 }
@@ -1103,7 +602,7 @@ cs_piv_reset(struct cs_card *card)
 {
 	struct cs_buf resp = CS_BUF_INIT(256);
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (!cs_card_has(card, CS_CAP_RESET))
 		return csi_fail(card->ctx, CS_ERR_UNSUPPORTED,

@@ -111,7 +111,7 @@ read_mgm_meta(struct cs_card *card, struct cs_piv_mgm_meta *m)
 	struct cs_cur c, v;
 	uint16_t sw = 0;
 	uint8_t b;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(m, 0, sizeof(*m));
 	m->alg = CS_PIV_ALG_3DES;
@@ -154,7 +154,7 @@ static enum cs_err
 mgm_alg_from_metadata(struct cs_card *card, uint8_t *alg, uint8_t *touch)
 {
 	struct cs_piv_mgm_meta m;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*alg = CS_PIV_ALG_3DES;
 	*touch = 0;
@@ -168,7 +168,7 @@ mgm_alg_from_metadata(struct cs_card *card, uint8_t *alg, uint8_t *touch)
 enum cs_err
 cs_piv_mgm_metadata(struct cs_card *card, struct cs_piv_mgm_meta *meta)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(meta, 0, sizeof(*meta));
 	meta->alg = CS_PIV_ALG_3DES;
@@ -190,7 +190,7 @@ get_witness(struct cs_card *card, uint8_t alg, size_t bs, uint8_t *witness)
 	struct cs_buf resp = CS_BUF_INIT_SECRET(256);
 	struct cs_cur c, dyn, v;
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = csi_piv_cmd(card, CSI_PIV_INS_GENERAL_AUTH, alg,
 	    CS_PIV_SLOT_MGM, ask, sizeof(ask), true, 0, &resp, &sw)) != CS_OK)
@@ -228,7 +228,7 @@ send_response(struct cs_card *card, uint8_t alg, size_t bs, const uint8_t *w,
 	struct cs_cur c, dyn, v;
 	size_t mark;
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	cs_tlv_open(&cmd, &mark);
 	if ((r = cs_tlv_put(&cmd, 0x80, w, bs)) != CS_OK ||
@@ -317,7 +317,7 @@ enum cs_err
 cs_piv_authenticate(struct cs_card *card, uint8_t alg, const uint8_t *key,
     size_t keylen)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = csi_piv_begin(card)) != CS_OK)
 		return r;
@@ -372,7 +372,7 @@ pivman_read(struct cs_card *card, uint32_t obj, struct pivman *p)
 	struct cs_cur c, inner, v;
 	uint32_t ctag = obj == CSI_PIV_OBJ_ADMIN ? 0x80 : 0x88, tag;
 	bool admin = obj == CSI_PIV_OBJ_ADMIN;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	cs_buf_init(&val, CS_PIV_OBJ_MAX, !admin);
 	r = csi_piv_get_data(card, obj, &val);
@@ -425,7 +425,7 @@ pivman_write(struct cs_card *card, uint32_t obj, const struct pivman *p)
 	struct cs_buf b;
 	bool admin = obj == CSI_PIV_OBJ_ADMIN;
 	size_t mark;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	cs_buf_init(&b, CS_PIV_OBJ_MAX, !admin);
 	cs_tlv_open(&b, &mark);
@@ -460,7 +460,7 @@ enum cs_err
 cs_piv_mgm_is_protected(struct cs_card *card, bool *protected_)
 {
 	struct pivman admin;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*protected_ = false;
 	pivman_init(&admin, false);
@@ -486,7 +486,7 @@ alg_for_len(size_t len)
 static enum cs_err
 read_protected(struct cs_card *card, struct pivman *prot)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (card->pin_cached && (r = csi_piv_verify_cached(card)) != CS_OK)
 		return r;
@@ -512,7 +512,7 @@ enum cs_err
 cs_piv_authenticate_protected(struct cs_card *card)
 {
 	struct pivman admin, prot;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	pivman_init(&admin, false);
 	pivman_init(&prot, true);
@@ -557,7 +557,7 @@ send_set_mgm(struct cs_card *card, uint8_t alg, const uint8_t *key,
 	struct cs_buf cmd = CS_BUF_INIT_SECRET(64);
 	struct cs_buf resp = CS_BUF_INIT(256);
 	uint16_t sw = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	/* §4.11: alg 9B len key; P2 FF no touch, FE touch always */
 	if ((r = cs_buf_put_u8(&cmd, alg)) != CS_OK ||
@@ -593,7 +593,7 @@ static enum cs_err
 stage_protected(struct cs_card *card, const uint8_t *key, size_t keylen,
     bool was, struct pivman *admin, struct pivman *prot)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (card->mgm_src == CSI_MGM_SRC_PREV)
 		; /* the key in force is already the kept one */
@@ -630,7 +630,7 @@ set_mgm_locked(struct cs_card *card, uint8_t alg, const uint8_t *key,
 {
 	bool protect = (flags & CS_PIV_MGM_PROTECT) != 0, was;
 	bool caps = cs_card_has(card, CS_CAP_PROTECTED_MGM);
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (caps && (r = pivman_read(card, CSI_PIV_OBJ_ADMIN, admin)) != CS_OK)
 		return r;
@@ -673,7 +673,7 @@ cs_piv_set_mgm_key(struct cs_card *card, uint8_t alg, const uint8_t *key,
     size_t keylen, unsigned int flags)
 {
 	struct pivman admin, prot;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	pivman_init(&admin, false);
 	pivman_init(&prot, true);

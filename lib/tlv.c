@@ -88,7 +88,7 @@ get_tag(struct cs_cur *c, uint32_t *tag)
 	uint32_t v;
 	uint8_t b;
 	size_t n;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = cs_cur_get_u8(&t, &b)) != CS_OK)
 		return r;
@@ -126,7 +126,7 @@ get_len(struct cs_cur *c, size_t *len)
 	struct cs_cur t = *c;
 	uint16_t v16;
 	uint8_t b;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = cs_cur_get_u8(&t, &b)) != CS_OK)
 		return r;
@@ -177,7 +177,7 @@ cs_tlv_peek_tag(const struct cs_cur *c, uint32_t *tag)
 {
 	struct cs_cur t = *c;
 	uint32_t tg = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	/*
 	 * Only the tag is read, so a caller can dispatch on it; the length and
@@ -195,7 +195,7 @@ cs_tlv_expect(struct cs_cur *c, uint32_t want, struct cs_cur *val)
 {
 	struct cs_cur save = *c, t = *c, v;
 	uint32_t tag;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	cs_cur_init(val, NULL, 0);
 	if ((r = cs_tlv_get(&t, &tag, &v)) != CS_OK) {
@@ -217,7 +217,7 @@ cs_tlv_find(const struct cs_cur *c, uint32_t tag, struct cs_cur *val)
 	struct cs_cur t = *c, v, found;
 	uint32_t tg;
 	bool seen = false;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	cs_cur_init(&found, NULL, 0);
 	cs_cur_init(val, NULL, 0);
@@ -245,7 +245,7 @@ enum cs_err
 cs_tlv_parse_single(const struct cs_cur *c, uint32_t want, struct cs_cur *val)
 {
 	struct cs_cur t = *c, v;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	cs_cur_init(val, NULL, 0);
 	if ((r = cs_tlv_expect(&t, want, &v)) != CS_OK)
@@ -303,7 +303,7 @@ cs_tlv_put_hdr(struct cs_buf *b, uint32_t tag, size_t len)
 {
 	uint8_t hdr[HDR_MAX];
 	size_t hlen;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = encode_hdr(tag, len, hdr, &hlen)) != CS_OK)
 		return r;
@@ -315,7 +315,7 @@ enum cs_err
 cs_tlv_put(struct cs_buf *b, uint32_t tag, const void *v, size_t len)
 {
 	size_t start = b->len;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = cs_tlv_put_hdr(b, tag, len)) != CS_OK)
 		return r;
@@ -349,7 +349,7 @@ cs_tlv_close(struct cs_buf *b, uint32_t tag, size_t mark)
 {
 	uint8_t hdr[HDR_MAX];
 	size_t hlen;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (mark > b->len)
 		return CS_ERR_ARG;

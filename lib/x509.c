@@ -1,8 +1,8 @@
 /*
  * Certificate summaries, request public keys and key comparison
- * (include/cardsmith/x509.h). All X.509/ASN.1 decoding goes through
- * OpenSSL; the input is bounded before OpenSSL sees it, DER must be exactly
- * one object, and no OpenSSL object outlives a call.
+ * (include/cardsmith/x509.h). Input is decoded by x509_decode.c (bounded,
+ * DER exactly one object, PEM through cs_pem_decode); no OpenSSL object
+ * outlives a call.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,89 +18,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "internal.h"
+#include "cardsmith/x509_ossl.h"
 #include "x509_int.h"
 
 #include "banned.h"
-
-/* Base64 and armour inflate PEM by ~4/3; allow twice the DER bound. */
-#define PEM_FACTOR 2u
-
-/* How one kind of input is described and decoded from PEM. */
-struct kind {
-	const char *notder; /* what DER that does not decode is not */
-	const char *notpem; /* what PEM input without a usable block lacks */
-	enum cs_pem_kind pem;
-};
-
-static const struct kind cert_kind = {
-	"not a DER X.509 certificate",
-	"no PEM X.509 certificate",
-	CS_PEM_CERT,
-};
-
-static const struct kind csr_kind = {
-	"not a DER certificate request",
-	"no PEM certificate request",
-	CS_PEM_CSR,
-};
-
-static const struct kind key_kind = {
-	"not a DER SubjectPublicKeyInfo",
-	"no PEM public key",
-	CS_PEM_PUBKEY,
-};
-
-/*
- * The DER bytes of in: in itself, or (CS_X509_PEM and input that does not
- * start like DER) the first PEM block of the kind, decoded into *owned,
- * which the caller frees with cs_free. name names the input in messages.
- */
-static enum cs_err
-get_der(struct cs_ctx *ctx, const struct kind *k, const char *name,
-    const uint8_t *in, size_t len, unsigned int flags, uint8_t **owned,
-    struct cs_cur *der)
-{
-	uint8_t *buf = NULL;
-	size_t n = 0;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	*owned = NULL;
-	cs_cur_init(der, NULL, 0);
-	if ((flags & ~(unsigned int)(CS_X509_PEM | CS_X509_CSR_VERIFY)) != 0)
-		return csi_fail(ctx, CS_ERR_ARG, "%s: unknown flags %#x", name,
-		    flags);
-	if (in == NULL && len != 0)
-		return csi_fail(ctx, CS_ERR_ARG, "%s: NULL input", name);
-	if ((flags & CS_X509_PEM) == 0 || (len > 0 && in[0] == 0x30)) {
-		if (len > CS_X509_DER_MAX)
-			return csi_fail(ctx, CS_ERR_LIMIT,
-			    "%s: %zu bytes, more than %u", name, len,
-			    CS_X509_DER_MAX);
-		cs_cur_init(der, in, len);
-		return CS_OK;
-	}
-	if (len > PEM_FACTOR * CS_X509_DER_MAX)
-		return csi_fail(ctx, CS_ERR_LIMIT,
-		    "%s: %zu bytes of PEM, more than %u", name, len,
-		    PEM_FACTOR * CS_X509_DER_MAX);
-	if (len == 0)
-		return csi_fail(ctx, CS_ERR_MALFORMED, "%s: %s", name,
-		    k->notpem);
-	r = cs_pem_decode(k->pem, in, len, &buf, &n);
-	if (r == CS_ERR_MALFORMED)
-		return csi_fail(ctx, r, "%s: %s", name, k->notpem);
-	if (r != CS_OK)
-		return csi_fail(ctx, r, "%s: PEM: %s", name, cs_strerror(r));
-	if (n > CS_X509_DER_MAX) {
-		cs_free(buf);
-		return csi_fail(ctx, CS_ERR_LIMIT,
-		    "%s: %zu bytes, more than %u", name, n, CS_X509_DER_MAX);
-	}
-	*owned = buf;
-	cs_cur_init(der, buf, n);
-	return CS_OK;
-}
 
 /* RFC 2253 one-line form of n, truncated to fit; "" on failure. */
 static void
@@ -218,7 +139,6 @@ cs_cert_info_parse(struct cs_ctx *ctx, const uint8_t *in, size_t len,
     unsigned int flags, struct cs_cert_info *info)
 {
 	struct cs_cur der;
-	const unsigned char *q;
 	uint8_t *owned = NULL;
 	X509 *x = NULL;
 	enum cs_err r = CS_ERR_INTERNAL;
@@ -229,15 +149,10 @@ cs_cert_info_parse(struct cs_ctx *ctx, const uint8_t *in, size_t len,
 	if (flags & CS_X509_CSR_VERIFY)
 		return csi_fail(ctx, CS_ERR_ARG,
 		    "certificate: CS_X509_CSR_VERIFY is for requests");
-	if ((r = get_der(ctx, &cert_kind, "certificate", in, len, flags, &owned,
-	    &der)) != CS_OK)
+	/* the DER itself is needed too: the fingerprint is over it */
+	if ((r = csi_x509_cert_get(ctx, in, len, flags, &x, &owned, &der)) !=
+	    CS_OK)
 		goto out;
-	q = der.p;
-	if (der.len == 0 || (x = d2i_X509(NULL, &q, (long)der.len)) == NULL ||
-	    q != der.p + der.len) {
-		r = csi_fail(ctx, CS_ERR_MALFORMED, "%s", cert_kind.notder);
-		goto out;
-	}
 	r = fill_info(ctx, x, &der, info);
 out:
 	if (r != CS_OK)
@@ -261,10 +176,7 @@ enum cs_err
 cs_csr_get_spki(struct cs_ctx *ctx, const uint8_t *in, size_t len,
     unsigned int flags, uint8_t **spki, size_t *spki_len)
 {
-	struct cs_cur der;
-	const unsigned char *q;
 	unsigned char *enc = NULL;
-	uint8_t *owned = NULL;
 	X509_REQ *req = NULL;
 	int n;
 	enum cs_err r = CS_ERR_INTERNAL;
@@ -273,26 +185,12 @@ cs_csr_get_spki(struct cs_ctx *ctx, const uint8_t *in, size_t len,
 		return csi_fail(ctx, CS_ERR_ARG, "certificate request: no output");
 	*spki = NULL;
 	*spki_len = 0;
-	if ((r = get_der(ctx, &csr_kind, "certificate request", in, len, flags, &owned,
-	    &der)) != CS_OK)
+	if ((r = cs_x509_csr_decode(ctx, in, len, flags, &req)) != CS_OK)
 		goto out;
-	q = der.p;
-	if (der.len == 0 ||
-	    (req = d2i_X509_REQ(NULL, &q, (long)der.len)) == NULL ||
-	    q != der.p + der.len) {
-		r = csi_fail(ctx, CS_ERR_MALFORMED, "%s", csr_kind.notder);
-		goto out;
-	}
 	/* A key OpenSSL cannot use is no key for matching either. */
 	if (X509_REQ_get0_pubkey(req) == NULL) {
 		r = csi_fail_ossl(ctx, CS_ERR_MALFORMED,
 		    "certificate request: public key unreadable");
-		goto out;
-	}
-	if ((flags & CS_X509_CSR_VERIFY) &&
-	    X509_REQ_verify(req, X509_REQ_get0_pubkey(req)) != 1) {
-		r = csi_fail(ctx, CS_ERR_VERIFY,
-		    "certificate request: signature does not verify");
 		goto out;
 	}
 	n = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(req), &enc);
@@ -302,7 +200,6 @@ out:
 	ERR_clear_error();
 	OPENSSL_free(enc);
 	X509_REQ_free(req);
-	cs_free(owned);
 	return r;
 }
 
@@ -318,14 +215,14 @@ get_key(struct cs_ctx *ctx, const char *name, const uint8_t *in, size_t len,
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
-	if ((r = get_der(ctx, &key_kind, name, in, len, flags, &owned,
-	    &der)) != CS_OK)
+	if ((r = csi_x509_get_der(ctx, CS_PEM_PUBKEY, name, in, len, flags,
+	    CS_X509_PEM | CS_X509_CSR_VERIFY, &owned, &der)) != CS_OK)
 		goto out;
 	q = der.p;
 	if (der.len == 0 || (k = d2i_PUBKEY(NULL, &q, (long)der.len)) == NULL ||
 	    q != der.p + der.len) {
 		r = csi_fail(ctx, CS_ERR_MALFORMED, "%s: %s", name,
-		    key_kind.notder);
+		    csi_x509_notder(CS_PEM_PUBKEY));
 		goto out;
 	}
 	*out = k;

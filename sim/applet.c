@@ -396,7 +396,7 @@ cmd_version(struct sim_card *c, const struct sim_cmd *cmd, struct cs_buf *out)
 static uint16_t
 cmd_serial(struct sim_card *c, const struct sim_cmd *cmd, struct cs_buf *out)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = cs_buf_put_u16(out, (uint16_t)(c->serial >> 16))) != CS_OK ||
 	    (r = cs_buf_put_u16(out, (uint16_t)c->serial)) != CS_OK)
@@ -413,7 +413,7 @@ cmd_read_config(struct sim_card *c, const struct sim_cmd *cmd,
 	uint8_t ser[4] = { (uint8_t)(c->serial >> 24),
 		(uint8_t)(c->serial >> 16), (uint8_t)(c->serial >> 8),
 		(uint8_t)c->serial };
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = cs_buf_put_u8(out, 0)) != CS_OK ||
 	    (r = cs_tlv_put(out, 0x01, caps, sizeof(caps))) != CS_OK ||

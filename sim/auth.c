@@ -32,12 +32,12 @@ parse_tpl(const struct cs_cur *data, struct ga_tpl *t)
 {
 	struct cs_cur tpl, val;
 	uint32_t tag;
-	uint16_t sw = SW_OK;
+	uint16_t sw = SW_UNKNOWN;
 
 	memset(t, 0, sizeof(*t));
 	if (cs_tlv_parse_single(data, 0x7C, &tpl) != CS_OK)
 		return SW_WRONG_DATA;
-	while (sw == SW_OK && !cs_cur_is_empty(&tpl)) {
+	while (!cs_cur_is_empty(&tpl)) {
 		if (cs_tlv_get(&tpl, &tag, &val) != CS_OK)
 			return SW_WRONG_DATA;
 		if (tag == 0x80)
@@ -49,9 +49,11 @@ parse_tpl(const struct cs_cur *data, struct ga_tpl *t)
 		else if (tag == 0x85)
 			sw = take_tag(&t->has85, &t->v85, &val);
 		else
-			sw = SW_WRONG_DATA;
+			return SW_WRONG_DATA;
+		if (sw != SW_OK)
+			return sw;
 	}
-	return sw;
+	return SW_OK;
 }
 
 /* Answer 7C { tag value }. */
@@ -217,7 +219,7 @@ key_op(struct sim_card *c, const struct sim_cmd *cmd, const struct ga_tpl *t,
 	struct cs_buf res = CS_BUF_INIT_SECRET(SIM_RESP_MAX);
 	struct sim_slot *s = simi_slot(c, cmd->p2);
 	uint8_t alg;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	uint16_t sw = SW_WRONG_DATA;
 
 	if (s == NULL || s->ref == 0xF9)

@@ -207,7 +207,7 @@ simi_cmd_import(struct sim_card *c, const struct sim_cmd *cmd,
 	struct sim_slot *s, probe;
 	struct sim_key *k = NULL;
 	int pin, touch;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	uint16_t sw;
 
 	if (!c->mgm_ok)
@@ -247,7 +247,7 @@ simi_cmd_attest(struct sim_card *c, const struct sim_cmd *cmd,
 	struct sim_slot *s = simi_slot(c, cmd->p1), *f9;
 	struct sim_device_info dev;
 	struct cs_cur cert;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	f9 = simi_slot(c, REF_ATTEST);
 	if (f9->key == NULL || !attest_cert(c, &cert))
@@ -413,7 +413,7 @@ sim_card_set_attestation(struct sim_card *c, struct sim_key *key,
 {
 	struct cs_buf obj = CS_BUF_INIT(SIM_OBJ_MAX);
 	struct sim_slot *f9 = simi_slot(c, REF_ATTEST);
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	/* The factory object is 53 { 70 cert } without 71/FE (§5.2). */
 	if ((r = cs_tlv_put(&obj, 0x70, cert, certlen)) != CS_OK ||

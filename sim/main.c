@@ -322,7 +322,7 @@ issue_f9(struct sim_card *card, const char *vendor, bool f9_ca)
 	uint8_t *cert = NULL;
 	size_t certlen = 0;
 	uint32_t fw = sim_card_fw(card);
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(&dev, 0, sizeof(dev));
 	dev.fw[0] = (uint8_t)(fw >> 16);
@@ -350,7 +350,7 @@ issue_f9(struct sim_card *card, const char *vendor, bool f9_ca)
 static bool
 save(struct server *s)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = sim_state_save(s->card, s->o->state)) != CS_OK) {
 		fprintf(stderr, PROG ": cannot save state to %s: %s\n",
@@ -402,7 +402,7 @@ open_card(struct server *s)
 {
 	const struct sim_opts *o = s->o;
 	const char *why = "";
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	bool dirty = false;
 
 	r = sim_state_load(o->state, &s->card, &why);
@@ -534,7 +534,7 @@ serve(struct server *s)
 		card_power, card_apdu };
 	unsigned long drop = o->remove_after > 0 ? o->remove_after :
 	    o->drop_after;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	while (!stop_flag) {
 		if (o->socket != NULL)
@@ -565,7 +565,7 @@ serve(struct server *s)
 static int
 init_vendor(int argc, const char **argv)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (argc != 3) {
 		usage(stderr);

@@ -164,7 +164,7 @@ simi_cmd_put_data(struct sim_card *c, const struct sim_cmd *cmd,
 	struct cs_cur data = cmd->data, val;
 	uint32_t tag, t;
 	uint16_t sw;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (cmd->p1 != 0x3F || cmd->p2 != 0xFF)
 		return SW_WRONG_P1P2;

@@ -28,6 +28,7 @@
 #include <zlib.h>
 
 #include "applet_int.h"
+#include "fileio.h"
 
 #include "banned.h"
 
@@ -49,7 +50,7 @@ put_counter_rec(struct cs_buf *b, uint32_t tag, const uint8_t *v,
     uint8_t max, uint8_t left)
 {
 	uint8_t rec[SIM_PIN_LEN + 2];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memcpy(rec, v, SIM_PIN_LEN);
 	rec[SIM_PIN_LEN] = max;
@@ -63,7 +64,7 @@ static enum cs_err
 put_secrets(const struct sim_card *c, struct cs_buf *b)
 {
 	uint8_t ident[7], mgm[2 + SIM_MGM_KEY_MAX];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memcpy(ident, c->fw, 3);
 	ident[3] = (uint8_t)(c->serial >> 24);
@@ -89,7 +90,7 @@ put_slot(const struct sim_slot *s, struct cs_buf *b)
 	struct cs_buf der = CS_BUF_INIT_SECRET(CS_TLV_LEN_MAX);
 	uint8_t pol[2] = { s->pin_policy, s->touch_policy };
 	size_t mark;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	cs_tlv_open(b, &mark);
 	if ((r = sim_key_to_der(s->key, &der)) == CS_OK &&
@@ -108,7 +109,7 @@ put_obj(const struct sim_obj *o, struct cs_buf *b)
 {
 	uint8_t tag[3];
 	size_t n = o->tag > 0xFFFF ? 3 : o->tag > 0xFF ? 2 : 1, i, mark;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	for (i = 0; i < n; i++)
 		tag[i] = (uint8_t)(o->tag >> (8 * (n - 1 - i)));
@@ -136,7 +137,7 @@ put_crc(struct cs_buf *b)
 enum cs_err
 sim_state_encode(const struct sim_card *c, struct cs_buf *out)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	size_t i;
 
 	cs_buf_reset(out);
@@ -214,7 +215,7 @@ dec_card(struct dec *d, const struct cs_cur *recs)
 {
 	struct sim_card_config cfg;
 	struct cs_cur v, pin, puk, mgm;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = get_rec(d, recs, REC_IDENT, &v, "identity record")) != CS_OK ||
 	    (r = get_rec(d, recs, REC_PIN, &pin, "PIN record")) != CS_OK ||
@@ -298,20 +299,24 @@ dec_records(struct dec *d, const struct cs_cur *recs)
 {
 	struct cs_cur c = *recs, v;
 	uint32_t tag;
-	enum cs_err r = CS_OK;
+	enum cs_err r = CS_ERR_INTERNAL;
 
-	while (r == CS_OK && !cs_cur_is_empty(&c)) {
+	while (!cs_cur_is_empty(&c)) {
 		if (cs_tlv_get(&c, &tag, &v) != CS_OK)
 			return dec_fail(d, CS_ERR_MALFORMED, "bad record framing");
 		if (tag == REC_SLOT)
 			r = dec_slot(d, &v);
 		else if (tag == REC_OBJ)
 			r = dec_obj(d, &v);
-		else if (tag != REC_IDENT && tag != REC_PIN && tag != REC_PUK &&
-		    tag != REC_MGM)
+		else if (tag == REC_IDENT || tag == REC_PIN || tag == REC_PUK ||
+		    tag == REC_MGM)
+			r = CS_OK; /* read by dec_card */
+		else
 			return dec_fail(d, CS_ERR_MALFORMED, "unknown record");
+		if (r != CS_OK)
+			return r;
 	}
-	return r;
+	return CS_OK;
 }
 
 /* Split off the records and check the trailing CRC record. */
@@ -350,7 +355,7 @@ sim_state_decode(const uint8_t *p, size_t len, struct sim_card **out,
 {
 	struct dec d = { NULL, "invalid" };
 	struct cs_cur recs;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	*why = "invalid";
@@ -371,23 +376,6 @@ sim_state_decode(const uint8_t *p, size_t len, struct sim_card **out,
 
 /* --- files --- */
 
-static enum cs_err
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t k;
-
-	while (n > 0) {
-		if ((k = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return CS_ERR_IO;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return CS_OK;
-}
-
 /* Directory part of path ("." if none) into dir. */
 static enum cs_err
 dir_of(const char *path, char *dir, size_t cap)
@@ -406,25 +394,11 @@ dir_of(const char *path, char *dir, size_t cap)
 }
 
 static enum cs_err
-sync_dir(const char *dir)
-{
-	int fd;
-	enum cs_err r = CS_OK;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return CS_ERR_IO;
-	if (fsync(fd) != 0)
-		r = CS_ERR_IO;
-	close(fd);
-	return r;
-}
-
-static enum cs_err
 write_tmp(int fd, const struct cs_buf *img)
 {
 	if (fchmod(fd, 0600) != 0)
 		return CS_ERR_IO;
-	if (write_all(fd, img->data, img->len) != CS_OK || fsync(fd) != 0)
+	if (simi_write_all(fd, img->data, img->len) != CS_OK || fsync(fd) != 0)
 		return CS_ERR_IO;
 	return CS_OK;
 }
@@ -435,7 +409,7 @@ sim_state_save(const struct sim_card *c, const char *path)
 	struct cs_buf img = CS_BUF_INIT_SECRET(SIM_STATE_MAX);
 	char dir[4096], tmp[4200];
 	int fd = -1, k;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	tmp[0] = '\0';
 	if ((r = sim_state_encode(c, &img)) != CS_OK ||
@@ -460,7 +434,7 @@ sim_state_save(const struct sim_card *c, const char *path)
 	if (rename(tmp, path) != 0)
 		goto out;
 	tmp[0] = '\0';
-	r = sync_dir(dir);
+	r = simi_dir_sync(dir);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -470,37 +444,12 @@ out:
 	return r;
 }
 
-static enum cs_err
-read_file(int fd, struct cs_buf *b)
-{
-	uint8_t chunk[4096];
-	ssize_t k;
-	enum cs_err r;
-
-	for (;;) {
-		if ((k = read(fd, chunk, sizeof(chunk))) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = CS_ERR_IO;
-			break;
-		}
-		if (k == 0) {
-			r = CS_OK;
-			break;
-		}
-		if ((r = cs_buf_put(b, chunk, (size_t)k)) != CS_OK)
-			break;
-	}
-	cs_wipe(chunk, sizeof(chunk));
-	return r;
-}
-
 enum cs_err
 sim_state_load(const char *path, struct sim_card **out, const char **why)
 {
 	struct cs_buf img = CS_BUF_INIT_SECRET(SIM_STATE_MAX);
 	int fd;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	*why = "cannot read file";
@@ -511,7 +460,7 @@ sim_state_load(const char *path, struct sim_card **out, const char **why)
 		}
 		return CS_ERR_IO;
 	}
-	r = read_file(fd, &img);
+	r = simi_read_fd(fd, &img);
 	close(fd);
 	if (r == CS_ERR_LIMIT)
 		*why = "file too large";

@@ -57,9 +57,12 @@ quickack(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }
 
-/* Wait until fd is readable, checking the stop flag every VPCD_POLL_MS. */
+/*
+ * Wait until fd is ready for events (POLLIN: readable, POLLOUT: takes more
+ * bytes), checking the stop flag every VPCD_POLL_MS.
+ */
 static enum io_res
-wait_readable(struct vpcd_conn *c)
+wait_ready(struct vpcd_conn *c, short events)
 {
 	struct pollfd pfd;
 	int n;
@@ -68,7 +71,7 @@ wait_readable(struct vpcd_conn *c)
 		if (stopped(c))
 			return IO_STOP;
 		pfd.fd = c->fd;
-		pfd.events = POLLIN;
+		pfd.events = events;
 		pfd.revents = 0;
 		n = poll(&pfd, 1, VPCD_POLL_MS);
 		if (n < 0 && errno == EINTR)
@@ -76,7 +79,7 @@ wait_readable(struct vpcd_conn *c)
 		if (n < 0)
 			return IO_CLOSED;
 		if (n > 0)
-			return IO_OK; /* readable, or HUP/ERR: recv tells */
+			return IO_OK; /* ready, or HUP/ERR: recv/send tells */
 	}
 }
 
@@ -89,7 +92,7 @@ read_full(struct vpcd_conn *c, uint8_t *dst, size_t n)
 	enum io_res w;
 
 	while (got < n) {
-		if ((w = wait_readable(c)) != IO_OK)
+		if ((w = wait_ready(c, POLLIN)) != IO_OK)
 			return w;
 		if (c->tcp)
 			quickack(c->fd);
@@ -103,29 +106,6 @@ read_full(struct vpcd_conn *c, uint8_t *dst, size_t n)
 	return IO_OK;
 }
 
-/* Wait until fd takes more bytes, checking the stop flag meanwhile. */
-static enum io_res
-wait_writable(struct vpcd_conn *c)
-{
-	struct pollfd pfd;
-	int n;
-
-	for (;;) {
-		if (stopped(c))
-			return IO_STOP;
-		pfd.fd = c->fd;
-		pfd.events = POLLOUT;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, VPCD_POLL_MS);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return IO_CLOSED;
-		if (n > 0)
-			return IO_OK;
-	}
-}
-
 static enum io_res
 write_full(struct vpcd_conn *c, const uint8_t *src, size_t n)
 {
@@ -134,7 +114,7 @@ write_full(struct vpcd_conn *c, const uint8_t *src, size_t n)
 	enum io_res w;
 
 	while (done < n) {
-		if ((w = wait_writable(c)) != IO_OK)
+		if ((w = wait_ready(c, POLLOUT)) != IO_OK)
 			return w;
 		r = send(c->fd, src + done, n - done,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);

@@ -81,7 +81,12 @@ enum cs_ca_init_flags {
 
 struct cs_ca_init_opts {
 	enum cs_ca_key_type key_type;
-	/* Subjects ("CN=...,O=..."); NULL gives "CN=cardsmith Root CA" etc. */
+	/*
+	 * Subjects, read by cs_x509_name_parse (x509_ossl.h) as lib/csr.c
+	 * reads --subject: RFC 4514 "CN=Root,O=Example,C=DE" (written most
+	 * specific first, so stored C, O, CN) or "/C=DE/O=Example/CN=Root"
+	 * (stored as written). NULL gives "CN=cardsmith Root CA" etc.
+	 */
 	const char *root_subject;
 	const char *issuing_subject;
 	const char *hw_issuing_subject;
@@ -676,19 +681,36 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_new(struct cs_ctx *ctx,
 CS_EXPORT void cs_verify_free(struct cs_verifier *v);
 /*
  * Add the relying party's trusted CA certificates (PEM, any number, or one
- * DER); this is the only way certificates join the verifier. Every PEM
- * block must be a certificate that decodes (else CS_ERR_MALFORMED naming
- * the block and its line), a DER input exactly one certificate. Every one
- * must be a CA certificate (basicConstraints CA:TRUE; keyUsage, if
- * present, with keyCertSign), else CS_ERR_ARG and none is added. A
- * self-signed one (own name as issuer, signature verifying with its own
- * key) becomes a trust anchor; the others are untrusted intermediates,
- * used to build a path to an anchor and trusted only through it. Levels
- * come from the level maps (<arc>.2.1) of an anchor and of the leaf's
- * issuer on a validated path (cs_verify_cert), so they must come from
- * here. The order of the certificates, and of several calls, does not
- * matter. Nothing in the certificate given to cs_verify_cert is ever
- * trusted.
+ * DER); this is the only way certificates join the verifier, and what it
+ * is given here it trusts.
+ *
+ * Input: every PEM block must be a certificate that decodes (else
+ * CS_ERR_MALFORMED naming the block and its line), a DER input exactly
+ * one certificate. Every one must be a CA certificate (basicConstraints
+ * CA:TRUE; keyUsage, if present, with keyCertSign), else CS_ERR_ARG and
+ * none of this call's certificates is added.
+ *
+ * Anchors: a certificate becomes a trust anchor when it is self-signed:
+ * its issuer name equals its subject name, it passes as its own issuer
+ * (an authorityKeyIdentifier, if present, names its own key) and its
+ * signature verifies with its own public key. Every other certificate
+ * (issued by another CA, or self-issued under another key) is an
+ * untrusted intermediate: it only helps build a path from a leaf to an
+ * anchor, and counts only on a path that ends in one. There is no other
+ * marking of trust: each self-signed CA certificate given here is an
+ * anchor.
+ *
+ * So callers pass only the relying party's own trust configuration (its
+ * --chain file: the CA chain it chose to trust), never certificates that
+ * came with the client (a TLS handshake's chain, an attestation chain, a
+ * bundle sent along with the leaf): a client could then send a
+ * self-signed CA of its own and become its own anchor. Client-supplied
+ * certificates go only to cs_verify_cert, which trusts nothing in them.
+ *
+ * Levels come from the level maps (<arc>.2.1) of an anchor and of the
+ * leaf's issuer on a validated path (cs_verify_cert), so they too must
+ * come from here. The order of the certificates, and of several calls,
+ * does not matter; a certificate given twice counts once.
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_add_chain(struct cs_verifier *v,
     const uint8_t *bytes, size_t len);
@@ -734,8 +756,8 @@ enum cs_verify_purpose {
 };
 
 /* Default CS_VERIFY_PURPOSE_CLIENT_AUTH. CS_ERR_ARG for an unknown one. */
-CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_set_purpose(
-    struct cs_verifier *v, enum cs_verify_purpose purpose);
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_set_purpose(struct cs_verifier *v,
+    enum cs_verify_purpose purpose);
 /* "client-auth", "smartcard-logon", "card-auth", "any"; CS_ERR_ARG else. */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_verify_purpose_parse(const char *name,
     enum cs_verify_purpose *out);

@@ -4,6 +4,9 @@
 
 #include "common.h"
 #include "buf.h"
+#include "file.h"
+#include "hex.h"
+#include "pem.h"
 #include "tlv.h"
 #include "transport.h"
 #include "apdu.h"
@@ -12,5 +15,6 @@
 #include "piv.h"
 #include "csr.h"
 #include "x509.h"
+/* x509_ossl.h carries OpenSSL types: include it explicitly. */
 
 #endif

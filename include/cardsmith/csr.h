@@ -6,6 +6,7 @@
 #ifndef CARDSMITH_CSR_H
 #define CARDSMITH_CSR_H
 
+#include "pem.h"
 #include "piv.h"
 
 struct cs_csr_req {
@@ -75,21 +76,5 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_csr_check(struct cs_ctx *ctx,
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_csr_selfsign(struct cs_card *card,
     uint8_t slot, const struct cs_csr_req *req, unsigned int days,
     uint8_t **der, size_t *len);
-
-/* PEM (CERTIFICATE REQUEST / CERTIFICATE / PUBLIC KEY) ↔ DER helpers. */
-enum cs_pem_kind {
-	CS_PEM_CSR,
-	CS_PEM_CERT,
-	CS_PEM_PUBKEY,
-};
-/* *pem: NUL-terminated text, caller frees with cs_free. */
-CS_EXPORT CS_MUST_CHECK enum cs_err cs_pem_encode(enum cs_pem_kind kind,
-    const uint8_t *der, size_t len, char **pem, size_t *pemlen);
-/*
- * Accept PEM (first block of the kind) or DER; *der caller frees. Input
- * over 1 MiB is CS_ERR_LIMIT; CS_ERR_MALFORMED if it is neither.
- */
-CS_EXPORT CS_MUST_CHECK enum cs_err cs_pem_decode(enum cs_pem_kind kind,
-    const uint8_t *in, size_t inlen, uint8_t **der, size_t *len);
 
 #endif

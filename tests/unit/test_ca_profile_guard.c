@@ -1228,8 +1228,9 @@ test_guard_csr_subject_attributes(void **state)
 	assert_int_equal(issue(F.t.ca, p, csr, len, NULL, 0, NULL, &res),
 	    CS_OK);
 	x = res_cert(&res);
+	/* RFC 4514 text: the last RDN written is the first in DER. */
 	X509_NAME_oneline(X509_get_subject_name(x), line, sizeof(line));
-	assert_string_equal(line, "/CN=Jane/O=Acme");
+	assert_string_equal(line, "/O=Acme/CN=Jane");
 	dropped_for(&res, "subject.OU", "Ops",
 	    "the templates of profile t do not use %{ou}");
 	assert_int_equal(res.ndropped, 1);

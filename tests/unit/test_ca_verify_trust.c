@@ -14,6 +14,8 @@
  * 3. Corrupt PEM blocks in the chain or the CRLs are errors naming the
  *    block, a DER CRL with bytes after it is refused, and a CA
  *    certificate of the path is checked against a CRL of its issuer.
+ * 4. cs_verify_add_chain keeps its documented contract: which of its
+ *    certificates become anchors, and that nothing else is trusted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1038,6 +1040,166 @@ test_ca_verify_trust_intermediate_checked_against_its_crl(void **state)
 	free(hw);
 }
 
+/* --- 4. what cs_verify_add_chain trusts (include/cardsmith/ca.h) --- */
+
+static X509 *
+leaf_x509(X509 *issuer, EVP_PKEY *ikey)
+{
+	struct spec s;
+
+	memset(&s, 0, sizeof(s));
+	s.cn = "Jane Doe";
+	s.issuer = issuer;
+	s.issuer_key = ikey;
+	return build(&s);
+}
+
+static enum cs_err
+verify_x509(struct cs_verifier *v, X509 *leaf, struct cs_verify_result *res)
+{
+	uint8_t *der;
+	size_t len;
+	enum cs_err r;
+
+	der = tca_der(leaf, &len);
+	r = cs_verify_cert(v, der, len, CS_CA_LEVEL_NONE, 0, res);
+	free(der);
+	return r;
+}
+
+/*
+ * The contract: every self-signed CA certificate given is an anchor (so
+ * a client's certificates must never be given); a self-issued one under
+ * another key, or a self-signed one whose authorityKeyIdentifier names
+ * another key, is only an intermediate; a refused call adds nothing;
+ * certificates sent along with the leaf are never trusted.
+ */
+static void
+test_ca_verify_trust_add_chain_anchor_contract(void **state)
+{
+	struct cs_verify_result res;
+	struct cs_verifier *v;
+	X509 *leaf, *si, *si_leaf, *odd, *odd_leaf;
+	X509_EXTENSION *akid;
+	X509V3_CTX v3;
+	EVP_PKEY *sik = NULL, *oddk = NULL;
+	struct spec s;
+	X509 *both[2];
+	char *pem;
+	size_t len;
+
+	(void)state;
+	leaf = leaf_x509(f.froot, f.fkey);
+	/* Any self-signed CA certificate given is an anchor. */
+	v = verifier_of(&f.froot, 1);
+	assert_int_equal(verify_x509(v, leaf, &res), CS_OK);
+	cs_verify_free(v);
+
+	/* Self-issued (same name) under another key: an intermediate. */
+	memset(&s, 0, sizeof(s));
+	s.cn = "Foreign Root";
+	s.ca = true;
+	s.issuer = f.froot;
+	s.issuer_key = f.fkey;
+	s.key_out = &sik;
+	si = build(&s);
+	si_leaf = leaf_x509(si, sik);
+	v = verifier_of(&si, 1);
+	assert_int_equal(verify_x509(v, si_leaf, &res), CS_ERR_VERIFY);
+	assert_false(res.accepted);
+	cs_verify_free(v);
+	both[0] = si;
+	both[1] = f.froot;
+	v = verifier_of(both, 2);
+	assert_int_equal(verify_x509(v, si_leaf, &res), CS_OK);
+	cs_verify_free(v);
+
+	/* Signed by its own key, but its AKID names another: no anchor. */
+	X509V3_set_ctx(&v3, f.froot, NULL, NULL, NULL, 0);
+	assert_non_null(akid = X509V3_EXT_conf_nid(NULL, &v3,
+	                    NID_authority_key_identifier, "keyid:always"));
+	memset(&s, 0, sizeof(s));
+	s.cn = "Odd Root";
+	s.ca = true;
+	s.key_out = &oddk;
+	s.map = akid;
+	odd = build(&s);
+	odd_leaf = leaf_x509(odd, oddk);
+	v = verifier_of(&odd, 1);
+	assert_int_equal(verify_x509(v, odd_leaf, &res), CS_ERR_VERIFY);
+	assert_false(cs_verify_has_level_name(v, "no-such-sub-level"));
+	cs_verify_free(v);
+
+	/* A refused call (a leaf among the CAs) adds none of its CAs. */
+	both[0] = f.froot;
+	both[1] = leaf;
+	pem = pem_of(both, 2, &len);
+	assert_int_equal(cs_verify_new(f.t.ctx, &v), CS_OK);
+	assert_int_equal(cs_verify_add_chain(v, (uint8_t *)pem, len),
+	    CS_ERR_ARG);
+	free(pem);
+	assert_int_equal(verify_x509(v, leaf, &res), CS_ERR_VERIFY);
+	cs_verify_free(v);
+
+	/* The client's own root sent along with the leaf is not trusted. */
+	assert_int_equal(cs_verify_new(f.t.ctx, &v), CS_OK);
+	assert_int_equal(cs_verify_add_chain(v, (uint8_t *)f.chain,
+	                     f.chain_len),
+	    CS_OK);
+	both[0] = leaf;
+	both[1] = f.froot;
+	pem = pem_of(both, 2, &len);
+	assert_int_equal(cs_verify_cert(v, (uint8_t *)pem, len,
+	                     CS_CA_LEVEL_NONE, 0, &res),
+	    CS_ERR_VERIFY);
+	assert_false(res.accepted);
+	free(pem);
+	cs_verify_free(v);
+
+	X509_EXTENSION_free(akid);
+	X509_free(odd);
+	X509_free(odd_leaf);
+	X509_free(si);
+	X509_free(si_leaf);
+	X509_free(leaf);
+	EVP_PKEY_free(sik);
+	EVP_PKEY_free(oddk);
+}
+
+/*
+ * Text before the first PEM block is skipped, whatever it starts with:
+ * "0 s:/CN=..." (as openssl s_client -showcerts prints) is not DER.
+ */
+static void
+test_ca_verify_trust_pem_text_starting_with_zero(void **state)
+{
+	static const char pre[] = "0 s:/CN=cardsmith Root CA\n";
+	struct cs_verifier *v = NULL;
+	uint8_t *buf;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(cs_verify_new(f.t.ctx, &v), CS_OK);
+	n = strlen(pre) + f.chain_len;
+	assert_non_null(buf = malloc(n));
+	memcpy(buf, pre, strlen(pre));
+	memcpy(buf + strlen(pre), f.chain, f.chain_len);
+	assert_int_equal(cs_verify_add_chain(v, buf, n), CS_OK);
+	free(buf);
+	n = strlen(pre) + f.crl_len;
+	assert_non_null(buf = malloc(n));
+	memcpy(buf, pre, strlen(pre));
+	memcpy(buf + strlen(pre), f.crl, f.crl_len);
+	assert_int_equal(cs_verify_add_crl(v, buf, n), CS_OK);
+	free(buf);
+	/* Still DER: a short object filling the input (SEQUENCE { NULL }). */
+	assert_int_equal(cs_verify_add_chain(v, (const uint8_t *)"0\x02\x05",
+	                     4),
+	    CS_ERR_MALFORMED);
+	assert_non_null(strstr(cs_ctx_errmsg(f.t.ctx), "not a DER"));
+	cs_verify_free(v);
+}
+
 int
 main(void)
 {
@@ -1056,6 +1218,10 @@ main(void)
 		cmocka_unit_test(test_ca_verify_trust_corrupt_pem_blocks_named),
 		cmocka_unit_test(
 		    test_ca_verify_trust_intermediate_checked_against_its_crl),
+		cmocka_unit_test(
+		    test_ca_verify_trust_add_chain_anchor_contract),
+		cmocka_unit_test(
+		    test_ca_verify_trust_pem_text_starting_with_zero),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -181,7 +181,7 @@ static X509_NAME *
 name_ok(struct cs_ctx *ctx, const char *s)
 {
 	X509_NAME *n = NULL;
-	enum cs_err r = csi_name_parse(ctx, s, &n);
+	enum cs_err r = cs_x509_name_parse(ctx, s, &n);
 
 	if (r != CS_OK)
 		fail_msg("\"%s\": %s (%s)", s, cs_errname(r),
@@ -354,6 +354,39 @@ test_csr_name_rfc4514_order(void **state)
 	X509_NAME_free(n);
 }
 
+/*
+ * The order documented in x509_ossl.h, which ca/ relies on too: the same
+ * name written both ways gives the same DER, root-CA style.
+ */
+static void
+test_csr_name_forms_share_one_order(void **state)
+{
+	struct cs_ctx *ctx = *state;
+	X509_NAME *a = name_ok(ctx, "CN=Root,OU=PKI+L=Berlin,O=Example,C=DE");
+	X509_NAME *b = name_ok(ctx, "/C=DE/O=Example/L=Berlin/CN=Root");
+	X509_NAME *c = name_ok(ctx, "CN=Root,O=Example,C=DE");
+	char buf[256];
+
+	/* RFC 4514: last written RDN first in DER, '+' AVAs in written order */
+	assert_int_equal(X509_NAME_entry_count(a), 5);
+	entry_is(a, 0, NID_countryName, "DE", 0);
+	entry_is(a, 1, NID_organizationName, "Example", 1);
+	entry_is(a, 2, NID_organizationalUnitName, "PKI", 2);
+	entry_is(a, 3, NID_localityName, "Berlin", 2);
+	entry_is(a, 4, NID_commonName, "Root", 3);
+	/* OpenSSL form: written order is DER order */
+	entry_is(b, 0, NID_countryName, "DE", 0);
+	entry_is(b, 3, NID_commonName, "Root", 3);
+	name_str(c, buf, sizeof(buf));
+	assert_string_equal(buf, "CN=Root,O=Example,C=DE");
+	X509_NAME_free(b);
+	b = name_ok(ctx, "/C=DE/O=Example/CN=Root");
+	assert_int_equal(X509_NAME_cmp(b, c), 0);
+	X509_NAME_free(a);
+	X509_NAME_free(b);
+	X509_NAME_free(c);
+}
+
 static void
 test_csr_name_openssl_form(void **state)
 {
@@ -472,18 +505,18 @@ test_csr_name_rejects_bad_input(void **state)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		n = (X509_NAME *)1;
-		r = csi_name_parse(ctx, bad[i].in, &n);
+		r = cs_x509_name_parse(ctx, bad[i].in, &n);
 		if (r != CS_ERR_ARG || strstr(cs_ctx_errmsg(ctx),
 		    bad[i].msg) == NULL)
 			fail_msg("\"%s\": %s \"%s\", want \"%s\"", bad[i].in,
 			    cs_errname(r), cs_ctx_errmsg(ctx), bad[i].msg);
 		assert_null(n);
 	}
-	assert_int_equal(csi_name_parse(ctx, NULL, &n), CS_ERR_ARG);
+	assert_int_equal(cs_x509_name_parse(ctx, NULL, &n), CS_ERR_ARG);
 	memset(big, 'a', sizeof(big) - 1);
 	memcpy(big, "CN=", 3);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(csi_name_parse(ctx, big, &n), CS_ERR_LIMIT);
+	assert_int_equal(cs_x509_name_parse(ctx, big, &n), CS_ERR_LIMIT);
 	assert_null(n);
 	/* no OpenSSL error is left behind for a later call */
 	assert_int_equal(ERR_peek_error(), 0);
@@ -520,7 +553,7 @@ test_csr_san_each_kind(void **state)
 	const ASN1_STRING *v;
 	int type, n;
 
-	assert_int_equal(csi_san_parse(ctx, sans, &g), CS_OK);
+	assert_int_equal(cs_x509_san_parse(ctx, sans, &g), CS_OK);
 	assert_int_equal(sk_GENERAL_NAME_num(g), 6);
 	e = sk_GENERAL_NAME_value(g, 0);
 	v = GENERAL_NAME_get0_value(e, &type);
@@ -549,7 +582,7 @@ test_csr_san_each_kind(void **state)
 	GENERAL_NAMES_free(g);
 	/* none */
 	g = (GENERAL_NAMES *)1;
-	assert_int_equal(csi_san_parse(ctx, NULL, &g), CS_OK);
+	assert_int_equal(cs_x509_san_parse(ctx, NULL, &g), CS_OK);
 	assert_null(g);
 }
 
@@ -581,7 +614,7 @@ test_csr_san_rejects_bad_input(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		one[0] = bad[i].in;
 		g = (GENERAL_NAMES *)1;
-		r = csi_san_parse(ctx, one, &g);
+		r = cs_x509_san_parse(ctx, one, &g);
 		if (r != CS_ERR_ARG || strstr(cs_ctx_errmsg(ctx),
 		    bad[i].msg) == NULL)
 			fail_msg("\"%s\": %s \"%s\", want \"%s\"", bad[i].in,
@@ -1261,6 +1294,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		C_(test_csr_name_rfc4514_order),
+		C_(test_csr_name_forms_share_one_order),
 		C_(test_csr_name_openssl_form),
 		C_(test_csr_name_escapes_and_spaces),
 		C_(test_csr_name_multivalued_rdn),

@@ -19,7 +19,9 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/x509.h>
 
 #include "cardsmith/cardsmith.h"
@@ -1457,6 +1459,173 @@ test_piv_import_p256(void **state)
 	assert_script_done(x);
 }
 
+/* DER of a key built from OSSL_PARAMs (fromdata), for the import tests. */
+static uint8_t *
+key_der_from(const char *type, OSSL_PARAM_BLD *bld, int *n)
+{
+	EVP_PKEY_CTX *kc = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+	EVP_PKEY *pk = NULL;
+	unsigned char *der = NULL;
+
+	assert_non_null(kc);
+	assert_non_null(params);
+	assert_int_equal(EVP_PKEY_fromdata_init(kc), 1);
+	assert_int_equal(EVP_PKEY_fromdata(kc, &pk, EVP_PKEY_KEYPAIR, params),
+	    1);
+	*n = i2d_PrivateKey(pk, &der);
+	assert_true(*n > 0);
+	OSSL_PARAM_free(params);
+	EVP_PKEY_CTX_free(kc);
+	EVP_PKEY_free(pk);
+	return der;
+}
+
+/*
+ * A P-256 key whose curve is written out with generator 2G instead of G:
+ * valid, but matching no named curve, so the key has no group name.
+ * import_tlvs used to strcmp its group[] buffer uninitialised on this
+ * path (valgrind: "depends on uninitialised value").
+ */
+static void
+test_piv_import_ec_explicit_curve(void **state)
+{
+	struct T *x = *state;
+	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	BN_CTX *bc = BN_CTX_new();
+	BIGNUM *p = BN_new(), *a = BN_new(), *b = BN_new(), *two = BN_new();
+	BIGNUM *d = BN_new();
+	EC_POINT *g2 = NULL, *q = NULL;
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	uint8_t gen[65], pub[65], *der;
+	int n;
+
+	open_yk(x);
+	assert_non_null(g);
+	assert_non_null(bld);
+	assert_int_equal(EC_GROUP_get_curve(g, p, a, b, bc), 1);
+	assert_int_equal(BN_set_word(two, 2), 1);
+	assert_int_equal(BN_set_word(d, 12345), 1);
+	g2 = EC_POINT_new(g);
+	q = EC_POINT_new(g);
+	assert_int_equal(EC_POINT_mul(g, g2, two, NULL, NULL, bc), 1);
+	/* the public key on the new generator: d * 2G */
+	assert_int_equal(EC_POINT_mul(g, q, NULL, g2, d, bc), 1);
+	assert_int_equal(EC_POINT_point2oct(g, g2,
+	    POINT_CONVERSION_UNCOMPRESSED, gen, sizeof(gen), bc), 65);
+	assert_int_equal(EC_POINT_point2oct(g, q,
+	    POINT_CONVERSION_UNCOMPRESSED, pub, sizeof(pub), bc), 65);
+	assert_int_equal(OSSL_PARAM_BLD_push_utf8_string(bld,
+	    OSSL_PKEY_PARAM_EC_FIELD_TYPE, SN_X9_62_prime_field, 0), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_EC_P, p),
+	    1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_EC_A, a),
+	    1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_EC_B, b),
+	    1);
+	assert_int_equal(OSSL_PARAM_BLD_push_octet_string(bld,
+	    OSSL_PKEY_PARAM_EC_GENERATOR, gen, sizeof(gen)), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_EC_ORDER,
+	    EC_GROUP_get0_order(g)), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld,
+	    OSSL_PKEY_PARAM_EC_COFACTOR, BN_value_one()), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_octet_string(bld,
+	    OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub)), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY,
+	    d), 1);
+	der = key_der_from("EC", bld, &n);
+	/* no APDU: refused before anything goes to the card */
+	assert_int_equal(cs_piv_import_key(x->card, 0x9A, der, (size_t)n, 0,
+	    0), CS_ERR_UNSUPPORTED);
+	assert_string_equal(cs_ctx_errmsg(x->ctx),
+	    "import: only P-256 and P-384 EC keys");
+	OPENSSL_free(der);
+	OSSL_PARAM_BLD_free(bld);
+	EC_POINT_free(g2);
+	EC_POINT_free(q);
+	BN_free(p);
+	BN_free(a);
+	BN_free(b);
+	BN_free(two);
+	BN_free(d);
+	BN_CTX_free(bc);
+	EC_GROUP_free(g);
+	assert_script_done(x);
+}
+
+/*
+ * RSA-2048 from a 1100-bit and a 948-bit prime: the modulus has 2048
+ * bits but p needs 138 bytes, more than the 128 of its tag. That is
+ * CS_ERR_LIMIT with its own message, not "without CRT parameters".
+ */
+static void
+test_piv_import_rsa_oversized_component(void **state)
+{
+	struct T *x = *state;
+	BN_CTX *bc = BN_CTX_new();
+	BIGNUM *p = BN_new(), *q = BN_new(), *nn = BN_new(), *e = BN_new();
+	BIGNUM *d = BN_new(), *p1 = BN_new(), *q1 = BN_new();
+	BIGNUM *phi = BN_new(), *dp = BN_new(), *dq = BN_new();
+	BIGNUM *qi = BN_new();
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	uint8_t *der;
+	int n;
+
+	open_yk(x);
+	assert_non_null(bld);
+	assert_int_equal(BN_set_word(e, 65537), 1);
+	do {
+		assert_int_equal(BN_generate_prime_ex2(p, 1100, 0, NULL, NULL,
+		    NULL, bc), 1);
+		assert_int_equal(BN_generate_prime_ex2(q, 948, 0, NULL, NULL,
+		    NULL, bc), 1);
+		assert_int_equal(BN_mul(nn, p, q, bc), 1);
+		assert_int_equal(BN_sub(p1, p, BN_value_one()), 1);
+		assert_int_equal(BN_sub(q1, q, BN_value_one()), 1);
+		assert_int_equal(BN_mul(phi, p1, q1, bc), 1);
+	} while (BN_num_bits(nn) != 2048 ||
+	    BN_mod_inverse(d, e, phi, bc) == NULL);
+	assert_int_equal(BN_mod(dp, d, p1, bc), 1);
+	assert_int_equal(BN_mod(dq, d, q1, bc), 1);
+	assert_non_null(BN_mod_inverse(qi, q, p, bc));
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N,
+	    nn), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E,
+	    e), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D,
+	    d), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld,
+	    OSSL_PKEY_PARAM_RSA_FACTOR1, p), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld,
+	    OSSL_PKEY_PARAM_RSA_FACTOR2, q), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld,
+	    OSSL_PKEY_PARAM_RSA_EXPONENT1, dp), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld,
+	    OSSL_PKEY_PARAM_RSA_EXPONENT2, dq), 1);
+	assert_int_equal(OSSL_PARAM_BLD_push_BN(bld,
+	    OSSL_PKEY_PARAM_RSA_COEFFICIENT1, qi), 1);
+	der = key_der_from("RSA", bld, &n);
+	assert_int_equal(cs_piv_import_key(x->card, 0x9A, der, (size_t)n, 0,
+	    0), CS_ERR_LIMIT);
+	assert_string_equal(cs_ctx_errmsg(x->ctx),
+	    "import: RSA prime p (tag 01) is longer than 128 bytes");
+	OPENSSL_free(der);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(p);
+	BN_free(q);
+	BN_free(nn);
+	BN_free(e);
+	BN_clear_free(d);
+	BN_free(p1);
+	BN_free(q1);
+	BN_free(phi);
+	BN_clear_free(dp);
+	BN_clear_free(dq);
+	BN_free(qi);
+	BN_CTX_free(bc);
+	assert_script_done(x);
+}
+
 static void
 test_piv_attest(void **state)
 {
@@ -1599,6 +1768,8 @@ main(void)
 		T_(test_piv_sign_rsa_pkcs1_chained),
 		T_(test_piv_ecdh_and_decipher),
 		T_(test_piv_import_p256),
+		T_(test_piv_import_ec_explicit_curve),
+		T_(test_piv_import_rsa_oversized_component),
 		T_(test_piv_attest),
 		T_(test_piv_reset_move_delete),
 		T_(test_piv_move_delete_57),

@@ -1,5 +1,6 @@
 /*
- * Simulator crypto (sim/crypto.c) and simulated attestation (sim/attest.c).
+ * Simulator crypto (sim/crypto.c, crypto_import.c, crypto_op.c), the
+ * simulated vendor CA and F9 (sim/vendor.c) and attestation (sim/attest.c).
  * Every signature and key agreement is checked independently with OpenSSL
  * against the key's SubjectPublicKeyInfo.
  */
@@ -1262,6 +1263,66 @@ test_simcrypto_issue_f9_needs_vendor_dir(void **state)
 	assert_non_null(strstr(sim_crypto_errmsg(), "root.pem"));
 }
 
+/* Replace dir/name with n bytes of src (NULL: n bytes of 'A'). */
+static void
+vendor_file_replace(const char *dir, const char *name, const char *src,
+    size_t n)
+{
+	char path[128], from[128];
+	uint8_t buf[4096];
+	FILE *in = NULL, *f;
+	size_t k;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (src != NULL) {
+		snprintf(from, sizeof(from), "%s/%s", dir, src);
+		assert_non_null(in = fopen(from, "rb"));
+	}
+	assert_non_null(f = fopen(path, "wb"));
+	memset(buf, 'A', sizeof(buf));
+	while (in != NULL && (k = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, k, f), k);
+	for (; in == NULL && n > 0; n -= k) {
+		k = n < sizeof(buf) ? n : sizeof(buf);
+		assert_int_equal(fwrite(buf, 1, k, f), k);
+	}
+	if (in != NULL)
+		fclose(in);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * The vendor directory is read bounded (64 KiB a file) and the issuing key
+ * must match its certificate; either failure leaves nothing behind.
+ */
+static void
+test_simcrypto_issue_f9_rejects_bad_vendor_files(void **state)
+{
+	struct vendor *v = *state;
+	struct sim_device_info dev = { { 5, 4, 3 }, 1, 1, false, false, false };
+	struct sim_key *k = NULL;
+	uint8_t *der = NULL;
+	size_t len = 0;
+
+	assert_int_equal(sim_vendor_init(v->dir), CS_OK);
+	/* fw 5.4.3 is issued by the root. */
+	vendor_file_replace(v->dir, "root.key", NULL, 64 * 1024 + 1);
+	assert_int_equal(sim_vendor_issue_f9(v->dir, &dev, &k, &der, &len),
+	    CS_ERR_IO);
+	assert_non_null(strstr(sim_crypto_errmsg(), "larger than"));
+	assert_non_null(strstr(sim_crypto_errmsg(), "root.key"));
+	assert_null(k);
+	assert_null(der);
+
+	vendor_file_replace(v->dir, "root.key", "intermediate.key", 0);
+	assert_int_equal(sim_vendor_issue_f9(v->dir, &dev, &k, &der, &len),
+	    CS_ERR_IO);
+	assert_non_null(strstr(sim_crypto_errmsg(), "does not match"));
+	assert_null(k);
+	assert_null(der);
+	assert_int_equal(len, 0);
+}
+
 static void
 assert_ext(X509 *x, const char *oid, const uint8_t *want, size_t n)
 {
@@ -1620,6 +1681,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_simcrypto_issue_f9_needs_vendor_dir, vendor_setup,
 		    vendor_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_simcrypto_issue_f9_rejects_bad_vendor_files,
+		    vendor_setup, vendor_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_simcrypto_attest_fw543_chain, vendor_setup,
 		    vendor_teardown),
