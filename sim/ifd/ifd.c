@@ -257,7 +257,10 @@ poll_event(DWORD Lun, int timeout)
 	return IFD_SUCCESS;
 }
 
-/* TAG_IFD_STOP_POLLING_THREAD: pcscd is removing the reader. */
+/*
+ * TAG_IFD_STOP_POLLING_THREAD: pcscd wants its event thread back, to
+ * remove the reader or (SCardDisconnect) to power the card down.
+ */
 static RESPONSECODE
 stop_polling(DWORD Lun)
 {
