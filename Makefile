@@ -48,6 +48,8 @@ CLI_SRC := $(filter-out cli/main.c,$(wildcard cli/*.c))
 CLI_MAIN := $(wildcard cli/main.c)
 SIM_SRC := $(filter-out sim/main.c,$(wildcard sim/*.c))
 SIM_MAIN := $(wildcard sim/main.c)
+# The pcscd reader driver: a shared object of its own, not in the sim lib.
+IFD_SRC := $(wildcard sim/ifd/*.c)
 SUP_SRC := $(wildcard tests/support/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 INTEG_SRC := $(wildcard tests/integration/test_*.c)
@@ -66,6 +68,7 @@ LIBCLI := $(if $(CLI_SRC),$(BUILD)/lib/libcardsmith-cli.a)
 
 CLI_BIN := $(if $(CLI_MAIN),$(BUILD)/bin/cardsmith)
 SIM_BIN := $(if $(SIM_MAIN),$(BUILD)/bin/cardsmith-sim)
+IFD_SO := $(if $(IFD_SRC),$(BUILD)/lib/libcardsmith-ifd.so)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 HARN_BIN := $(patsubst tests/harness/%.c,$(BUILD)/tests/harness/%,$(HARN_SRC))
@@ -82,7 +85,7 @@ TEST_LIBS = $(LIBSUP) $(LIBCLI) $(LIBSIM) $(LIBCA) $(LIBCS)
 # Keep objects built through pattern chains (tests) between runs.
 .PRECIOUS: $(BUILD)/obj/%.o $(BUILD)/fuzz/obj/%.o
 
-all: $(LIBCS) $(LIBCS_SO) $(CLI_BIN) $(SIM_BIN)
+all: $(LIBCS) $(LIBCS_SO) $(CLI_BIN) $(SIM_BIN) $(IFD_SO)
 
 tests: all $(UNIT_BIN) $(INTEG_BIN) $(HARN_BIN) $(REPLAY_BIN) $(BENCH_BIN)
 
@@ -144,6 +147,13 @@ $(BUILD)/lib/libcardsmith-ca.a: $(call obj,$(CA_SRC))
 $(BUILD)/lib/libcardsmith-sim.a: $(call obj,$(SIM_SRC))
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
+
+# pcscd (not sanitized) dlopens the driver: never build it with SAN=1.
+$(BUILD)/obj/sim/ifd/%.o: OPT := -O2 -g -D_FORTIFY_SOURCE=2
+$(IFD_SO): SANLD :=
+$(IFD_SO): $(call obj,$(IFD_SRC))
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-z,defs $(LDFLAGS) -o $@ $^ -lpthread
 
 $(BUILD)/lib/libcstest.a: $(call obj,$(SUP_SRC))
 	@mkdir -p $(@D)

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Run a command against an isolated pcscd with virtual cards.
 #
-#   scripts/with-virtual-reader.sh [--card CMD] [--card2 CMD] [--no-card]
-#       [--wait-card] [--] COMMAND [ARGS...]
+#   scripts/with-virtual-reader.sh [--ifd N] [--card CMD] [--card2 CMD]
+#       [--no-card] [--wait-card] [--] COMMAND [ARGS...]
 #
 # Starts a private pcscd (its own socket, never the system one) with the
 # vsmartcard vpcd driver on free ports, runs the card CMD (a `sh -c` string
@@ -14,6 +14,12 @@
 # exported. Exits with COMMAND's status (125: the harness failed; 77:
 # pcscd or vsmartcard-vpcd missing). Everything is torn down on exit, on
 # SIGINT/SIGTERM/SIGHUP, and when this process is killed.
+#
+# --ifd N: N (1..8) readers "cardsmith virtual reader K" of the
+# cardsmith-ifd driver (build/lib/libcardsmith-ifd.so) instead of vpcd.
+# CMD/CMD2 are the cards of readers 1/2 (CS_IFD_SOCKET is their socket:
+# `cardsmith-sim --socket $CS_IFD_SOCKET`), and COMMAND also gets CS_IFD_N,
+# CS_IFD_SOCKET_K and CS_READER_K for every reader K.
 #
 # Example:
 #   scripts/with-virtual-reader.sh \

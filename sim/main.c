@@ -1,8 +1,9 @@
 /*
  * cardsmith-sim: a virtual PIV card (YubiKey 5 flavour) served to pcscd
- * through the vsmartcard vpcd driver.
+ * through the vsmartcard vpcd driver, or through cardsmith-ifd (sim/ifd/).
  *
- *   cardsmith-sim --vpcd-port PORT --state FILE [--vpcd-host HOST]
+ *   cardsmith-sim {--vpcd-port PORT [--vpcd-host HOST] | --socket PATH}
+ *       --state FILE
  *       [--vendor DIR | --no-attestation] [--firmware X.Y.Z] [--serial N]
  *       [--latency none|real] [--touch-delay MS] [--fault SPEC]... [--f9-ca]
  *   cardsmith-sim init-vendor DIR
@@ -15,6 +16,9 @@
  * cached) for MS milliseconds, as a user takes to touch it. --f9-ca: a
  * new card's F9 certificate is marked CA:TRUE, pathlen 0 (most fw 5
  * YubiKeys; the default is the 4.3/5.2 shape without basicConstraints).
+ * --socket PATH connects to the unix socket of a cardsmith-ifd reader
+ * (its reader.conf DEVICENAME) instead of vpcd's TCP port: same framing,
+ * same faults and reconnects; the connection is the card being inserted.
  * Runs until SIGINT/SIGTERM.
  */
 #include <errno.h>
@@ -46,6 +50,7 @@ struct sw_fault {
 
 struct sim_opts {
 	const char *host, *state, *vendor;
+	const char *socket; /* --socket: a cardsmith-ifd reader */
 	int port;
 	bool no_attest, latency, fw_set, serial_set, f9_ca;
 	unsigned long touch_delay; /* ms, 0: none */
@@ -138,7 +143,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: " PROG " --vpcd-port PORT --state FILE [--vpcd-host HOST]\n"
+	    "usage: " PROG " {--vpcd-port PORT [--vpcd-host HOST] | "
+	    "--socket PATH} --state FILE\n"
 	    "           [--vendor DIR | --no-attestation] [--firmware X.Y.Z]\n"
 	    "           [--serial N] [--latency none|real] [--touch-delay MS]\n"
 	    "           [--fault SPEC]... [--f9-ca]\n"
@@ -148,7 +154,8 @@ usage(FILE *f)
 }
 
 enum { OPT_PORT = 1, OPT_HOST, OPT_STATE, OPT_VENDOR, OPT_NOATT, OPT_FW,
-	OPT_SERIAL, OPT_LATENCY, OPT_FAULT, OPT_HELP, OPT_TOUCH, OPT_F9CA };
+	OPT_SERIAL, OPT_LATENCY, OPT_FAULT, OPT_HELP, OPT_TOUCH, OPT_F9CA,
+	OPT_SOCKET };
 
 static bool
 apply_opt(struct sim_opts *o, int rc, const char *arg)
@@ -169,6 +176,9 @@ apply_opt(struct sim_opts *o, int rc, const char *arg)
 	case OPT_STATE:
 		o->state = arg;
 		return true;
+	case OPT_SOCKET:
+		o->socket = arg;
+		return arg[0] != '\0';
 	case OPT_VENDOR:
 		o->vendor = arg;
 		return true;
@@ -216,6 +226,7 @@ parse_args(int argc, const char **argv, struct sim_opts *o)
 		{ "vpcd-port", 0, POPT_ARG_STRING, NULL, OPT_PORT, NULL, NULL },
 		{ "vpcd-host", 0, POPT_ARG_STRING, NULL, OPT_HOST, NULL, NULL },
 		{ "state", 0, POPT_ARG_STRING, NULL, OPT_STATE, NULL, NULL },
+		{ "socket", 0, POPT_ARG_STRING, NULL, OPT_SOCKET, NULL, NULL },
 		{ "vendor", 0, POPT_ARG_STRING, NULL, OPT_VENDOR, NULL, NULL },
 		{ "no-attestation", 0, POPT_ARG_NONE, NULL, OPT_NOATT, NULL,
 		    NULL },
@@ -283,9 +294,14 @@ free_opts(struct sim_opts *o)
 static int
 check_opts(const struct sim_opts *o)
 {
-	if (o->port == 0 || o->state == NULL) {
-		fprintf(stderr, PROG ": --vpcd-port and --state are required\n");
+	if ((o->port == 0) == (o->socket == NULL) || o->state == NULL) {
+		fprintf(stderr, PROG ": --state and one of --vpcd-port or "
+		    "--socket are required\n");
 		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (o->socket != NULL && o->host != NULL) {
+		fprintf(stderr, PROG ": --vpcd-host needs --vpcd-port\n");
 		return EXIT_USAGE;
 	}
 	if (o->vendor != NULL && o->no_attest) {
@@ -521,7 +537,12 @@ serve(struct server *s)
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	while (!stop_flag) {
-		r = sim_vpcd_serve(o->host, o->port, &vc, &stop_flag, drop);
+		if (o->socket != NULL)
+			r = sim_vpcd_serve_socket(o->socket, &vc, &stop_flag,
+			    drop);
+		else
+			r = sim_vpcd_serve(o->host, o->port, &vc, &stop_flag,
+			    drop);
 		if (stop_flag)
 			break;
 		sim_card_power(s->card);
@@ -535,7 +556,8 @@ serve(struct server *s)
 			sleep_ms(500);
 			continue;
 		}
-		sleep_ms(200); /* vpcd not there or connection lost: retry */
+		/* reader not there or connection lost: retry */
+		sleep_ms(200);
 	}
 	return s->save_failed ? 1 : 0;
 }

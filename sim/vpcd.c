@@ -5,6 +5,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,6 +29,7 @@
 
 struct vpcd_conn {
 	int fd;
+	bool tcp; /* TCP to vpcd (else a unix socket to cardsmith-ifd) */
 	volatile int *stop;
 	uint8_t *msg; /* SIM_VPCD_MSG_MAX bytes: one received message */
 	uint8_t *reply; /* VPCD_REPLY_MAX bytes: header + one reply */
@@ -92,7 +94,8 @@ read_full(struct vpcd_conn *c, uint8_t *dst, size_t n)
 	while (got < n) {
 		if ((w = wait_ready(c, POLLIN)) != IO_OK)
 			return w;
-		quickack(c->fd);
+		if (c->tcp)
+			quickack(c->fd);
 		r = recv(c->fd, dst + got, n - got, 0);
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
@@ -250,9 +253,35 @@ serve_loop(struct vpcd_conn *c, const struct sim_vpcd_card *card,
 	}
 }
 
-enum cs_err
-sim_vpcd_serve(const char *host, int port, const struct sim_vpcd_card *card,
-    volatile int *stop, unsigned long drop_after)
+/* Connect to cardsmith-ifd's reader socket at path. */
+static int
+connect_unix(const char *path)
+{
+	struct sockaddr_un sun;
+	size_t n = strlen(path);
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (n >= sizeof(sun.sun_path))
+		return -1;
+	memcpy(sun.sun_path, path, n + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		if (errno == EINTR)
+			continue;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Connect (host/port for vpcd, else path), then serve until done. */
+static enum cs_err
+serve(const char *host, int port, const char *path,
+    const struct sim_vpcd_card *card, volatile int *stop,
+    unsigned long drop_after)
 {
 	struct vpcd_conn c;
 	enum cs_err r = CS_ERR_INTERNAL;
@@ -260,7 +289,9 @@ sim_vpcd_serve(const char *host, int port, const struct sim_vpcd_card *card,
 	memset(&c, 0, sizeof(c));
 	c.fd = -1;
 	c.stop = stop;
-	if (card == NULL || card->apdu == NULL || port <= 0 || port > 65535) {
+	c.tcp = path == NULL;
+	if (card == NULL || card->apdu == NULL ||
+	    (path == NULL && (port <= 0 || port > 65535))) {
 		r = CS_ERR_ARG;
 		goto out;
 	}
@@ -270,7 +301,8 @@ sim_vpcd_serve(const char *host, int port, const struct sim_vpcd_card *card,
 		r = CS_ERR_NOMEM;
 		goto out;
 	}
-	if ((c.fd = connect_vpcd(host, port)) < 0) {
+	c.fd = c.tcp ? connect_vpcd(host, port) : connect_unix(path);
+	if (c.fd < 0) {
 		r = CS_ERR_TRANSPORT;
 		goto out;
 	}
@@ -281,4 +313,20 @@ out:
 	free(c.msg);
 	free(c.reply);
 	return r;
+}
+
+enum cs_err
+sim_vpcd_serve(const char *host, int port, const struct sim_vpcd_card *card,
+    volatile int *stop, unsigned long drop_after)
+{
+	return serve(host, port, NULL, card, stop, drop_after);
+}
+
+enum cs_err
+sim_vpcd_serve_socket(const char *path, const struct sim_vpcd_card *card,
+    volatile int *stop, unsigned long drop_after)
+{
+	if (path == NULL)
+		return CS_ERR_ARG;
+	return serve(NULL, 0, path, card, stop, drop_after);
 }

@@ -51,4 +51,14 @@ CS_MUST_CHECK enum cs_err sim_vpcd_serve(const char *host, int port,
     const struct sim_vpcd_card *card, volatile int *stop,
     unsigned long drop_after);
 
+/*
+ * The same, as the card of a cardsmith-ifd reader: connect to the unix
+ * stream socket at path (the reader's DEVICENAME) instead of vpcd's TCP
+ * port. Same framing, same results; connecting is inserting the card,
+ * closing the connection is removing it.
+ */
+CS_MUST_CHECK enum cs_err sim_vpcd_serve_socket(const char *path,
+    const struct sim_vpcd_card *card, volatile int *stop,
+    unsigned long drop_after);
+
 #endif

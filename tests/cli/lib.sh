@@ -22,6 +22,7 @@ RC=0
 
 _cs_cleanup() {
 	local d
+	_cs_ifd_cleanup
 	for d in "${CS_TMPDIRS[@]+"${CS_TMPDIRS[@]}"}"; do
 		rm -rf "$d"
 	done
@@ -223,4 +224,111 @@ cs_do() {
 	LAST="$CS_T/$1"
 	shift
 	cs_nt "$LAST" "$@"
+}
+
+# --- many readers through cardsmith-ifd (tests t-50N) ---
+#
+#   cs_need_ifd; cs_tmpdir
+#   cs_with_ifd 8 -- bash "$0" --inner     # N readers, no card yet
+#   (inner) cs_ifd_insert 4 [SIM-ARGS...]  # card in reader 4, waits for it
+#           cs_ifd_remove 4                # card out, waits until gone
+#           cs_ifd_reader 4                # its full PC/SC reader name
+#
+# Cards are cardsmith-sim --socket processes of this shell. Reader K's card
+# keeps its state in $CS_T/cardK.state across remove/insert (the same card
+# again) unless removed; its stderr goes to $CS_T/simK.log.
+
+CS_IFD_PIDS=()
+
+# cs_need_ifd: exit 77 (skip) unless pcscd, the driver and the sim exist.
+cs_need_ifd() {
+	[ -x /usr/sbin/pcscd ] || exit 77
+	[ -x "$CS_BUILD/bin/cardsmith-sim" ] || exit 77
+	[ -f "$CS_BUILD/lib/libcardsmith-ifd.so" ] || exit 77
+	[ -x "$CS_BUILD/tests/harness/vreader" ] || exit 77
+	[ -x "$CS_BUILD/tests/harness/pcscwait" ] || exit 77
+}
+
+# cs_with_ifd N -- COMMAND...: run COMMAND under a private pcscd with N
+# (1..8) cardsmith-ifd readers and no card, with CS_IFD_N and, for
+# K = 1..N, CS_IFD_SOCKET_K and CS_READER_K exported. Needs cs_tmpdir
+# first; a sim vendor root is made in $CS_T/vendor. Returns COMMAND's
+# status (77: pcscd or the driver missing; 125: harness failure).
+cs_with_ifd() {
+	local n=$1
+	shift
+	[ "${1:-}" = -- ] && shift
+	export CS_T="$CS_TMP"
+	if [ ! -f "$CS_T/vendor/root.pem" ]; then
+		"$CS_BUILD/bin/cardsmith-sim" init-vendor "$CS_T/vendor" \
+			>/dev/null 2>&1 || return 125
+	fi
+	"$CS_SRC/scripts/with-virtual-reader.sh" --ifd "$n" --no-card -- "$@"
+}
+
+# cs_ifd_reader K: the full reader name of reader K.
+cs_ifd_reader() {
+	local v="CS_READER_$1"
+	printf '%s\n' "${!v:-}"
+}
+
+# cs_ifd_wait K present|absent [MS]: wait (SCardGetStatusChange, default
+# 10 s) for reader K's state; the milliseconds waited go to CS_IFD_WAITED.
+cs_ifd_wait() {
+	local out
+	CS_IFD_WAITED=
+	out=$("$CS_BUILD/tests/harness/pcscwait" "$(cs_ifd_reader "$1")" \
+		"$2" "${3:-10000}") || return 1
+	CS_IFD_WAITED=$out
+}
+
+# cs_ifd_insert K [SIM-ARGS...]: start a card in reader K (cardsmith-sim
+# --socket $CS_IFD_SOCKET_K --state $CS_T/cardK.state, --vendor
+# $CS_T/vendor unless SIM-ARGS name --vendor or --no-attestation), then
+# wait until pcscd sees it. 0, or 1 if it did not appear. The sim dies with
+# this shell (setpriv --pdeathsig) and is ended by cs_ifd_remove.
+cs_ifd_insert() {
+	local k=$1 sock a vendor=(--vendor "$CS_T/vendor") pd=()
+	shift
+	sock="CS_IFD_SOCKET_$k"
+	sock=${!sock:-}
+	[ -n "$sock" ] || return 1
+	for a in "$@"; do
+		case "$a" in --vendor | --no-attestation) vendor=() ;; esac
+	done
+	_cs_ifd_stop "$k" TERM
+	command -v setpriv >/dev/null && pd=(setpriv --pdeathsig TERM)
+	"${pd[@]}" "$CS_BUILD/bin/cardsmith-sim" --socket "$sock" \
+		--state "$CS_T/card$k.state" "${vendor[@]}" "$@" \
+		</dev/null >>"$CS_T/sim$k.log" 2>&1 &
+	CS_IFD_PIDS[$k]=$!
+	cs_ifd_wait "$k" present
+}
+
+# cs_ifd_remove K [SIGNAL]: end reader K's card (SIGTERM; KILL for a card
+# that dies mid-command) and wait until pcscd reports the reader empty.
+cs_ifd_remove() {
+	_cs_ifd_stop "$1" "${2:-TERM}"
+	cs_ifd_wait "$1" absent
+}
+
+# cs_ifd_pid K: the process id of reader K's card, if any.
+cs_ifd_pid() {
+	printf '%s\n' "${CS_IFD_PIDS[$1]:-}"
+}
+
+_cs_ifd_stop() {
+	local pid=${CS_IFD_PIDS[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill -s "$2" "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	unset "CS_IFD_PIDS[$1]"
+	return 0
+}
+
+_cs_ifd_cleanup() {
+	local k
+	for k in "${!CS_IFD_PIDS[@]}"; do
+		_cs_ifd_stop "$k" KILL
+	done
 }

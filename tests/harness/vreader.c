@@ -2,8 +2,8 @@
  * vreader: run a command against an isolated pcscd with virtual cards.
  * The binary behind scripts/with-virtual-reader.sh (same interface):
  *
- *   vreader [--card CMD] [--card2 CMD] [--no-card] [--wait-card] [--]
- *       COMMAND [ARGS...]
+ *   vreader [--ifd N] [--card CMD] [--card2 CMD] [--no-card] [--wait-card]
+ *       [--] COMMAND [ARGS...]
  *
  * Starts a private pcscd + vpcd on free ports, runs the card command (a
  * `sh -c` string; default: the tiny test card) in slot 0 and CMD2 in
@@ -13,6 +13,13 @@
  * (128+N if it died of signal N); 125 if the harness itself failed, 77 if
  * pcscd or vpcd is not installed. Everything is torn down on exit, on
  * SIGINT/SIGTERM/SIGHUP, and (PR_SET_PDEATHSIG) if vreader is killed.
+ *
+ * --ifd N (1..8): N cardsmith-ifd readers instead of vpcd (harness.h);
+ * CMD and CMD2 are the cards of readers 1 and 2 (CS_IFD_SOCKET set for
+ * them; no card by default), and COMMAND also gets CS_IFD_N,
+ * CS_IFD_SOCKET_K and CS_READER_K for K = 1..N, so it can insert
+ * (`cardsmith-sim --socket $CS_IFD_SOCKET_K`) and remove (end that sim)
+ * cards itself. 77 here means pcscd or the driver is missing.
  */
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -45,7 +52,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: with-virtual-reader.sh [--card CMD] "
+	    "usage: with-virtual-reader.sh [--ifd N] [--card CMD] "
 	    "[--card2 CMD] [--no-card] [--wait-card] [--] COMMAND [ARGS...]\n");
 	exit(2);
 }
@@ -63,10 +70,40 @@ set_handlers(void (*fn)(int))
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/* ifd mode: CS_IFD_N, CS_IFD_SOCKET[_K], CS_READER[_K], CS_READER2. */
+static int
+export_ifd_env(struct cs_harness *h)
+{
+	char name[32], v[16];
+	int k, n = cs_harness_slots(h);
+
+	snprintf(v, sizeof(v), "%d", n);
+	if (setenv("CS_IFD_N", v, 1) != 0 ||
+	    setenv("CS_IFD_SOCKET", cs_harness_ifd_socket(h, 0), 1) != 0 ||
+	    setenv("CS_READER", cs_harness_reader(h, 0), 1) != 0 ||
+	    (n > 1 && setenv("CS_READER2", cs_harness_reader(h, 1), 1) != 0))
+		return -1;
+	for (k = 1; k <= n; k++) {
+		snprintf(name, sizeof(name), "CS_IFD_SOCKET_%d", k);
+		if (setenv(name, cs_harness_ifd_socket(h, k - 1), 1) != 0)
+			return -1;
+		snprintf(name, sizeof(name), "CS_READER_%d", k);
+		if (setenv(name, cs_harness_reader(h, k - 1), 1) != 0)
+			return -1;
+	}
+	if (setenv("PCSCLITE_CSOCK_NAME", cs_harness_socket(h), 1) != 0 ||
+	    setenv("CS_HARNESS_DIR", cs_harness_dir(h), 1) != 0)
+		return -1;
+	return 0;
+}
+
 static int
 export_env(struct cs_harness *h)
 {
 	char p0[16], p1[16];
+
+	if (cs_harness_is_ifd(h))
+		return export_ifd_env(h);
 
 	snprintf(p0, sizeof(p0), "%d", cs_harness_port(h, 0));
 	snprintf(p1, sizeof(p1), "%d", cs_harness_port(h, 1));
@@ -151,7 +188,23 @@ wait_command(pid_t pid, int *sig_seen)
 struct opts {
 	const char *card, *card2;
 	bool no_card, wait_card;
+	int ifd; /* 0: vpcd, else the number of cardsmith-ifd readers */
 };
+
+/* 1..CS_HARNESS_IFD_MAX, else -1. */
+static int
+parse_count(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 1 ||
+	    v > CS_HARNESS_IFD_MAX)
+		return -1;
+	return (int)v;
+}
 
 static void
 parse_opts(int argc, char **argv, struct opts *o)
@@ -161,6 +214,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "card2", required_argument, NULL, '2' },
 		{ "no-card", no_argument, NULL, 'n' },
 		{ "wait-card", no_argument, NULL, 'w' },
+		{ "ifd", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -182,11 +236,15 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'w':
 			o->wait_card = true;
 			break;
+		case 'i':
+			o->ifd = parse_count(optarg);
+			break;
 		default:
 			usage();
 		}
 	}
-	if (optind >= argc || (o->no_card && o->card != NULL))
+	if (optind >= argc || (o->no_card && o->card != NULL) || o->ifd < 0 ||
+	    (o->ifd == 1 && o->card2 != NULL))
 		usage();
 }
 
@@ -197,7 +255,8 @@ start_cards(struct cs_harness *h, const struct opts *o)
 	char def[4096], path[4096];
 	const char *c0 = o->card;
 
-	if (!o->no_card && c0 == NULL) {
+	/* tinycard speaks only vpcd: an ifd harness has no default card. */
+	if (!o->no_card && c0 == NULL && !cs_harness_is_ifd(h)) {
 		if (cs_harness_tinycard_cmd(path, sizeof(path), NULL) !=
 		        CS_OK ||
 		    (size_t)snprintf(def, sizeof(def), "exec %s", path) >=
@@ -236,11 +295,13 @@ main(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	set_handlers(on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	if (!cs_harness_available(why, sizeof(why))) {
+	if (!(o.ifd > 0 ? cs_harness_ifd_available(why, sizeof(why)) :
+	        cs_harness_available(why, sizeof(why)))) {
 		fprintf(stderr, "with-virtual-reader: %s\n", why);
 		return VR_EXIT_SKIP;
 	}
-	if ((r = cs_harness_start(&h)) != CS_OK) {
+	r = o.ifd > 0 ? cs_harness_start_ifd(&h, o.ifd) : cs_harness_start(&h);
+	if (r != CS_OK) {
 		fprintf(stderr, "with-virtual-reader: harness failed: %s\n",
 		    cs_strerror(r));
 		return VR_EXIT_HARNESS;

@@ -45,13 +45,18 @@ struct cs_harness {
 	char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char conf[128];
 	char log[128];
-	char reader[CS_HARNESS_SLOTS][32];
+	char reader[CS_HARNESS_IFD_MAX][64];
+	int nslots; /* CS_HARNESS_SLOTS (vpcd) or 1..CS_HARNESS_IFD_MAX */
+	bool ifd;   /* cardsmith-ifd readers instead of vpcd */
+	char ifdlib[PATH_MAX];
+	char ifdsock[CS_HARNESS_IFD_MAX]
+		    [sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int port;
 	int sockfd;
 	pid_t pcscd;
 	bool isolated;
 	bool live; /* counted in proc_live */
-	pid_t card[CS_HARNESS_SLOTS];
+	pid_t card[CS_HARNESS_IFD_MAX];
 };
 
 /* Child-side status bytes sent over the exec pipe. */
@@ -143,16 +148,25 @@ static int
 write_conf(const struct cs_harness *h)
 {
 	FILE *f;
-	int ok;
+	int ok, i;
 
 	if ((f = fopen(h->conf, "w")) == NULL)
 		return -1;
-	fprintf(f,
-	    "FRIENDLYNAME \"Virtual PCD\"\n"
-	    "DEVICENAME   /dev/null:%d\n"
-	    "LIBPATH      %s\n"
-	    "CHANNELID    %d\n",
-	    h->port, CS_HARNESS_VPCD_LIB, h->port);
+	if (!h->ifd)
+		fprintf(f,
+		    "FRIENDLYNAME \"Virtual PCD\"\n"
+		    "DEVICENAME   /dev/null:%d\n"
+		    "LIBPATH      %s\n"
+		    "CHANNELID    %d\n",
+		    h->port, CS_HARNESS_VPCD_LIB, h->port);
+	/* One entry per reader: DEVICENAME is the socket it listens on. */
+	for (i = 0; h->ifd && i < h->nslots; i++)
+		fprintf(f,
+		    "FRIENDLYNAME \"" CS_HARNESS_IFD_NAME " %d\"\n"
+		    "DEVICENAME   unix:%s\n"
+		    "LIBPATH      %s\n"
+		    "CHANNELID    %d\n",
+		    i + 1, h->ifdsock[i], h->ifdlib, i + 1);
 	ok = ferror(f) == 0;
 	if (fclose(f) != 0)
 		ok = 0;
@@ -466,7 +480,38 @@ pcscd_alive(struct cs_harness *h)
 }
 
 /*
- * Wait until both readers are listed through the private socket. pcscd
+ * True when every reader of h is in l. pcscd names a cardsmith-ifd reader
+ * "FRIENDLYNAME NN 00" with NN its index among the driver's readers, so
+ * in ifd mode the full name is taken from the list.
+ */
+static bool
+all_listed(struct cs_harness *h, const struct cs_reader_info *l, size_t n)
+{
+	char pfx[64];
+	size_t i, len;
+	int k, seen = 0;
+
+	for (k = 0; k < h->nslots; k++) {
+		snprintf(pfx, sizeof(pfx), CS_HARNESS_IFD_NAME " %d ", k + 1);
+		len = strlen(pfx);
+		for (i = 0; i < n; i++) {
+			if (!h->ifd && strcmp(l[i].name, h->reader[k]) == 0)
+				break;
+			if (h->ifd && strncmp(l[i].name, pfx, len) == 0 &&
+			    strlen(l[i].name) < sizeof(h->reader[k]))
+				break;
+		}
+		if (i == n)
+			continue;
+		if (h->ifd) /* length checked above */
+			memcpy(h->reader[k], l[i].name, strlen(l[i].name) + 1);
+		seen++;
+	}
+	return seen == h->nslots;
+}
+
+/*
+ * Wait until all readers are listed through the private socket. pcscd
  * loads reader.conf before it serves clients, and vpcd silently gives no
  * reader when its port is taken: once pcscd answers without our readers
  * for HARNESS_GRACE_MS, this try has failed.
@@ -476,23 +521,17 @@ readers_ready(struct cs_harness *h, unsigned int timeout_ms)
 {
 	struct cs_reader_info *l = NULL;
 	unsigned long t0 = now_ms(), answered = 0;
-	size_t n, i;
-	int seen;
+	size_t n;
+	bool all;
 
 	while (now_ms() - t0 < timeout_ms) {
 		if (!pcscd_alive(h))
 			return false;
 		if (cs_pcsc_list(NULL, &l, &n) == CS_OK) {
-			seen = 0;
-			for (i = 0; i < n; i++) {
-				if (strcmp(l[i].name, h->reader[0]) == 0)
-					seen |= 1;
-				if (strcmp(l[i].name, h->reader[1]) == 0)
-					seen |= 2;
-			}
+			all = all_listed(h, l, n);
 			cs_free(l);
 			l = NULL;
-			if (seen == 3)
+			if (all)
 				return true;
 			if (answered == 0)
 				answered = now_ms();
@@ -580,7 +619,9 @@ forced_port(void)
 static int
 try_start(struct cs_harness *h, int attempt)
 {
-	if (attempt == 0 && forced_port() > 0)
+	if (h->ifd)
+		h->port = 0; /* unix sockets in our private dir: no ports */
+	else if (attempt == 0 && forced_port() > 0)
 		h->port = forced_port();
 	else if ((h->port = pick_ports()) < 0) {
 		fprintf(stderr, "harness: no free port pair\n");
@@ -592,6 +633,13 @@ try_start(struct cs_harness *h, int attempt)
 	}
 	if (spawn_pcscd(h) != 0)
 		return -1;
+	/*
+	 * pcscd has the listening socket now. Our copy would keep accepting
+	 * connections into its backlog after pcscd died (a reader.conf it
+	 * rejects), and libpcsclite would wait there for ever.
+	 */
+	close(h->sockfd);
+	h->sockfd = -1;
 	if (!h->isolated && access(HARNESS_RUNDIR "/pcscd.pid", F_OK) == 0 &&
 	    access(HARNESS_RUNDIR, W_OK) == 0)
 		fprintf(stderr,
@@ -600,10 +648,16 @@ try_start(struct cs_harness *h, int attempt)
 		    "the system pcscd's " HARNESS_RUNDIR "/pcscd.pid\n");
 	if (readers_ready(h, HARNESS_READY_MS))
 		return 0;
-	fprintf(stderr,
-	    "harness: virtual readers did not appear on ports "
-	    "%d/%d (see %s)\n",
-	    h->port, h->port + 1, h->log);
+	if (h->ifd)
+		fprintf(stderr,
+		    "harness: the %d cardsmith-ifd readers did not appear "
+		    "(see %s)\n",
+		    h->nslots, h->log);
+	else
+		fprintf(stderr,
+		    "harness: virtual readers did not appear on ports "
+		    "%d/%d (see %s)\n",
+		    h->port, h->port + 1, h->log);
 	return -1;
 }
 
@@ -618,31 +672,20 @@ kill_pcscd(struct cs_harness *h)
 	h->sockfd = -1;
 }
 
-enum cs_err
-cs_harness_start(struct cs_harness **out)
+/* Start pcscd for a prepared h (readers set up); frees h on failure. */
+static enum cs_err
+start_common(struct cs_harness *h, struct cs_harness **out)
 {
-	struct cs_harness *h;
-	char why[256];
+	char dir[sizeof(h->dir)];
 	int i;
 
-	*out = NULL;
-	if (!cs_harness_available(why, sizeof(why))) {
-		fprintf(stderr, "harness: %s\n", why);
-		return CS_ERR_UNSUPPORTED;
-	}
-	if (proc_live) {
-		fprintf(stderr,
-		    "harness: one harness per process at a time "
-		    "(libpcsclite knows one socket)\n");
-		return CS_ERR_ARG;
-	}
-	if ((h = calloc(1, sizeof(*h))) == NULL)
-		return CS_ERR_NOMEM;
-	h->sockfd = -1;
-	snprintf(h->reader[0], sizeof(h->reader[0]), "Virtual PCD 00 00");
-	snprintf(h->reader[1], sizeof(h->reader[1]), "Virtual PCD 00 01");
 	if (make_dir(h) != 0)
 		goto fail;
+	/* a copy: gcc -O1 -fsanitize sees h->dir and h->ifdsock overlap */
+	memcpy(dir, h->dir, sizeof(dir));
+	for (i = 0; h->ifd && i < h->nslots; i++)
+		snprintf(h->ifdsock[i], sizeof(h->ifdsock[i]),
+		    "%s/reader%d.sock", dir, i + 1);
 	if (setenv("PCSCLITE_CSOCK_NAME", h->sock, 1) != 0)
 		goto fail;
 	for (i = 0; i < HARNESS_TRIES; i++) {
@@ -659,6 +702,161 @@ fail:
 	return CS_ERR_TRANSPORT;
 }
 
+static enum cs_err
+harness_new(struct cs_harness **hp)
+{
+	*hp = NULL;
+	if (proc_live) {
+		fprintf(stderr,
+		    "harness: one harness per process at a time "
+		    "(libpcsclite knows one socket)\n");
+		return CS_ERR_ARG;
+	}
+	if ((*hp = calloc(1, sizeof(**hp))) == NULL)
+		return CS_ERR_NOMEM;
+	(*hp)->sockfd = -1;
+	return CS_OK;
+}
+
+enum cs_err
+cs_harness_start(struct cs_harness **out)
+{
+	struct cs_harness *h;
+	char why[256];
+	enum cs_err r;
+
+	*out = NULL;
+	if (!cs_harness_available(why, sizeof(why))) {
+		fprintf(stderr, "harness: %s\n", why);
+		return CS_ERR_UNSUPPORTED;
+	}
+	if ((r = harness_new(&h)) != CS_OK)
+		return r;
+	h->nslots = CS_HARNESS_SLOTS;
+	snprintf(h->reader[0], sizeof(h->reader[0]), "Virtual PCD 00 00");
+	snprintf(h->reader[1], sizeof(h->reader[1]), "Virtual PCD 00 01");
+	return start_common(h, out);
+}
+
+/* --- cardsmith-ifd mode --- */
+
+/* path := dir/rel if that file exists, as an absolute path. */
+static int
+lib_at(char *path, size_t cap, const char *dir, const char *rel)
+{
+	char tmp[PATH_MAX];
+	int w;
+
+	w = snprintf(tmp, sizeof(tmp), "%s/%s", dir, rel);
+	if (w <= 0 || (size_t)w >= sizeof(tmp) || access(tmp, R_OK) != 0 ||
+	    realpath(tmp, path) == NULL || strlen(path) >= cap)
+		return -1;
+	return 0;
+}
+
+enum cs_err
+cs_harness_ifd_lib(char *path, size_t cap)
+{
+	const char *env = getenv("CS_IFD_LIB");
+	const char *build = getenv("CS_BUILD");
+	char exe[PATH_MAX], buf[PATH_MAX];
+	char *slash;
+	ssize_t n;
+
+	if (cap == 0)
+		return CS_ERR_LIMIT;
+	path[0] = '\0';
+	if (env != NULL && env[0] == '/' && access(env, R_OK) == 0 &&
+	    realpath(env, buf) != NULL && strlen(buf) < cap) {
+		memcpy(path, buf, strlen(buf) + 1);
+		return CS_OK;
+	}
+	if (build != NULL && build[0] != '\0' &&
+	    lib_at(buf, sizeof(buf), build, "lib/" CS_HARNESS_IFD_SO) == 0 &&
+	    strlen(buf) < cap) {
+		memcpy(path, buf, strlen(buf) + 1);
+		return CS_OK;
+	}
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		return CS_ERR_NOT_FOUND;
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return CS_ERR_NOT_FOUND;
+	*slash = '\0';
+	/* BUILD/tests/{integration,unit,harness}/prog or BUILD/bin/prog */
+	if ((lib_at(buf, sizeof(buf), exe, "../../lib/" CS_HARNESS_IFD_SO) ==
+	            0 ||
+	        lib_at(buf, sizeof(buf), exe, "../lib/" CS_HARNESS_IFD_SO) ==
+	            0) &&
+	    strlen(buf) < cap) {
+		memcpy(path, buf, strlen(buf) + 1);
+		return CS_OK;
+	}
+	return CS_ERR_NOT_FOUND;
+}
+
+bool
+cs_harness_ifd_available(char *why, size_t cap)
+{
+	char lib[PATH_MAX];
+	const char *miss = NULL;
+
+	if (access(CS_HARNESS_PCSCD, X_OK) != 0)
+		miss =
+		    CS_HARNESS_PCSCD " not installed (apt-get install pcscd)";
+	else if (cs_harness_ifd_lib(lib, sizeof(lib)) != CS_OK)
+		miss = CS_HARNESS_IFD_SO " not found (run make, or set "
+		       "CS_BUILD or CS_IFD_LIB)";
+	if (miss != NULL && why != NULL && cap > 0)
+		snprintf(why, cap, "%s", miss);
+	return miss == NULL;
+}
+
+enum cs_err
+cs_harness_start_ifd(struct cs_harness **out, int nreaders)
+{
+	struct cs_harness *h;
+	char why[256];
+	enum cs_err r;
+
+	*out = NULL;
+	if (nreaders < 1 || nreaders > CS_HARNESS_IFD_MAX)
+		return CS_ERR_ARG;
+	if (!cs_harness_ifd_available(why, sizeof(why))) {
+		fprintf(stderr, "harness: %s\n", why);
+		return CS_ERR_UNSUPPORTED;
+	}
+	if ((r = harness_new(&h)) != CS_OK)
+		return r;
+	h->ifd = true;
+	h->nslots = nreaders;
+	if (cs_harness_ifd_lib(h->ifdlib, sizeof(h->ifdlib)) != CS_OK) {
+		free(h);
+		return CS_ERR_NOT_FOUND;
+	}
+	return start_common(h, out);
+}
+
+const char *
+cs_harness_ifd_socket(const struct cs_harness *h, int slot)
+{
+	if (h == NULL || !h->ifd || slot < 0 || slot >= h->nslots)
+		return "";
+	return h->ifdsock[slot];
+}
+
+int
+cs_harness_slots(const struct cs_harness *h)
+{
+	return h == NULL ? 0 : h->nslots;
+}
+
+bool
+cs_harness_is_ifd(const struct cs_harness *h)
+{
+	return h != NULL && h->ifd;
+}
+
 /* --- cards --- */
 
 static void __attribute__((noreturn))
@@ -670,8 +868,9 @@ card_child(struct cs_harness *h, int slot, const char *cmd, pid_t parent)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
 		_exit(127);
 	(void)setpgid(0, 0);
-	snprintf(port, sizeof(port), "%d", h->port + slot);
-	if (setenv("CS_VPCD_PORT", port, 1) != 0 ||
+	snprintf(port, sizeof(port), "%d", h->ifd ? slot + 1 : h->port + slot);
+	if (setenv(h->ifd ? "CS_IFD_READER" : "CS_VPCD_PORT", port, 1) != 0 ||
+	    (h->ifd && setenv("CS_IFD_SOCKET", h->ifdsock[slot], 1) != 0) ||
 	    setenv("CS_HARNESS_DIR", h->dir, 1) != 0 ||
 	    setenv("PCSCLITE_CSOCK_NAME", h->sock, 1) != 0)
 		_exit(127);
@@ -688,7 +887,7 @@ cs_harness_start_card(struct cs_harness *h, int slot, const char *shell_cmd)
 {
 	pid_t pid, parent = getpid();
 
-	if (h == NULL || slot < 0 || slot >= CS_HARNESS_SLOTS ||
+	if (h == NULL || slot < 0 || slot >= h->nslots ||
 	    shell_cmd == NULL)
 		return CS_ERR_ARG;
 	(void)cs_harness_stop_card(h, slot);
@@ -708,7 +907,7 @@ cs_harness_stop_card(struct cs_harness *h, int slot)
 {
 	int status;
 
-	if (h == NULL || slot < 0 || slot >= CS_HARNESS_SLOTS ||
+	if (h == NULL || slot < 0 || slot >= h->nslots ||
 	    h->card[slot] <= 0)
 		return -1;
 	status = terminate(h->card[slot], true);
@@ -721,7 +920,7 @@ cs_harness_card_exited(struct cs_harness *h, int slot, int *status)
 {
 	int st = 0;
 
-	if (h == NULL || slot < 0 || slot >= CS_HARNESS_SLOTS)
+	if (h == NULL || slot < 0 || slot >= h->nslots)
 		return false;
 	if (h->card[slot] <= 0)
 		return true;
@@ -760,7 +959,7 @@ cs_harness_wait_card(struct cs_harness *h, int slot, bool present,
 	enum cs_err r;
 	int code = 0;
 
-	if (h == NULL || slot < 0 || slot >= CS_HARNESS_SLOTS)
+	if (h == NULL || slot < 0 || slot >= h->nslots)
 		return CS_ERR_ARG;
 	if ((r = cs_ctx_new(&ctx)) != CS_OK)
 		return r;
@@ -796,7 +995,7 @@ out:
 const char *
 cs_harness_reader(const struct cs_harness *h, int slot)
 {
-	if (h == NULL || slot < 0 || slot >= CS_HARNESS_SLOTS)
+	if (h == NULL || slot < 0 || slot >= h->nslots)
 		return "";
 	return h->reader[slot];
 }
@@ -804,7 +1003,7 @@ cs_harness_reader(const struct cs_harness *h, int slot)
 int
 cs_harness_port(const struct cs_harness *h, int slot)
 {
-	if (h == NULL || slot < 0 || slot >= CS_HARNESS_SLOTS)
+	if (h == NULL || h->ifd || slot < 0 || slot >= h->nslots)
 		return -1;
 	return h->port + slot;
 }
@@ -919,7 +1118,7 @@ cs_harness_stop(struct cs_harness *h)
 
 	if (h == NULL)
 		return;
-	for (i = 0; i < CS_HARNESS_SLOTS; i++)
+	for (i = 0; i < h->nslots; i++)
 		(void)cs_harness_stop_card(h, i);
 	kill_pcscd(h);
 	if (h->live)

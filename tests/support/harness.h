@@ -18,6 +18,13 @@
  * touches a system pcscd's /run/pcscd files and never grabs real USB
  * readers. Otherwise it runs plainly (see cs_harness_isolated).
  *
+ * cardsmith-ifd mode (cs_harness_start_ifd): instead of vpcd, the private
+ * pcscd loads build/lib/libcardsmith-ifd.so with 1..CS_HARNESS_IFD_MAX
+ * readers "cardsmith virtual reader K" (K = slot + 1), each listening on
+ * the unix socket <dir>/readerK.sock (cs_harness_ifd_socket). A card is
+ * `cardsmith-sim --socket PATH`; its connection is the card inserted. No
+ * TCP ports are involved, so nothing can collide with another harness.
+ *
  * Harness functions print diagnostics to stderr (test support code).
  *
  * Environment knobs:
@@ -25,6 +32,7 @@
  *   CS_HARNESS_KEEP=1          keep the temp dir (reader.conf, pcscd.log)
  *   CS_HARNESS_PORT=P          first try on ports P/P+1, unchecked
  *   CS_HARNESS_NO_NAMESPACE=1  never use a private mount namespace
+ *   CS_IFD_LIB=/abs/path.so    the cardsmith-ifd driver to load
  */
 #ifndef CS_TEST_HARNESS_H
 #define CS_TEST_HARNESS_H
@@ -37,6 +45,9 @@
 #define CS_HARNESS_SLOTS 2
 #define CS_HARNESS_VPCD_LIB "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
 #define CS_HARNESS_PCSCD "/usr/sbin/pcscd"
+#define CS_HARNESS_IFD_MAX 8
+#define CS_HARNESS_IFD_NAME "cardsmith virtual reader"
+#define CS_HARNESS_IFD_SO "libcardsmith-ifd.so"
 
 struct cs_harness;
 
@@ -54,10 +65,41 @@ bool cs_harness_available(char *why, size_t cap);
 CS_MUST_CHECK enum cs_err cs_harness_start(struct cs_harness **out);
 
 /*
- * Run `sh -c shell_cmd` as the card of slot (0 or 1), in its own process
- * group, with CS_VPCD_PORT, CS_HARNESS_DIR and PCSCLITE_CSOCK_NAME set. It
- * dies with this process (PR_SET_PDEATHSIG). A running card in that slot
- * is stopped first.
+ * True if pcscd is installed and the cardsmith-ifd driver is found
+ * (cs_harness_ifd_lib). If not, why (may be NULL) names what is missing.
+ */
+bool cs_harness_ifd_available(char *why, size_t cap);
+
+/*
+ * The absolute path of the driver: $CS_IFD_LIB, else
+ * $CS_BUILD/lib/libcardsmith-ifd.so, else BUILD/lib/ next to this
+ * program's build tree. CS_ERR_NOT_FOUND, CS_ERR_LIMIT.
+ */
+CS_MUST_CHECK enum cs_err cs_harness_ifd_lib(char *path, size_t cap);
+
+/*
+ * Start a private pcscd with nreaders (1..CS_HARNESS_IFD_MAX)
+ * cardsmith-ifd readers and wait (<= 5 s) until all are listed. Slots are
+ * 0..nreaders-1. Otherwise as cs_harness_start (one harness per process,
+ * PCSCLITE_CSOCK_NAME set). Caller frees *out with cs_harness_stop.
+ */
+CS_MUST_CHECK enum cs_err cs_harness_start_ifd(struct cs_harness **out,
+    int nreaders);
+
+/* The unix socket of slot's reader (ifd mode; else ""); borrowed. */
+const char *cs_harness_ifd_socket(const struct cs_harness *h, int slot);
+/* Number of slots: CS_HARNESS_SLOTS (vpcd) or the ifd reader count. */
+int cs_harness_slots(const struct cs_harness *h);
+/* True for a harness started by cs_harness_start_ifd. */
+bool cs_harness_is_ifd(const struct cs_harness *h);
+
+/*
+ * Run `sh -c shell_cmd` as the card of slot (0 or 1; ifd mode: any slot),
+ * in its own process group, with CS_HARNESS_DIR and PCSCLITE_CSOCK_NAME
+ * set, and CS_VPCD_PORT (vpcd) or CS_IFD_SOCKET and CS_IFD_READER (ifd:
+ * the socket path and the reader number slot + 1). It dies with this
+ * process (PR_SET_PDEATHSIG). A running card in that slot is stopped
+ * first.
  */
 CS_MUST_CHECK enum cs_err cs_harness_start_card(struct cs_harness *h, int slot,
     const char *shell_cmd);
@@ -82,9 +124,12 @@ int cs_harness_stop_card(struct cs_harness *h, int slot);
  */
 bool cs_harness_card_exited(struct cs_harness *h, int slot, int *status);
 
-/* Reader name of slot ("Virtual PCD 00 00"); borrowed from h. */
+/*
+ * Reader name of slot ("Virtual PCD 00 00", ifd mode: the name pcscd gave,
+ * "cardsmith virtual reader 3 02 00"); borrowed from h.
+ */
 const char *cs_harness_reader(const struct cs_harness *h, int slot);
-/* vpcd TCP port of slot. */
+/* vpcd TCP port of slot; -1 in ifd mode. */
 int cs_harness_port(const struct cs_harness *h, int slot);
 /* The private temp dir (reader.conf, pcscd.log, socket); borrowed. */
 const char *cs_harness_dir(const struct cs_harness *h);
