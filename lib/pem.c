@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "internal.h"
+#include "x509_int.h"
 
 #include "banned.h"
 
@@ -59,6 +60,28 @@ der_is(const struct pem_kind *k, const uint8_t *der, size_t len)
 	ASN1_item_free(v, k->item());
 	ERR_clear_error();
 	return ok;
+}
+
+/*
+ * Is der exactly one definite-length SEQUENCE? Enough for a caller that
+ * decodes the object itself right after (csi_pem_decode_shallow): a full
+ * der_is would decode it twice, and for a request or certificate the
+ * public key decode dominates the cost of issuing.
+ */
+static bool
+der_is_seq(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	long n = 0;
+	int tag = 0, cls = 0, ret;
+
+	if (len == 0 || len > CS_PEM_IN_MAX)
+		return false;
+	ret = ASN1_get_object(&p, &n, &tag, &cls, (long)len);
+	ERR_clear_error();
+	return ret == V_ASN1_CONSTRUCTED && tag == V_ASN1_SEQUENCE &&
+	    cls == V_ASN1_UNIVERSAL && n >= 0 &&
+	    (size_t)(p - der) + (size_t)n == len;
 }
 
 enum cs_err
@@ -109,8 +132,8 @@ out:
  * cannot read as PEM (bad base64, no END line) is CS_ERR_MALFORMED.
  */
 static enum cs_err
-next_block(const struct pem_kind *k, BIO *bio, bool skip_bad, uint8_t **der,
-    size_t *len)
+next_block(const struct pem_kind *k, BIO *bio, bool skip_bad, bool shallow,
+    uint8_t **der, size_t *len)
 {
 	char *name = NULL, *hdr = NULL;
 	unsigned char *data = NULL;
@@ -123,7 +146,9 @@ next_block(const struct pem_kind *k, BIO *bio, bool skip_bad, uint8_t **der,
 	while (PEM_read_bio(bio, &name, &hdr, &data, &n) == 1) {
 		mine = strcmp(name, k->label) == 0 ||
 		    (k->alt != NULL && strcmp(name, k->alt) == 0);
-		if (mine && hdr[0] == '\0' && der_is(k, data, (size_t)n)) {
+		if (mine && hdr[0] == '\0' &&
+		    (shallow ? der_is_seq(data, (size_t)n) :
+				     der_is(k, data, (size_t)n))) {
 			if ((*der = malloc((size_t)n)) == NULL) {
 				r = CS_ERR_NOMEM;
 				goto out;
@@ -157,14 +182,14 @@ out:
 /* First PEM block labelled for k whose contents decode as k. */
 static enum cs_err
 pem_find(const struct pem_kind *k, const uint8_t *in, size_t inlen,
-    uint8_t **der, size_t *len)
+    bool shallow, uint8_t **der, size_t *len)
 {
 	BIO *bio;
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((bio = BIO_new_mem_buf(in, (int)inlen)) == NULL)
 		return CS_ERR_NOMEM;
-	r = next_block(k, bio, true, der, len);
+	r = next_block(k, bio, true, shallow, der, len);
 	BIO_free(bio);
 	return r == CS_ERR_NOT_FOUND ? CS_ERR_MALFORMED : r;
 }
@@ -190,7 +215,7 @@ cs_pem_next(enum cs_pem_kind kind, const uint8_t *in, size_t inlen,
 		return CS_ERR_NOT_FOUND;
 	if ((bio = BIO_new_mem_buf(in + *pos, (int)left)) == NULL)
 		return CS_ERR_NOMEM;
-	r = next_block(k, bio, false, der, len);
+	r = next_block(k, bio, false, false, der, len);
 	/* what the reader consumed: up to the END line of the block */
 	if (r == CS_OK)
 		*pos += left - (size_t)BIO_ctrl_pending(bio);
@@ -200,9 +225,9 @@ cs_pem_next(enum cs_pem_kind kind, const uint8_t *in, size_t inlen,
 	return r;
 }
 
-enum cs_err
-cs_pem_decode(enum cs_pem_kind kind, const uint8_t *in, size_t inlen,
-    uint8_t **der, size_t *len)
+static enum cs_err
+pem_decode(enum cs_pem_kind kind, const uint8_t *in, size_t inlen,
+    bool shallow, uint8_t **der, size_t *len)
 {
 	const struct pem_kind *k = pem_kind(kind);
 
@@ -214,12 +239,27 @@ cs_pem_decode(enum cs_pem_kind kind, const uint8_t *in, size_t inlen,
 		return CS_ERR_ARG;
 	if (inlen > CS_PEM_IN_MAX)
 		return CS_ERR_LIMIT;
-	if (inlen > 0 && in[0] == 0x30 && der_is(k, in, inlen)) {
+	if (inlen > 0 && in[0] == 0x30 &&
+	    (shallow ? der_is_seq(in, inlen) : der_is(k, in, inlen))) {
 		if ((*der = malloc(inlen)) == NULL)
 			return CS_ERR_NOMEM;
 		memcpy(*der, in, inlen);
 		*len = inlen;
 		return CS_OK;
 	}
-	return pem_find(k, in, inlen, der, len);
+	return pem_find(k, in, inlen, shallow, der, len);
+}
+
+enum cs_err
+cs_pem_decode(enum cs_pem_kind kind, const uint8_t *in, size_t inlen,
+    uint8_t **der, size_t *len)
+{
+	return pem_decode(kind, in, inlen, false, der, len);
+}
+
+enum cs_err
+csi_pem_decode_shallow(enum cs_pem_kind kind, const uint8_t *in,
+    size_t inlen, uint8_t **der, size_t *len)
+{
+	return pem_decode(kind, in, inlen, true, der, len);
 }

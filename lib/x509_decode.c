@@ -150,7 +150,7 @@ csi_x509_in_der(struct cs_ctx *ctx, const struct csi_x509_in *in,
 	if (len == 0)
 		return csi_fail(ctx, CS_ERR_MALFORMED, "%s: %s", in->name,
 		    in->nopem);
-	r = cs_pem_decode(in->kind, p, len, &buf, &n);
+	r = csi_pem_decode_shallow(in->kind, p, len, &buf, &n);
 	if (r == CS_ERR_MALFORMED)
 		return csi_fail(ctx, r, "%s: %s", in->name, in->nopem);
 	if (r != CS_OK)

@@ -102,6 +102,13 @@ uint8_t csi_pkey_piv_alg(const EVP_PKEY *k);
  * instead of OpenSSL prompting on the terminal.
  */
 int csi_pem_no_password(char *buf, int size, int rwflag, void *u);
+/*
+ * cs_pem_decode for a caller that fully decodes the DER itself right
+ * after (x509_decode.c): the first block of the kind whose contents are
+ * one definite-length SEQUENCE, so the object is not decoded twice.
+ */
+CS_MUST_CHECK enum cs_err csi_pem_decode_shallow(enum cs_pem_kind kind,
+    const uint8_t *in, size_t inlen, uint8_t **der, size_t *len);
 
 /* --- requests and self-signed certificates (csr.c, csr_selfsign.c) --- */
 
