@@ -69,7 +69,7 @@ cs_ca_csr_check(struct cs_ctx *ctx, const uint8_t *csr, size_t len,
 	X509_REQ *req = NULL;
 	uint8_t *st = NULL, *f9 = NULL;
 	size_t stl = 0, f9l = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(info, 0, sizeof(*info));
 	if ((r = csa_csr_decode(ctx, csr, len, &req)) != CS_OK)
@@ -123,7 +123,7 @@ csa_evidence_der(struct cs_ctx *ctx, const char *what, const uint8_t *p,
 	unsigned char *out = NULL;
 	X509 *x = NULL;
 	int n;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*der = NULL;
 	*derlen = 0;

@@ -85,7 +85,7 @@ each_item(struct cs_ctx *ctx, const char *pname, const char *key, const char *s,
     void *arg)
 {
 	char buf[256], *it, *save = NULL, *e;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (strlen(s) >= sizeof(buf))
 		return cs_ctx_fail(ctx, CS_ERR_LIMIT, "profile %s: %s too long",
@@ -460,7 +460,7 @@ parse_cardsmith(struct cs_ctx *ctx, struct cs_ca_profile *p)
 	STACK_OF(CONF_VALUE) * sec;
 	CONF_VALUE *cv;
 	bool have_level = false;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int i;
 
 	if ((sec = NCONF_get_section(p->conf, "cardsmith")) == NULL) {
@@ -585,7 +585,7 @@ cs_ca_profile_load(struct cs_ca *ca, const char *name,
 	const char *base;
 	uint8_t *text = NULL;
 	size_t len = 0, n;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if (name == NULL || *name == '\0')

@@ -196,7 +196,7 @@ out:
 static enum cs_err
 migrate(struct sq_store *s)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = add_column(s, "sublevel",
 	         "ALTER TABLE certs ADD COLUMN sublevel TEXT")) != CS_OK ||

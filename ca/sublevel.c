@@ -104,7 +104,7 @@ csa_sublevel_parse_value(struct cs_ctx *ctx, const char *name,
     const char *value, struct cs_ca_sublevel *out)
 {
 	char buf[256], *it, *save = NULL, *e;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(out, 0, sizeof(*out));
 	if (!csa_sublevel_name_ok(name))

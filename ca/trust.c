@@ -388,7 +388,7 @@ cs_ca_trust_list(struct cs_ca *ca, cs_ca_trust_fn *fn, void *arg)
 {
 	struct tstore *ts = NULL;
 	size_t i;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = trust_scan(ca, &ts)) != CS_OK)
 		return r;

@@ -326,7 +326,7 @@ chain_decode(struct cs_verifier *v, const uint8_t *p, size_t len,
     STACK_OF(X509) * sk)
 {
 	int n = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (p == NULL || len == 0 || len > CSA_FILE_MAX)
 		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED, "CA chain: empty");
@@ -367,7 +367,7 @@ cs_verify_add_chain(struct cs_verifier *v, const uint8_t *bytes, size_t len)
 	size_t want;
 	X509 *x;
 	int i;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((sk = sk_X509_new_null()) == NULL)
 		return cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "CA chain");
