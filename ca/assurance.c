@@ -20,8 +20,9 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
+
+#include "cardsmith/x509_ossl.h"
 
 #include "ca_int.h"
 
@@ -372,12 +373,13 @@ enrolled(struct cs_ca *ca, const struct cs_ca_issue_req *req,
     const struct cs_ca_profile_info *pi, X509_REQ *csr,
     struct cs_ca_decision *d)
 {
-	const unsigned char *q = req->enrolled_spki;
 	EVP_PKEY *k = NULL;
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	if (q == NULL || req->enrolled_spki_len == 0 ||
-	    (k = d2i_PUBKEY(NULL, &q, (long)req->enrolled_spki_len)) == NULL) {
+	/* exactly one DER SubjectPublicKeyInfo, through lib's one decoder */
+	if (req->enrolled_spki == NULL || req->enrolled_spki_len == 0 ||
+	    cs_x509_pubkey_decode(NULL, req->enrolled_spki,
+	        req->enrolled_spki_len, 0, &k) != CS_OK) {
 		ERR_clear_error();
 		return refuse(ca->ctx, d, CS_ERR_ARG,
 		    "enrollment: no generated public key given");

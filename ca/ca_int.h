@@ -169,7 +169,10 @@ enum cs_err csa_bio_take(struct cs_ctx *ctx, BIO *b, char **pem,
 /* Decode one certificate, PEM (first block) or DER. */
 enum cs_err csa_cert_decode(struct cs_ctx *ctx, const char *what,
     const uint8_t *p, size_t len, X509 **out);
-/* Decode all PEM certificates (or one DER) into *out. */
+/*
+ * Every CERTIFICATE block of a PEM bundle (other blocks skipped; a corrupt
+ * one is CS_ERR_MALFORMED), or one DER certificate, into *out.
+ */
 enum cs_err csa_certs_decode(struct cs_ctx *ctx, const char *what,
     const uint8_t *p, size_t len, STACK_OF(X509) * *out);
 void csa_name_line(const X509_NAME *n, char *dst, size_t cap);

@@ -8,7 +8,6 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "cardsmith/x509_ossl.h"
@@ -90,7 +89,7 @@ cs_ca_csr_check(struct cs_ctx *ctx, const uint8_t *csr, size_t len,
 bool
 csa_f9_serial(const uint8_t *f9, size_t len, uint64_t *serial)
 {
-	const unsigned char *q = f9;
+	const unsigned char *q;
 	ASN1_OBJECT *o = NULL;
 	ASN1_INTEGER *ai = NULL;
 	const ASN1_OCTET_STRING *os;
@@ -98,7 +97,8 @@ csa_f9_serial(const uint8_t *f9, size_t len, uint64_t *serial)
 	int i;
 	bool ok = false;
 
-	if ((x = d2i_X509(NULL, &q, (long)len)) == NULL ||
+	/* exactly one DER certificate, through lib's one decoder */
+	if (cs_x509_cert_decode(NULL, f9, len, 0, &x) != CS_OK ||
 	    (o = OBJ_txt2obj(YK_OID_SERIAL, 1)) == NULL ||
 	    (i = X509_get_ext_by_OBJ(x, o, -1)) < 0)
 		goto out;
