@@ -206,7 +206,7 @@ pem_each(struct cs_verifier *v, const char *what, const uint8_t *p,
 		blk.n++;
 		blk.line = line;
 		if (!begin_label(&blk, ls, le))
-			return pem_corrupt(v, &blk, "");
+			blk.label[0] = '\0'; /* corrupt, once its END is found */
 		while (!line_is(ls, le, "-----END ")) {
 			ls = le;
 			line++;
@@ -216,6 +216,8 @@ pem_each(struct cs_verifier *v, const char *what, const uint8_t *p,
 				    what, blk.n, blk.line);
 			le = line_end(ls, end);
 		}
+		if (blk.label[0] == '\0')
+			return pem_corrupt(v, &blk, "");
 		blk.p = bs;
 		blk.len = (size_t)(le - bs);
 		if ((r = fn(v, &blk, arg)) != CS_OK)
