@@ -20,8 +20,9 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
+
+#include "cardsmith/x509_ossl.h"
 
 #include "ca_int.h"
 
@@ -112,7 +113,7 @@ firmware_rules(struct cs_ca *ca, const struct cs_ca_profile_info *pi,
 	        (CS_CA_ALG_RSA2048 | CS_CA_ALG_RSA3072 | CS_CA_ALG_RSA4096)) !=
 	    0;
 	bool ec = (alg & (CS_CA_ALG_P256 | CS_CA_ALG_P384)) != 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (!d->has_firmware)
 		return CS_OK;
@@ -149,7 +150,7 @@ static enum cs_err
 gather(struct cs_ca *ca, const struct cs_ca_issue_req *req,
     struct cs_ca_decision *d, struct csa_evidence *ev)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (req->stmt != NULL) {
 		if ((r = csa_evidence_der(ca->ctx, "attestation statement",
@@ -233,7 +234,7 @@ check_chain_known(struct cs_ca *ca, const struct cs_ca_issue_req *req,
     const struct cs_trust *trust, struct cs_ca_decision *d, bool *ignored)
 {
 	char w[CS_CA_REASON_MAX];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*ignored = false;
 	if (req->intermediates == NULL)
@@ -372,12 +373,13 @@ enrolled(struct cs_ca *ca, const struct cs_ca_issue_req *req,
     const struct cs_ca_profile_info *pi, X509_REQ *csr,
     struct cs_ca_decision *d)
 {
-	const unsigned char *q = req->enrolled_spki;
 	EVP_PKEY *k = NULL;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
-	if (q == NULL || req->enrolled_spki_len == 0 ||
-	    (k = d2i_PUBKEY(NULL, &q, (long)req->enrolled_spki_len)) == NULL) {
+	/* exactly one DER SubjectPublicKeyInfo, through lib's one decoder */
+	if (req->enrolled_spki == NULL || req->enrolled_spki_len == 0 ||
+	    cs_x509_pubkey_decode(NULL, req->enrolled_spki,
+	        req->enrolled_spki_len, 0, &k) != CS_OK) {
 		ERR_clear_error();
 		return refuse(ca->ctx, d, CS_ERR_ARG,
 		    "enrollment: no generated public key given");
@@ -407,7 +409,7 @@ check_key(struct cs_ca *ca, const struct cs_ca_profile_info *pi, X509_REQ *csr,
 {
 	EVP_PKEY *k = X509_REQ_get0_pubkey(csr);
 	unsigned int bits;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*alg = csa_key_alg(k, &bits);
 	if (*alg == 0)
@@ -522,7 +524,7 @@ csa_assess(struct cs_ca *ca, const struct cs_ca_issue_req *req, X509_REQ *csr,
 	const struct cs_ca_sublevel *sub;
 	uint32_t alg;
 	size_t n;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(d, 0, sizeof(*d));
 	d->slot = -1;
@@ -589,7 +591,7 @@ cs_ca_assess(struct cs_ca *ca, const struct cs_ca_issue_req *req,
 {
 	struct csa_evidence ev = { NULL, NULL, 0, 0 };
 	X509_REQ *csr = NULL;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(d, 0, sizeof(*d));
 	d->slot = -1;

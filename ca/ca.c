@@ -63,7 +63,7 @@ enum cs_err
 csa_ca_open_store(struct cs_ca *ca, bool create)
 {
 	char path[CSA_PATH_MAX];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir,
 	         "registry.db")) != CS_OK)
@@ -77,7 +77,7 @@ load_cert_file(struct cs_ca *ca, const char *name, bool optional, X509 **out)
 	char path[CSA_PATH_MAX];
 	uint8_t *data = NULL;
 	size_t len = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir, name)) != CS_OK)
@@ -161,7 +161,7 @@ perm_check_entries(struct cs_ca *ca, const char *sub)
 	char path[CSA_PATH_MAX];
 	struct dirent *e;
 	DIR *d;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir, sub)) !=
 	        CS_OK ||
@@ -202,7 +202,7 @@ perm_check_all(struct cs_ca *ca)
 	};
 	char path[CSA_PATH_MAX];
 	size_t i;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = perm_check(ca, ca->dir, PERM_DIR)) != CS_OK)
 		return r;

@@ -151,6 +151,19 @@ struct cs_ca {
 
 /* --- level.c: level names (public), cs_ca_arc, cs_ca_level_oid --- */
 
+/* --- list.c: comma-separated lists --- */
+/* Longest list csa_list_each reads (with its NUL). */
+#define CSA_LIST_MAX 256
+/* One item of a list, trimmed and NUL-terminated; fn may modify it. */
+typedef enum cs_err csa_item_fn(char *item, void *arg);
+/*
+ * Call fn for each comma-separated item of s, spaces and tabs around it
+ * dropped, empty items skipped; the first error of fn is returned. s of
+ * CSA_LIST_MAX characters or more: CS_ERR_LIMIT "WHAT too long".
+ */
+enum cs_err csa_list_each(struct cs_ctx *ctx, const char *what, const char *s,
+    csa_item_fn *fn, void *arg);
+
 /* --- io.c: files of the CA directory --- */
 /* Write atomically (temp file + rename) with mode; excl: fail if exists. */
 enum cs_err csa_write_file(struct cs_ctx *ctx, const char *path, const void *p,
@@ -169,7 +182,10 @@ enum cs_err csa_bio_take(struct cs_ctx *ctx, BIO *b, char **pem,
 /* Decode one certificate, PEM (first block) or DER. */
 enum cs_err csa_cert_decode(struct cs_ctx *ctx, const char *what,
     const uint8_t *p, size_t len, X509 **out);
-/* Decode all PEM certificates (or one DER) into *out. */
+/*
+ * Every CERTIFICATE block of a PEM bundle (other blocks skipped; a corrupt
+ * one is CS_ERR_MALFORMED), or one DER certificate, into *out.
+ */
 enum cs_err csa_certs_decode(struct cs_ctx *ctx, const char *what,
     const uint8_t *p, size_t len, STACK_OF(X509) * *out);
 void csa_name_line(const X509_NAME *n, char *dst, size_t cap);

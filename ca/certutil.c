@@ -1,6 +1,7 @@
 /*
- * Certificate helpers: PEM-or-DER decoding, names and serials as text,
- * times, certificatePolicies, key algorithm and size.
+ * Certificate helpers: PEM-or-DER decoding (through lib's cs_pem_next and
+ * cs_x509_cert_decode), names and serials as text, times,
+ * certificatePolicies, key algorithm and size.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,6 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -56,7 +56,8 @@ csa_certs_decode(struct cs_ctx *ctx, const char *what, const uint8_t *p,
     size_t len, STACK_OF(X509) * *out)
 {
 	STACK_OF(X509) *sk = NULL;
-	BIO *b = NULL;
+	uint8_t *der = NULL;
+	size_t pos = 0, n = 0;
 	X509 *x = NULL;
 	enum cs_err r = CS_ERR_INTERNAL;
 
@@ -72,20 +73,40 @@ csa_certs_decode(struct cs_ctx *ctx, const char *what, const uint8_t *p,
 			goto out;
 		}
 	} else {
-		if (p == NULL || len == 0 || len > CSA_FILE_MAX ||
-		    (b = BIO_new_mem_buf(p, (int)len)) == NULL) {
+		if (p == NULL || len == 0 || len > CSA_FILE_MAX) {
 			r = cs_ctx_fail(ctx, CS_ERR_MALFORMED, "%s: empty",
 			    what);
 			goto out;
 		}
-		while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+		/*
+		 * lib's bundle iterator: other kinds of block are skipped, a
+		 * corrupt CERTIFICATE block fails the whole bundle.
+		 */
+		while ((r = cs_pem_next(CS_PEM_CERT, p, len, &pos, &der, &n)) ==
+		    CS_OK) {
+			r = csa_cert_decode(ctx, what, der, n, &x);
+			cs_free(der);
+			der = NULL;
+			if (r != CS_OK)
+				goto out;
 			if (!sk_X509_push(sk, x)) {
 				X509_free(x);
 				r = cs_ctx_fail_crypto(ctx, CS_ERR_NOMEM, "%s",
 				    what);
 				goto out;
 			}
-		ERR_clear_error();
+		}
+		if (r == CS_ERR_MALFORMED) {
+			r = cs_ctx_fail(ctx, r,
+			    "%s: PEM certificate %d is corrupt", what,
+			    sk_X509_num(sk) + 1);
+			goto out;
+		}
+		if (r != CS_ERR_NOT_FOUND) {
+			r = cs_ctx_fail(ctx, r, "%s: PEM: %s", what,
+			    cs_strerror(r));
+			goto out;
+		}
 	}
 	if (sk_X509_num(sk) == 0) {
 		r = cs_ctx_fail(ctx, CS_ERR_MALFORMED, "%s: no certificate",
@@ -96,7 +117,6 @@ csa_certs_decode(struct cs_ctx *ctx, const char *what, const uint8_t *p,
 	sk = NULL;
 	r = CS_OK;
 out:
-	BIO_free(b);
 	sk_X509_pop_free(sk, X509_free);
 	return r;
 }

@@ -133,7 +133,7 @@ csa_config_write(struct cs_ca *ca, bool hw)
 	char path[CSA_PATH_MAX], text[4096], v[CS_CA_OID_MAX + 64];
 	size_t i;
 	int n, k;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = csa_path(ca->ctx, path, sizeof(path), ca->dir, "ca.cnf")) !=
 	    CS_OK)
@@ -254,7 +254,7 @@ csa_config_set_sublevels(struct cs_ca *ca, const char *const *specs)
 {
 	struct cs_ca_sublevel s;
 	size_t i;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	for (i = 0; specs != NULL && specs[i] != NULL; i++)
 		if ((r = csa_sublevel_parse(ca->ctx, specs[i], &s)) != CS_OK ||
@@ -325,7 +325,7 @@ read_sublevels(struct cs_ca *ca, CONF *conf, const char *path)
 	CONF_VALUE *cv;
 	char why[CS_CA_REASON_MAX];
 	int i;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((sec = NCONF_get_section(conf, "sublevels")) == NULL) {
 		ERR_clear_error();

@@ -8,7 +8,6 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "cardsmith/x509_ossl.h"
@@ -69,7 +68,7 @@ cs_ca_csr_check(struct cs_ctx *ctx, const uint8_t *csr, size_t len,
 	X509_REQ *req = NULL;
 	uint8_t *st = NULL, *f9 = NULL;
 	size_t stl = 0, f9l = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(info, 0, sizeof(*info));
 	if ((r = csa_csr_decode(ctx, csr, len, &req)) != CS_OK)
@@ -90,7 +89,7 @@ cs_ca_csr_check(struct cs_ctx *ctx, const uint8_t *csr, size_t len,
 bool
 csa_f9_serial(const uint8_t *f9, size_t len, uint64_t *serial)
 {
-	const unsigned char *q = f9;
+	const unsigned char *q;
 	ASN1_OBJECT *o = NULL;
 	ASN1_INTEGER *ai = NULL;
 	const ASN1_OCTET_STRING *os;
@@ -98,7 +97,8 @@ csa_f9_serial(const uint8_t *f9, size_t len, uint64_t *serial)
 	int i;
 	bool ok = false;
 
-	if ((x = d2i_X509(NULL, &q, (long)len)) == NULL ||
+	/* exactly one DER certificate, through lib's one decoder */
+	if (cs_x509_cert_decode(NULL, f9, len, 0, &x) != CS_OK ||
 	    (o = OBJ_txt2obj(YK_OID_SERIAL, 1)) == NULL ||
 	    (i = X509_get_ext_by_OBJ(x, o, -1)) < 0)
 		goto out;
@@ -123,7 +123,7 @@ csa_evidence_der(struct cs_ctx *ctx, const char *what, const uint8_t *p,
 	unsigned char *out = NULL;
 	X509 *x = NULL;
 	int n;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*der = NULL;
 	*derlen = 0;

@@ -298,7 +298,7 @@ init_common(struct cs_ctx *ctx, const char *dir,
     const struct cs_ca_init_opts *o, struct cs_ca **out)
 {
 	struct cs_ca *ca = NULL;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if (o == NULL)

@@ -134,7 +134,7 @@ csa_copy_file(struct cs_ctx *ctx, const char *src, const char *dst)
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = cs_file_read(ctx, src, CSA_FILE_MAX, &data, &len)) == CS_OK)
 		r = csa_write_file(ctx, dst, data, len, 0600, false);

@@ -216,7 +216,7 @@ set_subject(struct cs_ca *ca, X509 *x, X509_REQ *csr,
 {
 	char text[CSA_TMPL_OUT_MAX];
 	X509_NAME *n = NULL;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (pv->subject_tmpl == NULL) {
 		if (!X509_set_subject_name(x, X509_REQ_get_subject_name(csr)))
@@ -494,7 +494,7 @@ cs_ca_issue(struct cs_ca *ca, const struct cs_ca_issue_req *req,
 	struct signed_cert sc;
 	const uint8_t *der;
 	int64_t now = req->at != 0 ? req->at : (int64_t)time(NULL);
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = issue_one(ca, req, res, &sc)) != CS_OK || res->der == NULL)
 		goto out;

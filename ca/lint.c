@@ -617,7 +617,7 @@ cs_ca_lint(struct cs_ctx *ctx, const uint8_t *cert, size_t len,
 {
 	X509 *x = NULL, *i = NULL;
 	char local[CS_CA_REASON_MAX];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (findings == NULL || fcap == 0) {
 		findings = local;

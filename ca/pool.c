@@ -87,7 +87,7 @@ enum cs_err
 csa_pool_take(struct cs_ca *ca, X509 *x, int64_t now, char *hex, size_t cap)
 {
 	BIGNUM *bn = NULL;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (ca->pool_len == 0 && (r = pool_fill(ca, now)) != CS_OK)
 		return r;

@@ -77,31 +77,35 @@ lookup(const struct named *t, const char *s, unsigned int *v)
 	return false;
 }
 
+typedef enum cs_err item_fn(struct cs_ctx *, const char *, const char *,
+    const char *, void *);
+
+/* An item of a profile key's list, with the profile and key it is in. */
+struct item_call {
+	struct cs_ctx *ctx;
+	const char *pname, *key;
+	item_fn *fn;
+	void *arg;
+};
+
+static enum cs_err
+call_item(char *it, void *arg)
+{
+	const struct item_call *c = arg;
+
+	return c->fn(c->ctx, c->pname, c->key, it, c->arg);
+}
+
 /* Apply fn to each comma-separated, space-trimmed item of s. */
 static enum cs_err
 each_item(struct cs_ctx *ctx, const char *pname, const char *key, const char *s,
-    enum cs_err (
-        *fn)(struct cs_ctx *, const char *, const char *, const char *, void *),
-    void *arg)
+    item_fn *fn, void *arg)
 {
-	char buf[256], *it, *save = NULL, *e;
-	enum cs_err r;
+	struct item_call c = { ctx, pname, key, fn, arg };
+	char what[512];
 
-	if (strlen(s) >= sizeof(buf))
-		return cs_ctx_fail(ctx, CS_ERR_LIMIT, "profile %s: %s too long",
-		    pname, key);
-	snprintf(buf, sizeof(buf), "%s", s);
-	for (it = strtok_r(buf, ",", &save); it != NULL;
-	     it = strtok_r(NULL, ",", &save)) {
-		while (*it == ' ' || *it == '\t')
-			it++;
-		e = it + strlen(it);
-		while (e > it && (e[-1] == ' ' || e[-1] == '\t'))
-			*--e = '\0';
-		if (*it != '\0' && (r = fn(ctx, pname, key, it, arg)) != CS_OK)
-			return r;
-	}
-	return CS_OK;
+	snprintf(what, sizeof(what), "profile %s: %s", pname, key);
+	return csa_list_each(ctx, what, s, call_item, &c);
 }
 
 static enum cs_err
@@ -460,7 +464,7 @@ parse_cardsmith(struct cs_ctx *ctx, struct cs_ca_profile *p)
 	STACK_OF(CONF_VALUE) * sec;
 	CONF_VALUE *cv;
 	bool have_level = false;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int i;
 
 	if ((sec = NCONF_get_section(p->conf, "cardsmith")) == NULL) {
@@ -585,7 +589,7 @@ cs_ca_profile_load(struct cs_ca *ca, const char *name,
 	const char *base;
 	uint8_t *text = NULL;
 	size_t len = 0, n;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if (name == NULL || *name == '\0')

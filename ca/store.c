@@ -53,7 +53,7 @@ sq_reserve(struct csa_store *b, const char *const *serials, size_t n,
 {
 	struct sq_store *s = (struct sq_store *)b;
 	sqlite3_stmt *st;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	size_t i;
 	int rc;
 
@@ -148,7 +148,7 @@ commit_row(struct sq_store *s, const struct csa_row *row, const uint8_t *der,
 {
 	char prior[CS_CA_SERIAL_MAX], detail[96];
 	sqlite3_stmt *st;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	/* Again inside the transaction: a revocation may have come since. */
 	if ((r = key_refused(s, row->key_hash, row->allow_revoked_key, prior,
@@ -222,7 +222,7 @@ sq_commit(struct csa_store *b, const struct csa_row *rows,
     const uint8_t *const *ders, const size_t *lens, size_t n, int64_t now)
 {
 	struct sq_store *s = (struct sq_store *)b;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	size_t i;
 
 	if ((r = csa_sq_begin(s)) != CS_OK)
@@ -244,7 +244,7 @@ static enum cs_err
 change(struct sq_store *s, sqlite3_stmt *st, const char *what, const char *kind,
     const char *serial, int64_t now, size_t *n)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int changed;
 
 	*n = 0;
@@ -272,7 +272,7 @@ sq_abandon(struct csa_store *b, const char *const *serials, size_t n,
 {
 	struct sq_store *s = (struct sq_store *)b;
 	sqlite3_stmt *st;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	size_t i;
 
 	if ((r = csa_sq_begin(s)) != CS_OK)
@@ -303,7 +303,7 @@ sq_delivered(struct csa_store *b, const char *serial, int64_t now)
 	struct sq_store *s = (struct sq_store *)b;
 	sqlite3_stmt *st;
 	size_t n;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = csa_sq_begin(s)) != CS_OK)
 		return r;
@@ -359,7 +359,7 @@ sq_revoke(struct csa_store *b, const char *serial, uint64_t card_serial,
 	struct sq_store *s = (struct sq_store *)b;
 	sqlite3_stmt *st;
 	char detail[64];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*count = 0;
 	if ((r = csa_sq_begin(s)) != CS_OK)
@@ -507,7 +507,7 @@ sq_crl_number(struct csa_store *b, enum csa_signer signer, uint64_t *n)
 {
 	struct sq_store *s = (struct sq_store *)b;
 	sqlite3_stmt *st;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*n = 0;
 	if ((r = csa_sq_begin(s)) != CS_OK)
@@ -615,7 +615,7 @@ sq_reconcile(struct csa_store *b, struct cs_ca_reconcile_stats *stats,
     int64_t now)
 {
 	struct sq_store *s = (struct sq_store *)b;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(stats, 0, sizeof(*stats));
 	if ((r = csa_sq_begin(s)) != CS_OK)

@@ -64,7 +64,7 @@ cs_ca_show(struct cs_ca *ca, const char *serial, struct cs_ca_cert_info *in,
     uint8_t **der, size_t *derlen)
 {
 	char s[CS_CA_SERIAL_MAX];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(in, 0, sizeof(*in));
 	if (der != NULL) {
@@ -80,7 +80,7 @@ enum cs_err
 cs_ca_mark_delivered(struct cs_ca *ca, const char *serial)
 {
 	char s[CS_CA_SERIAL_MAX];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = norm_serial(ca->ctx, serial, s, sizeof(s))) != CS_OK)
 		return r;
@@ -133,7 +133,7 @@ cs_ca_revoke(struct cs_ca *ca, const char *serial, uint64_t card_serial,
     int reason, int64_t at, size_t *n)
 {
 	char s[CS_CA_SERIAL_MAX];
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	*n = 0;
 	if (reason < 0 || reason > 10 || reason == 7 || reason == 8)

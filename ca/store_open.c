@@ -18,6 +18,8 @@
 
 #include <sqlite3.h>
 
+#include "cardsmith/x509_ossl.h"
+
 #include "store_int.h"
 
 #include "banned.h"
@@ -108,8 +110,10 @@ backfill_round(struct sq_store *s, sqlite3_stmt *sel, sqlite3_stmt *upd,
 		    t != NULL ? (const char *)t : "");
 		p = sqlite3_column_blob(sel, 1);
 		len = sqlite3_column_bytes(sel, 1);
-		x = p != NULL && len > 0 ? d2i_X509(NULL, &p, len) : NULL;
-		if (x == NULL || !csa_key_hash(X509_get0_pubkey(x), hex[*n])) {
+		x = NULL;
+		if (p == NULL || len <= 0 ||
+		    cs_x509_cert_decode(NULL, p, (size_t)len, 0, &x) != CS_OK ||
+		    !csa_key_hash(X509_get0_pubkey(x), hex[*n])) {
 			hex[*n][0] = '\0';
 			if ((*bad)++ < LIVE_LIST_MAX)
 				cs_ctx_log(s->base.ctx, CS_LOG_ERR,
@@ -196,7 +200,7 @@ out:
 static enum cs_err
 migrate(struct sq_store *s)
 {
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = add_column(s, "sublevel",
 	         "ALTER TABLE certs ADD COLUMN sublevel TEXT")) != CS_OK ||

@@ -73,10 +73,19 @@ oid_ok(const char *s)
 	    CS_OK;
 }
 
+/* A sub-level being read, for its items. */
+struct sub_read {
+	struct cs_ctx *ctx;
+	struct cs_ca_sublevel *s;
+};
+
 /* One "pin:P", "touch:T" or "oid:OID" item. */
 static enum cs_err
-sub_item(struct cs_ctx *ctx, struct cs_ca_sublevel *s, char *it)
+sub_item(char *it, void *arg)
 {
+	const struct sub_read *sr = arg;
+	struct cs_ctx *ctx = sr->ctx;
+	struct cs_ca_sublevel *s = sr->s;
 	char *v = strchr(it, ':');
 
 	if (v == NULL)
@@ -103,8 +112,9 @@ enum cs_err
 csa_sublevel_parse_value(struct cs_ctx *ctx, const char *name,
     const char *value, struct cs_ca_sublevel *out)
 {
-	char buf[256], *it, *save = NULL, *e;
-	enum cs_err r;
+	struct sub_read sr = { ctx, out };
+	char what[CS_CA_SUBLEVEL_NAME_MAX + 16];
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(out, 0, sizeof(*out));
 	if (!csa_sublevel_name_ok(name))
@@ -114,20 +124,9 @@ csa_sublevel_parse_value(struct cs_ctx *ctx, const char *name,
 		    name, CS_CA_SUBLEVEL_NAME_MAX - 1);
 	snprintf(out->name, sizeof(out->name), "%s", name);
 	out->parent = CS_CA_LEVEL_HW_ATTESTED;
-	if (strlen(value) >= sizeof(buf))
-		return cs_ctx_fail(ctx, CS_ERR_LIMIT, "sub-level %s: too long",
-		    name);
-	snprintf(buf, sizeof(buf), "%s", value);
-	for (it = strtok_r(buf, ",", &save); it != NULL;
-	     it = strtok_r(NULL, ",", &save)) {
-		while (*it == ' ' || *it == '\t')
-			it++;
-		e = it + strlen(it);
-		while (e > it && (e[-1] == ' ' || e[-1] == '\t'))
-			*--e = '\0';
-		if (*it != '\0' && (r = sub_item(ctx, out, it)) != CS_OK)
-			return r;
-	}
+	snprintf(what, sizeof(what), "sub-level %s:", name);
+	if ((r = csa_list_each(ctx, what, value, sub_item, &sr)) != CS_OK)
+		return r;
 	if (csa_pin_rank(out->min_pin_policy) +
 	        csa_touch_rank(out->min_touch_policy) ==
 	    0)

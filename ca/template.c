@@ -353,7 +353,7 @@ take_san(struct cs_ctx *ctx, struct csa_vars *vs, const GENERAL_NAME *g)
 	struct csa_var *given;
 	char shown[CS_CA_NAME_MAX];
 	GENERAL_NAME *dup;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	san_text(g, shown, sizeof(shown));
 	if (strcmp(t.field, "san.permanent_identifier") == 0)
@@ -458,7 +458,7 @@ take_attr(struct cs_ctx *ctx, struct csa_vars *vs, const X509_NAME_ENTRY *e,
 	const char *value, *name;
 	char what[64];
 	struct csa_var *v;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (strcmp(var, "cn") == 0) {
 		if (*cn_seen)
@@ -508,7 +508,7 @@ take_csr_subject(struct cs_ctx *ctx, X509_REQ *csr, struct csa_vars *vs)
 	const X509_NAME_ENTRY *e;
 	char field[48], var[40], shown[CS_CA_NAME_MAX];
 	bool cn_seen = false;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 	int i;
 
 	for (i = 0; i < X509_NAME_entry_count(n); i++) {
@@ -532,7 +532,7 @@ csa_vars_build(struct cs_ctx *ctx, const struct cs_ca_issue_req *req,
 	const char *eq, *cn;
 	size_t i;
 	int idx;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(vs, 0, sizeof(*vs));
 	vs->pv = pv;
@@ -604,7 +604,7 @@ put_value(struct cs_ctx *ctx, const struct csa_var *v, enum csa_tmpl_mode mode,
     char *out, size_t cap, size_t *o)
 {
 	const unsigned char *s = (const unsigned char *)v->value;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	for (; *s != '\0'; s++) {
 		if (*s < 0x20 || *s == 0x7f ||
@@ -666,7 +666,7 @@ csa_tmpl_expand(struct cs_ctx *ctx, const char *pname, const char *t,
 	char hint[CS_CA_REASON_MAX];
 	const char *end;
 	size_t o = 0, i, nlen;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	out[0] = '\0';
 	while (*t != '\0') {

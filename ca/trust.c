@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "cardsmith/hex.h"
+#include "cardsmith/x509_ossl.h"
 
 #include "ca_int.h"
 
@@ -256,46 +257,44 @@ trust_cert_add(struct cs_ca *ca, struct tstore *ts, X509 *x, size_t start,
 
 /*
  * The certificates of one file, read the way the attestation store reads
- * it (PEM_read_bio_X509 in turn, or one DER certificate), with the byte
- * range each came from so that a rewrite can leave it out.
+ * it (lib's cs_pem_next block by block, or one DER certificate), with the
+ * byte range each came from so that a rewrite can leave it out.
  */
 static enum cs_err
 trust_parse(struct cs_ca *ca, struct tstore *ts)
 {
 	struct tfile *f = &ts->files[ts->nfiles - 1];
-	const unsigned char *q = f->text;
-	size_t first = ts->ncerts, at = 0, now, i;
-	unsigned long e;
-	BIO *b = NULL;
+	size_t first = ts->ncerts, at = 0, pos = 0, n = 0, i;
+	uint8_t *der = NULL;
 	X509 *x = NULL;
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	ERR_clear_error();
 	if (f->len >= 2 && f->text[0] == 0x30) {
-		x = d2i_X509(NULL, &q, (long)f->len);
-		if (x == NULL || q != f->text + f->len)
+		if (cs_x509_cert_decode(NULL, f->text, f->len, 0, &x) != CS_OK)
 			goto broken;
 		if ((r = trust_cert_add(ca, ts, x, 0, f->len)) != CS_OK)
 			goto out;
 		at = f->len;
 	} else {
-		if ((b = BIO_new_mem_buf(f->text, (int)f->len)) == NULL) {
-			r = cs_ctx_fail_crypto(ca->ctx, CS_ERR_NOMEM, "trust");
-			goto out;
-		}
-		while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
-			now = f->len - (size_t)BIO_pending(b);
-			if ((r = trust_cert_add(ca, ts, x, at, now)) != CS_OK)
+		while ((r = cs_pem_next(CS_PEM_CERT, f->text, f->len, &pos,
+		            &der, &n)) == CS_OK) {
+			r = cs_x509_cert_decode(NULL, der, n, 0, &x);
+			cs_free(der);
+			der = NULL;
+			if (r != CS_OK)
+				goto broken;
+			if ((r = trust_cert_add(ca, ts, x, at, pos)) != CS_OK)
 				goto out;
 			X509_free(x);
 			x = NULL;
-			at = now;
+			at = pos;
 		}
-		/* The loop ends at "no start line" once the input is used. */
-		e = ERR_peek_last_error();
-		if (e != 0 &&
-		    (ERR_GET_LIB(e) != ERR_LIB_PEM ||
-		        ERR_GET_REASON(e) != PEM_R_NO_START_LINE))
+		/* NOT_FOUND: the input is used up; anything else is broken. */
+		if (r == CS_ERR_NOMEM) {
+			r = cs_ctx_fail(ca->ctx, r, "trust/%s", f->name);
+			goto out;
+		}
+		if (r != CS_ERR_NOT_FOUND)
 			goto broken;
 	}
 	if (ts->ncerts == first)
@@ -314,7 +313,6 @@ broken:
 out:
 	ERR_clear_error();
 	X509_free(x);
-	BIO_free(b);
 	return r;
 }
 
@@ -388,7 +386,7 @@ cs_ca_trust_list(struct cs_ca *ca, cs_ca_trust_fn *fn, void *arg)
 {
 	struct tstore *ts = NULL;
 	size_t i;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((r = trust_scan(ca, &ts)) != CS_OK)
 		return r;

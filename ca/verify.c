@@ -110,15 +110,16 @@ csa_verify_self_signed(X509 *x)
 /* --- reading --chain and --crl: every PEM block, or one DER object --- */
 
 /*
- * A decoded PEM block: what it is, where it is, its DER. A DER input is
- * handled as block 0 without a label, so each type has one decoder.
+ * A PEM block as found in the text: what it is, where it is, its label
+ * and its text (BEGIN line to END line). A DER input is handled as block
+ * 0 without a label, its text the DER, so each type has one decoder.
  */
 struct pemblock {
 	const char *what; /* "CA chain", "CRL" */
 	int n, line; /* 1-based: block number, line of its BEGIN; 0: DER */
-	const char *label;
-	const unsigned char *der;
-	long len;
+	char label[64]; /* of the BEGIN line; "" for DER */
+	const uint8_t *p;
+	size_t len;
 };
 
 typedef enum cs_err pem_block_fn(struct cs_verifier *v,
@@ -141,9 +142,45 @@ line_is(const uint8_t *p, const uint8_t *e, const char *prefix)
 }
 
 /*
+ * The label of a "-----BEGIN LABEL-----" line [p, e) into b->label, as
+ * the PEM reader takes it (trailing white space dropped); false if the
+ * line does not end in "-----" (the reader would not start a block).
+ */
+static bool
+begin_label(struct pemblock *b, const uint8_t *p, const uint8_t *e)
+{
+	static const char open[] = "-----BEGIN ", close[] = "-----";
+	const uint8_t *s = p + sizeof(open) - 1;
+	size_t n;
+
+	while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' ||
+	                    e[-1] == '\t'))
+		e--;
+	if ((size_t)(e - s) < sizeof(close) - 1 ||
+	    !cs_memeq_public(e - (sizeof(close) - 1), close,
+	        sizeof(close) - 1))
+		return false;
+	n = (size_t)(e - s) - (sizeof(close) - 1);
+	if (n >= sizeof(b->label))
+		n = sizeof(b->label) - 1;
+	memcpy(b->label, s, n);
+	b->label[n] = '\0';
+	return true;
+}
+
+static enum cs_err
+pem_corrupt(struct cs_verifier *v, const struct pemblock *b, const char *why)
+{
+	return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+	    "%s: PEM block %d (line %d) is corrupt: bad base64, header or END "
+	    "line%s",
+	    b->what, b->n, b->line, why);
+}
+
+/*
  * Call fn for each PEM block of [p, p + len): a line starting with
- * "-----BEGIN " opens one, which must end at its "-----END " line and
- * decode; text outside blocks is skipped, as OpenSSL does. A corrupt
+ * "-----BEGIN " opens one, which must end at its "-----END " line; fn
+ * decodes it. Text outside blocks is skipped, as OpenSSL does. A corrupt
  * block is an error naming it, never the silent end of the file.
  */
 static enum cs_err
@@ -152,10 +189,6 @@ pem_each(struct cs_verifier *v, const char *what, const uint8_t *p,
 {
 	const uint8_t *end = p + len, *ls = p, *le, *bs;
 	struct pemblock blk;
-	char *name = NULL, *header = NULL;
-	unsigned char *data = NULL;
-	long dlen = 0;
-	BIO *b = NULL;
 	int line = 1;
 	enum cs_err r = CS_ERR_INTERNAL;
 
@@ -172,70 +205,63 @@ pem_each(struct cs_verifier *v, const char *what, const uint8_t *p,
 		bs = ls;
 		blk.n++;
 		blk.line = line;
+		if (!begin_label(&blk, ls, le))
+			blk.label[0] = '\0'; /* corrupt, once its END is found */
 		while (!line_is(ls, le, "-----END ")) {
 			ls = le;
 			line++;
-			if (ls >= end) {
-				r = cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+			if (ls >= end)
+				return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
 				    "%s: PEM block %d (line %d) has no END line",
 				    what, blk.n, blk.line);
-				goto out;
-			}
 			le = line_end(ls, end);
 		}
-		if ((b = BIO_new_mem_buf(bs, (int)(le - bs))) == NULL) {
-			r = cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "%s", what);
-			goto out;
-		}
-		if (!PEM_read_bio(b, &name, &header, &data, &dlen) ||
-		    header[0] != '\0' || dlen <= 0) {
-			r = cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
-			    "%s: PEM block %d (line %d) is corrupt: bad "
-			    "base64, header or END line",
-			    what, blk.n, blk.line);
-			goto out;
-		}
-		blk.label = name;
-		blk.der = data;
-		blk.len = dlen;
+		if (blk.label[0] == '\0')
+			return pem_corrupt(v, &blk, "");
+		blk.p = bs;
+		blk.len = (size_t)(le - bs);
 		if ((r = fn(v, &blk, arg)) != CS_OK)
-			goto out;
-		OPENSSL_free(name);
-		OPENSSL_free(header);
-		OPENSSL_free(data);
-		name = header = NULL;
-		data = NULL;
-		BIO_free(b);
-		b = NULL;
+			return r;
 		ls = le;
 		line++;
 	}
 	*count = blk.n;
-	r = CS_OK;
-out:
-	OPENSSL_free(name);
-	OPENSSL_free(header);
-	OPENSSL_free(data);
-	BIO_free(b);
-	ERR_clear_error();
-	return r;
+	return CS_OK;
 }
 
 static enum cs_err
 chain_block(struct cs_verifier *v, const struct pemblock *b, void *arg)
 {
 	STACK_OF(X509) *sk = arg;
+	uint8_t *der = NULL;
+	const uint8_t *p = b->p;
+	size_t len = b->len, pos = 0;
 	X509 *x = NULL;
+	enum cs_err r = CS_ERR_INTERNAL;
 
-	if (b->n > 0 && strcmp(b->label, PEM_STRING_X509) != 0 &&
-	    strcmp(b->label, PEM_STRING_X509_OLD) != 0)
-		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
-		    "%s: PEM block %d (line %d) is a %.40s, not a "
-		    "CERTIFICATE",
-		    b->what, b->n, b->line, b->label);
+	if (b->n > 0) {
+		if (strcmp(b->label, PEM_STRING_X509) != 0 &&
+		    strcmp(b->label, PEM_STRING_X509_OLD) != 0)
+			return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+			    "%s: PEM block %d (line %d) is a %.40s, not a "
+			    "CERTIFICATE",
+			    b->what, b->n, b->line, b->label);
+		/*
+		 * lib's one PEM decoder, on this block's text alone: it does
+		 * not say whether the armour or the DER inside is bad.
+		 */
+		if ((r = cs_pem_next(CS_PEM_CERT, b->p, b->len, &pos, &der,
+		         &len)) != CS_OK) {
+			if (r == CS_ERR_NOMEM)
+				return cs_ctx_fail(v->ctx, r, "%s", b->what);
+			return pem_corrupt(v, b, ", or not a certificate");
+		}
+		p = der;
+	}
 	/* Exactly one DER certificate, through the project's one decoder. */
-	if (cs_x509_cert_decode(NULL, b->der, (size_t)b->len, 0, &x) !=
-	    CS_OK) {
+	r = cs_x509_cert_decode(NULL, p, len, 0, &x);
+	cs_free(der);
+	if (r != CS_OK) {
 		if (b->n == 0)
 			return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
 			    "%s: not a DER certificate (or bytes after it)",
@@ -251,30 +277,76 @@ chain_block(struct cs_verifier *v, const struct pemblock *b, void *arg)
 	return CS_OK;
 }
 
+/*
+ * The one CRL decoder of ca/: the PEM block (OpenSSL's reader, since
+ * lib's cs_pem_next has no CRL kind yet) or the DER input, then exactly
+ * one DER CRL. *out: caller frees with X509_CRL_free.
+ */
+static enum cs_err
+crl_decode(struct cs_verifier *v, const struct pemblock *b, X509_CRL **out)
+{
+	char *name = NULL, *header = NULL;
+	unsigned char *data = NULL;
+	const unsigned char *der = b->p, *q;
+	long dlen = (long)b->len;
+	BIO *bio = NULL;
+	X509_CRL *c = NULL;
+	bool undecodable;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	*out = NULL;
+	if (b->n > 0) {
+		if ((bio = BIO_new_mem_buf(b->p, (int)b->len)) == NULL) {
+			r = cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "%s",
+			    b->what);
+			goto out;
+		}
+		if (!PEM_read_bio(bio, &name, &header, &data, &dlen) ||
+		    header[0] != '\0' || dlen <= 0) {
+			r = pem_corrupt(v, b, "");
+			goto out;
+		}
+		der = data;
+	}
+	q = der;
+	if ((c = d2i_X509_CRL(NULL, &q, dlen)) == NULL || q != der + dlen) {
+		undecodable = c == NULL;
+		if (b->n == 0)
+			r = cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+			    "%s: not a DER CRL%s", b->what,
+			    undecodable ? "" : " (bytes after it)");
+		else
+			r = cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+			    "%s: PEM block %d (line %d) is not a valid CRL",
+			    b->what, b->n, b->line);
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+	r = CS_OK;
+out:
+	X509_CRL_free(c);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(data);
+	BIO_free(bio);
+	ERR_clear_error();
+	return r;
+}
+
 static enum cs_err
 crl_block(struct cs_verifier *v, const struct pemblock *b, void *arg)
 {
 	STACK_OF(X509_CRL) *sk = arg;
-	const unsigned char *q = b->der;
-	X509_CRL *c;
-	bool undecodable;
+	X509_CRL *c = NULL;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (b->n > 0 && strcmp(b->label, PEM_STRING_X509_CRL) != 0)
 		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
 		    "%s: PEM block %d (line %d) is a %.40s, not an X509 CRL",
 		    b->what, b->n, b->line, b->label);
-	if ((c = d2i_X509_CRL(NULL, &q, b->len)) == NULL ||
-	    q != b->der + b->len) {
-		undecodable = c == NULL;
-		X509_CRL_free(c);
-		if (b->n == 0)
-			return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
-			    "%s: not a DER CRL%s", b->what,
-			    undecodable ? "" : " (bytes after it)");
-		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
-		    "%s: PEM block %d (line %d) is not a valid CRL", b->what,
-		    b->n, b->line);
-	}
+	if ((r = crl_decode(v, b, &c)) != CS_OK)
+		return r;
 	if (!sk_X509_CRL_push(sk, c)) {
 		X509_CRL_free(c);
 		return cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "%s", b->what);
@@ -313,8 +385,8 @@ pem_or_der(struct cs_verifier *v, const char *what, const uint8_t *p,
 		return pem_each(v, what, p, len, fn, arg, count);
 	memset(&blk, 0, sizeof(blk));
 	blk.what = what;
-	blk.der = p;
-	blk.len = (long)len;
+	blk.p = p;
+	blk.len = len;
 	if ((r = fn(v, &blk, arg)) != CS_OK)
 		return r;
 	*count = 1;
@@ -326,7 +398,7 @@ chain_decode(struct cs_verifier *v, const uint8_t *p, size_t len,
     STACK_OF(X509) * sk)
 {
 	int n = 0;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (p == NULL || len == 0 || len > CSA_FILE_MAX)
 		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED, "CA chain: empty");
@@ -367,7 +439,7 @@ cs_verify_add_chain(struct cs_verifier *v, const uint8_t *bytes, size_t len)
 	size_t want;
 	X509 *x;
 	int i;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	if ((sk = sk_X509_new_null()) == NULL)
 		return cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "CA chain");

@@ -303,7 +303,7 @@ eval_path(struct cs_verifier *v, const struct leafcase *lc,
 	const char *set[CLAIMS_MAX + 1];
 	bool valid[CLAIMS_MAX + 1];
 	size_t n = 0, i, k, pol = CLAIMS_MAX + 1;
-	enum cs_err r;
+	enum cs_err r = CS_ERR_INTERNAL;
 
 	memset(pr, 0, sizeof(*pr));
 	pr->iss = &v->cas[p->at[0]];

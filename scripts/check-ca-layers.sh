@@ -9,6 +9,10 @@
 #     functions that decode, encode, generate or use a private key
 #     (FENCE below). Any other ca object referencing one is printed.
 #
+# Without a cycle it also prints each object's layer, the longest path
+# from it down to an object that calls no other ca/ object (layer 0):
+# "check-ca-layers: layer N: a.c b.c", top layer first, names sorted.
+#
 # Usage: scripts/check-ca-layers.sh [BUILD]   (default: build)
 # Exit 0 when both hold, 1 when not, 2 when the objects are missing.
 set -u
@@ -113,6 +117,38 @@ if [ -n "$cycle" ]; then
 	fail=1
 else
 	echo "check-ca-layers: $(wc -l <"$tmp/edges") arrows between ${#objs[@]} ca/ objects, no cycle"
+	# 3. Each object's layer: the longest path from it down to an object
+	# that calls no other (layer 0), one line per layer, top first, as
+	# ca/README.md draws them (t-470 compares the two).
+	for o in "${objs[@]}"; do basename "$o" .o; done >"$tmp/nodes"
+	awk 'NR == FNR { node[$1] = 1; next }
+		{ adj[$1] = adj[$1] " " $2 }
+		function depth(v,    i, n, a, d) {
+			if (v in memo)
+				return memo[v]
+			d = 0
+			n = split(adj[v], a, " ")
+			for (i = 1; i <= n; i++)
+				if (depth(a[i]) + 1 > d)
+					d = depth(a[i]) + 1
+			memo[v] = d
+			return d
+		}
+		END {
+			top = 0
+			for (v in node) {
+				d = depth(v)
+				names[d] = names[d] " " v ".c"
+				if (d > top)
+					top = d
+			}
+			for (d = top; d >= 0; d--)
+				print d names[d]
+		}' "$tmp/nodes" "$tmp/edges" |
+		while read -r d rest; do
+			printf 'check-ca-layers: layer %s: %s\n' "$d" \
+				"$(printf '%s\n' $rest | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
+		done
 fi
 
 # 2. The CA key fence.

@@ -16,6 +16,35 @@ check_eq "the ca/ objects of this build pass" 0 "$RC"
 check_match "arrows were found (the objects were read)" \
 	'[1-9][0-9]* arrows between' "$T/out"
 
+# ca/README.md draws the same layers: its diagram ("Where each thing
+# lives", the first code block) read as "layer N: files", sorted as the
+# script sorts them, must be the script's layer lines.
+README=$CS_SRC/ca/README.md
+sed -n 's/^check-ca-layers: \(layer .*\)$/\1/p' "$T/out" >"$T/layers.obj"
+awk '/^## Where each thing lives/ { sec = 1; next }
+	sec && /^```/ { if (blk) exit; blk = 1; next }
+	blk {
+		if ($1 ~ /^[0-9]+$/)
+			d = $1
+		for (i = 1; i <= NF; i++)
+			if ($i ~ /^[a-z0-9_]+\.c$/)
+				print d, $i
+	}' "$README" | LC_ALL=C sort -k1,1nr -k2,2 |
+	awk '$1 != d { if (NR > 1) print line; d = $1; line = "layer " d ":" }
+		{ line = line " " $2 }
+		END { if (NR > 0) print line }' >"$T/layers.readme"
+check_eq "the script printed a layer for every ca/ object" \
+	"$(ls "$CS_BUILD"/obj/ca/*.o | wc -l)" \
+	"$(sed 's/^layer [0-9]*://' "$T/layers.obj" | wc -w)"
+check_eq "ca/README.md's layer diagram is the objects' layers" \
+	"$(cat "$T/layers.obj")" "$(cat "$T/layers.readme")"
+# ... and its table has a row for every ca/*.c.
+missing=
+for c in "$CS_SRC"/ca/*.c; do
+	grep -qF "| \`$(basename "$c")\` |" "$README" || missing="$missing $(basename "$c")"
+done
+check_eq "ca/README.md's table lists every ca/*.c" "" "$missing"
+
 # Two objects calling each other, one of them signing.
 mkdir -p "$T/bad/obj/ca"
 printf 'void lower(void);\nvoid upper(void) { lower(); }\n' >"$T/upper.c"

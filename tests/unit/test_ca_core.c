@@ -1,8 +1,10 @@
 /*
  * The CA core (ca/README.md "Where each thing lives"): the subject order of
  * CA certificates (one DN parser for lib/ and ca/), cs_ca_import failing
- * on its certificate after the key decoded (nothing may leak), and the
- * manufacturer trust store that the CA lends to assurance and keeps.
+ * on its certificate after the key decoded (nothing may leak), the
+ * manufacturer trust store that the CA lends to assurance and keeps, and
+ * the intakes every file of ca/ shares: certificate bundles through lib's
+ * cs_pem_next (csa_certs_decode) and comma lists (csa_list_each).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,8 @@
 #include "cardsmith/x509_ossl.h"
 
 #include "test_ca_util.h"
+
+#include "../../ca/ca_int.h"
 
 #include "banned.h"
 
@@ -172,6 +176,113 @@ test_ca_core_trust_loaded_once(void **state)
 	assert_int_equal(rename(to, from), 0);
 }
 
+/* Text of a file of the CA directory, NUL-terminated. */
+static char *
+ca_text(const char *file, size_t *len)
+{
+	char p[1024];
+
+	tca_path(p, sizeof(p), t.dir, file);
+	return (char *)tca_read(p, len);
+}
+
+static char *
+join3(const char *a, const char *b, const char *c, size_t *len)
+{
+	size_t n = strlen(a) + strlen(b) + strlen(c);
+	char *s = malloc(n + 1);
+
+	assert_non_null(s);
+	snprintf(s, n + 1, "%s%s%s", a, b, c);
+	*len = n;
+	return s;
+}
+
+/*
+ * A bundle: every CERTIFICATE block, other kinds skipped; a corrupt
+ * CERTIFICATE block fails the whole bundle (OpenSSL's reader loop that
+ * was here stopped at it and kept the certificates before it).
+ */
+static void
+test_ca_core_certs_bundle(void **state)
+{
+	static const char key[] = "-----BEGIN PRIVATE KEY-----\n"
+				  "MC4CAQAwBQYDK2VwBCIEIA==\n"
+				  "-----END PRIVATE KEY-----\n";
+	static const char bad[] = "-----BEGIN CERTIFICATE-----\n"
+				  "MIIB!!not*base64\n"
+				  "-----END CERTIFICATE-----\n";
+	STACK_OF(X509) *sk = NULL;
+	char *root, *iss, *s;
+	size_t rl, il, len;
+
+	(void)state;
+	assert_non_null(root = ca_text("root.crt.pem", &rl));
+	assert_non_null(iss = ca_text("issuing.crt.pem", &il));
+	s = join3(root, key, iss, &len);
+	assert_int_equal(csa_certs_decode(t.ctx, "chain", (uint8_t *)s, len,
+	                     &sk),
+	    CS_OK);
+	assert_int_equal(sk_X509_num(sk), 2);
+	sk_X509_pop_free(sk, X509_free);
+	sk = NULL;
+	free(s);
+	s = join3(root, bad, iss, &len);
+	assert_int_equal(csa_certs_decode(t.ctx, "chain", (uint8_t *)s, len,
+	                     &sk),
+	    CS_ERR_MALFORMED);
+	assert_null(sk);
+	assert_string_equal(cs_ctx_errmsg(t.ctx),
+	    "chain: PEM certificate 2 is corrupt");
+	free(s);
+	assert_int_equal(csa_certs_decode(t.ctx, "chain",
+	                     (const uint8_t *)"no PEM here\n", 12, &sk),
+	    CS_ERR_MALFORMED);
+	assert_string_equal(cs_ctx_errmsg(t.ctx), "chain: no certificate");
+	free(root);
+	free(iss);
+}
+
+static enum cs_err
+collect(char *item, void *arg)
+{
+	char *acc = arg;
+	size_t n = strlen(acc);
+
+	if (strcmp(item, "stop") == 0)
+		return CS_ERR_ARG;
+	snprintf(acc + n, 256 - n, "[%s]", item);
+	return CS_OK;
+}
+
+/* Items trimmed of spaces and tabs, empty ones skipped, fn's error kept. */
+static void
+test_ca_core_list_each(void **state)
+{
+	char acc[256] = "", big[CSA_LIST_MAX + 1];
+
+	/* collect() appends to 256 bytes; the long list is one item */
+
+	(void)state;
+	assert_int_equal(csa_list_each(t.ctx, "x", " 9a ,,\t9c\t, ,82", collect,
+	                     acc),
+	    CS_OK);
+	assert_string_equal(acc, "[9a][9c][82]");
+	acc[0] = '\0';
+	assert_int_equal(csa_list_each(t.ctx, "x", "a, stop, b", collect, acc),
+	    CS_ERR_ARG);
+	assert_string_equal(acc, "[a]");
+	memset(big, 'a', CSA_LIST_MAX);
+	big[CSA_LIST_MAX] = '\0';
+	assert_int_equal(csa_list_each(t.ctx, "profile p: slots", big, collect,
+	                     acc),
+	    CS_ERR_LIMIT);
+	assert_string_equal(cs_ctx_errmsg(t.ctx), "profile p: slots too long");
+	big[CSA_LIST_MAX - 1] = '\0';
+	acc[0] = '\0';
+	assert_int_equal(csa_list_each(t.ctx, "x", big, collect, acc), CS_OK);
+}
+
 int
 main(void)
 {
@@ -181,6 +292,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ca_core_import_bad_cert,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ca_core_trust_loaded_once,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ca_core_certs_bundle,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ca_core_list_each,
 		    setup, teardown),
 	};
 

@@ -875,6 +875,28 @@ cat(const char *a, size_t al, const char *b, size_t bl, size_t *len)
 	return s;
 }
 
+/* f.crl's PEM with its labels changed to CERTIFICATE. */
+static char *
+relabel_crl(size_t *len)
+{
+	static const char from[] = "X509 CRL", to[] = "CERTIFICATE";
+	char *s = malloc(f.crl_len * 2 + 1), *o = s;
+	size_t i = 0;
+
+	assert_non_null(s);
+	while (i < f.crl_len)
+		if (f.crl_len - i >= sizeof(from) - 1 &&
+		    strncmp(f.crl + i, from, sizeof(from) - 1) == 0) {
+			memcpy(o, to, sizeof(to) - 1);
+			o += sizeof(to) - 1;
+			i += sizeof(from) - 1;
+		} else
+			*o++ = (char)f.crl[i++];
+	*o = '\0';
+	*len = (size_t)(o - s);
+	return s;
+}
+
 static void
 test_ca_verify_trust_corrupt_pem_blocks_named(void **state)
 {
@@ -920,6 +942,21 @@ test_ca_verify_trust_corrupt_pem_blocks_named(void **state)
 	    CS_ERR_MALFORMED);
 	assert_non_null(strstr(cs_ctx_errmsg(f.t.ctx),
 	    "PEM block 1 (line 1) is a PRIVATE KEY, not a CERTIFICATE"));
+	free(s);
+	/* A CRL under a CERTIFICATE label: lib's PEM decoder refuses it. */
+	s = relabel_crl(&len);
+	assert_int_equal(cs_verify_add_chain(v, (uint8_t *)s, len),
+	    CS_ERR_MALFORMED);
+	assert_non_null(strstr(cs_ctx_errmsg(f.t.ctx),
+	    "PEM block 1 (line 1) is corrupt: bad base64, header or END line, "
+	    "or not a certificate"));
+	free(s);
+	/* A BEGIN line the PEM reader would not take as one. */
+	s = cat("-----BEGIN CERTIFICATE\n", 23, f.chain, f.chain_len, &len);
+	assert_int_equal(cs_verify_add_chain(v, (uint8_t *)s, len),
+	    CS_ERR_MALFORMED);
+	assert_non_null(strstr(cs_ctx_errmsg(f.t.ctx),
+	    "PEM block 1 (line 1) is corrupt"));
 	free(s);
 	/* Text around blocks is fine; nothing was added by the failures. */
 	s = cat("issued by cardsmith\n", 20, f.chain, f.chain_len, &len);
