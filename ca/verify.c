@@ -285,40 +285,35 @@ chain_block(struct cs_verifier *v, const struct pemblock *b, void *arg)
 static enum cs_err
 crl_decode(struct cs_verifier *v, const struct pemblock *b, X509_CRL **out)
 {
-	char *name = NULL, *header = NULL;
-	unsigned char *data = NULL;
 	const unsigned char *der = b->p, *q;
-	long dlen = (long)b->len;
-	BIO *bio = NULL;
+	uint8_t *data = NULL;
+	size_t dlen = b->len, pos = 0;
 	X509_CRL *c = NULL;
 	bool undecodable;
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	*out = NULL;
 	if (b->n > 0) {
-		if ((bio = BIO_new_mem_buf(b->p, (int)b->len)) == NULL) {
-			r = cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "%s",
-			    b->what);
+		/* the one PEM decoder; it also checks the CRL inside */
+		r = cs_pem_next(CS_PEM_CRL, b->p, b->len, &pos, &data, &dlen);
+		if (r == CS_ERR_NOMEM) {
+			r = cs_ctx_fail(v->ctx, r, "%s", b->what);
 			goto out;
 		}
-		if (!PEM_read_bio(bio, &name, &header, &data, &dlen) ||
-		    header[0] != '\0' || dlen <= 0) {
-			r = pem_corrupt(v, b, "");
+		if (r != CS_OK) {
+			r = pem_corrupt(v, b, ", or not a CRL");
 			goto out;
 		}
 		der = data;
 	}
 	q = der;
-	if ((c = d2i_X509_CRL(NULL, &q, dlen)) == NULL || q != der + dlen) {
+	if (dlen > (size_t)LONG_MAX ||
+	    (c = d2i_X509_CRL(NULL, &q, (long)dlen)) == NULL ||
+	    q != der + dlen) {
 		undecodable = c == NULL;
-		if (b->n == 0)
-			r = cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
-			    "%s: not a DER CRL%s", b->what,
-			    undecodable ? "" : " (bytes after it)");
-		else
-			r = cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
-			    "%s: PEM block %d (line %d) is not a valid CRL",
-			    b->what, b->n, b->line);
+		r = cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+		    "%s: not a DER CRL%s", b->what,
+		    undecodable ? "" : " (bytes after it)");
 		goto out;
 	}
 	*out = c;
@@ -326,10 +321,7 @@ crl_decode(struct cs_verifier *v, const struct pemblock *b, X509_CRL **out)
 	r = CS_OK;
 out:
 	X509_CRL_free(c);
-	OPENSSL_free(name);
-	OPENSSL_free(header);
-	OPENSSL_free(data);
-	BIO_free(bio);
+	cs_free(data);
 	ERR_clear_error();
 	return r;
 }

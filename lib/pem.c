@@ -33,12 +33,14 @@ pem_kind(enum cs_pem_kind kind)
 		    X509_REQ_it },
 		{ PEM_STRING_X509, PEM_STRING_X509_OLD, X509_it },
 		{ PEM_STRING_PUBLIC, NULL, X509_PUBKEY_it },
+		{ PEM_STRING_X509_CRL, NULL, X509_CRL_it },
 	};
 
 	switch (kind) {
 	case CS_PEM_CSR:
 	case CS_PEM_CERT:
 	case CS_PEM_PUBKEY:
+	case CS_PEM_CRL:
 		return &kinds[kind];
 	default:
 		return NULL;

@@ -18,12 +18,14 @@
 /*
  * Kinds and their labels: CS_PEM_CSR "CERTIFICATE REQUEST" (also "NEW
  * CERTIFICATE REQUEST" on input), CS_PEM_CERT "CERTIFICATE" (also "X509
- * CERTIFICATE" on input), CS_PEM_PUBKEY "PUBLIC KEY" (SubjectPublicKeyInfo).
+ * CERTIFICATE" on input), CS_PEM_PUBKEY "PUBLIC KEY" (SubjectPublicKeyInfo),
+ * CS_PEM_CRL "X509 CRL" (CertificateList).
  */
 enum cs_pem_kind {
 	CS_PEM_CSR,
 	CS_PEM_CERT,
 	CS_PEM_PUBKEY,
+	CS_PEM_CRL,
 };
 
 /*

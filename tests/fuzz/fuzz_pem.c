@@ -160,11 +160,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	one_kind(CS_PEM_CSR, data, size);
 	one_kind(CS_PEM_CERT, data, size);
 	one_kind(CS_PEM_PUBKEY, data, size);
+	one_kind(CS_PEM_CRL, data, size);
 	walk(CS_PEM_CSR, data, size);
 	walk(CS_PEM_CERT, data, size);
 	walk(CS_PEM_PUBKEY, data, size);
+	walk(CS_PEM_CRL, data, size);
 	/* An unknown kind is refused with the out-params cleared. */
-	check(cs_pem_decode((enum cs_pem_kind)3, data, size, &der, &len) ==
+	check(cs_pem_decode((enum cs_pem_kind)(CS_PEM_CRL + 1), data, size, &der, &len) ==
 	    CS_ERR_ARG);
 	check(der == NULL && len == 0);
 	return 0;
