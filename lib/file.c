@@ -26,15 +26,21 @@ read_fd(struct cs_ctx *ctx, int fd, const char *path, size_t max,
     struct cs_buf *b, uint8_t *chunk)
 {
 	ssize_t n;
+	int e;
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	for (;;) {
 		n = read(fd, chunk, FILE_CHUNK);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1)
-			return csi_fail(ctx, CS_ERR_IO, "%s: %s", path,
-			    strerror(errno));
+		if (n == -1) {
+			/* callers may still want errno */
+			e = errno;
+			r = csi_fail(ctx, CS_ERR_IO, "%s: %s", path,
+			    strerror(e));
+			errno = e;
+			return r;
+		}
 		if (n == 0)
 			return CS_OK;
 		if ((size_t)n > max - b->len)
@@ -43,6 +49,21 @@ read_fd(struct cs_ctx *ctx, int fd, const char *path, size_t max,
 		if ((r = cs_buf_put(b, chunk, (size_t)n)) != CS_OK)
 			return csi_fail(ctx, r, "%s: %s", path, cs_strerror(r));
 	}
+}
+
+enum cs_err
+cs_file_read_fd(struct cs_ctx *ctx, int fd, const char *name,
+    struct cs_buf *b)
+{
+	uint8_t chunk[FILE_CHUNK];
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if (b == NULL || b->len > b->max)
+		return csi_fail(ctx, CS_ERR_ARG, "file: no buffer");
+	r = read_fd(ctx, fd, name != NULL ? name : "file", b->max, b, chunk);
+	if (b->secret)
+		cs_wipe(chunk, sizeof(chunk));
+	return r;
 }
 
 static enum cs_err

@@ -1,7 +1,7 @@
 /*
- * Plain file helpers for sim/: the one write loop, bounded read loop and
- * directory fsync behind the state file (state.c) and the vendor CA
- * directory (vendor.c).
+ * Plain file helpers for sim/: the one write loop and the directory fsync
+ * behind the state file (state.c) and the vendor CA directory (vendor.c);
+ * reading is lib's cs_file_read_fd.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,31 +27,6 @@ simi_write_all(int fd, const uint8_t *p, size_t n)
 		off += (size_t)w;
 	}
 	return CS_OK;
-}
-
-enum cs_err
-simi_read_fd(int fd, struct cs_buf *b)
-{
-	uint8_t chunk[4096];
-	ssize_t k;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	for (;;) {
-		if ((k = read(fd, chunk, sizeof(chunk))) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = CS_ERR_IO;
-			break;
-		}
-		if (k == 0) {
-			r = CS_OK;
-			break;
-		}
-		if ((r = cs_buf_put(b, chunk, (size_t)k)) != CS_OK)
-			break;
-	}
-	cs_wipe(chunk, sizeof(chunk));
-	return r;
 }
 
 enum cs_err

@@ -14,13 +14,6 @@
 /* Write all n bytes (EINTR retried). CS_ERR_IO with errno set on failure. */
 CS_MUST_CHECK enum cs_err simi_write_all(int fd, const uint8_t *p, size_t n);
 /*
- * Append everything readable from fd to b, bounded by b's capacity (the
- * cs_buf_put error, e.g. CS_ERR_LIMIT, when the file is larger).
- * CS_ERR_IO with errno set when read(2) fails. The bounce buffer is wiped:
- * the files hold keys.
- */
-CS_MUST_CHECK enum cs_err simi_read_fd(int fd, struct cs_buf *b);
-/*
  * fsync(2) the directory dir, so a rename or link in it is durable;
  * CS_ERR_IO if not.
  */

@@ -28,6 +28,7 @@
 #include <zlib.h>
 
 #include "applet_int.h"
+#include "cardsmith/file.h"
 #include "fileio.h"
 
 #include "banned.h"
@@ -460,7 +461,7 @@ sim_state_load(const char *path, struct sim_card **out, const char **why)
 		}
 		return CS_ERR_IO;
 	}
-	r = simi_read_fd(fd, &img);
+	r = cs_file_read_fd(NULL, fd, path, &img);
 	close(fd);
 	if (r == CS_ERR_LIMIT)
 		*why = "file too large";

@@ -25,6 +25,7 @@
 #include <openssl/x509v3.h>
 
 #include "cardsmith/x509_ossl.h"
+#include "cardsmith/file.h"
 #include "fileio.h"
 #include "simcrypto_int.h"
 
@@ -162,7 +163,7 @@ read_file(const char *dir, const char *name, struct cs_buf *b)
 		return r;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return simi_fail(CS_ERR_IO, "%s: %s", path, strerror(errno));
-	if ((r = simi_read_fd(fd, b)) == CS_ERR_IO)
+	if ((r = cs_file_read_fd(NULL, fd, path, b)) == CS_ERR_IO)
 		r = simi_fail(CS_ERR_IO, "%s: read: %s", path, strerror(errno));
 	else if (r != CS_OK)
 		r = simi_fail(CS_ERR_IO, "%s: larger than %d bytes", path,

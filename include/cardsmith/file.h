@@ -36,6 +36,17 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_file_read_secret(struct cs_ctx *ctx,
     const char *path, size_t max, uint8_t **out, size_t *outlen);
 
 /*
+ * The same loop for a descriptor the caller opened (e.g. with O_NOFOLLOW):
+ * append everything readable from fd to b, at most b->max bytes in all.
+ * CS_ERR_IO "name: strerror" with errno kept when read(2) fails,
+ * CS_ERR_LIMIT "name: larger than N bytes" (N = b->max); the read chunk
+ * is wiped when b is a secret buffer. fd is left open.
+ */
+struct cs_buf;
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_file_read_fd(struct cs_ctx *ctx,
+    int fd, const char *name, struct cs_buf *b);
+
+/*
  * Wipe the len bytes of p (a result of cs_file_read_secret), then free
  * p; NULL is accepted.
  */

@@ -194,6 +194,32 @@ test_file_rejects_null_arguments(void **state)
 	    CS_ERR_ARG);
 }
 
+/* The caller-opened descriptor form: bounded by the buffer's maximum. */
+static void
+test_file_read_fd_bounded_by_buffer(void **state)
+{
+	struct T *t = *state;
+	struct cs_buf ok = CS_BUF_INIT_SECRET(5000), small = CS_BUF_INIT(4999);
+	int fd;
+
+	put_file(t, 5000);
+	assert_true((fd = open(t->path, O_RDONLY | O_NOFOLLOW)) >= 0);
+	assert_int_equal(cs_file_read_fd(t->ctx, fd, t->path, &ok), CS_OK);
+	assert_int_equal(ok.len, 5000);
+	assert_int_equal(ok.data[4999], 'a' + 4999 % 26);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(cs_file_read_fd(t->ctx, fd, t->path, &small),
+	    CS_ERR_LIMIT);
+	assert_non_null(strstr(cs_ctx_errmsg(t->ctx), "larger than 4999"));
+	assert_int_equal(close(fd), 0);
+	/* a read error keeps errno for the caller */
+	assert_int_equal(cs_file_read_fd(t->ctx, fd, "closed", &small),
+	    CS_ERR_IO);
+	assert_int_equal(errno, EBADF);
+	cs_buf_release(&ok);
+	cs_buf_release(&small);
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -207,6 +233,7 @@ main(void)
 		T_(test_file_directory_is_io),
 		T_(test_file_secret_reads_same_bytes),
 		T_(test_file_rejects_null_arguments),
+		T_(test_file_read_fd_bounded_by_buffer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
