@@ -85,6 +85,19 @@ table_init(void)
 	table_ready = true;
 }
 
+/* The open reader with this Lun, or NULL; the caller holds table_lock. */
+static struct ifd_reader *
+reader_find(DWORD lun)
+{
+	size_t i;
+
+	table_init();
+	for (i = 0; i < IFD_MAX_READERS; i++)
+		if (readers[i].used && readers[i].lun == lun)
+			return &readers[i];
+	return NULL;
+}
+
 /*
  * The reader of lun, locked; NULL if there is none. Readers are never
  * freed (a fixed table), so the pointer stays valid after the table lock
@@ -94,13 +107,9 @@ static struct ifd_reader *
 reader_lock(DWORD lun)
 {
 	struct ifd_reader *r = NULL;
-	size_t i;
 
 	(void)pthread_mutex_lock(&table_lock);
-	table_init();
-	for (i = 0; i < IFD_MAX_READERS && r == NULL; i++)
-		if (readers[i].used && readers[i].lun == lun)
-			r = &readers[i];
+	r = reader_find(lun);
 	(void)pthread_mutex_unlock(&table_lock);
 	if (r == NULL)
 		return NULL;
@@ -192,14 +201,10 @@ IFD_EXPORT RESPONSECODE
 IFDHCloseChannel(DWORD Lun)
 {
 	struct ifd_reader *r = NULL;
-	size_t i;
 
 	/* Under the table lock too: stop_polling reads wakefd under it. */
 	(void)pthread_mutex_lock(&table_lock);
-	table_init();
-	for (i = 0; i < IFD_MAX_READERS && r == NULL; i++)
-		if (readers[i].used && readers[i].lun == Lun)
-			r = &readers[i];
+	r = reader_find(Lun);
 	if (r == NULL) {
 		(void)pthread_mutex_unlock(&table_lock);
 		return IFD_COMMUNICATION_ERROR;
@@ -265,7 +270,6 @@ static RESPONSECODE
 stop_polling(DWORD Lun)
 {
 	struct ifd_reader *r = NULL;
-	size_t i;
 
 	/*
 	 * Without the reader's lock, which an APDU may hold for a long
@@ -273,10 +277,7 @@ stop_polling(DWORD Lun)
 	 * calls only after this thread has been joined.
 	 */
 	(void)pthread_mutex_lock(&table_lock);
-	table_init();
-	for (i = 0; i < IFD_MAX_READERS && r == NULL; i++)
-		if (readers[i].used && readers[i].lun == Lun)
-			r = &readers[i];
+	r = reader_find(Lun);
 	if (r != NULL)
 		wake(r);
 	(void)pthread_mutex_unlock(&table_lock);
