@@ -94,9 +94,7 @@ find_cmd(const char *name)
 static void
 log_line(void *arg, enum cs_log_level level, const char *line)
 {
-	fputs("cardsmith: ", stderr);
-	out_safe(stderr, line);
-	fputc('\n', stderr);
+	out_line(line);
 }
 
 /* -q wins: errors only. Each -v steps INFO, DEBUG, APDU. */
