@@ -315,23 +315,34 @@ cli_no_args(struct cli *cli, poptContext con)
 	    arg);
 }
 
-/* Run c with args[0..nargs); args[0] is the command noun. */
-static int
-run_cmd(struct cli *cli, const struct cmd *c, int nargs, const char **args)
+/*
+ * A command body's argv: "cardsmith <name>", then args[1..nargs), NULL.
+ * One allocation (argv[0] lives behind the pointers): free it with free.
+ */
+static const char **
+cmd_argv(const char *name, int nargs, const char **args)
 {
-	const char **av;
-	char *argv0;
-	size_t len;
-	int i, code;
+	size_t ptrs = ((size_t)nargs + 1) * sizeof(const char *);
+	size_t len = strlen("cardsmith ") + strlen(name) + 1;
+	const char **av = xmalloc(ptrs + len);
+	char *argv0 = (char *)av + ptrs;
+	int i;
 
-	len = strlen("cardsmith ") + strlen(c->name) + 1;
-	argv0 = xmalloc(len);
-	snprintf(argv0, len, "cardsmith %s", c->name);
-	av = xmalloc(((size_t)nargs + 1) * sizeof(*av));
+	snprintf(argv0, len, "cardsmith %s", name);
 	av[0] = argv0;
 	for (i = 1; i < nargs; i++)
 		av[i] = args[i];
 	av[nargs] = NULL;
+	return av;
+}
+
+/* Run c with args[0..nargs); args[0] is the command noun. */
+static int
+run_cmd(struct cli *cli, const struct cmd *c, int nargs, const char **args)
+{
+	const char **av = cmd_argv(c->name, nargs, args);
+	int code;
+
 	cli->cmd = c;
 	cli->defer_needs = 0;
 	code = c->fn(cli, nargs, av);
@@ -343,24 +354,28 @@ run_cmd(struct cli *cli, const struct cmd *c, int nargs, const char **args)
 	free(cli->serial_str);
 	cli->serial_str = NULL;
 	free(av);
-	free(argv0);
 	return code;
+}
+
+/* The last word of a subcommand's name: "add" of "ca trust add". */
+static const char *
+sub_word(const struct cmd *c)
+{
+	const char *word = strrchr(c->name, ' ');
+
+	return word != NULL ? word + 1 : c->name;
 }
 
 const struct cmd *
 cli_find_sub(const struct cmd *subs, int argc, const char **argv)
 {
 	const struct cmd *c;
-	const char *word;
 
 	if (argc < 2 || argv[1] == NULL || argv[1][0] == '-')
 		return NULL;
-	for (c = subs; c->name != NULL; c++) {
-		word = strrchr(c->name, ' ');
-		word = word != NULL ? word + 1 : c->name;
-		if (strcmp(word, argv[1]) == 0)
+	for (c = subs; c->name != NULL; c++)
+		if (strcmp(sub_word(c), argv[1]) == 0)
 			return c;
-	}
 	return NULL;
 }
 
@@ -368,24 +383,14 @@ int
 cli_run_sub(struct cli *cli, const struct cmd *sub, int argc, const char **argv)
 {
 	const struct cmd *saved = cli->cmd;
-	const char **av;
-	char *argv0;
-	size_t len;
-	int i, code;
+	/* argv[1] is the subcommand's name: its argv[0] replaces it. */
+	const char **av = cmd_argv(sub->name, argc - 1, argv + 1);
+	int code;
 
-	len = strlen("cardsmith ") + strlen(sub->name) + 1;
-	argv0 = xmalloc(len);
-	snprintf(argv0, len, "cardsmith %s", sub->name);
-	av = xmalloc((size_t)argc * sizeof(*av));
-	av[0] = argv0;
-	for (i = 2; i < argc; i++)
-		av[i - 1] = argv[i];
-	av[argc - 1] = NULL;
 	cli->cmd = sub;
 	code = sub->fn(cli, argc - 1, av);
 	cli->cmd = saved;
 	free(av);
-	free(argv0);
 	return code;
 }
 
@@ -396,7 +401,6 @@ cli_group_usage(struct cli *cli, const struct cmd *subs, int argc,
 	const struct cmd *c;
 	char names[256];
 	size_t used = 0;
-	const char *word;
 	int i, help = 0;
 
 	for (i = 1; i < argc; i++)
@@ -404,14 +408,11 @@ cli_group_usage(struct cli *cli, const struct cmd *subs, int argc,
 		    strcmp(argv[i], "-h") == 0)
 			help = 1;
 	names[0] = '\0';
-	for (c = subs; c->name != NULL; c++) {
-		word = strrchr(c->name, ' ');
-		word = word != NULL ? word + 1 : c->name;
+	for (c = subs; c->name != NULL; c++)
 		if (used < sizeof(names))
 			used +=
 			    (size_t)snprintf(names + used, sizeof(names) - used,
-			        "%s%s", used ? ", " : "", word);
-	}
+			        "%s%s", used ? ", " : "", sub_word(c));
 	if (!help) {
 		if (argc >= 2 && argv[1][0] != '-')
 			return out_usage(cli,
