@@ -199,14 +199,8 @@ open_needs(struct cli *cli)
 	return ca_need_open(cli);
 }
 
-struct repeat {
-	int val;
-	char **slot, **list;
-	size_t max, *n;
-};
-
 static int parse_common(struct cli *, int, const char **, struct poptOption *,
-    const struct cli_usage *, poptContext *, struct repeat *);
+    const struct cli_usage *, poptContext *, const struct cli_repeat *);
 
 int
 cli_parse(struct cli *cli, int argc, const char **argv, struct poptOption *opts,
@@ -220,16 +214,73 @@ cli_parse_repeat(struct cli *cli, int argc, const char **argv,
     struct poptOption *opts, const struct cli_usage *usage, poptContext *conp,
     int val, char **slot, char **list, size_t max, size_t *n)
 {
-	struct repeat rep = { val, slot, list, max, n };
+	struct cli_repeat rep = { val, slot, list, max, n };
 
-	*n = 0;
 	return parse_common(cli, argc, argv, opts, usage, conp, &rep);
+}
+
+/*
+ * cli_parse_noargs (arg NULL: no positional argument) and cli_parse_arg
+ * (exactly one, copied to *arg). The arguments are checked before any need
+ * is opened, and the context is freed here: *arg must not point into it,
+ * and the caller's options table need not outlive the call.
+ */
+static int
+parse_args(struct cli *cli, int argc, const char **argv,
+    struct poptOption *opts, const struct cli_usage *usage,
+    const struct cli_repeat *rep, const char *missing, char **arg)
+{
+	poptContext con = NULL;
+	const char *a;
+	int open_now = !cli->defer_needs, code;
+	size_t len;
+
+	cli->defer_needs = 1;
+	if ((code = parse_common(cli, argc, argv, opts, usage, &con, rep)) !=
+	    CLI_CONTINUE)
+		goto out;
+	if (arg != NULL) {
+		if ((a = poptGetArg(con)) == NULL) {
+			code = out_usage(cli, "%s: %s", cli->cmd->name,
+			    missing);
+			goto out;
+		}
+		len = strlen(a) + 1;
+		*arg = xmalloc(len);
+		memcpy(*arg, a, len);
+	}
+	if ((code = cli_no_args(cli, con)) == CLI_CONTINUE && open_now)
+		code = cli_open_needs(cli);
+out:
+	poptFreeContext(con);
+	if (code != CLI_CONTINUE && arg != NULL) {
+		free(*arg);
+		*arg = NULL;
+	}
+	return code;
+}
+
+int
+cli_parse_noargs(struct cli *cli, int argc, const char **argv,
+    struct poptOption *opts, const struct cli_usage *usage,
+    const struct cli_repeat *rep)
+{
+	return parse_args(cli, argc, argv, opts, usage, rep, NULL, NULL);
+}
+
+int
+cli_parse_arg(struct cli *cli, int argc, const char **argv,
+    struct poptOption *opts, const struct cli_usage *usage,
+    const char *missing, char **arg)
+{
+	*arg = NULL;
+	return parse_args(cli, argc, argv, opts, usage, NULL, missing, arg);
 }
 
 static int
 parse_common(struct cli *cli, int argc, const char **argv,
     struct poptOption *opts, const struct cli_usage *usage, poptContext *conp,
-    struct repeat *rep)
+    const struct cli_repeat *rep)
 {
 	struct poptOption card_opts[] = {
 		{ "reader", 'r', POPT_ARG_STRING, &cli->reader_match, 0,
@@ -246,6 +297,8 @@ parse_common(struct cli *cli, int argc, const char **argv,
 	int rc, help = 0, r;
 
 	*conp = NULL;
+	if (rep != NULL)
+		*rep->n = 0;
 	if (opts != NULL)
 		table[n++] = (struct poptOption){ NULL, '\0',
 			POPT_ARG_INCLUDE_TABLE, opts, 0, "Options:", NULL };
