@@ -253,6 +253,8 @@ parse_args(struct cli *cli, int argc, const char **argv,
 		code = cli_open_needs(cli);
 out:
 	poptFreeContext(con);
+	if (open_now)
+		cli->defer_needs = 0;
 	if (code != CLI_CONTINUE && arg != NULL) {
 		free(*arg);
 		*arg = NULL;
