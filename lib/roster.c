@@ -1141,16 +1141,17 @@ cs_roster_next(struct cs_ctx *ctx, struct cs_roster *r,
 		    r->start, reason);
 		return stop(ctx, r, CS_ERR_LIMIT, r->start, reason);
 	}
-	if (r->rerr == CS_OK && (e = check_row(r, row)) != CS_OK) {
-		(void)csi_fail(ctx, e, "%s: %s", r->name, cs_strerror(e));
-		return stop(ctx, r, e, r->start, cs_strerror(e));
-	}
 	/*
 	 * A row refused for its syntax still claims a well-formed id, so a
 	 * later duplicate is reported in the same check.
 	 */
-	if (r->rerr != CS_OK && !r->overlong && r->nf == r->ncols &&
-	    (e = check_id(r, colval(r, COL_ID))) != CS_OK) {
+	if (r->rerr == CS_OK)
+		e = check_row(r, row);
+	else if (!r->overlong && r->nf == r->ncols)
+		e = check_id(r, colval(r, COL_ID));
+	else
+		e = CS_OK;
+	if (e != CS_OK) {
 		(void)csi_fail(ctx, e, "%s: %s", r->name, cs_strerror(e));
 		return stop(ctx, r, e, r->start, cs_strerror(e));
 	}
@@ -1222,6 +1223,7 @@ report_finish(struct cs_ctx *ctx, struct cs_roster *r, struct report *rep,
     char **report)
 {
 	char more[64];
+	uint8_t *p = NULL;
 	size_t len, extra;
 	enum cs_err e = CS_OK;
 
@@ -1232,9 +1234,9 @@ report_finish(struct cs_ctx *ctx, struct cs_roster *r, struct report *rep,
 		e = cs_buf_put(&rep->buf, more, strlen(more));
 	}
 	if (e == CS_OK && report != NULL &&
-	    ((e = cs_buf_put_u8(&rep->buf, 0)) != CS_OK ||
-	    (e = cs_buf_take(&rep->buf, (uint8_t **)report, &len)) != CS_OK))
-		*report = NULL;
+	    (e = cs_buf_put_u8(&rep->buf, 0)) == CS_OK &&
+	    (e = cs_buf_take(&rep->buf, &p, &len)) == CS_OK)
+		*report = (char *)p;
 	if (e != CS_OK)
 		return csi_fail(ctx, e, "%s: report: %s", r->name,
 		    cs_strerror(e));
