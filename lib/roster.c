@@ -1004,6 +1004,13 @@ check_text(struct cs_roster *r, const char *what, const char *s)
 	if (has_edge_space(s))
 		rec_fail(r, CS_ERR_MALFORMED, r->start,
 		    "%s: leading or trailing space", what);
+	/*
+	 * CSV allows a quoted line break, but no column takes one: in a
+	 * certificate name it would be a second line in every log and UI.
+	 */
+	else if (strchr(s, '\n') != NULL)
+		rec_fail(r, CS_ERR_MALFORMED, r->start,
+		    "%s: line break inside the value", what);
 }
 
 /* Apply the column rules to a record that is good CSV; fill *row. */

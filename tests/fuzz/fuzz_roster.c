@@ -51,16 +51,16 @@ chars_ok(const char *s, const char *extra, bool lower_only)
 	return i >= 1 && i <= CS_ROSTER_ID_MAX;
 }
 
-/* No control characters but TAB (and LF where a name may have one). */
+/* No control characters but TAB. */
 static bool
-text_ok(const char *s, bool lf)
+text_ok(const char *s)
 {
 	size_t i;
 
 	for (i = 0; s[i] != '\0'; i++) {
 		uint8_t c = (uint8_t)s[i];
 
-		if ((c < 0x20 && c != '\t' && !(lf && c == '\n')) || c == 0x7f)
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
 			return false;
 	}
 	return i <= CS_ROSTER_FIELD_MAX;
@@ -75,11 +75,11 @@ row_ok(const struct cs_roster_row *row)
 	    row->profile_set != NULL);
 	check(chars_ok(row->id, "._-", false));
 	check(chars_ok(row->profile_set, "_-", true));
-	check(text_ok(row->cn, true) && text_ok(row->email, false));
+	check(text_ok(row->cn) && text_ok(row->email));
 	at = strchr(row->email, '@');
 	check(at != NULL && at != row->email && at[1] != '\0');
 	check(row->subject == NULL || (row->subject[0] != '\0' &&
-	    text_ok(row->subject, true) && strchr(row->subject, '=') != NULL));
+	    text_ok(row->subject) && strchr(row->subject, '=') != NULL));
 	check(row->cn[0] != '\0' || row->subject != NULL);
 	check(row->has_serial || row->serial == 0);
 }
