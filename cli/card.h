@@ -19,7 +19,11 @@ struct card_secrets {
 	const int *force;
 };
 
-void card_secrets_init(struct card_secrets *cs);
+/*
+ * Unset sources; force is the command's --force flag when it also accepts
+ * a last try (cs->force), else NULL.
+ */
+void card_secrets_init(struct card_secrets *cs, const int *force);
 void card_secrets_release(struct card_secrets *cs);
 
 /* --last-try, for every command that sends the PIN or PUK. */

@@ -236,8 +236,7 @@ cert_run(struct cli *cli, int argc, const char **argv, struct poptOption *opts,
 	int r;
 
 	memset(o, 0, sizeof(*o));
-	card_secrets_init(&o->cs);
-	o->cs.force = &o->force;
+	card_secrets_init(&o->cs, &o->force);
 	if ((r = cardops_slot_intake(cli, argc, argv, opts, op->usage,
 	         &o->slot_arg, op->allow_f9, &o->slot)) != CLI_CONTINUE)
 		goto out;

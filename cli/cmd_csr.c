@@ -163,8 +163,7 @@ cmd_csr(struct cli *cli, int argc, const char **argv)
 	int r, rc;
 
 	memset(&o, 0, sizeof(o));
-	card_secrets_init(&cs);
-	cs.force = &o.force;
+	card_secrets_init(&cs, &o.force);
 	struct poptOption opts[] = {
 		CARDOPS_SLOT_OPT(o.slot,
 		    "the slot whose key signs (9a, 9c, 9d, 9e, 82..95)"),

@@ -182,8 +182,7 @@ cmd_keygen(struct cli *cli, int argc, const char **argv)
 
 	memset(&o, 0, sizeof(o));
 	memset(&kg, 0, sizeof(kg));
-	card_secrets_init(&cs);
-	cs.force = &o.force;
+	card_secrets_init(&cs, &o.force);
 	{
 		struct poptOption opts[] = {
 			CARDOPS_SLOT_OPT(o.slot,

@@ -376,7 +376,7 @@ mgmt_set(struct cli *cli, int argc, const char **argv)
 	int r;
 
 	memset(&o, 0, sizeof(o));
-	card_secrets_init(&cs);
+	card_secrets_init(&cs, NULL);
 	struct poptOption opts[] = {
 		{ "random", '\0', POPT_ARG_NONE, &o.random, 0,
 		    "generate a random key", NULL },

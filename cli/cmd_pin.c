@@ -267,7 +267,7 @@ ref_cmd(struct cli *cli, int argc, const char **argv, const struct ref_op *op)
 	struct card_secrets cs;
 	int r;
 
-	card_secrets_init(&cs);
+	card_secrets_init(&cs, NULL);
 	cs.last_try_opt = "--force";
 	/* The sources: PIN, PUK, new PIN, new PUK, none (pin verify). */
 	struct poptOption src[][4] = {
@@ -385,8 +385,7 @@ retries_set(struct cli *cli, int argc, const char **argv)
 	uint8_t pin = 0, puk = 0;
 	int r, force = 0;
 
-	card_secrets_init(&cs);
-	cs.force = &force;
+	card_secrets_init(&cs, &force);
 	struct poptOption opts[] = {
 		{ "pin-tries", '\0', POPT_ARG_STRING, &pin_s, 0,
 		    "wrong PINs before it blocks (1-255)", "N" },
