@@ -21,19 +21,6 @@ cardops_group(struct cli *cli, const struct cmd *subs, int argc,
 }
 
 int
-cardops_parse(struct cli *cli, int argc, const char **argv,
-    struct poptOption *opts, const struct cli_usage *usage)
-{
-	poptContext con = NULL;
-	int r;
-
-	if ((r = cli_parse(cli, argc, argv, opts, usage, &con)) == CLI_CONTINUE)
-		r = cli_no_args(cli, con);
-	poptFreeContext(con);
-	return r;
-}
-
-int
 cardops_slot_intake(struct cli *cli, int argc, const char **argv,
     struct poptOption *opts, const struct cli_usage *usage, char *const *arg,
     bool allow_f9, uint8_t *slot)
@@ -42,7 +29,8 @@ cardops_slot_intake(struct cli *cli, int argc, const char **argv,
 
 	/* Usage errors are reported as such, before any card is looked for. */
 	cli->defer_needs = 1;
-	if ((r = cardops_parse(cli, argc, argv, opts, usage)) == CLI_CONTINUE)
+	if ((r = cli_parse_noargs(cli, argc, argv, opts, usage, NULL)) ==
+	    CLI_CONTINUE)
 		r = cli_slot_arg(cli, *arg, allow_f9, slot);
 	return r;
 }

@@ -30,16 +30,7 @@ int cardops_group(struct cli *cli, const struct cmd *subs, int argc,
     const char **argv);
 
 /*
- * cli_parse with opts and usage, then no positional arguments; the popt
- * context is freed (the commands here use no poptGetArgs). Returns
- * CLI_CONTINUE, or the exit code (help, usage error, a need that did not
- * open; reported).
- */
-int cardops_parse(struct cli *cli, int argc, const char **argv,
-    struct poptOption *opts, const struct cli_usage *usage);
-
-/*
- * The intake of a command on one slot: cardops_parse with
+ * The intake of a command on one slot: cli_parse_noargs with
  * cli->defer_needs set (so nothing is opened yet), then --slot: *arg is the
  * popt string opts fill, parsed into *slot (f9 only when allow_f9). Returns
  * CLI_CONTINUE, or the exit code (help, usage error; reported). The caller

@@ -592,8 +592,8 @@ attest_verify(struct cli *cli, int argc, const char **argv)
 	int r;
 
 	memset(&o, 0, sizeof(o));
-	if ((r = cardops_parse(cli, argc, argv, opts, &verify_usage)) ==
-	        CLI_CONTINUE &&
+	if ((r = cli_parse_noargs(cli, argc, argv, opts, &verify_usage,
+	         NULL)) == CLI_CONTINUE &&
 	    (r = check_verify_args(cli, &o)) == CLI_CONTINUE)
 		r = do_verify(cli, &o);
 	free(o.in);

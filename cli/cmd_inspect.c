@@ -545,8 +545,8 @@ cmd_inspect(struct cli *cli, int argc, const char **argv)
 		POPT_TABLEEND,
 	};
 
-	if ((r = cardops_parse(cli, argc, argv, opts, &inspect_usage)) ==
-	    CLI_CONTINUE) {
+	if ((r = cli_parse_noargs(cli, argc, argv, opts, &inspect_usage,
+	         NULL)) == CLI_CONTINUE) {
 		in.cli = cli;
 		in.o = &o;
 		in.now = time(NULL);

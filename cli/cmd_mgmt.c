@@ -404,7 +404,7 @@ mgmt_set(struct cli *cli, int argc, const char **argv)
 	};
 
 	cli->defer_needs = 1;
-	if ((r = cardops_parse(cli, argc, argv, opts, &set_usage)) ==
+	if ((r = cli_parse_noargs(cli, argc, argv, opts, &set_usage, NULL)) ==
 	        CLI_CONTINUE &&
 	    (r = check_opts(cli, &cs, &o)) == CLI_CONTINUE &&
 	    (r = cli_open_needs(cli)) == CLI_CONTINUE)

@@ -209,8 +209,8 @@ pin_status(struct cli *cli, int argc, const char **argv)
 	json_t *doc;
 	int r;
 
-	if ((r = cardops_parse(cli, argc, argv, NULL, &status_usage)) !=
-	    CLI_CONTINUE)
+	if ((r = cli_parse_noargs(cli, argc, argv, NULL, &status_usage,
+	         NULL)) != CLI_CONTINUE)
 		return r;
 	if ((r = get_retries(cli, CS_PIV_REF_PIN, &pin)) != CLI_CONTINUE ||
 	    (r = get_retries(cli, CS_PIV_REF_PUK, &puk)) != CLI_CONTINUE)
@@ -292,7 +292,7 @@ ref_cmd(struct cli *cli, int argc, const char **argv, const struct ref_op *op)
 		POPT_TABLEEND,
 	};
 
-	if ((r = cardops_parse(cli, argc, argv, opts, op->usage)) ==
+	if ((r = cli_parse_noargs(cli, argc, argv, opts, op->usage, NULL)) ==
 	    CLI_CONTINUE)
 		r = op->new_ref == 0 ? do_verify(cli, &cs)
 		                     : set_ref(cli, &cs, op);
@@ -397,8 +397,8 @@ retries_set(struct cli *cli, int argc, const char **argv)
 	};
 
 	cli->defer_needs = 1;
-	if ((r = cardops_parse(cli, argc, argv, opts, &retries_usage)) !=
-	    CLI_CONTINUE)
+	if ((r = cli_parse_noargs(cli, argc, argv, opts, &retries_usage,
+	         NULL)) != CLI_CONTINUE)
 		goto out;
 	if ((r = count_arg(cli, "--pin-tries", pin_s, &pin)) != CLI_CONTINUE ||
 	    (r = count_arg(cli, "--puk-tries", puk_s, &puk)) != CLI_CONTINUE)

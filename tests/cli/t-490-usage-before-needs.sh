@@ -22,6 +22,17 @@ check_eq "reset extra --json: CS_ERR_ARG" CS_ERR_ARG \
 cs_run "$T/reset0" reset --force
 check_eq "reset without a reader: still exit 3" 3 "$RC"
 
+# The card commands too: pin, puk, pin-retries, inspect, mgmt-key set and
+# attest verify used to look for the card first (exit 3 without one).
+for c in "pin status" "pin verify" "pin change" "puk change" "pin unblock" \
+	"inspect" "mgmt-key set" "pin-retries set --pin-tries 3 --puk-tries 3"; do
+	# shellcheck disable=SC2086 # the words are the command line
+	cs_run "$T/card" $c extra
+	check_eq "$c extra: exit 2 before the card" 2 "$RC"
+	check_match "$c extra: names the argument" "unexpected argument 'extra'" \
+		"$T/card.err"
+done
+
 cs_run "$T/readers" readers extra
 check_eq "readers extra: exit 2" 2 "$RC"
 check_match "readers extra: names the argument" \
