@@ -43,9 +43,28 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY,"
     " at INTEGER NOT NULL, kind TEXT NOT NULL, serial TEXT, detail TEXT);"
     "CREATE TABLE IF NOT EXISTS crl(signer INTEGER PRIMARY KEY,"
-    " number INTEGER NOT NULL);";
+    " number INTEGER NOT NULL);"
+    /*
+     * Version 5: enrollment state (ca/store_enroll.c). One current
+     * record per card; superseded ones stay for the audit trail.
+     */
+    "CREATE TABLE IF NOT EXISTS enrollments(id INTEGER PRIMARY KEY,"
+    " card_serial INTEGER NOT NULL, profile_set TEXT NOT NULL,"
+    " subject TEXT, state TEXT NOT NULL, current INTEGER NOT NULL,"
+    " created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS enrollments_current"
+    " ON enrollments(card_serial) WHERE current = 1;"
+    "CREATE TABLE IF NOT EXISTS enroll_slots("
+    " enrollment INTEGER NOT NULL REFERENCES enrollments(id),"
+    " slot INTEGER NOT NULL, profile TEXT NOT NULL, state TEXT NOT NULL,"
+    " key_sha256 TEXT, cert_serial TEXT, updated INTEGER NOT NULL,"
+    " PRIMARY KEY(enrollment, slot));";
 
-/* The tables every registry has had since version 1. */
+/*
+ * The tables every registry has had since version 1 (later ones, such as
+ * enrollments and enroll_slots of version 5, are created by the schema
+ * when an older registry is opened).
+ */
 static const char *const tables[] = {
 	"certs",
 	"cards",
@@ -58,7 +77,8 @@ static const char *const tables[] = {
  * Version 1 registries lack certs.sublevel (added with sub-levels),
  * version 2 ones certs.owner (the reserving process, for reconcile),
  * version 3 ones certs.key_sha256 (the revoked-key check; backfilled from
- * the stored DER).
+ * the stored DER), version 4 ones the enrollment tables (the schema's
+ * CREATE TABLE IF NOT EXISTS adds them; nothing to backfill).
  */
 static const char migrate_check[] =
     "SELECT count(*) FROM pragma_table_info('certs') WHERE name = ?1";
@@ -215,13 +235,11 @@ migrate(struct sq_store *s)
 		return csa_sq_fail(s, "key index");
 	if ((r = backfill_keys(s)) != CS_OK)
 		return r;
-	if (sqlite3_exec(s->db, "PRAGMA user_version = 4", NULL, NULL, NULL) !=
+	if (sqlite3_exec(s->db, "PRAGMA user_version = 5", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return csa_sq_fail(s, "user_version");
 	return CS_OK;
 }
-
-
 
 /* How to recover a registry that is gone: it is never recreated. */
 #define RESTORE_HINT                                                           \
