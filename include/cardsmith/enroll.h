@@ -13,9 +13,8 @@
 #ifndef CARDSMITH_ENROLL_H
 #define CARDSMITH_ENROLL_H
 
-#include "common.h"
+#include "ca.h"
 
-struct cs_ca;   /* ca.h */
 struct cs_card; /* piv.h */
 
 /* --- profile sets --- */
@@ -167,5 +166,103 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_enroll_find_cert(struct cs_ca *ca,
  */
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_enroll_key_hash(struct cs_ctx *ctx,
     const uint8_t *spki, size_t len, char hex[65]);
+
+/* --- enrolling one card --- */
+
+/*
+ * Progress: step (1-based) of nsteps is starting; name is "identify
+ * card", "set PIN", "9a: generate key", ... (borrowed for the call).
+ * nsteps can grow once (after identification, when the slots to do are
+ * known).
+ */
+typedef void cs_enroll_progress_fn(void *arg, int step, int nsteps,
+    const char *name);
+/*
+ * A secret the enrollment made (what: "PUK") is about to be put on the
+ * card: keep it now (write it out, show it). value[0..len) is borrowed
+ * and wiped after the call. Anything but CS_OK stops the enrollment
+ * before the card changes (the error detail is the callback's, in ctx).
+ */
+typedef enum cs_err cs_enroll_secret_fn(void *arg, const char *what,
+    const char *value, size_t len);
+
+enum cs_enroll_flags {
+	/* Erase the PIV application first (blocks PIN and PUK, resets). */
+	CS_ENROLL_RESET = 1 << 0,
+	/*
+	 * The card has a record the registry cannot match to it (reset or
+	 * changed by hand): revoke the record's certificates as superseded
+	 * (RFC 5280 CRLReason 4), close it and enroll afresh.
+	 */
+	CS_ENROLL_RE_ENROLL = 1 << 1,
+};
+
+struct cs_enroll_req {
+	const struct cs_profileset *set; /* borrowed */
+	const char *subject; /* "CN=Jane Doe,O=Example" */
+	const char *email; /* rfc822Name for the CSRs and %{email}; may be NULL */
+	/* The card's current PIN; NULL: the factory default 123456. */
+	const char *pin;
+	size_t pin_len;
+	/* The cardholder's new PIN (6..8 characters, not 123456). */
+	const char *new_pin;
+	size_t new_pin_len;
+	/* The new PUK; NULL: 8 random digits, handed to secret first. */
+	const char *puk;
+	size_t puk_len;
+	/* The current management key; NULL: PIN-protected one or default. */
+	const uint8_t *mgm_key;
+	size_t mgm_key_len;
+	uint8_t pin_tries, puk_tries; /* both 0: left as they are */
+	unsigned int flags; /* enum cs_enroll_flags */
+	cs_enroll_progress_fn *progress; /* may be NULL */
+	void *progress_arg;
+	cs_enroll_secret_fn *secret; /* required when puk is NULL */
+	void *secret_arg;
+};
+
+/* One certified slot of the receipt. */
+struct cs_enroll_slot_result {
+	uint8_t slot;
+	char profile[CS_PROFILESET_NAME_MAX];
+	char serial[CS_CA_SERIAL_MAX]; /* the certificate, upper-case hex */
+	enum cs_ca_level level;
+	char sublevel[CS_CA_SUBLEVEL_NAME_MAX]; /* "" for none */
+	int64_t not_after;
+	bool reused; /* certified by an earlier run: not issued again */
+};
+
+struct cs_enroll_result {
+	uint64_t card_serial;
+	uint8_t firmware[3];
+	uint8_t form_factor; /* 0 unknown */
+	bool attestation; /* the card attests its keys */
+	int64_t record; /* enrollment record id */
+	bool resumed; /* an interrupted enrollment was continued */
+	bool already; /* the card was enrolled already: nothing changed */
+	/* Refused: the card contradicts its record (CS_ENROLL_RE_ENROLL). */
+	bool mismatch;
+	size_t revoked; /* certificates revoked by CS_ENROLL_RE_ENROLL */
+	size_t nslots;
+	struct cs_enroll_slot_result slots[CS_PROFILESET_SLOTS_MAX];
+};
+
+/*
+ * Enroll card with ca (unlocked) as req says, recording every step in the
+ * registry before the card changes; ctx is the one card and ca report to.
+ * Running it again on the same card continues where it stopped and never
+ * certifies a key twice; an enrolled card whose slots still hold their
+ * certificates is left alone (res->already). Refused before the card
+ * changes (CS_ERR_POLICY, the reason in ctx): no serial number; no
+ * attestation where a slot's profile requires hardware-attested; a
+ * firmware deny rule of a profile; a record the card contradicts
+ * (without CS_ENROLL_RE_ENROLL), with the command that resolves it. On
+ * CS_OK the card's PIN, PUK and management key have been checked not to
+ * be the factory values (GET METADATA, or the default management key
+ * failing to authenticate). res is cleared on entry.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_enroll_card(struct cs_ctx *ctx,
+    struct cs_ca *ca, struct cs_card *card, const struct cs_enroll_req *req,
+    struct cs_enroll_result *res);
 
 #endif
