@@ -132,10 +132,9 @@ firmware_check(struct run *run, const struct cs_profileset_slot *ps,
 	if (why == NULL)
 		return CS_OK;
 	return cs_ctx_fail(run->ctx, CS_ERR_POLICY,
-	    "card %llu: firmware %u.%u.%u %s; profile %s (slot %02x) denies "
+	    "the card's firmware %u.%u.%u %s; profile %s (slot %02x) denies "
 	    "it: refused before any key was generated",
-	    (unsigned long long)run->res->card_serial, f[0], f[1], f[2], why,
-	    pi->name, (unsigned int)ps->slot);
+	    f[0], f[1], f[2], why, pi->name, (unsigned int)ps->slot);
 }
 
 static enum cs_err
@@ -154,36 +153,60 @@ check_slot_profile(struct run *run, size_t i)
 		return cs_ctx_fail(run->ctx, CS_ERR_POLICY,
 		    "profile set %s: profile %s does not allow slot %02x",
 		    run->req->set->name, pi.name, (unsigned int)ps->slot);
-	if (pi.level >= CS_CA_LEVEL_HW_ATTESTED &&
-	    !cs_card_has(run->card, CS_CAP_ATTEST))
+	if (pi.level >= CS_CA_LEVEL_HW_ATTESTED && !run->res->attestation)
 		return cs_ctx_fail(run->ctx, CS_ERR_POLICY,
-		    "card %llu offers no attestation, but profile %s (slot "
+		    "the card offers no attestation, but profile %s (slot "
 		    "%02x) requires %s: refused before anything was changed "
 		    "(a profile set whose profiles accept hardware-enrolled "
 		    "can enroll it)",
-		    (unsigned long long)run->res->card_serial, pi.name,
-		    (unsigned int)ps->slot, cs_ca_level_name(pi.level));
+		    pi.name, (unsigned int)ps->slot,
+		    cs_ca_level_name(pi.level));
 	return firmware_check(run, ps, &pi);
+}
+
+/*
+ * ATTEST exists by firmware version (4.3+), but only a card that holds
+ * its device certificate (F9) can be verified: reading it changes
+ * nothing, while an ATTEST on an empty slot would be a wasted error.
+ */
+static bool
+can_attest(struct run *run, uint64_t *f9_serial)
+{
+	uint8_t *der = NULL;
+	size_t len = 0;
+	bool ok;
+
+	*f9_serial = 0;
+	if (!cs_card_has(run->card, CS_CAP_ATTEST))
+		return false;
+	ok = cs_piv_read_cert(run->card, CS_PIV_SLOT_ATTEST, &der, &len) ==
+	    CS_OK;
+	/* YubiKey 4 may not answer GET SERIAL; its F9 names the serial. */
+	if (ok && !csa_f9_serial(der, len, f9_serial))
+		*f9_serial = 0;
+	cs_free(der);
+	cs_ctx_clear_error(run->ctx);
+	return ok;
 }
 
 static enum cs_err
 identify(struct run *run)
 {
 	const struct cs_enroll_req *req = run->req;
+	uint64_t f9_serial = 0;
 	size_t i;
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	progress(run, "identify card");
 	cs_card_get_info(run->card, &run->info);
 	run->meta = cs_card_has(run->card, CS_CAP_METADATA);
-	run->res->attestation = cs_card_has(run->card, CS_CAP_ATTEST);
+	run->res->attestation = can_attest(run, &f9_serial);
 	memcpy(run->res->firmware, run->info.firmware, 3);
 	run->res->form_factor = run->info.form_factor;
-	if (!run->info.has_serial)
-		return cs_ctx_fail(run->ctx, CS_ERR_POLICY,
-		    "the card reports no serial number: the registry records "
-		    "enrollments by it");
-	run->res->card_serial = run->info.serial;
+	if (run->info.has_serial)
+		run->res->card_serial = run->info.serial;
+	else
+		run->res->card_serial = f9_serial;
 	if (req->new_pin == NULL || req->new_pin_len < 6 ||
 	    req->new_pin_len > 8)
 		return cs_ctx_fail(run->ctx, CS_ERR_ARG,
@@ -205,6 +228,10 @@ identify(struct run *run)
 	for (i = 0; i < req->set->nslots; i++)
 		if ((r = check_slot_profile(run, i)) != CS_OK)
 			return r;
+	if (run->res->card_serial == 0)
+		return cs_ctx_fail(run->ctx, CS_ERR_POLICY,
+		    "the card reports no serial number: the registry records "
+		    "enrollments by it");
 	return CS_OK;
 }
 
