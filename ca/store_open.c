@@ -45,8 +45,10 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS crl(signer INTEGER PRIMARY KEY,"
     " number INTEGER NOT NULL);"
     /*
-     * Version 5: enrollment state (ca/store_enroll.c). One current
-     * record per card; superseded ones stay for the audit trail.
+     * Enrollment state (ca/store_enroll.c): one current record per
+     * card, superseded ones kept for the audit trail. New tables need
+     * no migration step: this CREATE adds them to an older registry on
+     * open, so user_version stays 4 (it counts certs column changes).
      */
     "CREATE TABLE IF NOT EXISTS enrollments(id INTEGER PRIMARY KEY,"
     " card_serial INTEGER NOT NULL, profile_set TEXT NOT NULL,"
@@ -62,8 +64,8 @@ static const char schema[] =
 
 /*
  * The tables every registry has had since version 1 (later ones, such as
- * enrollments and enroll_slots of version 5, are created by the schema
- * when an older registry is opened).
+ * enrollments and enroll_slots, are created by the schema when an older
+ * registry is opened).
  */
 static const char *const tables[] = {
 	"certs",
@@ -77,8 +79,8 @@ static const char *const tables[] = {
  * Version 1 registries lack certs.sublevel (added with sub-levels),
  * version 2 ones certs.owner (the reserving process, for reconcile),
  * version 3 ones certs.key_sha256 (the revoked-key check; backfilled from
- * the stored DER), version 4 ones the enrollment tables (the schema's
- * CREATE TABLE IF NOT EXISTS adds them; nothing to backfill).
+ * the stored DER). The enrollment tables came later without a version
+ * step: the schema's CREATE TABLE IF NOT EXISTS adds them on open.
  */
 static const char migrate_check[] =
     "SELECT count(*) FROM pragma_table_info('certs') WHERE name = ?1";
@@ -235,7 +237,7 @@ migrate(struct sq_store *s)
 		return csa_sq_fail(s, "key index");
 	if ((r = backfill_keys(s)) != CS_OK)
 		return r;
-	if (sqlite3_exec(s->db, "PRAGMA user_version = 5", NULL, NULL, NULL) !=
+	if (sqlite3_exec(s->db, "PRAGMA user_version = 4", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return csa_sq_fail(s, "user_version");
 	return CS_OK;

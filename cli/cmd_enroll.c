@@ -191,10 +191,10 @@ load_set(struct cli *cli, const char *name, struct cs_profileset *set)
 	if (strchr(name, '/') != NULL ||
 	    (n > 4 && strcmp(name + n - 4, ".cnf") == 0))
 		p = name;
-	else if (join3(path, sizeof(path), cli->ca_dir, "/profile-sets/",
-	             name) &&
-	    join3(rel, sizeof(rel), path, ".cnf", "") && access(rel, R_OK) == 0)
-		p = memcpy(path, rel, strlen(rel) + 1);
+	else if (join3(rel, sizeof(rel), "/profile-sets/", name, ".cnf") &&
+	    join3(path, sizeof(path), cli->ca_dir, rel, "") &&
+	    access(path, R_OK) == 0)
+		p = path;
 	else if (join3(path, sizeof(path), CS_DATADIR "/profiles/sets/", name,
 	             ".cnf") &&
 	    access(path, R_OK) == 0)
