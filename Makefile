@@ -242,6 +242,9 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/cardsmith/
 	install -d $(DESTDIR)$(PREFIX)/share/cardsmith/profiles
 	install -m 0644 profiles/*.cnf $(DESTDIR)$(PREFIX)/share/cardsmith/profiles/
+	install -d $(DESTDIR)$(PREFIX)/share/cardsmith/profiles/sets
+	install -m 0644 profiles/sets/*.cnf \
+	    $(DESTDIR)$(PREFIX)/share/cardsmith/profiles/sets/
 	if ls doc/*.1 >/dev/null 2>&1; then \
 	    install -m 0644 doc/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
 

@@ -2,8 +2,8 @@
  * Internals of the SQLite registry shared by store_db.c (statements,
  * transactions, events), store_owner.c (reservation owners), store.c
  * (certificate rows, revocation, CRL numbers, reconcile), store_open.c
- * (open, schema, migration) and store_api.c (the public cs_ca_* registry
- * calls); each uses only those listed before it, except that store.c
+ * (open, schema, migration), store_api.c (the public cs_ca_* registry
+ * calls) and store_enroll.c (enrollment state, cs_enroll_state_*); each uses only those listed before it, except that store.c
  * names store_api.c's reason names. Not for any other file
  * of ca/, which sees the registry only through struct csa_store_ops.
  */

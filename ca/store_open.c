@@ -43,9 +43,30 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY,"
     " at INTEGER NOT NULL, kind TEXT NOT NULL, serial TEXT, detail TEXT);"
     "CREATE TABLE IF NOT EXISTS crl(signer INTEGER PRIMARY KEY,"
-    " number INTEGER NOT NULL);";
+    " number INTEGER NOT NULL);"
+    /*
+     * Enrollment state (ca/store_enroll.c): one current record per
+     * card, superseded ones kept for the audit trail. New tables need
+     * no migration step: this CREATE adds them to an older registry on
+     * open, so user_version stays 4 (it counts certs column changes).
+     */
+    "CREATE TABLE IF NOT EXISTS enrollments(id INTEGER PRIMARY KEY,"
+    " card_serial INTEGER NOT NULL, profile_set TEXT NOT NULL,"
+    " subject TEXT, state TEXT NOT NULL, current INTEGER NOT NULL,"
+    " created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS enrollments_current"
+    " ON enrollments(card_serial) WHERE current = 1;"
+    "CREATE TABLE IF NOT EXISTS enroll_slots("
+    " enrollment INTEGER NOT NULL REFERENCES enrollments(id),"
+    " slot INTEGER NOT NULL, profile TEXT NOT NULL, state TEXT NOT NULL,"
+    " key_sha256 TEXT, cert_serial TEXT, updated INTEGER NOT NULL,"
+    " PRIMARY KEY(enrollment, slot));";
 
-/* The tables every registry has had since version 1. */
+/*
+ * The tables every registry has had since version 1 (later ones, such as
+ * enrollments and enroll_slots, are created by the schema when an older
+ * registry is opened).
+ */
 static const char *const tables[] = {
 	"certs",
 	"cards",
@@ -58,7 +79,8 @@ static const char *const tables[] = {
  * Version 1 registries lack certs.sublevel (added with sub-levels),
  * version 2 ones certs.owner (the reserving process, for reconcile),
  * version 3 ones certs.key_sha256 (the revoked-key check; backfilled from
- * the stored DER).
+ * the stored DER). The enrollment tables came later without a version
+ * step: the schema's CREATE TABLE IF NOT EXISTS adds them on open.
  */
 static const char migrate_check[] =
     "SELECT count(*) FROM pragma_table_info('certs') WHERE name = ?1";
@@ -220,8 +242,6 @@ migrate(struct sq_store *s)
 		return csa_sq_fail(s, "user_version");
 	return CS_OK;
 }
-
-
 
 /* How to recover a registry that is gone: it is never recreated. */
 #define RESTORE_HINT                                                           \

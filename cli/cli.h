@@ -194,5 +194,6 @@ int cmd_puk(struct cli *cli, int argc, const char **argv);
 int cmd_pin_retries(struct cli *cli, int argc, const char **argv);
 int cmd_mgmt_key(struct cli *cli, int argc, const char **argv);
 int cmd_reset(struct cli *cli, int argc, const char **argv);
+int cmd_enroll(struct cli *cli, int argc, const char **argv);
 
 #endif

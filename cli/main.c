@@ -52,6 +52,8 @@ static const struct cmd commands[] = {
 	    "set the PIN and PUK retry counts" },
 	{ "reset", cmd_reset, NEED_CARD,
 	    "block PIN and PUK, then reset the PIV application" },
+	{ "enroll", cmd_enroll, NEED_CARD | NEED_CA | NEED_CA_KEY,
+	    "enroll a card: PIN, PUK, keys, certificates, in the registry" },
 	{ "ca", cmd_ca, 0, "the built-in certificate authority" },
 	{ "verify", cmd_verify, 0,
 	    "check a certificate as a relying party would" },
