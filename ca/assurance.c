@@ -77,14 +77,6 @@ alg_name(uint32_t a)
 	}
 }
 
-static unsigned int
-fwnum(const uint8_t f[3])
-{
-	return (unsigned int)f[0] << 16 | (unsigned int)f[1] << 8 | f[2];
-}
-
-#define FW(a, b, c) ((unsigned int)(a) << 16 | (unsigned int)(b) << 8 | (c))
-
 /* Apply one rule; CS_OK unless denied. */
 static enum cs_err
 fw_rule(struct cs_ca *ca, const struct cs_ca_profile_info *pi,
@@ -106,41 +98,22 @@ static enum cs_err
 firmware_rules(struct cs_ca *ca, const struct cs_ca_profile_info *pi,
     struct cs_ca_decision *d, uint32_t alg)
 {
+	struct csa_fw_advisory adv[4];
 	char what[200];
-	unsigned int fw;
-	bool rsa =
-	    (alg &
-	        (CS_CA_ALG_RSA2048 | CS_CA_ALG_RSA3072 | CS_CA_ALG_RSA4096)) !=
-	    0;
-	bool ec = (alg & (CS_CA_ALG_P256 | CS_CA_ALG_P384)) != 0;
+	size_t i, n;
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	if (!d->has_firmware)
 		return CS_OK;
-	fw = fwnum(d->firmware);
-	if (rsa && fw >= FW(4, 2, 0) && fw <= FW(4, 3, 4)) {
-		snprintf(what, sizeof(what),
-		    "firmware %u.%u.%u generates "
-		    "ROCA-weak RSA keys (CVE-2017-15361, YSA-2017-01)",
-		    d->firmware[0], d->firmware[1], d->firmware[2]);
-		if ((r = fw_rule(ca, pi, d, pi->fw_roca, what)) != CS_OK)
-			return r;
-	}
-	if (ec && fw < FW(5, 7, 0)) {
-		snprintf(what, sizeof(what),
-		    "firmware %u.%u.%u is affected by "
-		    "YSA-2024-03 (ECDSA side channel, fixed in 5.7.0)",
-		    d->firmware[0], d->firmware[1], d->firmware[2]);
-		if ((r = fw_rule(ca, pi, d, pi->fw_ysa_2024_03, what)) != CS_OK)
-			return r;
-	}
-	if (fw == FW(4, 4, 2) || fw == FW(4, 4, 4)) {
-		snprintf(what, sizeof(what),
-		    "firmware %u.%u.%u (FIPS series) "
-		    "has reduced randomness after power-up (YSA-2019-02, "
-		    "fixed in 4.4.5)",
-		    d->firmware[0], d->firmware[1], d->firmware[2]);
-		if ((r = fw_rule(ca, pi, d, pi->fw_fips_rng, what)) != CS_OK)
+	n = csa_fw_advisories(d->firmware,
+	    (alg & (CS_CA_ALG_RSA2048 | CS_CA_ALG_RSA3072 | CS_CA_ALG_RSA4096)) !=
+	        0,
+	    (alg & (CS_CA_ALG_P256 | CS_CA_ALG_P384)) != 0, pi, adv, 4);
+	for (i = 0; i < n && i < 4; i++) {
+		snprintf(what, sizeof(what), "firmware %u.%u.%u %s",
+		    d->firmware[0], d->firmware[1], d->firmware[2],
+		    adv[i].text);
+		if ((r = fw_rule(ca, pi, d, adv[i].action, what)) != CS_OK)
 			return r;
 	}
 	return CS_OK;

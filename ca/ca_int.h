@@ -463,4 +463,19 @@ bool csa_oid_is_any_policy(const char *s);
 /* Is o strictly below arc (dotted)? */
 bool csa_oid_under(const ASN1_OBJECT *o, const char *arc);
 
+/* A YubiKey firmware advisory and what a profile's rule does about it. */
+struct csa_fw_advisory {
+	const char *text; /* "generates ROCA-weak RSA keys (...)", after a version */
+	uint8_t action; /* enum cs_ca_fw_action of the profile */
+};
+
+/*
+ * The advisories (fwrule.c) firmware fw falls under for an RSA and/or an
+ * EC key, with pi's action for each; the first max go into out. Returns
+ * how many there are.
+ */
+size_t csa_fw_advisories(const uint8_t fw[3], bool rsa, bool ec,
+    const struct cs_ca_profile_info *pi, struct csa_fw_advisory *out,
+    size_t max);
+
 #endif

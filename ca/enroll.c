@@ -86,14 +86,6 @@ cur_pin(const struct run *run, size_t *len)
 
 /* --- identification: refuse an unsuitable card before it changes --- */
 
-static unsigned int
-fwnum(const uint8_t f[3])
-{
-	return (unsigned int)f[0] << 16 | (unsigned int)f[1] << 8 | f[2];
-}
-
-#define FW(a, b, c) ((unsigned int)(a) << 16 | (unsigned int)(b) << 8 | (c))
-
 static bool
 alg_rsa(uint8_t alg)
 {
@@ -102,39 +94,32 @@ alg_rsa(uint8_t alg)
 }
 
 /*
- * The firmware rules of ca/assurance.c, applied to the version the card
- * reports before any key exists (the CA applies them again to the
- * attested version at issuance): a deny refuses the card now, instead of
- * after a key was generated that no profile would certify.
+ * The firmware rules (fwrule.c) on the version the card reports before
+ * any key exists (assurance.c applies them again to the attested version
+ * at issuance): a deny refuses the card now, instead of after a key was
+ * generated that no profile would certify.
  */
 static enum cs_err
 firmware_check(struct run *run, const struct cs_profileset_slot *ps,
     const struct cs_ca_profile_info *pi)
 {
 	const uint8_t *f = run->info.firmware;
-	unsigned int fw = fwnum(f);
-	const char *why = NULL;
+	struct csa_fw_advisory adv[4];
+	bool rsa = alg_rsa(ps->alg);
+	size_t i, n;
 
 	if (!run->info.yubikey)
 		return CS_OK;
-	if (alg_rsa(ps->alg) && fw >= FW(4, 2, 0) && fw <= FW(4, 3, 4) &&
-	    pi->fw_roca == CS_CA_FW_DENY)
-		why = "generates ROCA-weak RSA keys (CVE-2017-15361, "
-		      "YSA-2017-01)";
-	else if (!alg_rsa(ps->alg) && fw < FW(5, 7, 0) &&
-	    pi->fw_ysa_2024_03 == CS_CA_FW_DENY)
-		why = "is affected by YSA-2024-03 (ECDSA side channel, fixed "
-		      "in 5.7.0)";
-	else if ((fw == FW(4, 4, 2) || fw == FW(4, 4, 4)) &&
-	    pi->fw_fips_rng == CS_CA_FW_DENY)
-		why = "(FIPS series) has reduced randomness after power-up "
-		      "(YSA-2019-02, fixed in 4.4.5)";
-	if (why == NULL)
-		return CS_OK;
-	return cs_ctx_fail(run->ctx, CS_ERR_POLICY,
-	    "the card's firmware %u.%u.%u %s; profile %s (slot %02x) denies "
-	    "it: refused before any key was generated",
-	    f[0], f[1], f[2], why, pi->name, (unsigned int)ps->slot);
+	n = csa_fw_advisories(f, rsa, !rsa, pi, adv, 4);
+	for (i = 0; i < n && i < 4; i++)
+		if (adv[i].action == CS_CA_FW_DENY)
+			return cs_ctx_fail(run->ctx, CS_ERR_POLICY,
+			    "the card's firmware %u.%u.%u %s; profile %s "
+			    "(slot %02x) denies it: refused before any key "
+			    "was generated",
+			    f[0], f[1], f[2], adv[i].text, pi->name,
+			    (unsigned int)ps->slot);
+	return CS_OK;
 }
 
 static enum cs_err
