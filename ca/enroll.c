@@ -522,9 +522,9 @@ reset_card(struct run *run)
 {
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	progress(run, "reset PIV application");
 	if (!(run->req->flags & CS_ENROLL_RESET))
-		return CS_OK;
+		return CS_OK; /* not a step of this run (nsteps) */
+	progress(run, "reset PIV application");
 	if (!cs_card_has(run->card, CS_CAP_RESET))
 		return cs_ctx_fail(run->ctx, CS_ERR_UNSUPPORTED,
 		    "this card has no PIV reset (only YubiKeys do); nothing "
@@ -560,9 +560,10 @@ set_retries(struct run *run)
 	const struct cs_enroll_req *req = run->req;
 	enum cs_err r = CS_ERR_INTERNAL;
 
+	if (req->pin_tries == 0 && req->puk_tries == 0)
+		return CS_OK; /* not a step of this run (nsteps) */
 	progress(run, "set retry counts");
-	if ((req->pin_tries == 0 && req->puk_tries == 0) ||
-	    run->rec.state > CS_ENROLL_ST_RETRIES)
+	if (run->rec.state > CS_ENROLL_ST_RETRIES)
 		return CS_OK;
 	if ((r = set_state(run, CS_ENROLL_ST_RETRIES)) != CS_OK ||
 	    (r = cs_piv_set_retries(run->card,
@@ -1080,7 +1081,10 @@ cs_enroll_card(struct cs_ctx *ctx, struct cs_ca *ca, struct cs_card *card,
 	    req->set->nslots > CS_PROFILESET_SLOTS_MAX || req->subject == NULL)
 		return cs_ctx_fail(ctx, CS_ERR_ARG,
 		    "enroll: a profile set and a subject are needed");
-	run.nsteps = CARD_STEPS + SLOT_STEPS * (int)req->set->nslots;
+	/* reset and retry counts are steps only when asked for */
+	run.nsteps = CARD_STEPS + SLOT_STEPS * (int)req->set->nslots -
+	    !(req->flags & CS_ENROLL_RESET) -
+	    (req->pin_tries == 0 && req->puk_tries == 0);
 	if ((r = identify(&run)) != CS_OK || (r = load_record(&run)) != CS_OK)
 		goto out;
 	res->record = run.rec.id;

@@ -4,8 +4,9 @@
 # Starts a private pcscd with a virtual reader (never the system pcscd),
 # inserts a virtual YubiKey-like card (cardsmith-sim, with a simulated
 # manufacturer CA), walks one card through key generation, attestation, an
-# on-card CSR, the built-in CA and a gateway-style verification, then
-# cleans everything up.
+# one-command enrollment against the built-in CA (keys generated and
+# attested on the card, certificates imported and read back), a
+# gateway-style verification, then cleans everything up.
 set -euo pipefail
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,47 +52,51 @@ run cardsmith readers
 say "3. what is on the card? (what a helpdesk asks first)"
 run cardsmith inspect --trust vendor/root.pem
 
-say "4. generate a P-256 key ON the card in slot 9a (PIV Authentication)"
-note "The private key is created inside the card and can never leave it."
-run cardsmith keygen --slot 9a --alg p256 --out pub.pem
-
-say "5. ask the card to attest that the key was born there"
-note "The card signs a statement about the key with its factory F9 key; the" \
-	"chain goes statement <- F9 certificate <- manufacturer root."
-run cardsmith attest --slot 9a --out att.pem --f9-out f9.pem --verify --trust vendor/root.pem
-
-say "6. a certificate request signed by the card, with the attestation embedded"
-run cardsmith csr --slot 9a --subject "CN=Alice Example,O=Example Corp" \
-	--san email:alice@example.com --attest --pin-env DEMO_PIN --out csr.pem
-run openssl req -in csr.pem -noout -verify
-
-if ! cardsmith help ca >/dev/null 2>&1; then
-	say "the built-in CA is not part of this build yet: stopping here"
+if ! cardsmith help enroll >/dev/null 2>&1; then
+	say "enrollment is not part of this build yet: stopping here"
 	exit 0
 fi
 
-say "7. a CA that trusts the simulated manufacturer root for attestation"
+say "4. the issuance officer sets up a CA that trusts the manufacturer root"
+note "Attestation chains to the (here: simulated) manufacturer root; only a" \
+	"key the card proves it generated gets the hardware-attested policy OID."
 export CA_PASS=demo-passphrase-only
 run cardsmith ca init --dir ca --pass-env CA_PASS
 run cardsmith ca trust add --dir ca vendor/root.pem
 
-say "8. the CA decides the assurance level from the evidence and signs"
-note "Attested key == CSR key, attested slot == profile slot, chain to a" \
-	"trusted manufacturer root: the certificate gets the hardware-attested" \
-	"policy OID, and only then."
-run cardsmith ca sign --dir ca --profile piv-auth --csr csr.pem --out cert.pem --pass-env CA_PASS
-run openssl x509 -in cert.pem -noout -subject -issuer -ext certificatePolicies
+say "5. the cardholder arrives: enroll the card in one command"
+note "Profile set \"default\": 9a PIV authentication, 9c digital signature," \
+	"9d key management, P-256. Per slot the card generates the key, attests" \
+	"it, signs a CSR carrying the attestation; the CA issues, the certificate" \
+	"goes back onto the card and is read back. The cardholder would type the" \
+	"new PIN twice at the station; scripted here from an environment variable." \
+	"The random PUK goes to a 0600 file for the envelope, never to stdout."
+export NEW_PIN=40921733
+run cardsmith enroll --dir ca --subject "CN=Alice Example,O=Example Corp" \
+	--email alice@example.com --new-pin-env NEW_PIN --pass-env CA_PASS \
+	--secrets-out alice.secrets
+run ls -l alice.secrets
 
-say "9. the certificate goes onto the card next to its key"
-run cardsmith cert import --slot 9a --in cert.pem --pin-env DEMO_PIN
+say "6. what is on the card now"
+note "No factory PIN, PUK or management key any more: the management key is" \
+	"random and stored on the card behind the PIN (as ykman does it)."
 run cardsmith inspect --trust vendor/root.pem
 
-say "10. what a gateway checks: chain, explicit policy, revocation"
+say "7. enrolling the same card again changes nothing"
+export NEW_PIN=40921733 CA_PASS=demo-passphrase-only
+run cardsmith enroll --dir ca --subject "CN=Alice Example,O=Example Corp" \
+	--email alice@example.com --new-pin-env NEW_PIN --pass-env CA_PASS \
+	--secrets-out alice-again.secrets
+run cardsmith ca list --dir ca
+
+say "8. what a gateway checks: chain, explicit policy, revocation"
+run cardsmith cert export --slot 9a --out cert.pem
+run openssl x509 -in cert.pem -noout -subject -issuer -ext certificatePolicies
 run cardsmith ca chain --dir ca --out chain.pem
 run cardsmith ca crl --dir ca --out crl.pem --pass-env CA_PASS
 run cardsmith verify --chain chain.pem --crl crl.pem --require-level hardware-attested cert.pem
 
-say "11. a software key cannot get a hardware certificate"
+say "9. a software key cannot get a hardware certificate"
 run openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout soft.key -subj "/CN=Mallory" -out soft.csr 2>/dev/null
 set +e

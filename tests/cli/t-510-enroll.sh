@@ -37,6 +37,10 @@ done
 check_eq "slots in order" "9a 9c 9d" "$(for i in 0 1 2; do json_get "$LAST.out" slots.$i.slot; done | tr '\n' ' ' | sed 's/ $//')"
 check_match "progress on stderr, step N/M" 'step 1/[0-9]+: identify card' "$LAST.err"
 check_match "progress names the slot steps" 'step [0-9]+/[0-9]+: 9c: issue certificate' "$LAST.err"
+# Only the steps this run takes are counted: no reset, no retry counts.
+check_eq "no reset step without --reset" 0 "$(grep -c 'reset PIV' "$LAST.err")"
+check_eq "the last step is M/M" yes "$(grep -oE 'step [0-9]+/[0-9]+' "$LAST.err" |
+	tail -1 | awk -F'[ /]' '{print ($2 == $3) ? "yes" : "no"}')"
 
 # The PUK: in the file (0600), nowhere else.
 check_eq "secrets file mode 0600" 600 "$(stat -c %a puk.txt)"
