@@ -711,8 +711,53 @@ struct slot_work {
 	size_t spki_len, stmt_len, f9_len, csr_len, cert_len;
 	char hash[65];
 	char serial[CS_CA_SERIAL_MAX];
+	char notes[CS_CA_REASON_MAX]; /* the issuance's warnings, dropped fields */
 	bool reused;
 };
+
+/* "; "-join text onto notes, cut to its size (a note is for people). */
+static void
+note_add(char *notes, size_t cap, const char *text)
+{
+	size_t n = strlen(notes);
+
+	if (text[0] == '\0' || n + 1 >= cap)
+		return;
+	snprintf(notes + n, cap - n, "%s%s", n > 0 ? "; " : "", text);
+}
+
+/* What the CA said about a certificate besides issuing it. */
+static void
+issue_notes(struct slot_work *w, const struct cs_ca_issue_res *res,
+    const char *email)
+{
+	/* room for a whole entry; note_add cuts what does not fit */
+	char line[sizeof(res->dropped->field) + sizeof(res->dropped->value) +
+	    sizeof(res->dropped->reason) + 32];
+	size_t i;
+
+	note_add(w->notes, sizeof(w->notes), res->decision.warnings);
+	for (i = 0; i < res->ndropped; i++) {
+		/*
+		 * enroll puts --email in the CSR and in %{email}: the CA
+		 * taking the second instead of the first loses nothing.
+		 */
+		if (email != NULL &&
+		    strcmp(res->dropped[i].field, "san.email") == 0 &&
+		    strcmp(res->dropped[i].value, email) == 0 &&
+		    strncmp(res->dropped[i].reason, "--var email ", 12) == 0)
+			continue;
+		snprintf(line, sizeof(line), "%s '%s' not taken: %s",
+		    res->dropped[i].field, res->dropped[i].value,
+		    res->dropped[i].reason);
+		note_add(w->notes, sizeof(w->notes), line);
+	}
+	if (res->dropped_more > 0) {
+		snprintf(line, sizeof(line), "%zu more fields not taken",
+		    res->dropped_more);
+		note_add(w->notes, sizeof(w->notes), line);
+	}
+}
 
 static void
 work_release(struct slot_work *w)
@@ -849,6 +894,7 @@ issue(struct run *run, struct slot_work *w)
 	if ((r = cs_ca_issue(run->ca, &ir, &res)) != CS_OK)
 		return r;
 	snprintf(w->serial, sizeof(w->serial), "%s", res.serial);
+	issue_notes(w, &res, run->req->email);
 	cs_ca_issue_res_release(&res);
 	return slot_set(run, w, CS_ENROLL_SLOT_ISSUED, NULL, w->serial);
 }
@@ -933,7 +979,7 @@ out:
 /* The receipt line of a slot, from the registry row. */
 static enum cs_err
 receipt(struct run *run, const struct cs_profileset_slot *ps,
-    const char *serial, bool reused)
+    const char *serial, bool reused, const char *notes)
 {
 	struct cs_enroll_slot_result *o = &run->res->slots[run->res->nslots];
 	struct cs_ca_cert_info ci;
@@ -949,6 +995,7 @@ receipt(struct run *run, const struct cs_profileset_slot *ps,
 	snprintf(o->sublevel, sizeof(o->sublevel), "%s", ci.sublevel);
 	o->not_after = ci.not_after;
 	o->reused = reused;
+	snprintf(o->notes, sizeof(o->notes), "%s", notes);
 	run->res->nslots++;
 	return CS_OK;
 }
@@ -981,7 +1028,7 @@ enroll_slot(struct run *run, size_t i)
 	if (w.sr->state == CS_ENROLL_SLOT_DONE) {
 		for (k = 0; k < SLOT_STEPS; k++)
 			slot_progress(run, w.ps->slot, "done earlier");
-		return receipt(run, w.ps, w.sr->cert_serial, true);
+		return receipt(run, w.ps, w.sr->cert_serial, true, "");
 	}
 	if (w.sr->state >= CS_ENROLL_SLOT_ISSUED &&
 	    w.sr->cert_serial[0] != '\0') {
@@ -1004,7 +1051,7 @@ enroll_slot(struct run *run, size_t i)
 		goto out;
 	if ((r = import(run, &w)) != CS_OK || (r = read_back(run, &w)) != CS_OK)
 		goto out;
-	r = receipt(run, w.ps, w.serial, w.reused);
+	r = receipt(run, w.ps, w.serial, w.reused, w.notes);
 out:
 	work_release(&w);
 	return r;
@@ -1100,7 +1147,7 @@ cs_enroll_card(struct cs_ctx *ctx, struct cs_ca *ca, struct cs_card *card,
 				goto out;
 			}
 			if ((r = receipt(&run, &req->set->slots[i],
-			         sr->cert_serial, true)) != CS_OK)
+			         sr->cert_serial, true, "")) != CS_OK)
 				goto out;
 		}
 		run.step = run.nsteps - 1;

@@ -11,9 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cardsmith/file.h"
+
 #include "store_int.h"
 
 #include "banned.h"
+
+/* The /proc files read here are a line each. */
+#define PROC_MAX 4096
 
 /*
  * Field 22 (starttime, clock ticks after boot) of a /proc/PID/stat file
@@ -22,31 +27,33 @@
 static int
 proc_start(const char *path, char *dst, size_t cap)
 {
-	char buf[1024];
+	uint8_t *buf = NULL;
 	const char *p;
 	size_t n, field, len;
-	FILE *f;
+	enum cs_err r;
+	int e = EINVAL;
 
 	dst[0] = '\0';
-	if ((f = fopen(path, "re")) == NULL)
-		return errno;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+	/* a stat line is a few hundred bytes; NUL-terminated by the reader */
+	if ((r = cs_file_read(NULL, path, PROC_MAX, &buf, &n)) != CS_OK)
+		return r == CS_ERR_NOT_FOUND ? ENOENT : EIO;
 	/* comm (field 2) may hold spaces and parentheses: skip to the last
 	 * ')', after which field 3 starts. */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return EINVAL;
+	if ((p = strrchr((const char *)buf, ')')) == NULL)
+		goto out;
 	for (field = 2; field < 22 && p != NULL; field++)
 		p = strchr(p + 1, ' ');
 	if (p == NULL)
-		return EINVAL;
+		goto out;
 	p++;
 	len = strspn(p, "0123456789");
 	if (len == 0 || len >= cap)
-		return EINVAL;
+		goto out;
 	snprintf(dst, cap, "%.*s", (int)len, p);
-	return 0;
+	e = 0;
+out:
+	cs_free(buf);
+	return e;
 }
 
 /* This process as a reservation owner: "boot:pid:start", or "". */
@@ -54,15 +61,15 @@ void
 csa_sq_set_owner(struct sq_store *s)
 {
 	char start[32];
+	uint8_t *id = NULL;
 	size_t n = 0;
-	FILE *f;
 
 	s->boot[0] = s->owner[0] = '\0';
-	if ((f = fopen("/proc/sys/kernel/random/boot_id", "re")) != NULL) {
-		n = fread(s->boot, 1, sizeof(s->boot) - 1, f);
-		fclose(f);
+	if (cs_file_read(NULL, "/proc/sys/kernel/random/boot_id", PROC_MAX,
+	        &id, &n) == CS_OK) {
+		snprintf(s->boot, sizeof(s->boot), "%s", (const char *)id);
+		cs_free(id);
 	}
-	s->boot[n] = '\0';
 	s->boot[strcspn(s->boot, ":\n")] = '\0';
 	if (s->boot[0] == '\0' ||
 	    proc_start("/proc/self/stat", start, sizeof(start)) != 0)

@@ -265,6 +265,8 @@ receipt_json(struct cli *cli, const struct cs_profileset *set,
 		certinfo_time(sl->not_after, buf, sizeof(buf));
 		out_set(e, "not_after", out_str(buf));
 		out_set(e, "reused", json_boolean(sl->reused));
+		out_set(e, "notes",
+		    sl->notes[0] != '\0' ? out_str(sl->notes) : NULL);
 		out_append(arr, e);
 	}
 	out_set(doc, "slots", arr);
@@ -348,7 +350,8 @@ run_enroll(struct cli *cli, struct card_secrets *cs, struct enroll_opts *o)
 	struct cs_enroll_result res;
 	struct secret new_pin, pin, puk, mgm;
 	uint8_t key[SECRET_KEY_MAX];
-	size_t keylen = 0;
+	size_t keylen = 0, i;
+	char s[3];
 	bool have_pin = false, have_puk = false, have_mgm = false, dummy;
 	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
@@ -418,6 +421,10 @@ run_enroll(struct cli *cli, struct card_secrets *cs, struct enroll_opts *o)
 		goto out;
 	}
 	progress_end(cli, o);
+	for (i = 0; i < res.nslots; i++)
+		if (res.slots[i].notes[0] != '\0')
+			out_notice(cli, "warning: slot %s: %s",
+			    cli_slot_str(res.slots[i].slot, s), res.slots[i].notes);
 	code = cli->json ? receipt_json(cli, &set, o, &res)
 	                 : receipt_text(&set, o, &res);
 out:

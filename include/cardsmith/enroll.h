@@ -230,6 +230,11 @@ struct cs_enroll_slot_result {
 	char sublevel[CS_CA_SUBLEVEL_NAME_MAX]; /* "" for none */
 	int64_t not_after;
 	bool reused; /* certified by an earlier run: not issued again */
+	/*
+	 * What the CA noted when it issued in this run, "; " joined: firmware
+	 * warnings, requested fields the profile did not take; "" if none.
+	 */
+	char notes[CS_CA_REASON_MAX];
 };
 
 struct cs_enroll_result {

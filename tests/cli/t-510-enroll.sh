@@ -35,6 +35,14 @@ for i in 0 1 2; do
 	check_eq "slot $i issued now" false "$(json_get "$LAST.out" slots.$i.reused)"
 done
 check_eq "slots in order" "9a 9c 9d" "$(for i in 0 1 2; do json_get "$LAST.out" slots.$i.slot; done | tr '\n' ' ' | sed 's/ $//')"
+# The CA's notes reach the officer: the sim's firmware 5.4.3 predates the
+# YSA-2024-03 fix; --email given to enroll is no "dropped" value.
+check_match "slot 9a notes: the firmware advisory" 'YSA-2024-03' \
+	<(json_get "$LAST.out" slots.0.notes)
+check_match "the notes as a warning on stderr" \
+	'^cardsmith: warning: slot 9a: .*YSA-2024-03' "$LAST.err"
+check_eq "the enroll --email is no dropped value" 0 \
+	"$(grep -c "san.email 'jane@example.org' not taken: --var" "$LAST.err")"
 check_match "progress on stderr, step N/M" 'step 1/[0-9]+: identify card' "$LAST.err"
 check_match "progress names the slot steps" 'step [0-9]+/[0-9]+: 9c: issue certificate' "$LAST.err"
 # Only the steps this run takes are counted: no reset, no retry counts.
