@@ -72,7 +72,7 @@ note "Profile set \"default\": 9a PIV authentication, 9c digital signature," \
 	"new PIN twice at the station; scripted here from an environment variable." \
 	"The random PUK goes to a 0600 file for the envelope, never to stdout."
 export NEW_PIN=40921733
-run cardsmith enroll --dir ca --subject "CN=Alice Example,O=Example Corp" \
+run cardsmith enroll --dir ca --subject "CN=Alice Example" \
 	--email alice@example.com --new-pin-env NEW_PIN --pass-env CA_PASS \
 	--secrets-out alice.secrets
 run ls -l alice.secrets
@@ -84,7 +84,7 @@ run cardsmith inspect --trust vendor/root.pem
 
 say "7. enrolling the same card again changes nothing"
 export NEW_PIN=40921733 CA_PASS=demo-passphrase-only
-run cardsmith enroll --dir ca --subject "CN=Alice Example,O=Example Corp" \
+run cardsmith enroll --dir ca --subject "CN=Alice Example" \
 	--email alice@example.com --new-pin-env NEW_PIN --pass-env CA_PASS \
 	--secrets-out alice-again.secrets
 run cardsmith ca list --dir ca
