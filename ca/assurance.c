@@ -203,6 +203,36 @@ spki_of(struct cs_ctx *ctx, X509_REQ *csr, uint8_t **der, size_t *len)
 	return CS_OK;
 }
 
+/* An attested policy and how it ranks against a profile's minimum. */
+struct policy_floor {
+	const char *what; /* "PIN", "touch" */
+	int (*rank)(uint8_t);
+	const char *(*str)(uint8_t);
+};
+
+static const struct policy_floor pin_floor = {
+	"PIN", csa_pin_rank, cs_attest_pin_policy_str,
+};
+static const struct policy_floor touch_floor = {
+	"touch", csa_touch_rank, cs_attest_touch_policy_str,
+};
+
+/*
+ * The attested policy v (has: the statement carries one) against the
+ * profile's minimum min (0: none): below it, or unknown, is refused.
+ */
+static enum cs_err
+check_floor(struct cs_ca *ca, const struct cs_ca_profile_info *pi,
+    struct cs_ca_decision *d, const struct policy_floor *f, bool has,
+    uint8_t v, uint8_t min)
+{
+	if (min == 0 || (has && f->rank(v) >= f->rank(min)))
+		return CS_OK;
+	return refuse(ca->ctx, d, CS_ERR_POLICY,
+	    "attested %s policy '%s' is below the profile %s minimum '%s'",
+	    f->what, has ? f->str(v) : "unknown", pi->name, f->str(min));
+}
+
 static enum cs_err
 check_slot(struct cs_ca *ca, const struct cs_ca_profile_info *pi,
     struct cs_ca_decision *d, const char *how)
@@ -332,30 +362,11 @@ attested(struct cs_ca *ca, const struct cs_ca_issue_req *req,
 	}
 	if ((r = check_slot(ca, pi, d, "attested")) != CS_OK)
 		goto out;
-	if (pi->min_pin_policy != 0 &&
-	    (!ai.has_policy ||
-	        csa_pin_rank(ai.pin_policy) <
-	            csa_pin_rank(pi->min_pin_policy))) {
-		r = refuse(ca->ctx, d, CS_ERR_POLICY,
-		    "attested PIN policy "
-		    "'%s' is below the profile %s minimum '%s'",
-		    ai.has_policy ? cs_attest_pin_policy_str(ai.pin_policy)
-		                  : "unknown",
-		    pi->name, cs_attest_pin_policy_str(pi->min_pin_policy));
+	if ((r = check_floor(ca, pi, d, &pin_floor, ai.has_policy,
+	         ai.pin_policy, pi->min_pin_policy)) != CS_OK ||
+	    (r = check_floor(ca, pi, d, &touch_floor, ai.has_policy,
+	         ai.touch_policy, pi->min_touch_policy)) != CS_OK)
 		goto out;
-	}
-	if (pi->min_touch_policy != 0 &&
-	    (!ai.has_policy ||
-	        csa_touch_rank(ai.touch_policy) <
-	            csa_touch_rank(pi->min_touch_policy))) {
-		r = refuse(ca->ctx, d, CS_ERR_POLICY,
-		    "attested touch policy "
-		    "'%s' is below the profile %s minimum '%s'",
-		    ai.has_policy ? cs_attest_touch_policy_str(ai.touch_policy)
-		                  : "unknown",
-		    pi->name, cs_attest_touch_policy_str(pi->min_touch_policy));
-		goto out;
-	}
 	snprintf(d->reason, sizeof(d->reason),
 	    "attestation verified: card "
 	    "%llu, firmware %u.%u.%u, slot %02x, chain to '%s'",

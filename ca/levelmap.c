@@ -17,62 +17,54 @@
 
 /* --- level map: SEQUENCE OF SEQUENCE { UTF8String, OBJECT IDENTIFIER } --- */
 
+/* Append a copy of v as an ASN1_TYPE of type to seq; 1 on success. */
+static int
+push_value(STACK_OF(ASN1_TYPE) * seq, int type, const void *v)
+{
+	ASN1_TYPE *t = ASN1_TYPE_new();
+
+	if (t == NULL || v == NULL || !ASN1_TYPE_set1(t, type, v) ||
+	    !sk_ASN1_TYPE_push(seq, t)) {
+		ASN1_TYPE_free(t);
+		return 0;
+	}
+	return 1;
+}
+
 /* Append a UTF8String, INTEGER or OBJECT IDENTIFIER to seq; 1 on success. */
 static int
 push_utf8(STACK_OF(ASN1_TYPE) * seq, const char *v)
 {
 	ASN1_UTF8STRING *s = ASN1_UTF8STRING_new();
-	ASN1_TYPE *t = ASN1_TYPE_new();
+	int ok;
 
-	if (s == NULL || t == NULL || !ASN1_STRING_set(s, v, -1)) {
-		ASN1_UTF8STRING_free(s);
-		ASN1_TYPE_free(t);
-		return 0;
-	}
-	ASN1_TYPE_set(t, V_ASN1_UTF8STRING, s);
-	if (!sk_ASN1_TYPE_push(seq, t)) {
-		ASN1_TYPE_free(t);
-		return 0;
-	}
-	return 1;
+	ok = s != NULL && ASN1_STRING_set(s, v, -1) &&
+	    push_value(seq, V_ASN1_UTF8STRING, s);
+	ASN1_UTF8STRING_free(s);
+	return ok;
 }
 
 static int
 push_int(STACK_OF(ASN1_TYPE) * seq, long v)
 {
 	ASN1_INTEGER *i = ASN1_INTEGER_new();
-	ASN1_TYPE *t = ASN1_TYPE_new();
+	int ok;
 
-	if (i == NULL || t == NULL || !ASN1_INTEGER_set(i, v)) {
-		ASN1_INTEGER_free(i);
-		ASN1_TYPE_free(t);
-		return 0;
-	}
-	ASN1_TYPE_set(t, V_ASN1_INTEGER, i);
-	if (!sk_ASN1_TYPE_push(seq, t)) {
-		ASN1_TYPE_free(t);
-		return 0;
-	}
-	return 1;
+	ok = i != NULL && ASN1_INTEGER_set(i, v) &&
+	    push_value(seq, V_ASN1_INTEGER, i);
+	ASN1_INTEGER_free(i);
+	return ok;
 }
 
 static int
 push_oid(STACK_OF(ASN1_TYPE) * seq, const char *oid)
 {
 	ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
-	ASN1_TYPE *t = ASN1_TYPE_new();
+	int ok;
 
-	if (o == NULL || t == NULL) {
-		ASN1_OBJECT_free(o);
-		ASN1_TYPE_free(t);
-		return 0;
-	}
-	ASN1_TYPE_set(t, V_ASN1_OBJECT, o);
-	if (!sk_ASN1_TYPE_push(seq, t)) {
-		ASN1_TYPE_free(t);
-		return 0;
-	}
-	return 1;
+	ok = push_value(seq, V_ASN1_OBJECT, o);
+	ASN1_OBJECT_free(o);
+	return ok;
 }
 
 /*

@@ -72,16 +72,12 @@ sq_reserve(struct csa_store *b, const char *const *serials, size_t n,
 			    (rc & 0xff) == SQLITE_CONSTRAINT
 			        ? "serial already used"
 			        : "reserve serial");
-			goto fail;
+			goto out;
 		}
 	}
-	if ((r = csa_sq_event(s, now, "reserve", serials[0], NULL)) != CS_OK ||
-	    (r = csa_sq_commit(s)) != CS_OK)
-		goto fail;
-	return CS_OK;
-fail:
-	csa_sq_rollback(s);
-	return r;
+	r = csa_sq_event(s, now, "reserve", serials[0], NULL);
+out:
+	return csa_sq_end(s, r);
 }
 
 /*
@@ -227,16 +223,9 @@ sq_commit(struct csa_store *b, const struct csa_row *rows,
 
 	if ((r = csa_sq_begin(s)) != CS_OK)
 		return r;
-	for (i = 0; i < n; i++)
-		if ((r = commit_row(s, &rows[i], ders[i], lens[i], now)) !=
-		    CS_OK)
-			goto fail;
-	if ((r = csa_sq_commit(s)) != CS_OK)
-		goto fail;
-	return CS_OK;
-fail:
-	csa_sq_rollback(s);
-	return r;
+	for (i = 0; i < n && r == CS_OK; i++)
+		r = commit_row(s, &rows[i], ders[i], lens[i], now);
+	return csa_sq_end(s, r);
 }
 
 /* One-statement change + event in one transaction; *n: rows changed. */
@@ -250,19 +239,14 @@ change(struct sq_store *s, sqlite3_stmt *st, const char *what, const char *kind,
 	*n = 0;
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		r = csa_sq_fail(s, what);
-		goto fail;
+		sqlite3_reset(st);
+		return csa_sq_end(s, r);
 	}
 	sqlite3_reset(st);
 	changed = sqlite3_changes(s->db);
-	if (changed > 0 && (r = csa_sq_event(s, now, kind, serial, what)) != CS_OK)
-		goto fail;
-	if ((r = csa_sq_commit(s)) != CS_OK)
-		goto fail;
-	*n = (size_t)changed;
-	return CS_OK;
-fail:
-	sqlite3_reset(st);
-	csa_sq_rollback(s);
+	r = changed > 0 ? csa_sq_event(s, now, kind, serial, what) : CS_OK;
+	if ((r = csa_sq_end(s, r)) == CS_OK)
+		*n = (size_t)changed;
 	return r;
 }
 
@@ -283,18 +267,13 @@ sq_abandon(struct csa_store *b, const char *const *serials, size_t n,
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			sqlite3_reset(st);
 			r = csa_sq_fail(s, "void serial");
-			goto fail;
+			break;
 		}
 		sqlite3_reset(st);
 		if ((r = csa_sq_event(s, now, "void", serials[i], why)) != CS_OK)
-			goto fail;
+			break;
 	}
-	if ((r = csa_sq_commit(s)) != CS_OK)
-		goto fail;
-	return CS_OK;
-fail:
-	csa_sq_rollback(s);
-	return r;
+	return csa_sq_end(s, r);
 }
 
 static enum cs_err
@@ -516,22 +495,20 @@ sq_crl_number(struct csa_store *b, enum csa_signer signer, uint64_t *n)
 	sqlite3_bind_int(st, 1, (int)signer);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		r = csa_sq_fail(s, "CRL number");
-		goto fail;
+		goto out;
 	}
 	st = csa_sq_get(s, S_CRLNUM_GET);
 	sqlite3_bind_int(st, 1, (int)signer);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		r = csa_sq_fail(s, "CRL number");
-		goto fail;
+		goto out;
 	}
 	*n = (uint64_t)sqlite3_column_int64(st, 0);
+	r = CS_OK;
+out:
 	sqlite3_reset(st);
-	if ((r = csa_sq_commit(s)) != CS_OK)
-		goto fail;
-	return CS_OK;
-fail:
-	sqlite3_reset(st);
-	csa_sq_rollback(s);
+	if ((r = csa_sq_end(s, r)) != CS_OK)
+		*n = 0;
 	return r;
 }
 
@@ -620,20 +597,16 @@ sq_reconcile(struct csa_store *b, struct cs_ca_reconcile_stats *stats,
 	memset(stats, 0, sizeof(*stats));
 	if ((r = csa_sq_begin(s)) != CS_OK)
 		return r;
-	if ((r = void_stale(s, now, &stats->pending_voided)) != CS_OK)
-		goto fail;
-	if ((stats->pending_voided > 0 &&
-	        (r = csa_sq_event(s, now, "reconcile", NULL,
-	             "pending reservations voided")) != CS_OK) ||
-	    (r = count(s, S_COUNT_ISSUED, &stats->issued_undelivered)) !=
-	        CS_OK ||
-	    (r = count(s, S_DUPS, &stats->duplicates)) != CS_OK ||
-	    (r = csa_sq_commit(s)) != CS_OK)
-		goto fail;
-	stats->integrity_ok = integrity_ok(s);
-	return CS_OK;
-fail:
-	csa_sq_rollback(s);
+	if ((r = void_stale(s, now, &stats->pending_voided)) == CS_OK &&
+	    stats->pending_voided > 0)
+		r = csa_sq_event(s, now, "reconcile", NULL,
+		    "pending reservations voided");
+	if (r == CS_OK)
+		r = count(s, S_COUNT_ISSUED, &stats->issued_undelivered);
+	if (r == CS_OK)
+		r = count(s, S_DUPS, &stats->duplicates);
+	if ((r = csa_sq_end(s, r)) == CS_OK)
+		stats->integrity_ok = integrity_ok(s);
 	return r;
 }
 

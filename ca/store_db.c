@@ -149,6 +149,15 @@ csa_sq_rollback(struct sq_store *s)
 }
 
 enum cs_err
+csa_sq_end(struct sq_store *s, enum cs_err r)
+{
+	if (r == CS_OK && (r = csa_sq_commit(s)) == CS_OK)
+		return CS_OK;
+	csa_sq_rollback(s);
+	return r;
+}
+
+enum cs_err
 csa_sq_event(struct sq_store *s, int64_t now, const char *kind,
     const char *serial, const char *detail)
 {

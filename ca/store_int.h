@@ -77,6 +77,11 @@ enum cs_err csa_sq_exec1(struct sq_store *s, enum stmt_id id,
 enum cs_err csa_sq_begin(struct sq_store *s);
 enum cs_err csa_sq_commit(struct sq_store *s);
 void csa_sq_rollback(struct sq_store *s);
+/*
+ * End the transaction csa_sq_begin opened: COMMIT if r is CS_OK, else (or
+ * if the commit fails) ROLLBACK. Returns r, or the commit's failure.
+ */
+enum cs_err csa_sq_end(struct sq_store *s, enum cs_err r);
 /* Append an event row (inside the caller's transaction). */
 enum cs_err csa_sq_event(struct sq_store *s, int64_t now, const char *kind,
     const char *serial, const char *detail);

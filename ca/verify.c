@@ -41,7 +41,6 @@
 #include <string.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
@@ -110,14 +109,13 @@ csa_verify_self_signed(X509 *x)
 /* --- reading --chain and --crl: every PEM block, or one DER object --- */
 
 /*
- * A PEM block as found in the text: what it is, where it is, its label
- * and its text (BEGIN line to END line). A DER input is handled as block
- * 0 without a label, its text the DER, so each type has one decoder.
+ * One object of --chain or --crl, DER, with where it came from for the
+ * messages: PEM block n (1-based) whose BEGIN is on line `line`, or n 0
+ * for a DER input, so each type has one decoder.
  */
 struct pemblock {
 	const char *what; /* "CA chain", "CRL" */
-	int n, line; /* 1-based: block number, line of its BEGIN; 0: DER */
-	char label[64]; /* of the BEGIN line; "" for DER */
+	int n, line;
 	const uint8_t *p;
 	size_t len;
 };
@@ -125,105 +123,85 @@ struct pemblock {
 typedef enum cs_err pem_block_fn(struct cs_verifier *v,
     const struct pemblock *b, void *arg);
 
-static const uint8_t *
-line_end(const uint8_t *p, const uint8_t *end)
-{
-	const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+/* What one input holds, and how its blocks are named in messages. */
+struct intake {
+	const char *what; /* "CA chain", "CRL" */
+	enum cs_pem_kind kind;
+	const char *label; /* "a CERTIFICATE", "an X509 CRL" */
+	const char *noun; /* "certificate", "CRL" */
+	pem_block_fn *fn;
+};
 
-	return nl != NULL ? nl + 1 : end;
-}
-
-static bool
-line_is(const uint8_t *p, const uint8_t *e, const char *prefix)
-{
-	size_t n = strlen(prefix);
-
-	return (size_t)(e - p) >= n && cs_memeq_public(p, prefix, n);
-}
-
-/*
- * The label of a "-----BEGIN LABEL-----" line [p, e) into b->label, as
- * the PEM reader takes it (trailing white space dropped); false if the
- * line does not end in "-----" (the reader would not start a block).
- */
-static bool
-begin_label(struct pemblock *b, const uint8_t *p, const uint8_t *e)
-{
-	static const char open[] = "-----BEGIN ", close[] = "-----";
-	const uint8_t *s = p + sizeof(open) - 1;
-	size_t n;
-
-	while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' ||
-	                    e[-1] == '\t'))
-		e--;
-	if ((size_t)(e - s) < sizeof(close) - 1 ||
-	    !cs_memeq_public(e - (sizeof(close) - 1), close,
-	        sizeof(close) - 1))
-		return false;
-	n = (size_t)(e - s) - (sizeof(close) - 1);
-	if (n >= sizeof(b->label))
-		n = sizeof(b->label) - 1;
-	memcpy(b->label, s, n);
-	b->label[n] = '\0';
-	return true;
-}
-
+/* Why lib's PEM walk refused block b, as a message naming it. */
 static enum cs_err
-pem_corrupt(struct cs_verifier *v, const struct pemblock *b, const char *why)
+pem_refused(struct cs_verifier *v, const struct intake *in,
+    const struct pemblock *b, const struct cs_pem_block *pb, enum cs_err r)
 {
+	if (r != CS_ERR_MALFORMED && r != CS_ERR_LIMIT)
+		return cs_ctx_fail(v->ctx, r, "%s", in->what);
+	if (pb->fault == CS_PEM_FAULT_NO_END)
+		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+		    "%s: PEM block %d (line %d) has no END line", in->what,
+		    b->n, b->line);
 	return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
 	    "%s: PEM block %d (line %d) is corrupt: bad base64, header or END "
-	    "line%s",
-	    b->what, b->n, b->line, why);
+	    "line%s%s",
+	    in->what, b->n, b->line,
+	    pb->fault == CS_PEM_FAULT_BEGIN ? "" : ", or not a ",
+	    pb->fault == CS_PEM_FAULT_BEGIN ? "" : in->noun);
+}
+
+/* Lines from p up to p + n, for "line L" in messages. */
+static int
+lines_in(const uint8_t *p, size_t n)
+{
+	const uint8_t *end = p + n, *nl;
+	int lines = 0;
+
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		lines++;
+		p = nl + 1;
+	}
+	return lines;
 }
 
 /*
- * Call fn for each PEM block of [p, p + len): a line starting with
- * "-----BEGIN " opens one, which must end at its "-----END " line; fn
- * decodes it. Text outside blocks is skipped, as OpenSSL does. A corrupt
- * block is an error naming it, never the silent end of the file.
+ * Call in->fn for each PEM block of [p, p + len), walked by lib's PEM
+ * codec: every block must have the kind's label and decode. Text outside
+ * blocks is skipped, as OpenSSL does. A corrupt block is an error naming
+ * it, never the silent end of the file.
  */
 static enum cs_err
-pem_each(struct cs_verifier *v, const char *what, const uint8_t *p,
-    size_t len, pem_block_fn *fn, void *arg, int *count)
+pem_each(struct cs_verifier *v, const struct intake *in, const uint8_t *p,
+    size_t len, void *arg, int *count)
 {
-	const uint8_t *end = p + len, *ls = p, *le, *bs;
 	struct pemblock blk;
-	int line = 1;
+	struct cs_pem_block pb;
+	uint8_t *der = NULL;
+	size_t pos = 0, counted = 0;
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	*count = 0;
 	memset(&blk, 0, sizeof(blk));
-	blk.what = what;
-	while (ls < end) {
-		le = line_end(ls, end);
-		if (!line_is(ls, le, "-----BEGIN ")) {
-			ls = le;
-			line++;
-			continue;
-		}
-		bs = ls;
+	blk.what = in->what;
+	blk.line = 1;
+	while ((r = cs_pem_next_block(in->kind, p, len, &pos, 0, &pb, &der,
+	            &blk.len)) != CS_ERR_NOT_FOUND) {
 		blk.n++;
-		blk.line = line;
-		if (!begin_label(&blk, ls, le))
-			blk.label[0] = '\0'; /* corrupt, once its END is found */
-		while (!line_is(ls, le, "-----END ")) {
-			ls = le;
-			line++;
-			if (ls >= end)
-				return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
-				    "%s: PEM block %d (line %d) has no END line",
-				    what, blk.n, blk.line);
-			le = line_end(ls, end);
-		}
-		if (blk.label[0] == '\0')
-			return pem_corrupt(v, &blk, "");
-		blk.p = bs;
-		blk.len = (size_t)(le - bs);
-		if ((r = fn(v, &blk, arg)) != CS_OK)
+		blk.line += lines_in(p + counted, pb.off - counted);
+		counted = pb.off;
+		if (r != CS_OK)
+			return pem_refused(v, in, &blk, &pb, r);
+		if (der == NULL)
+			return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
+			    "%s: PEM block %d (line %d) is a %.40s, not %s",
+			    in->what, blk.n, blk.line, pb.label, in->label);
+		blk.p = der;
+		r = in->fn(v, &blk, arg);
+		cs_free(der);
+		der = NULL;
+		if (r != CS_OK)
 			return r;
-		ls = le;
-		line++;
 	}
 	*count = blk.n;
 	return CS_OK;
@@ -233,35 +211,11 @@ static enum cs_err
 chain_block(struct cs_verifier *v, const struct pemblock *b, void *arg)
 {
 	STACK_OF(X509) *sk = arg;
-	uint8_t *der = NULL;
-	const uint8_t *p = b->p;
-	size_t len = b->len, pos = 0;
 	X509 *x = NULL;
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	if (b->n > 0) {
-		if (strcmp(b->label, PEM_STRING_X509) != 0 &&
-		    strcmp(b->label, PEM_STRING_X509_OLD) != 0)
-			return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
-			    "%s: PEM block %d (line %d) is a %.40s, not a "
-			    "CERTIFICATE",
-			    b->what, b->n, b->line, b->label);
-		/*
-		 * lib's one PEM decoder, on this block's text alone: it does
-		 * not say whether the armour or the DER inside is bad.
-		 */
-		if ((r = cs_pem_next(CS_PEM_CERT, b->p, b->len, &pos, &der,
-		         &len)) != CS_OK) {
-			if (r == CS_ERR_NOMEM)
-				return cs_ctx_fail(v->ctx, r, "%s", b->what);
-			return pem_corrupt(v, b, ", or not a certificate");
-		}
-		p = der;
-	}
 	/* Exactly one DER certificate, through the project's one decoder. */
-	r = cs_x509_cert_decode(NULL, p, len, 0, &x);
-	cs_free(der);
-	if (r != CS_OK) {
+	if ((r = cs_x509_cert_decode(NULL, b->p, b->len, 0, &x)) != CS_OK) {
 		if (b->n == 0)
 			return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
 			    "%s: not a DER certificate (or bytes after it)",
@@ -278,73 +232,40 @@ chain_block(struct cs_verifier *v, const struct pemblock *b, void *arg)
 }
 
 /*
- * The one CRL decoder of ca/: the PEM block (OpenSSL's reader, since
- * lib's cs_pem_next has no CRL kind yet) or the DER input, then exactly
- * one DER CRL. *out: caller frees with X509_CRL_free.
+ * The one CRL decoder of ca/: exactly one DER CRL, from a PEM block (lib
+ * has checked it already) or the DER input.
  */
-static enum cs_err
-crl_decode(struct cs_verifier *v, const struct pemblock *b, X509_CRL **out)
-{
-	const unsigned char *der = b->p, *q;
-	uint8_t *data = NULL;
-	size_t dlen = b->len, pos = 0;
-	X509_CRL *c = NULL;
-	bool undecodable;
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	*out = NULL;
-	if (b->n > 0) {
-		/* the one PEM decoder; it also checks the CRL inside */
-		r = cs_pem_next(CS_PEM_CRL, b->p, b->len, &pos, &data, &dlen);
-		if (r == CS_ERR_NOMEM) {
-			r = cs_ctx_fail(v->ctx, r, "%s", b->what);
-			goto out;
-		}
-		if (r != CS_OK) {
-			r = pem_corrupt(v, b, ", or not a CRL");
-			goto out;
-		}
-		der = data;
-	}
-	q = der;
-	if (dlen > (size_t)LONG_MAX ||
-	    (c = d2i_X509_CRL(NULL, &q, (long)dlen)) == NULL ||
-	    q != der + dlen) {
-		undecodable = c == NULL;
-		r = cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
-		    "%s: not a DER CRL%s", b->what,
-		    undecodable ? "" : " (bytes after it)");
-		goto out;
-	}
-	*out = c;
-	c = NULL;
-	r = CS_OK;
-out:
-	X509_CRL_free(c);
-	cs_free(data);
-	ERR_clear_error();
-	return r;
-}
-
 static enum cs_err
 crl_block(struct cs_verifier *v, const struct pemblock *b, void *arg)
 {
 	STACK_OF(X509_CRL) *sk = arg;
+	const unsigned char *q = b->p;
 	X509_CRL *c = NULL;
-	enum cs_err r = CS_ERR_INTERNAL;
+	bool undecodable;
 
-	if (b->n > 0 && strcmp(b->label, PEM_STRING_X509_CRL) != 0)
+	if (b->len > (size_t)LONG_MAX ||
+	    (c = d2i_X509_CRL(NULL, &q, (long)b->len)) == NULL ||
+	    q != b->p + b->len) {
+		undecodable = c == NULL;
+		X509_CRL_free(c);
+		ERR_clear_error();
 		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
-		    "%s: PEM block %d (line %d) is a %.40s, not an X509 CRL",
-		    b->what, b->n, b->line, b->label);
-	if ((r = crl_decode(v, b, &c)) != CS_OK)
-		return r;
+		    "%s: not a DER CRL%s", b->what,
+		    undecodable ? "" : " (bytes after it)");
+	}
 	if (!sk_X509_CRL_push(sk, c)) {
 		X509_CRL_free(c);
 		return cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "%s", b->what);
 	}
 	return CS_OK;
 }
+
+static const struct intake chain_intake = {
+	"CA chain", CS_PEM_CERT, "a CERTIFICATE", "certificate", chain_block,
+};
+static const struct intake crl_intake = {
+	"CRL", CS_PEM_CRL, "an X509 CRL", "CRL", crl_block,
+};
 
 /*
  * DER: one SEQUENCE filling the input. A certificate or CRL is longer
@@ -362,24 +283,24 @@ is_der(const uint8_t *p, size_t len)
 }
 
 /*
- * Every PEM block of [p, p + len) through fn, or the whole input as one
- * DER object (block 0); *count: the PEM blocks seen (1 for DER).
+ * Every PEM block of [p, p + len) through in->fn, or the whole input as
+ * one DER object (block 0); *count: the PEM blocks seen (1 for DER).
  */
 static enum cs_err
-pem_or_der(struct cs_verifier *v, const char *what, const uint8_t *p,
-    size_t len, pem_block_fn *fn, void *arg, int *count)
+pem_or_der(struct cs_verifier *v, const struct intake *in, const uint8_t *p,
+    size_t len, void *arg, int *count)
 {
 	struct pemblock blk;
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	*count = 0;
 	if (!is_der(p, len))
-		return pem_each(v, what, p, len, fn, arg, count);
+		return pem_each(v, in, p, len, arg, count);
 	memset(&blk, 0, sizeof(blk));
-	blk.what = what;
+	blk.what = in->what;
 	blk.p = p;
 	blk.len = len;
-	if ((r = fn(v, &blk, arg)) != CS_OK)
+	if ((r = in->fn(v, &blk, arg)) != CS_OK)
 		return r;
 	*count = 1;
 	return CS_OK;
@@ -394,8 +315,7 @@ chain_decode(struct cs_verifier *v, const uint8_t *p, size_t len,
 
 	if (p == NULL || len == 0 || len > CSA_FILE_MAX)
 		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED, "CA chain: empty");
-	if ((r = pem_or_der(v, "CA chain", p, len, chain_block, sk, &n)) !=
-	    CS_OK)
+	if ((r = pem_or_der(v, &chain_intake, p, len, sk, &n)) != CS_OK)
 		return r;
 	if (n == 0)
 		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED,
@@ -507,8 +427,7 @@ cs_verify_add_crl(struct cs_verifier *v, const uint8_t *bytes, size_t len)
 		return cs_ctx_fail(v->ctx, CS_ERR_MALFORMED, "CRL: bad length");
 	if ((sk = sk_X509_CRL_new_null()) == NULL)
 		return cs_ctx_fail_crypto(v->ctx, CS_ERR_NOMEM, "CRL");
-	if ((r = pem_or_der(v, "CRL", bytes, len, crl_block, sk, &n)) !=
-	    CS_OK)
+	if ((r = pem_or_der(v, &crl_intake, bytes, len, sk, &n)) != CS_OK)
 		goto out;
 	if (n == 0) {
 		r = cs_ctx_fail(v->ctx, CS_ERR_MALFORMED, "CRL: none found");

@@ -39,6 +39,24 @@ ca_dir(struct cli *cli, char *dst, size_t cap)
 	return CLI_CONTINUE;
 }
 
+/*
+ * The table lives on this frame: cli_parse_noargs and cli_parse_arg free
+ * the popt context, which points at it, before they return.
+ */
+int
+ca_parse_dir(struct cli *cli, int argc, const char **argv,
+    const struct cli_usage *usage, const char *missing, char **arg)
+{
+	struct poptOption opts[] = {
+		CLI_CA_DIR_OPT(cli),
+		POPT_TABLEEND,
+	};
+
+	if (arg == NULL)
+		return cli_parse_noargs(cli, argc, argv, opts, usage, NULL);
+	return cli_parse_arg(cli, argc, argv, opts, usage, missing, arg);
+}
+
 /* Does msg name dir itself or a file in it ("DIR/registry.db")? */
 static bool
 names_dir(const char *msg, const char *dir)

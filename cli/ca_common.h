@@ -44,6 +44,14 @@ int ca_trust_list(struct cli *cli, int argc, const char **argv);
 int ca_trust_remove(struct cli *cli, int argc, const char **argv);
 
 /*
+ * A ca subcommand whose only option is --dir: cli_parse_noargs with that
+ * table when arg is NULL, else cli_parse_arg (one argument into *arg,
+ * missing as there). Returns CLI_CONTINUE or an exit code.
+ */
+int ca_parse_dir(struct cli *cli, int argc, const char **argv,
+    const struct cli_usage *usage, const char *missing, char **arg);
+
+/*
  * The runner's NEED_CA* step (cli_open_needs): resolve cli->ca_dir (--dir,
  * else $CARDSMITH_CA_DIR, else the per-user data directory) and, for
  * NEED_CA, open cli->ca there (and unlock it for NEED_CA_KEY unless

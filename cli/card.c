@@ -12,9 +12,10 @@
 #include "banned.h"
 
 void
-card_secrets_init(struct card_secrets *cs)
+card_secrets_init(struct card_secrets *cs, const int *force)
 {
 	memset(cs, 0, sizeof(*cs));
+	cs->force = force;
 	secret_src_init(&cs->pin, "PIN", "pin");
 	secret_src_init(&cs->puk, "PUK", "puk");
 	secret_src_init(&cs->new_pin, "new PIN", "new-pin");

@@ -19,7 +19,11 @@ struct card_secrets {
 	const int *force;
 };
 
-void card_secrets_init(struct card_secrets *cs);
+/*
+ * Unset sources; force is the command's --force flag when it also accepts
+ * a last try (cs->force), else NULL.
+ */
+void card_secrets_init(struct card_secrets *cs, const int *force);
 void card_secrets_release(struct card_secrets *cs);
 
 /* --last-try, for every command that sends the PIN or PUK. */
@@ -28,6 +32,16 @@ void card_secrets_release(struct card_secrets *cs);
 	{ "last-try", '\0', POPT_ARG_NONE, &(cs).last_try, 0, \
 	    "send the PIN or PUK even with one try left (a wrong one blocks " \
 	    "it)", NULL }
+
+/*
+ * --pin-*, --last-try and --mgmt-key-*: a command that authenticates with
+ * the management key (cli_mgm_auth, which needs the PIN for a
+ * PIN-protected key).
+ */
+#define CARD_MGM_POPTS(cs) \
+	SECRET_POPT((cs).pin, "pin", "PIN"), \
+	CARD_LAST_TRY_POPT(cs), \
+	SECRET_POPT((cs).mgm, "mgmt-key", "management key (hex)")
 /* clang-format on */
 
 /*

@@ -107,13 +107,45 @@ int cli_parse(struct cli *cli, int argc, const char **argv,
     struct poptOption *opts, const struct cli_usage *usage, poptContext *conp);
 
 /*
- * As cli_parse, for a command with a repeatable string option: each time
- * the option with val is seen, the string popt stored in *slot moves to
- * list[*n] (at most max; caller frees each with free).
+ * A repeatable string option: each time the option with val is seen, the
+ * string popt stored in *slot moves to list[*n] (at most max; caller frees
+ * each with free). The parse sets *n to 0 first.
+ */
+struct cli_repeat {
+	int val;
+	char **slot, **list;
+	size_t max, *n;
+};
+
+/*
+ * As cli_parse, for a command with a repeatable string option (see struct
+ * cli_repeat for val, slot, list, max and n).
  */
 int cli_parse_repeat(struct cli *cli, int argc, const char **argv,
     struct poptOption *opts, const struct cli_usage *usage, poptContext *conp,
     int val, char **slot, char **list, size_t max, size_t *n);
+
+/*
+ * As cli_parse, for a command that takes no positional argument: one is a
+ * usage error, reported before any need is opened (a card or CA that is
+ * missing must not hide it). rep is the repeatable option or NULL. The popt
+ * context is freed before the return, so opts need only outlive the call.
+ * Needs are opened after the check unless cli->defer_needs is set (then
+ * the caller calls cli_open_needs after checks of its own). Returns
+ * CLI_CONTINUE or an exit code (reported; 0 after --help).
+ */
+int cli_parse_noargs(struct cli *cli, int argc, const char **argv,
+    struct poptOption *opts, const struct cli_usage *usage,
+    const struct cli_repeat *rep);
+
+/*
+ * As cli_parse_noargs, for a command with exactly one positional argument:
+ * *arg is a copy of it (caller frees with free; NULL on failure). Without
+ * one, the usage error is "<command>: <missing>".
+ */
+int cli_parse_arg(struct cli *cli, int argc, const char **argv,
+    struct poptOption *opts, const struct cli_usage *usage,
+    const char *missing, char **arg);
 
 /*
  * Open what cli->cmd->needs asks for, after cli_parse with defer_needs set

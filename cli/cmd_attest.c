@@ -9,6 +9,7 @@
 
 #include "attestout.h"
 #include "card.h"
+#include "cardops.h"
 #include "certinfo.h"
 #include "exit.h"
 #include "out.h"
@@ -148,7 +149,6 @@ match_slot_key(struct cli *cli, uint8_t slot, const uint8_t *stmt,
 	struct cs_piv_key_meta meta;
 	uint8_t *spki = NULL;
 	size_t spki_len = 0;
-	enum cs_err r = CS_ERR_INTERNAL;
 	int match = -1;
 
 	if (!cs_card_has(cli->card, CS_CAP_METADATA))
@@ -156,8 +156,7 @@ match_slot_key(struct cli *cli, uint8_t slot, const uint8_t *stmt,
 	if (cs_piv_key_metadata(cli->card, slot, &meta, &spki, &spki_len) !=
 	    CS_OK)
 		return -1;
-	r = cs_attest_match_key(cli->ctx, stmt, stmt_len, spki, spki_len);
-	match = r == CS_OK ? 1 : r == CS_ERR_VERIFY ? 0 : -1;
+	match = cardops_key_matches(cli, stmt, stmt_len, spki, spki_len);
 	cs_free(spki);
 	return match;
 }
@@ -195,21 +194,24 @@ check_attestable(struct cli *cli, uint8_t slot)
 	return CLI_CONTINUE;
 }
 
+/* --trust FILE, the same for attest --verify and attest verify. */
+#define TRUST_OPT(var)                                                         \
+	{                                                                      \
+		"trust", '\0', POPT_ARG_STRING, &(var), 0,                     \
+		    "roots to verify against (default: the Yubico roots)",     \
+		    "FILE"                                                     \
+	}
+
 struct attest_opts {
 	char *slot, *out, *f9_out, *trust;
 	int verify, force;
 };
 
-static unsigned int
-out_flags(const struct attest_opts *o)
-{
-	return OUTFILE_HINT_FORCE | (o->force ? OUTFILE_FORCE : 0);
-}
-
 static int
 write_pems(struct cli *cli, const struct attest_opts *o, const uint8_t *stmt,
     size_t stmt_len, const uint8_t *f9, size_t f9_len, json_t *doc)
 {
+	unsigned int flags = cardops_out_flags(o->force);
 	char *pem = NULL, *f9pem = NULL;
 	int code = CLI_CONTINUE;
 
@@ -220,17 +222,42 @@ write_pems(struct cli *cli, const struct attest_opts *o, const uint8_t *stmt,
 		out_set(doc, "f9_pem", out_str(f9pem));
 	}
 	if (o->out != NULL || doc == NULL)
-		code = outfile_put(cli, o->out, pem, out_flags(o));
+		code = outfile_put(cli, o->out, pem, flags);
 	if (code == CLI_CONTINUE && o->f9_out != NULL)
-		code = outfile_put(cli, o->f9_out, f9pem, out_flags(o));
+		code = outfile_put(cli, o->f9_out, f9pem, flags);
 	free(pem);
 	free(f9pem);
 	return code;
 }
 
+/*
+ * A verified attestation: with --json, doc gets ok_key (true), key_matches,
+ * trust and the statement's fields and is emitted; in text mode (doc NULL)
+ * the fields follow the heading the caller printed, unknown saying what an
+ * unknown key match means. Takes doc. Returns the exit code.
+ */
+static int
+report_attest(struct cli *cli, json_t *doc, const char *ok_key,
+    const struct cs_attest_info *info, int match, const char *src,
+    const char *unknown)
+{
+	if (doc != NULL) {
+		out_set(doc, ok_key, json_true());
+		out_set(doc, "key_matches",
+		    match < 0 ? NULL : json_boolean(match));
+		out_set(doc, "trust", out_str(src));
+		attest_info_json(doc, info);
+		return out_emit(cli, doc);
+	}
+	attest_info_text(stdout, "  ", info);
+	printf("  %-14s %s\n", "Key matches:", match < 0 ? unknown : "yes");
+	return CLI_EXIT_OK;
+}
+
 static int
 do_attest(struct cli *cli, const struct attest_opts *o, uint8_t slot)
 {
+	unsigned int flags = cardops_out_flags(o->force);
 	struct cs_attest_info info;
 	struct cs_trust *trust = NULL;
 	uint8_t *stmt = NULL, *f9 = NULL;
@@ -245,10 +272,10 @@ do_attest(struct cli *cli, const struct attest_opts *o, uint8_t slot)
 	cli_slot_str(slot, s);
 	/* Both outputs first, so that neither is written if one cannot be. */
 	if ((o->out != NULL &&
-	        (code = outfile_preflight(cli, o->out, out_flags(o))) !=
+	        (code = outfile_preflight(cli, o->out, flags)) !=
 	            CLI_CONTINUE) ||
 	    (o->f9_out != NULL &&
-	        (code = outfile_preflight(cli, o->f9_out, out_flags(o))) !=
+	        (code = outfile_preflight(cli, o->f9_out, flags)) !=
 	            CLI_CONTINUE) ||
 	    (code = check_attestable(cli, slot)) != CLI_CONTINUE)
 		goto out;
@@ -296,23 +323,14 @@ do_attest(struct cli *cli, const struct attest_opts *o, uint8_t slot)
 		    s);
 		goto out;
 	}
-	if (doc != NULL) {
-		out_set(doc, "verified", json_true());
-		out_set(doc, "key_matches",
-		    match < 0 ? NULL : json_boolean(match));
-		out_set(doc, "trust", out_str(src));
-		attest_info_json(doc, &info);
-		code = out_emit(cli, doc);
-		doc = NULL;
-	} else {
+	if (doc == NULL) {
 		printf("Attestation of slot %s verified (roots: ", s);
 		out_safe(stdout, src);
 		fputs(")\n", stdout);
-		attest_info_text(stdout, "  ", &info);
-		printf("  %-14s %s\n",
-		    "Key matches:", match < 0 ? "unknown" : "yes");
-		code = CLI_EXIT_OK;
 	}
+	code =
+	    report_attest(cli, doc, "verified", &info, match, src, "unknown");
+	doc = NULL;
 out:
 	json_decref(doc);
 	cs_trust_free(trust);
@@ -326,8 +344,8 @@ attest_card(struct cli *cli, int argc, const char **argv)
 {
 	struct attest_opts o;
 	struct poptOption opts[] = {
-		{ "slot", 's', POPT_ARG_STRING, &o.slot, 0,
-		    "the slot to attest (9a, 9c, 9d, 9e, 82..95)", "SLOT" },
+		CARDOPS_SLOT_OPT(o.slot,
+		    "the slot to attest (9a, 9c, 9d, 9e, 82..95)"),
 		CLI_OUT_OPT(o.out,
 		    "write the statement to FILE (default: standard output)"),
 		{ "f9-out", '\0', POPT_ARG_STRING, &o.f9_out, 0,
@@ -335,24 +353,17 @@ attest_card(struct cli *cli, int argc, const char **argv)
 		    "FILE" },
 		{ "verify", '\0', POPT_ARG_NONE, &o.verify, 0,
 		    "verify the statement and the attested key", NULL },
-		{ "trust", '\0', POPT_ARG_STRING, &o.trust, 0,
-		    "roots to verify against (default: the Yubico roots)",
-		    "FILE" },
+		TRUST_OPT(o.trust),
 		CLI_FORCE_OPT(o.force, "replace existing output files"),
 		POPT_TABLEEND,
 	};
-	poptContext con = NULL;
 	uint8_t slot = 0;
 	int r;
 
 	memset(&o, 0, sizeof(o));
 	cli->cmd = &attest_card_cmd;
-	cli->defer_needs = 1;
-	if ((r = cli_parse(cli, argc, argv, opts, &attest_usage, &con)) !=
-	    CLI_CONTINUE)
-		goto out;
-	if ((r = cli_no_args(cli, con)) != CLI_CONTINUE ||
-	    (r = cli_slot_arg(cli, o.slot, false, &slot)) != CLI_CONTINUE)
+	if ((r = cardops_slot_intake(cli, argc, argv, opts, &attest_usage,
+	         &o.slot, false, &slot)) != CLI_CONTINUE)
 		goto out;
 	if (o.trust != NULL && !o.verify) {
 		r = out_usage(cli, "attest: --trust needs --verify");
@@ -361,7 +372,6 @@ attest_card(struct cli *cli, int argc, const char **argv)
 	if ((r = cli_open_needs(cli)) == CLI_CONTINUE)
 		r = do_attest(cli, &o, slot);
 out:
-	poptFreeContext(con);
 	free(o.slot);
 	free(o.out);
 	free(o.f9_out);
@@ -500,22 +510,12 @@ static int
 report_valid(struct cli *cli, const struct cs_attest_info *info, int match,
     const char *src)
 {
-	json_t *doc;
+	json_t *doc = cli->json ? out_doc_new() : NULL;
 
-	if (cli->json) {
-		doc = out_doc_new();
-		out_set(doc, "valid", json_true());
-		out_set(doc, "key_matches",
-		    match < 0 ? NULL : json_boolean(match));
-		out_set(doc, "trust", out_str(src));
-		attest_info_json(doc, info);
-		return out_emit(cli, doc);
-	}
-	fputs("Attestation valid\n", stdout);
-	attest_info_text(stdout, "  ", info);
-	printf("  %-14s %s\n", "Key matches:",
-	    match < 0 ? "not checked (no --csr or --pubkey)" : "yes");
-	return CLI_EXIT_OK;
+	if (doc == NULL)
+		fputs("Attestation valid\n", stdout);
+	return report_attest(cli, doc, "valid", info, match, src,
+	    "not checked (no --csr or --pubkey)");
 }
 
 static int
@@ -581,9 +581,7 @@ attest_verify(struct cli *cli, int argc, const char **argv)
 		{ "pubkey", '\0', POPT_ARG_STRING, &o.pubkey, 0,
 		    "the attested key must be this public key (PEM or DER)",
 		    "FILE" },
-		{ "trust", '\0', POPT_ARG_STRING, &o.trust, 0,
-		    "roots to verify against (default: the Yubico roots)",
-		    "FILE" },
+		TRUST_OPT(o.trust),
 		{ "no-time", '\0', POPT_ARG_NONE, &o.no_time, 0,
 		    "skip validity-period checks (audits of old data)", NULL },
 		{ "allow-u2f-root", '\0', POPT_ARG_NONE, &o.u2f, 0,
@@ -591,19 +589,13 @@ attest_verify(struct cli *cli, int argc, const char **argv)
 		    NULL },
 		POPT_TABLEEND,
 	};
-	poptContext con = NULL;
 	int r;
 
 	memset(&o, 0, sizeof(o));
-	if ((r = cli_parse(cli, argc, argv, opts, &verify_usage, &con)) !=
-	    CLI_CONTINUE)
-		goto out;
-	if ((r = cli_no_args(cli, con)) != CLI_CONTINUE ||
-	    (r = check_verify_args(cli, &o)) != CLI_CONTINUE)
-		goto out;
-	r = do_verify(cli, &o);
-out:
-	poptFreeContext(con);
+	if ((r = cardops_parse(cli, argc, argv, opts, &verify_usage)) ==
+	        CLI_CONTINUE &&
+	    (r = check_verify_args(cli, &o)) == CLI_CONTINUE)
+		r = do_verify(cli, &o);
 	free(o.in);
 	free(o.f9);
 	free(o.csr);

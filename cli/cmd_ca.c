@@ -79,7 +79,6 @@ static const struct cli_usage chain_usage = {
 static int
 ca_chain(struct cli *cli, int argc, const char **argv)
 {
-	poptContext con = NULL;
 	char *out = NULL, *pem = NULL;
 	size_t len = 0;
 	json_t *doc;
@@ -91,11 +90,8 @@ ca_chain(struct cli *cli, int argc, const char **argv)
 		POPT_TABLEEND,
 	};
 
-	cli->defer_needs = 1;
-	if ((code = cli_parse(cli, argc, argv, opts, &chain_usage, &con)) !=
-	        CLI_CONTINUE ||
-	    (code = cli_no_args(cli, con)) != CLI_CONTINUE ||
-	    (code = cli_open_needs(cli)) != CLI_CONTINUE)
+	if ((code = cli_parse_noargs(cli, argc, argv, opts, &chain_usage,
+	         NULL)) != CLI_CONTINUE)
 		goto out;
 	if ((r = cs_ca_chain(cli->ca, &pem, &len)) != CS_OK) {
 		code = out_fail(cli, r, "ca chain");
@@ -117,7 +113,6 @@ ca_chain(struct cli *cli, int argc, const char **argv)
 			code = CLI_EXIT_OK;
 	}
 out:
-	poptFreeContext(con);
 	cs_free(pem);
 	free(out);
 	return code;

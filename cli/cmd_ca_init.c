@@ -268,74 +268,62 @@ int
 ca_init(struct cli *cli, int argc, const char **argv)
 {
 	struct init_args a;
-	poptContext con = NULL;
+	struct cli_repeat subs = { OPT_SUBLEVEL, &a.sub, a.subs,
+		CS_CA_SUBLEVEL_MAX, &a.nsubs };
 	size_t k;
 	int code;
+	struct poptOption opts[] = {
+		CLI_CA_DIR_OPT(cli),
+		{ "hardware-ca", '\0', POPT_ARG_NONE, &a.hw, 0,
+		    "add a hardware-only issuing CA", NULL },
+		{ "key-type", '\0', POPT_ARG_STRING, &a.type, 0,
+		    "CA key type (default p256)", "TYPE" },
+		{ "arc", '\0', POPT_ARG_STRING, &a.arc, 0,
+		    "policy arc, your organisation's own (default: a new "
+		    "1.2.840.113556.1.8000.2554 GUID arc)",
+		    "OID" },
+		{ "allow-long-oid-arcs", '\0', POPT_ARG_NONE, &a.long_arcs, 0,
+		    "allow OID arcs of 2^28 or more (Go and Debian 12's ykman "
+		    "cannot parse them)",
+		    NULL },
+		{ "root-subject", '\0', POPT_ARG_STRING, &a.root_subj, 0,
+		    "root CA subject, as csr --subject (default \"CN=cardsmith "
+		    "Root CA\")",
+		    "DN" },
+		{ "issuing-subject", '\0', POPT_ARG_STRING, &a.iss_subj, 0,
+		    "issuing CA subject (default \"CN=cardsmith Issuing CA\")",
+		    "DN" },
+		{ "hw-issuing-subject", '\0', POPT_ARG_STRING, &a.hw_subj, 0,
+		    "hardware issuing CA subject (with --hardware-ca)", "DN" },
+		{ "extra-policy", '\0', POPT_ARG_STRING, &a.extra, 0,
+		    "further policy OIDs the CA asserts, each with its level "
+		    "(comma separated)",
+		    "LEVEL=OID" },
+		{ "roots", '\0', POPT_ARG_STRING, &a.roots, 0,
+		    "manufacturer roots to trust (PEM)", "FILE" },
+		{ "profiles", '\0', POPT_ARG_STRING, &a.profiles, 0,
+		    "profiles to copy in", "DIR" },
+		{ "import-key", '\0', POPT_ARG_STRING, &a.ikey, 0,
+		    "existing issuing CA key (PEM; encrypted with the "
+		    "passphrase or clear)",
+		    "FILE" },
+		{ "import-cert", '\0', POPT_ARG_STRING, &a.icert, 0,
+		    "existing issuing CA certificate", "FILE" },
+		{ "import-chain", '\0', POPT_ARG_STRING, &a.ichain, 0,
+		    "its chain up to the root (PEM)", "FILE" },
+		{ "sublevel", '\0', POPT_ARG_STRING, &a.sub, OPT_SUBLEVEL,
+		    "sub-level of hardware-attested (repeatable)",
+		    "NAME=pin:P,touch:T" },
+		CLI_CA_PASS_OPTS(cli),
+		POPT_TABLEEND,
+	};
 
+	/* The tables hold only addresses in a: clearing a keeps them. */
 	memset(&a, 0, sizeof(a));
-	{
-		struct poptOption opts[] = {
-			CLI_CA_DIR_OPT(cli),
-			{ "hardware-ca", '\0', POPT_ARG_NONE, &a.hw, 0,
-			    "add a hardware-only issuing CA", NULL },
-			{ "key-type", '\0', POPT_ARG_STRING, &a.type, 0,
-			    "CA key type (default p256)", "TYPE" },
-			{ "arc", '\0', POPT_ARG_STRING, &a.arc, 0,
-			    "policy arc, your organisation's own (default: a "
-			    "new 1.2.840.113556.1.8000.2554 GUID arc)",
-			    "OID" },
-			{ "allow-long-oid-arcs", '\0', POPT_ARG_NONE,
-			    &a.long_arcs, 0,
-			    "allow OID arcs of 2^28 or more (Go and Debian 12's "
-			    "ykman cannot parse them)",
-			    NULL },
-			{ "root-subject", '\0', POPT_ARG_STRING, &a.root_subj,
-			    0,
-			    "root CA subject, as csr --subject (default "
-			    "\"CN=cardsmith Root CA\")",
-			    "DN" },
-			{ "issuing-subject", '\0', POPT_ARG_STRING, &a.iss_subj,
-			    0,
-			    "issuing CA subject (default \"CN=cardsmith "
-			    "Issuing CA\")",
-			    "DN" },
-			{ "hw-issuing-subject", '\0', POPT_ARG_STRING,
-			    &a.hw_subj, 0,
-			    "hardware issuing CA subject (with --hardware-ca)",
-			    "DN" },
-			{ "extra-policy", '\0', POPT_ARG_STRING, &a.extra, 0,
-			    "further policy OIDs the CA asserts, each with "
-			    "its level (comma separated)",
-			    "LEVEL=OID" },
-			{ "roots", '\0', POPT_ARG_STRING, &a.roots, 0,
-			    "manufacturer roots to trust (PEM)", "FILE" },
-			{ "profiles", '\0', POPT_ARG_STRING, &a.profiles, 0,
-			    "profiles to copy in", "DIR" },
-			{ "import-key", '\0', POPT_ARG_STRING, &a.ikey, 0,
-			    "existing issuing CA key (PEM; encrypted with the "
-			    "passphrase or clear)",
-			    "FILE" },
-			{ "import-cert", '\0', POPT_ARG_STRING, &a.icert, 0,
-			    "existing issuing CA certificate", "FILE" },
-			{ "import-chain", '\0', POPT_ARG_STRING, &a.ichain, 0,
-			    "its chain up to the root (PEM)", "FILE" },
-			{ "sublevel", '\0', POPT_ARG_STRING, &a.sub,
-			    OPT_SUBLEVEL,
-			    "sub-level of hardware-attested (repeatable)",
-			    "NAME=pin:P,touch:T" },
-			CLI_CA_PASS_OPTS(cli),
-			POPT_TABLEEND,
-		};
-
-		cli->defer_needs = 1;
-		code = cli_parse_repeat(cli, argc, argv, opts, &init_usage,
-		    &con, OPT_SUBLEVEL, &a.sub, a.subs, CS_CA_SUBLEVEL_MAX,
-		    &a.nsubs);
-		if (code == CLI_CONTINUE &&
-		    (code = cli_no_args(cli, con)) == CLI_CONTINUE)
-			code = init_run(cli, &a);
-	}
-	poptFreeContext(con);
+	cli->defer_needs = 1;
+	if ((code = cli_parse_noargs(cli, argc, argv, opts, &init_usage,
+	         &subs)) == CLI_CONTINUE)
+		code = init_run(cli, &a);
 	for (k = 0; k < a.nsubs; k++)
 		free(a.subs[k]);
 	free(a.sub);

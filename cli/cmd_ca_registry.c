@@ -31,71 +31,64 @@ static const struct cli_usage revoke_usage = {
 	"  cardsmith ca revoke --serial 4F2A... --reason keyCompromise",
 };
 
+/* REASON and the one of --serial or --card, before the CA is opened. */
+static int
+revoke_check(struct cli *cli, const char *serial, const char *card,
+    const char *reason, uint64_t *cs, int *rs)
+{
+	int code;
+
+	if ((serial == NULL) == (card == NULL))
+		return out_usage(cli, "ca revoke: give --serial or --card");
+	if (!ca_parse_u64(card, cs))
+		return out_usage(cli, "ca revoke: bad --card serial");
+	if (serial != NULL &&
+	    (code = ca_check_serial(cli, "--serial", serial)) != CLI_CONTINUE)
+		return code;
+	if (reason != NULL && cs_ca_reason_parse(reason, rs) != CS_OK)
+		return out_usage(cli, "ca revoke: unknown reason '%s'", reason);
+	return CLI_CONTINUE;
+}
+
 int
 ca_revoke(struct cli *cli, int argc, const char **argv)
 {
-	struct cs_ca *ca;
-	poptContext con = NULL;
 	char *serial = NULL, *card = NULL, *reason = NULL;
 	uint64_t cs = 0;
 	size_t n = 0;
 	int rs = 0, code;
 	json_t *doc;
 	enum cs_err r = CS_ERR_INTERNAL;
+	struct poptOption opts[] = {
+		CLI_CA_DIR_OPT(cli),
+		{ "serial", '\0', POPT_ARG_STRING, &serial, 0,
+		    "certificate serial (hex)", "HEX" },
+		{ "card", '\0', POPT_ARG_STRING, &card, 0,
+		    "revoke everything issued for this card serial", "SERIAL" },
+		{ "reason", '\0', POPT_ARG_STRING, &reason, 0,
+		    "RFC 5280 reason name", "REASON" },
+		POPT_TABLEEND,
+	};
 
 	cli->defer_needs = 1;
-	{
-		struct poptOption opts[] = {
-			CLI_CA_DIR_OPT(cli),
-			{ "serial", '\0', POPT_ARG_STRING, &serial, 0,
-			    "certificate serial (hex)", "HEX" },
-			{ "card", '\0', POPT_ARG_STRING, &card, 0,
-			    "revoke everything issued for this card serial",
-			    "SERIAL" },
-			{ "reason", '\0', POPT_ARG_STRING, &reason, 0,
-			    "RFC 5280 reason name", "REASON" },
-			POPT_TABLEEND,
-		};
-
-		if ((code = cli_parse(cli, argc, argv, opts, &revoke_usage,
-		         &con)) != CLI_CONTINUE ||
-		    (code = cli_no_args(cli, con)) != CLI_CONTINUE)
-			goto out;
-	}
-	if ((serial == NULL) == (card == NULL)) {
-		code = out_usage(cli, "ca revoke: give --serial or --card");
+	if ((code = cli_parse_noargs(cli, argc, argv, opts, &revoke_usage,
+	         NULL)) != CLI_CONTINUE ||
+	    (code = revoke_check(cli, serial, card, reason, &cs, &rs)) !=
+	        CLI_CONTINUE ||
+	    (code = cli_open_needs(cli)) != CLI_CONTINUE)
 		goto out;
-	}
-	if (!ca_parse_u64(card, &cs)) {
-		code = out_usage(cli, "ca revoke: bad --card serial");
-		goto out;
-	}
-	if (serial != NULL &&
-	    (code = ca_check_serial(cli, "--serial", serial)) != CLI_CONTINUE)
-		goto out;
-	if (reason != NULL && cs_ca_reason_parse(reason, &rs) != CS_OK) {
-		code = out_usage(cli, "ca revoke: unknown reason '%s'", reason);
-		goto out;
-	}
-	if ((code = cli_open_needs(cli)) != CLI_CONTINUE)
-		goto out;
-	ca = cli->ca;
-	if ((r = cs_ca_revoke(ca, serial, cs, rs, 0, &n)) != CS_OK) {
+	if ((r = cs_ca_revoke(cli->ca, serial, cs, rs, 0, &n)) != CS_OK) {
 		code = out_fail(cli, r, "ca revoke");
 		goto out;
 	}
+	code = CLI_EXIT_OK;
 	if (cli->json) {
 		doc = out_doc_new();
 		out_set(doc, "revoked", json_integer((json_int_t)n));
 		code = out_emit(cli, doc);
-	} else {
-		if (!cli->quiet)
-			printf("revoked %zu certificate%s\n", n,
-			    n == 1 ? "" : "s");
-		code = CLI_EXIT_OK;
-	}
+	} else if (!cli->quiet)
+		printf("revoked %zu certificate%s\n", n, n == 1 ? "" : "s");
 out:
-	poptFreeContext(con);
 	free(serial);
 	free(card);
 	free(reason);
@@ -120,7 +113,6 @@ int
 ca_crl(struct cli *cli, int argc, const char **argv)
 {
 	struct cs_ca *ca;
-	poptContext con = NULL;
 	char *out = NULL, *pem = NULL;
 	size_t len = 0;
 	int days = 7, code;
@@ -138,9 +130,8 @@ ca_crl(struct cli *cli, int argc, const char **argv)
 			POPT_TABLEEND,
 		};
 
-		if ((code = cli_parse(cli, argc, argv, opts, &crl_usage,
-		         &con)) != CLI_CONTINUE ||
-		    (code = cli_no_args(cli, con)) != CLI_CONTINUE)
+		if ((code = cli_parse_noargs(cli, argc, argv, opts,
+		         &crl_usage, NULL)) != CLI_CONTINUE)
 			goto out;
 	}
 	if (days <= 0 || days > 3650) {
@@ -171,7 +162,6 @@ ca_crl(struct cli *cli, int argc, const char **argv)
 		code = out_emit(cli, doc);
 	}
 out:
-	poptFreeContext(con);
 	cs_free(pem);
 	free(out);
 	return code;
@@ -340,7 +330,6 @@ ca_list(struct cli *cli, int argc, const char **argv)
 	struct cs_ca *ca;
 	struct cs_ca_list_filter f = { 0, -1 };
 	struct list_args la;
-	poptContext con = NULL;
 	char *status = NULL, *card = NULL, *profile = NULL, *level = NULL;
 	int days = INT_MIN, code, i;
 	json_t *doc = NULL;
@@ -367,9 +356,8 @@ ca_list(struct cli *cli, int argc, const char **argv)
 			POPT_TABLEEND,
 		};
 
-		if ((code = cli_parse(cli, argc, argv, opts, &list_usage,
-		         &con)) != CLI_CONTINUE ||
-		    (code = cli_no_args(cli, con)) != CLI_CONTINUE)
+		if ((code = cli_parse_noargs(cli, argc, argv, opts,
+		         &list_usage, NULL)) != CLI_CONTINUE)
 			goto out;
 	}
 	if (days >= 0)
@@ -422,7 +410,6 @@ ca_list(struct cli *cli, int argc, const char **argv)
 	}
 out:
 	json_decref(la.arr);
-	poptFreeContext(con);
 	free(status);
 	free(card);
 	free(profile);
@@ -606,24 +593,13 @@ ca_reconcile(struct cli *cli, int argc, const char **argv)
 {
 	struct cs_ca_reconcile_stats st;
 	struct cs_ca *ca;
-	poptContext con = NULL;
 	json_t *doc, *arr = NULL;
 	int code;
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	cli->defer_needs = 1;
-	{
-		struct poptOption opts[] = {
-			CLI_CA_DIR_OPT(cli),
-			POPT_TABLEEND,
-		};
-
-		if ((code = cli_parse(cli, argc, argv, opts, &reconcile_usage,
-		         &con)) != CLI_CONTINUE ||
-		    (code = cli_no_args(cli, con)) != CLI_CONTINUE ||
-		    (code = cli_open_needs(cli)) != CLI_CONTINUE)
-			goto out;
-	}
+	if ((code = ca_parse_dir(cli, argc, argv, &reconcile_usage, NULL,
+	         NULL)) != CLI_CONTINUE)
+		goto out;
 	ca = cli->ca;
 	if ((r = cs_ca_reconcile(ca, &st)) != CS_OK) {
 		code = out_fail(cli, r, "ca reconcile");
@@ -671,6 +647,5 @@ ca_reconcile(struct cli *cli, int argc, const char **argv)
 	}
 out:
 	json_decref(arr);
-	poptFreeContext(con);
 	return code;
 }

@@ -325,62 +325,52 @@ int
 ca_sign(struct cli *cli, int argc, const char **argv)
 {
 	struct sign_args a;
-	poptContext con = NULL;
+	struct cli_repeat vars = { OPT_VAR, &a.var, a.vars, CA_VARS_MAX,
+		&a.nvars };
 	size_t i;
 	int code;
+	struct poptOption opts[] = {
+		CLI_CA_DIR_OPT(cli),
+		{ "profile", '\0', POPT_ARG_STRING, &a.profile, 0,
+		    "issuance profile (name or path)", "NAME" },
+		{ "csr", '\0', POPT_ARG_STRING, &a.csr, 0,
+		    "certificate signing request (PEM or DER)", "FILE" },
+		{ "attestation", '\0', POPT_ARG_STRING, &a.att, 0,
+		    "slot attestation statement", "FILE" },
+		{ "intermediate", '\0', POPT_ARG_STRING, &a.f9, 0,
+		    "the card's F9 attestation certificate", "FILE" },
+		{ "attestation-chain", '\0', POPT_ARG_STRING, &a.attchain, 0,
+		    "manufacturer intermediates sent along (PEM); never "
+		    "trusted: only the CA's trust/ store counts, unknown ones "
+		    "are named in a warning",
+		    "FILE" },
+		{ "slot", '\0', POPT_ARG_STRING, &a.slot, 0,
+		    "slot the key is in (checked against the attestation)",
+		    "SLOT" },
+		{ "card-serial", '\0', POPT_ARG_STRING, &a.card, 0,
+		    "expected card serial", "N" },
+		{ "var", '\0', POPT_ARG_STRING, &a.var, OPT_VAR,
+		    "template variable (repeatable)", "NAME=VALUE" },
+		CLI_OUT_OPT(a.out, "write the certificate here (new file)"),
+		CLI_FORCE_OPT(a.force, "replace an existing --out file"),
+		{ "dry-run", '\0', POPT_ARG_NONE, &a.dry, 0,
+		    "decide and lint only", NULL },
+		{ "allow-revoked-key", '\0', POPT_ARG_NONE, &a.allow_revoked, 0,
+		    "certify a key again although its certificate was revoked "
+		    "(never for keyCompromise)",
+		    NULL },
+		CLI_CA_PASS_OPTS(cli),
+		POPT_TABLEEND,
+	};
 
+	/* The tables hold only addresses in a: clearing a keeps them. */
 	memset(&a, 0, sizeof(a));
-	{
-		struct poptOption opts[] = {
-			CLI_CA_DIR_OPT(cli),
-			{ "profile", '\0', POPT_ARG_STRING, &a.profile, 0,
-			    "issuance profile (name or path)", "NAME" },
-			{ "csr", '\0', POPT_ARG_STRING, &a.csr, 0,
-			    "certificate signing request (PEM or DER)",
-			    "FILE" },
-			{ "attestation", '\0', POPT_ARG_STRING, &a.att, 0,
-			    "slot attestation statement", "FILE" },
-			{ "intermediate", '\0', POPT_ARG_STRING, &a.f9, 0,
-			    "the card's F9 attestation certificate", "FILE" },
-			{ "attestation-chain", '\0', POPT_ARG_STRING,
-			    &a.attchain, 0,
-			    "manufacturer intermediates sent along (PEM); "
-			    "never trusted: only the CA's trust/ store "
-			    "counts, unknown ones are named in a warning",
-			    "FILE" },
-			{ "slot", '\0', POPT_ARG_STRING, &a.slot, 0,
-			    "slot the key is in (checked against the "
-			    "attestation)",
-			    "SLOT" },
-			{ "card-serial", '\0', POPT_ARG_STRING, &a.card, 0,
-			    "expected card serial", "N" },
-			{ "var", '\0', POPT_ARG_STRING, &a.var, OPT_VAR,
-			    "template variable (repeatable)", "NAME=VALUE" },
-			CLI_OUT_OPT(a.out,
-			    "write the certificate here (new file)"),
-			CLI_FORCE_OPT(a.force,
-			    "replace an existing --out file"),
-			{ "dry-run", '\0', POPT_ARG_NONE, &a.dry, 0,
-			    "decide and lint only", NULL },
-			{ "allow-revoked-key", '\0', POPT_ARG_NONE,
-			    &a.allow_revoked, 0,
-			    "certify a key again although its certificate was "
-			    "revoked (never for keyCompromise)",
-			    NULL },
-			CLI_CA_PASS_OPTS(cli),
-			POPT_TABLEEND,
-		};
-
-		/* Files, CSR and profile first; the key only if it signs. */
-		cli->defer_needs = 1;
-		cli->defer_unlock = 1;
-		code = cli_parse_repeat(cli, argc, argv, opts, &sign_usage,
-		    &con, OPT_VAR, &a.var, a.vars, CA_VARS_MAX, &a.nvars);
-		if (code == CLI_CONTINUE &&
-		    (code = cli_no_args(cli, con)) == CLI_CONTINUE)
-			code = sign_run(cli, &a);
-	}
-	poptFreeContext(con);
+	/* Files, CSR and profile first; the key only if it signs. */
+	cli->defer_needs = 1;
+	cli->defer_unlock = 1;
+	if ((code = cli_parse_noargs(cli, argc, argv, opts, &sign_usage,
+	         &vars)) == CLI_CONTINUE)
+		code = sign_run(cli, &a);
 	for (i = 0; i < a.nvars; i++)
 		free(a.vars[i]);
 	free(a.var);

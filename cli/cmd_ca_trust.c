@@ -26,8 +26,7 @@ static const struct cli_usage trust_usage = {
 int
 ca_trust_add(struct cli *cli, int argc, const char **argv)
 {
-	poptContext con = NULL;
-	const char *path;
+	char *path = NULL;
 	uint8_t *data = NULL;
 	size_t len = 0, n = 0;
 	json_t *doc;
@@ -35,21 +34,8 @@ ca_trust_add(struct cli *cli, int argc, const char **argv)
 	enum cs_err r = CS_ERR_INTERNAL;
 
 	cli->defer_needs = 1;
-	{
-		struct poptOption opts[] = {
-			CLI_CA_DIR_OPT(cli),
-			POPT_TABLEEND,
-		};
-
-		if ((code = cli_parse(cli, argc, argv, opts, &trust_usage,
-		         &con)) != CLI_CONTINUE)
-			goto out;
-	}
-	if ((path = poptGetArg(con)) == NULL) {
-		code = out_usage(cli, "ca trust add: ROOT.pem missing");
-		goto out;
-	}
-	if ((code = cli_no_args(cli, con)) != CLI_CONTINUE ||
+	if ((code = ca_parse_dir(cli, argc, argv, &trust_usage,
+	         "ROOT.pem missing", &path)) != CLI_CONTINUE ||
 	    (code = pem_read_file(cli, path, &data, &len)) != CLI_CONTINUE ||
 	    (code = cli_open_needs(cli)) != CLI_CONTINUE)
 		goto out;
@@ -73,7 +59,7 @@ ca_trust_add(struct cli *cli, int argc, const char **argv)
 		code = CLI_EXIT_OK;
 	}
 out:
-	poptFreeContext(con);
+	free(path);
 	free(data);
 	return code;
 }
@@ -184,24 +170,13 @@ int
 ca_trust_list(struct cli *cli, int argc, const char **argv)
 {
 	struct trust_ls t = { NULL, 0 };
-	poptContext con = NULL;
 	json_t *doc;
 	int code;
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	cli->defer_needs = 1;
-	{
-		struct poptOption opts[] = {
-			CLI_CA_DIR_OPT(cli),
-			POPT_TABLEEND,
-		};
-
-		if ((code = cli_parse(cli, argc, argv, opts, &trust_list_usage,
-		         &con)) != CLI_CONTINUE ||
-		    (code = cli_no_args(cli, con)) != CLI_CONTINUE ||
-		    (code = cli_open_needs(cli)) != CLI_CONTINUE)
-			goto out;
-	}
+	if ((code = ca_parse_dir(cli, argc, argv, &trust_list_usage, NULL,
+	         NULL)) != CLI_CONTINUE)
+		goto out;
 	if (cli->json && (t.arr = json_array()) == NULL) {
 		code = out_fail(cli, CS_ERR_NOMEM, NULL);
 		goto out;
@@ -222,7 +197,6 @@ ca_trust_list(struct cli *cli, int argc, const char **argv)
 		    "(add roots with 'cardsmith ca trust add')");
 out:
 	json_decref(t.arr);
-	poptFreeContext(con);
 	return code;
 }
 
@@ -322,34 +296,19 @@ trust_rm_run(struct cli *cli, struct cs_ca *ca, const char *which, int force)
 int
 ca_trust_remove(struct cli *cli, int argc, const char **argv)
 {
-	poptContext con = NULL;
-	const char *which;
+	char *which = NULL;
 	int force = 0, code;
+	struct poptOption opts[] = {
+		CLI_CA_DIR_OPT(cli),
+		CLI_FORCE_OPT(force,
+		    "do not ask; allow removing the last anchor"),
+		POPT_TABLEEND,
+	};
 
-	cli->defer_needs = 1;
-	{
-		struct poptOption opts[] = {
-			CLI_CA_DIR_OPT(cli),
-			CLI_FORCE_OPT(force,
-			    "do not ask; allow removing the last anchor"),
-			POPT_TABLEEND,
-		};
-
-		if ((code = cli_parse(cli, argc, argv, opts,
-		         &trust_remove_usage, &con)) != CLI_CONTINUE)
-			goto out;
-	}
-	if ((which = poptGetArg(con)) == NULL) {
-		code = out_usage(cli,
-		    "ca trust remove: FINGERPRINT or FILE missing "
-		    "(see 'cardsmith ca trust list')");
-		goto out;
-	}
-	if ((code = cli_no_args(cli, con)) != CLI_CONTINUE ||
-	    (code = cli_open_needs(cli)) != CLI_CONTINUE)
-		goto out;
-	code = trust_rm_run(cli, cli->ca, which, force);
-out:
-	poptFreeContext(con);
+	if ((code = cli_parse_arg(cli, argc, argv, opts, &trust_remove_usage,
+	         "FINGERPRINT or FILE missing (see 'cardsmith ca trust list')",
+	         &which)) == CLI_CONTINUE)
+		code = trust_rm_run(cli, cli->ca, which, force);
+	free(which);
 	return code;
 }

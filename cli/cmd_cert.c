@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "card.h"
+#include "cardops.h"
 #include "certinfo.h"
 #include "exit.h"
 #include "out.h"
-#include "outfile.h"
 #include "pem.h"
 
 #include "banned.h"
@@ -51,18 +51,24 @@ static const struct cli_usage delete_usage = {
 	"  cardsmith cert delete --slot 9d --force",
 };
 
+/* What the subcommands take; each uses some (the others stay unset). */
 struct cert_opts {
-	char *slot, *in, *out;
+	char *slot_arg, *in, *out; /* popt strings */
 	int compress, force;
+	struct card_secrets cs;
+	uint8_t slot; /* slot_arg parsed */
 };
 
-static void
-cert_opts_release(struct cert_opts *o)
-{
-	free(o->slot);
-	free(o->in);
-	free(o->out);
-}
+/*
+ * cert import, export and delete: the usage, and what runs once --slot is
+ * parsed and the card is open.
+ */
+struct cert_op {
+	const struct cli_usage *usage;
+	bool allow_f9; /* --slot f9 (the attestation certificate) */
+	bool needs_in; /* --in FILE is required */
+	int (*run)(struct cli *, struct cert_opts *);
+};
 
 static int
 done(struct cli *cli, const char *action, uint8_t slot)
@@ -113,9 +119,9 @@ out:
 }
 
 static int
-do_import(struct cli *cli, struct card_secrets *cs, const struct cert_opts *o,
-    uint8_t slot)
+do_import(struct cli *cli, struct cert_opts *o)
 {
+	uint8_t slot = o->slot;
 	uint8_t *text = NULL, *der = NULL;
 	size_t len = 0, derlen = 0;
 	enum cs_err r = CS_ERR_INTERNAL;
@@ -136,7 +142,7 @@ do_import(struct cli *cli, struct card_secrets *cs, const struct cert_opts *o,
 	if ((code = check_key(cli, slot, der, derlen, o->force)) !=
 	    CLI_CONTINUE)
 		goto out;
-	if ((code = cli_mgm_auth(cli, cs)) != CLI_CONTINUE)
+	if ((code = cli_mgm_auth(cli, &o->cs)) != CLI_CONTINUE)
 		goto out;
 	r = cs_piv_write_cert(cli->card, slot, der, derlen,
 	    o->compress ? CS_PIV_CERT_COMPRESS : 0);
@@ -155,55 +161,7 @@ out:
 }
 
 static int
-cert_import(struct cli *cli, int argc, const char **argv)
-{
-	struct card_secrets cs;
-	struct cert_opts o;
-	poptContext con = NULL;
-	uint8_t slot = 0;
-	int r;
-
-	memset(&o, 0, sizeof(o));
-	card_secrets_init(&cs);
-	cs.force = &o.force;
-	struct poptOption opts[] = {
-		{ "slot", 's', POPT_ARG_STRING, &o.slot, 0,
-		    "the slot (9a, 9c, 9d, 9e, 82..95)", "SLOT" },
-		{ "in", 'i', POPT_ARG_STRING, &o.in, 0,
-		    "the certificate, PEM or DER (- for standard input)",
-		    "FILE" },
-		{ "compress", '\0', POPT_ARG_NONE, &o.compress, 0,
-		    "store it gzip-compressed (large certificates)", NULL },
-		CLI_FORCE_OPT(o.force,
-		    "store it even if its key is not the slot's key"),
-		SECRET_POPT(cs.pin, "pin", "PIN"),
-		CARD_LAST_TRY_POPT(cs),
-		SECRET_POPT(cs.mgm, "mgmt-key", "management key (hex)"),
-		POPT_TABLEEND,
-	};
-
-	cli->defer_needs = 1;
-	if ((r = cli_parse(cli, argc, argv, opts, &import_usage, &con)) !=
-	    CLI_CONTINUE)
-		goto out;
-	if ((r = cli_no_args(cli, con)) != CLI_CONTINUE ||
-	    (r = cli_slot_arg(cli, o.slot, false, &slot)) != CLI_CONTINUE)
-		goto out;
-	if (o.in == NULL) {
-		r = out_usage(cli, "cert import: --in FILE is required");
-		goto out;
-	}
-	if ((r = cli_open_needs(cli)) == CLI_CONTINUE)
-		r = do_import(cli, &cs, &o, slot);
-out:
-	poptFreeContext(con);
-	card_secrets_release(&cs);
-	cert_opts_release(&o);
-	return r;
-}
-
-static int
-do_export(struct cli *cli, const struct cert_opts *o, uint8_t slot)
+do_export(struct cli *cli, struct cert_opts *o)
 {
 	uint8_t *der = NULL;
 	size_t len = 0;
@@ -212,71 +170,26 @@ do_export(struct cli *cli, const struct cert_opts *o, uint8_t slot)
 	enum cs_err r = CS_ERR_INTERNAL;
 	int code;
 
-	cli_slot_str(slot, s);
-	r = cs_piv_read_cert(cli->card, slot, &der, &len);
+	cli_slot_str(o->slot, s);
+	r = cs_piv_read_cert(cli->card, o->slot, &der, &len);
 	if (r == CS_ERR_NOT_FOUND)
 		return out_failf(cli, r, "slot %s has no certificate", s);
 	if (r != CS_OK)
 		return cli_card_fail(cli, r, "read certificate", NULL);
 	pem_encode("CERTIFICATE", der, len, &pem);
-	if (o->out != NULL &&
-	    (code = outfile_put(cli, o->out, pem,
-	         OUTFILE_HINT_FORCE | (o->force ? OUTFILE_FORCE : 0))) !=
-	        CLI_CONTINUE)
-		goto out;
-	if (cli->json) {
-		doc = out_doc_new();
-		out_set(doc, "slot", out_str(s));
-		out_set(doc, "certificate_pem", out_str(pem));
-		code = out_emit(cli, doc);
-	} else {
-		if (o->out == NULL)
-			fputs(pem, stdout);
-		code = CLI_EXIT_OK;
-	}
-out:
+	doc = out_doc_new();
+	out_set(doc, "slot", out_str(s));
+	code =
+	    cardops_put_pem(cli, o->out, o->force, doc, "certificate_pem", pem);
 	free(pem);
 	cs_free(der);
 	return code;
 }
 
 static int
-cert_export(struct cli *cli, int argc, const char **argv)
+do_delete(struct cli *cli, struct cert_opts *o)
 {
-	struct cert_opts o;
-	poptContext con = NULL;
-	uint8_t slot = 0;
-	int r;
-
-	memset(&o, 0, sizeof(o));
-	struct poptOption opts[] = {
-		{ "slot", 's', POPT_ARG_STRING, &o.slot, 0,
-		    "the slot (9a, 9c, 9d, 9e, 82..95, f9)", "SLOT" },
-		CLI_OUT_OPT(o.out,
-		    "write the PEM to FILE (default: standard output)"),
-		CLI_FORCE_OPT(o.force, "replace an existing --out file"),
-		POPT_TABLEEND,
-	};
-
-	cli->defer_needs = 1;
-	if ((r = cli_parse(cli, argc, argv, opts, &export_usage, &con)) !=
-	    CLI_CONTINUE)
-		goto out;
-	if ((r = cli_no_args(cli, con)) != CLI_CONTINUE ||
-	    (r = cli_slot_arg(cli, o.slot, true, &slot)) != CLI_CONTINUE)
-		goto out;
-	if ((r = cli_open_needs(cli)) == CLI_CONTINUE)
-		r = do_export(cli, &o, slot);
-out:
-	poptFreeContext(con);
-	cert_opts_release(&o);
-	return r;
-}
-
-static int
-do_delete(struct cli *cli, struct card_secrets *cs, const struct cert_opts *o,
-    uint8_t slot)
-{
+	uint8_t slot = o->slot;
 	uint8_t *der = NULL;
 	size_t len = 0;
 	char s[3], q[96];
@@ -295,7 +208,7 @@ do_delete(struct cli *cli, struct card_secrets *cs, const struct cert_opts *o,
 	snprintf(q, sizeof(q), "delete the certificate in slot %s", s);
 	if ((code = secret_destructive(cli, o->force, q)) != CLI_CONTINUE)
 		return code;
-	if ((code = cli_mgm_auth(cli, cs)) != CLI_CONTINUE)
+	if ((code = cli_mgm_auth(cli, &o->cs)) != CLI_CONTINUE)
 		return code;
 	if ((r = cs_piv_delete_cert(cli->card, slot)) != CS_OK)
 		return cli_card_fail(cli, r, "delete certificate",
@@ -305,50 +218,96 @@ do_delete(struct cli *cli, struct card_secrets *cs, const struct cert_opts *o,
 	return done(cli, "deleted from", slot);
 }
 
+static const struct cert_op import_op = { &import_usage, false, true,
+	do_import };
+static const struct cert_op export_op = { &export_usage, true, false,
+	do_export };
+static const struct cert_op delete_op = { &delete_usage, false, false,
+	do_delete };
+
+/*
+ * The body of every cert subcommand, given the option table its caller
+ * built over o: the --slot intake, --in, the card, then op->run.
+ */
 static int
-cert_delete(struct cli *cli, int argc, const char **argv)
+cert_run(struct cli *cli, int argc, const char **argv, struct poptOption *opts,
+    struct cert_opts *o, const struct cert_op *op)
 {
-	struct card_secrets cs;
-	struct cert_opts o;
-	poptContext con = NULL;
-	uint8_t slot = 0;
 	int r;
 
-	memset(&o, 0, sizeof(o));
-	card_secrets_init(&cs);
-	cs.force = &o.force;
+	memset(o, 0, sizeof(*o));
+	card_secrets_init(&o->cs, &o->force);
+	if ((r = cardops_slot_intake(cli, argc, argv, opts, op->usage,
+	         &o->slot_arg, op->allow_f9, &o->slot)) != CLI_CONTINUE)
+		goto out;
+	if (op->needs_in && o->in == NULL) {
+		r = out_usage(cli, "%s: --in FILE is required", cli->cmd->name);
+		goto out;
+	}
+	if ((r = cli_open_needs(cli)) == CLI_CONTINUE)
+		r = op->run(cli, o);
+out:
+	card_secrets_release(&o->cs);
+	free(o->slot_arg);
+	free(o->in);
+	free(o->out);
+	return r;
+}
+
+static int
+cert_import(struct cli *cli, int argc, const char **argv)
+{
+	struct cert_opts o;
 	struct poptOption opts[] = {
-		{ "slot", 's', POPT_ARG_STRING, &o.slot, 0,
-		    "the slot (9a, 9c, 9d, 9e, 82..95)", "SLOT" },
-		CLI_FORCE_OPT(o.force, "do not ask for confirmation"),
-		SECRET_POPT(cs.pin, "pin", "PIN"),
-		CARD_LAST_TRY_POPT(cs),
-		SECRET_POPT(cs.mgm, "mgmt-key", "management key (hex)"),
+		CARDOPS_SLOT_OPT(o.slot_arg,
+		    "the slot (9a, 9c, 9d, 9e, 82..95)"),
+		{ "in", 'i', POPT_ARG_STRING, &o.in, 0,
+		    "the certificate, PEM or DER (- for standard input)",
+		    "FILE" },
+		{ "compress", '\0', POPT_ARG_NONE, &o.compress, 0,
+		    "store it gzip-compressed (large certificates)", NULL },
+		CLI_FORCE_OPT(o.force,
+		    "store it even if its key is not the slot's key"),
+		CARD_MGM_POPTS(o.cs),
 		POPT_TABLEEND,
 	};
 
-	cli->defer_needs = 1;
-	if ((r = cli_parse(cli, argc, argv, opts, &delete_usage, &con)) !=
-	    CLI_CONTINUE)
-		goto out;
-	if ((r = cli_no_args(cli, con)) != CLI_CONTINUE ||
-	    (r = cli_slot_arg(cli, o.slot, false, &slot)) != CLI_CONTINUE)
-		goto out;
-	if ((r = cli_open_needs(cli)) == CLI_CONTINUE)
-		r = do_delete(cli, &cs, &o, slot);
-out:
-	poptFreeContext(con);
-	card_secrets_release(&cs);
-	cert_opts_release(&o);
-	return r;
+	return cert_run(cli, argc, argv, opts, &o, &import_op);
+}
+
+static int
+cert_export(struct cli *cli, int argc, const char **argv)
+{
+	struct cert_opts o;
+	struct poptOption opts[] = {
+		CARDOPS_SLOT_OPT(o.slot_arg,
+		    "the slot (9a, 9c, 9d, 9e, 82..95, f9)"),
+		CLI_OUT_OPT(o.out,
+		    "write the PEM to FILE (default: standard output)"),
+		CLI_FORCE_OPT(o.force, "replace an existing --out file"),
+		POPT_TABLEEND,
+	};
+
+	return cert_run(cli, argc, argv, opts, &o, &export_op);
+}
+
+static int
+cert_delete(struct cli *cli, int argc, const char **argv)
+{
+	struct cert_opts o;
+	struct poptOption opts[] = {
+		CARDOPS_SLOT_OPT(o.slot_arg,
+		    "the slot (9a, 9c, 9d, 9e, 82..95)"),
+		CLI_FORCE_OPT(o.force, "do not ask for confirmation"),
+		CARD_MGM_POPTS(o.cs),
+		POPT_TABLEEND,
+	};
+
+	return cert_run(cli, argc, argv, opts, &o, &delete_op);
 }
 
 int
 cmd_cert(struct cli *cli, int argc, const char **argv)
 {
-	const struct cmd *sub = cli_find_sub(cert_subs, argc, argv);
-
-	if (sub == NULL)
-		return cli_group_usage(cli, cert_subs, argc, argv);
-	return cli_run_sub(cli, sub, argc, argv);
+	return cardops_group(cli, cert_subs, argc, argv);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "card.h"
+#include "cardops.h"
 #include "exit.h"
 #include "out.h"
 #include "outfile.h"
@@ -88,38 +89,19 @@ read_pubkey(struct cli *cli, const char *path, uint8_t **spki, size_t *len)
 	return code;
 }
 
-static unsigned int
-out_flags(const struct csr_opts *o)
-{
-	return OUTFILE_HINT_FORCE | (o->force ? OUTFILE_FORCE : 0);
-}
-
 static int
 emit_csr(struct cli *cli, const struct csr_opts *o, uint8_t slot,
     const uint8_t *der, size_t len)
 {
-	json_t *doc;
+	json_t *doc = out_doc_new();
 	char *pem = NULL, s[3];
-	int code = CLI_CONTINUE;
+	int code;
 
 	pem_encode("CERTIFICATE REQUEST", der, len, &pem);
-	if (o->out != NULL)
-		code = outfile_put(cli, o->out, pem, out_flags(o));
-	if (code != CLI_CONTINUE)
-		goto out;
-	if (cli->json) {
-		doc = out_doc_new();
-		out_set(doc, "slot", out_str(cli_slot_str(slot, s)));
-		out_set(doc, "subject", out_str(o->subject));
-		out_set(doc, "attestation", json_boolean(o->attest));
-		out_set(doc, "csr_pem", out_str(pem));
-		code = out_emit(cli, doc);
-	} else {
-		if (o->out == NULL)
-			fputs(pem, stdout);
-		code = CLI_EXIT_OK;
-	}
-out:
+	out_set(doc, "slot", out_str(cli_slot_str(slot, s)));
+	out_set(doc, "subject", out_str(o->subject));
+	out_set(doc, "attestation", json_boolean(o->attest));
+	code = cardops_put_pem(cli, o->out, o->force, doc, "csr_pem", pem);
 	free(pem);
 	return code;
 }
@@ -137,8 +119,8 @@ do_csr(struct cli *cli, struct card_secrets *cs, struct csr_opts *o,
 	memset(&req, 0, sizeof(req));
 	/* Before the PIN is spent on a signature that could not be kept. */
 	if (o->out != NULL &&
-	    (code = outfile_preflight(cli, o->out, out_flags(o))) !=
-	        CLI_CONTINUE)
+	    (code = outfile_preflight(cli, o->out,
+	         cardops_out_flags(o->force))) != CLI_CONTINUE)
 		goto out;
 	if (o->pubkey != NULL &&
 	    (code = read_pubkey(cli, o->pubkey, &spki, &spki_len)) !=
@@ -181,12 +163,10 @@ cmd_csr(struct cli *cli, int argc, const char **argv)
 	int r, rc;
 
 	memset(&o, 0, sizeof(o));
-	card_secrets_init(&cs);
-	cs.force = &o.force;
+	card_secrets_init(&cs, &o.force);
 	struct poptOption opts[] = {
-		{ "slot", 's', POPT_ARG_STRING, &o.slot, 0,
-		    "the slot whose key signs (9a, 9c, 9d, 9e, 82..95)",
-		    "SLOT" },
+		CARDOPS_SLOT_OPT(o.slot,
+		    "the slot whose key signs (9a, 9c, 9d, 9e, 82..95)"),
 		{ "subject", '\0', POPT_ARG_STRING, &o.subject, 0,
 		    "subject name, \"CN=...,O=...\"", "DN" },
 		{ "san", '\0', POPT_ARG_STRING, &san, OPT_SAN,

@@ -10,6 +10,7 @@
 
 #include "attestout.h"
 #include "card.h"
+#include "cardops.h"
 #include "certinfo.h"
 #include "exit.h"
 
@@ -155,18 +156,12 @@ attest_slot(struct inspect *in, struct slot_state *s)
 		    cs_ctx_errmsg(in->cli->ctx));
 	} else
 		s->att_status = "valid";
-	if (s->spki != NULL) {
-		r = cs_attest_match_key(in->cli->ctx, stmt, len, s->spki,
-		    s->spki_len);
-		s->att_key_matches = r == CS_OK ? 1
-		    : r == CS_ERR_VERIFY        ? 0
-		                                : -1;
-	} else if (s->cert_ok) {
-		r = cs_attest_match_key(in->cli->ctx, stmt, len, s->ci.spki,
-		    s->ci.spki_len);
-		s->att_key_matches = r == CS_OK ? 1
-		    : r == CS_ERR_VERIFY        ? 0
-		                                : -1;
+	if (s->spki != NULL)
+		s->att_key_matches = cardops_key_matches(in->cli, stmt, len,
+		    s->spki, s->spki_len);
+	else if (s->cert_ok) {
+		s->att_key_matches = cardops_key_matches(in->cli, stmt, len,
+		    s->ci.spki, s->ci.spki_len);
 		if (s->key_matches < 0)
 			s->key_matches = s->att_key_matches;
 	}
@@ -536,7 +531,6 @@ cmd_inspect(struct cli *cli, int argc, const char **argv)
 {
 	struct inspect_opts o;
 	struct inspect in;
-	poptContext con = NULL;
 	int r;
 
 	memset(&o, 0, sizeof(o));
@@ -551,19 +545,15 @@ cmd_inspect(struct cli *cli, int argc, const char **argv)
 		POPT_TABLEEND,
 	};
 
-	if ((r = cli_parse(cli, argc, argv, opts, &inspect_usage, &con)) !=
-	    CLI_CONTINUE)
-		goto out;
-	if ((r = cli_no_args(cli, con)) != CLI_CONTINUE)
-		goto out;
-	in.cli = cli;
-	in.o = &o;
-	in.now = time(NULL);
-	r = run_inspect(&in);
-out:
+	if ((r = cardops_parse(cli, argc, argv, opts, &inspect_usage)) ==
+	    CLI_CONTINUE) {
+		in.cli = cli;
+		in.o = &o;
+		in.now = time(NULL);
+		r = run_inspect(&in);
+	}
 	cs_trust_free(in.trust);
 	cs_free(in.f9);
-	poptFreeContext(con);
 	free(o.trust);
 	return r;
 }

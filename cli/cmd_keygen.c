@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "card.h"
+#include "cardops.h"
 #include "exit.h"
 #include "out.h"
 #include "outfile.h"
@@ -97,46 +98,28 @@ struct keygen_opts {
 	int force;
 };
 
-static unsigned int
-out_flags(const struct keygen_opts *o)
-{
-	return OUTFILE_HINT_FORCE | (o->force ? OUTFILE_FORCE : 0);
-}
-
 static int
 emit_key(struct cli *cli, const struct keygen_opts *o,
     const struct cs_piv_keygen *kg, const uint8_t *spki, size_t len,
     int replaced)
 {
-	json_t *doc;
+	json_t *doc = out_doc_new();
 	char *pem = NULL, s[3];
 	int code;
 
 	pem_encode("PUBLIC KEY", spki, len, &pem);
 	cli_slot_str(kg->slot, s);
-	if (o->out != NULL &&
-	    (code = outfile_put(cli, o->out, pem, out_flags(o))) !=
-	        CLI_CONTINUE)
-		goto out;
-	if (cli->json) {
-		doc = out_doc_new();
-		out_set(doc, "slot", out_str(s));
-		out_set(doc, "algorithm", out_str(cs_piv_alg_name(kg->alg)));
-		out_set(doc, "pin_policy",
-		    out_str(cli_pin_policy_str(kg->pin_policy)));
-		out_set(doc, "touch_policy",
-		    out_str(cli_touch_policy_str(kg->touch_policy)));
-		out_set(doc, "replaced", json_boolean(replaced));
-		out_set(doc, "public_key_pem", out_str(pem));
-		code = out_emit(cli, doc);
-	} else {
-		if (o->out == NULL)
-			fputs(pem, stdout);
+	out_set(doc, "slot", out_str(s));
+	out_set(doc, "algorithm", out_str(cs_piv_alg_name(kg->alg)));
+	out_set(doc, "pin_policy", out_str(cli_pin_policy_str(kg->pin_policy)));
+	out_set(doc, "touch_policy",
+	    out_str(cli_touch_policy_str(kg->touch_policy)));
+	out_set(doc, "replaced", json_boolean(replaced));
+	code =
+	    cardops_put_pem(cli, o->out, o->force, doc, "public_key_pem", pem);
+	if (code == CLI_EXIT_OK && !cli->json)
 		out_notice(cli, "generated %s key in slot %s",
 		    pretty_alg(kg->alg), s);
-		code = CLI_EXIT_OK;
-	}
-out:
 	free(pem);
 	return code;
 }
@@ -154,8 +137,8 @@ do_keygen(struct cli *cli, struct card_secrets *cs, const struct keygen_opts *o,
 	cli_slot_str(kg->slot, s);
 	/* Before the slot is touched: generating cannot be undone. */
 	if (o->out != NULL &&
-	    (code = outfile_preflight(cli, o->out, out_flags(o))) !=
-	        CLI_CONTINUE)
+	    (code = outfile_preflight(cli, o->out,
+	         cardops_out_flags(o->force))) != CLI_CONTINUE)
 		return code;
 	if ((code = slot_in_use(cli, kg->slot, &used)) != CLI_CONTINUE)
 		return code;
@@ -195,17 +178,15 @@ cmd_keygen(struct cli *cli, int argc, const char **argv)
 	struct card_secrets cs;
 	struct keygen_opts o;
 	struct cs_piv_keygen kg;
-	poptContext con = NULL;
 	int r;
 
 	memset(&o, 0, sizeof(o));
 	memset(&kg, 0, sizeof(kg));
-	card_secrets_init(&cs);
-	cs.force = &o.force;
+	card_secrets_init(&cs, &o.force);
 	{
 		struct poptOption opts[] = {
-			{ "slot", 's', POPT_ARG_STRING, &o.slot, 0,
-			    "the slot (9a, 9c, 9d, 9e, 82..95)", "SLOT" },
+			CARDOPS_SLOT_OPT(o.slot,
+			    "the slot (9a, 9c, 9d, 9e, 82..95)"),
 			{ "alg", 'a', POPT_ARG_STRING, &o.alg, 0,
 			    "p256, p384, rsa2048, rsa3072, rsa4096, ed25519",
 			    "ALG" },
@@ -218,20 +199,16 @@ cmd_keygen(struct cli *cli, int argc, const char **argv)
 			    "write the public key (PEM) to FILE"),
 			CLI_FORCE_OPT(o.force,
 			    "replace a key already in the slot (and --out)"),
-			SECRET_POPT(cs.pin, "pin", "PIN"),
-			CARD_LAST_TRY_POPT(cs),
-			SECRET_POPT(cs.mgm, "mgmt-key", "management key (hex)"),
+			CARD_MGM_POPTS(cs),
 			POPT_TABLEEND,
 		};
 
-		cli->defer_needs = 1;
-		r = cli_parse(cli, argc, argv, opts, &keygen_usage, &con);
+		r = cardops_slot_intake(cli, argc, argv, opts, &keygen_usage,
+		    &o.slot, false, &kg.slot);
 		if (r != CLI_CONTINUE)
 			goto out;
 	}
-	if ((r = cli_no_args(cli, con)) != CLI_CONTINUE ||
-	    (r = cli_slot_arg(cli, o.slot, false, &kg.slot)) != CLI_CONTINUE ||
-	    (r = policy_arg(cli, "--pin-policy", o.pin_policy, pin_names, 4,
+	if ((r = policy_arg(cli, "--pin-policy", o.pin_policy, pin_names, 4,
 	         &kg.pin_policy)) != CLI_CONTINUE ||
 	    (r = policy_arg(cli, "--touch-policy", o.touch_policy, touch_names,
 	         4, &kg.touch_policy)) != CLI_CONTINUE)
@@ -248,7 +225,6 @@ cmd_keygen(struct cli *cli, int argc, const char **argv)
 	if ((r = cli_open_needs(cli)) == CLI_CONTINUE)
 		r = do_keygen(cli, &cs, &o, &kg);
 out:
-	poptFreeContext(con);
 	card_secrets_release(&cs);
 	free(o.slot);
 	free(o.alg);

@@ -13,6 +13,7 @@
 #include "cardsmith/hex.h"
 
 #include "card.h"
+#include "cardops.h"
 #include "exit.h"
 #include "out.h"
 #include "outfile.h"
@@ -372,11 +373,10 @@ mgmt_set(struct cli *cli, int argc, const char **argv)
 {
 	struct card_secrets cs;
 	struct mgmt_opts o;
-	poptContext con = NULL;
 	int r;
 
 	memset(&o, 0, sizeof(o));
-	card_secrets_init(&cs);
+	card_secrets_init(&cs, NULL);
 	struct poptOption opts[] = {
 		{ "random", '\0', POPT_ARG_NONE, &o.random, 0,
 		    "generate a random key", NULL },
@@ -404,16 +404,11 @@ mgmt_set(struct cli *cli, int argc, const char **argv)
 	};
 
 	cli->defer_needs = 1;
-	if ((r = cli_parse(cli, argc, argv, opts, &set_usage, &con)) !=
-	    CLI_CONTINUE)
-		goto out;
-	if ((r = cli_no_args(cli, con)) != CLI_CONTINUE ||
-	    (r = check_opts(cli, &cs, &o)) != CLI_CONTINUE)
-		goto out;
-	if ((r = cli_open_needs(cli)) == CLI_CONTINUE)
+	if ((r = cardops_parse(cli, argc, argv, opts, &set_usage)) ==
+	        CLI_CONTINUE &&
+	    (r = check_opts(cli, &cs, &o)) == CLI_CONTINUE &&
+	    (r = cli_open_needs(cli)) == CLI_CONTINUE)
 		r = do_set(cli, &cs, &o);
-out:
-	poptFreeContext(con);
 	card_secrets_release(&cs);
 	free(o.alg);
 	free(o.out_file);
@@ -423,9 +418,5 @@ out:
 int
 cmd_mgmt_key(struct cli *cli, int argc, const char **argv)
 {
-	const struct cmd *sub = cli_find_sub(mgmt_subs, argc, argv);
-
-	if (sub == NULL)
-		return cli_group_usage(cli, mgmt_subs, argc, argv);
-	return cli_run_sub(cli, sub, argc, argv);
+	return cardops_group(cli, mgmt_subs, argc, argv);
 }

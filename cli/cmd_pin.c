@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "card.h"
+#include "cardops.h"
 #include "exit.h"
 #include "out.h"
 
@@ -121,19 +122,6 @@ get_retries(struct cli *cli, uint8_t ref, struct cs_piv_retries *rt)
 }
 
 static int
-simple_parse(struct cli *cli, int argc, const char **argv,
-    struct poptOption *opts, const struct cli_usage *usage)
-{
-	poptContext con = NULL;
-	int r;
-
-	if ((r = cli_parse(cli, argc, argv, opts, usage, &con)) == CLI_CONTINUE)
-		r = cli_no_args(cli, con);
-	poptFreeContext(con);
-	return r;
-}
-
-static int
 ok_doc(struct cli *cli, const char *msg)
 {
 	if (cli->json)
@@ -142,144 +130,76 @@ ok_doc(struct cli *cli, const char *msg)
 	return CLI_EXIT_OK;
 }
 
-/* Change the PIN or PUK: ref, old source, new source. */
-static int
-change_ref(struct cli *cli, struct card_secrets *cs, uint8_t ref,
-    struct secret_src *old, struct secret_src *new_)
+/*
+ * pin change, puk change, pin unblock and pin verify: which counter guards
+ * the command (the secret it sends) and which secret gets a new value, so
+ * that one parser and one body serve them all and the try guard, the
+ * length rule and the messages cannot drift apart.
+ */
+struct ref_op {
+	const struct cli_usage *usage;
+	uint8_t ref; /* CS_PIV_REF_PIN or _PUK: the secret sent */
+	/* the secret set: ref (change), the PIN (unblock), 0 (verify) */
+	uint8_t new_ref;
+	const char *force_help;
+	const char *done; /* the notice on success */
+};
+
+static const struct ref_op pin_change_op = { &change_usage, CS_PIV_REF_PIN,
+	CS_PIV_REF_PIN, "try even with only one try left", "PIN changed" };
+static const struct ref_op puk_change_op = { &puk_usage, CS_PIV_REF_PUK,
+	CS_PIV_REF_PUK, "try even with only one PUK try left", "PUK changed" };
+static const struct ref_op unblock_op = { &unblock_usage, CS_PIV_REF_PUK,
+	CS_PIV_REF_PIN, "try even with only one PUK try left",
+	"PIN set and unblocked" };
+static const struct ref_op verify_op = { &verify_usage, CS_PIV_REF_PIN, 0,
+	"try even with only one try left", NULL };
+
+static const char *
+ref_name(uint8_t ref)
 {
+	return ref == CS_PIV_REF_PIN ? "PIN" : "PUK";
+}
+
+/* Send op->ref's secret and set op->new_ref's (change or unblock). */
+static int
+set_ref(struct cli *cli, struct card_secrets *cs, const struct ref_op *op)
+{
+	struct secret_src *old =
+	    op->ref == CS_PIV_REF_PIN ? &cs->pin : &cs->puk;
+	struct secret_src *new_ =
+	    op->new_ref == CS_PIV_REF_PIN ? &cs->new_pin : &cs->new_puk;
 	struct secret a, b;
-	const char *what = ref == CS_PIV_REF_PIN ? "PIN" : "PUK";
 	enum cs_err r = CS_ERR_INTERNAL;
 	int code, tries = -1;
 
 	a.len = b.len = 0;
-	if ((code = cli_tries_guard(cli, cs, ref, old)) != CLI_CONTINUE)
-		goto out;
-	if ((code = secret_get(cli, old, false, &a)) != CLI_CONTINUE)
-		goto out;
-	if ((code = secret_get(cli, new_, true, &b)) != CLI_CONTINUE)
+	if ((code = cli_tries_guard(cli, cs, op->ref, old)) != CLI_CONTINUE ||
+	    (code = secret_get(cli, old, false, &a)) != CLI_CONTINUE ||
+	    (code = secret_get(cli, new_, true, &b)) != CLI_CONTINUE)
 		goto out;
 	if (b.len < 6 || b.len > 8) {
 		code = out_failf(cli, CS_ERR_ARG,
 		    "the new %s must be 6 to 8 "
 		    "characters; nothing was changed",
-		    what);
+		    ref_name(op->new_ref));
 		goto out;
 	}
-	r = cs_piv_change_ref(cli->card, ref, a.s, a.len, b.s, b.len, &tries);
+	if (op->new_ref == op->ref)
+		r = cs_piv_change_ref(cli->card, op->ref, a.s, a.len, b.s,
+		    b.len, &tries);
+	else /* RESET RETRY COUNTER: the PUK sets a new PIN */
+		r = cs_piv_unblock_pin(cli->card, a.s, a.len, b.s, b.len,
+		    &tries);
 	if (r != CS_OK) {
-		code = cli_pin_fail(cli, r, what, tries);
+		code = cli_pin_fail(cli, r, ref_name(op->ref), tries);
 		goto out;
 	}
-	code =
-	    ok_doc(cli, ref == CS_PIV_REF_PIN ? "PIN changed" : "PUK changed");
+	code = ok_doc(cli, op->done);
 out:
 	secret_clear(&a);
 	secret_clear(&b);
 	return code;
-}
-
-static int
-pin_change(struct cli *cli, int argc, const char **argv)
-{
-	struct card_secrets cs;
-	int r;
-
-	card_secrets_init(&cs);
-	cs.last_try_opt = "--force";
-	struct poptOption opts[] = {
-		SECRET_POPT(cs.pin, "pin", "PIN"),
-		SECRET_POPT(cs.new_pin, "new-pin", "new PIN"),
-		CLI_FORCE_OPT(cs.last_try, "try even with only one try left"),
-		CARD_LAST_TRY_POPT(cs),
-		POPT_TABLEEND,
-	};
-
-	if ((r = simple_parse(cli, argc, argv, opts, &change_usage)) ==
-	    CLI_CONTINUE)
-		r = change_ref(cli, &cs, CS_PIV_REF_PIN, &cs.pin, &cs.new_pin);
-	card_secrets_release(&cs);
-	return r;
-}
-
-static int
-puk_change(struct cli *cli, int argc, const char **argv)
-{
-	struct card_secrets cs;
-	int r;
-
-	card_secrets_init(&cs);
-	cs.last_try_opt = "--force";
-	struct poptOption opts[] = {
-		SECRET_POPT(cs.puk, "puk", "PUK"),
-		SECRET_POPT(cs.new_puk, "new-puk", "new PUK"),
-		CLI_FORCE_OPT(cs.last_try,
-		    "try even with only one PUK try left"),
-		CARD_LAST_TRY_POPT(cs),
-		POPT_TABLEEND,
-	};
-
-	if ((r = simple_parse(cli, argc, argv, opts, &puk_usage)) ==
-	    CLI_CONTINUE)
-		r = change_ref(cli, &cs, CS_PIV_REF_PUK, &cs.puk, &cs.new_puk);
-	card_secrets_release(&cs);
-	return r;
-}
-
-static int
-do_unblock(struct cli *cli, struct card_secrets *cs)
-{
-	struct secret puk, pin;
-	enum cs_err r = CS_ERR_INTERNAL;
-	int code, tries = -1;
-
-	puk.len = pin.len = 0;
-	if ((code = cli_tries_guard(cli, cs, CS_PIV_REF_PUK, &cs->puk)) !=
-	        CLI_CONTINUE ||
-	    (code = secret_get(cli, &cs->puk, false, &puk)) != CLI_CONTINUE ||
-	    (code = secret_get(cli, &cs->new_pin, true, &pin)) != CLI_CONTINUE)
-		goto out;
-	if (pin.len < 6 || pin.len > 8) {
-		code = out_failf(cli, CS_ERR_ARG,
-		    "the new PIN must be 6 to 8 "
-		    "characters; nothing was changed");
-		goto out;
-	}
-	r = cs_piv_unblock_pin(cli->card, puk.s, puk.len, pin.s, pin.len,
-	    &tries);
-	if (r != CS_OK) {
-		code = cli_pin_fail(cli, r, "PUK", tries);
-		goto out;
-	}
-	code = ok_doc(cli, "PIN set and unblocked");
-out:
-	secret_clear(&puk);
-	secret_clear(&pin);
-	return code;
-}
-
-static int
-pin_unblock(struct cli *cli, int argc, const char **argv)
-{
-	struct card_secrets cs;
-	int r;
-
-	card_secrets_init(&cs);
-	cs.last_try_opt = "--force";
-	struct poptOption opts[] = {
-		SECRET_POPT(cs.puk, "puk", "PUK"),
-		SECRET_POPT(cs.new_pin, "new-pin", "new PIN"),
-		CLI_FORCE_OPT(cs.last_try,
-		    "try even with only one PUK try left"),
-		CARD_LAST_TRY_POPT(cs),
-		POPT_TABLEEND,
-	};
-
-	if ((r = simple_parse(cli, argc, argv, opts, &unblock_usage)) ==
-	    CLI_CONTINUE)
-		r = do_unblock(cli, &cs);
-	card_secrets_release(&cs);
-	return r;
 }
 
 static int
@@ -289,7 +209,7 @@ pin_status(struct cli *cli, int argc, const char **argv)
 	json_t *doc;
 	int r;
 
-	if ((r = simple_parse(cli, argc, argv, NULL, &status_usage)) !=
+	if ((r = cardops_parse(cli, argc, argv, NULL, &status_usage)) !=
 	    CLI_CONTINUE)
 		return r;
 	if ((r = get_retries(cli, CS_PIV_REF_PIN, &pin)) != CLI_CONTINUE ||
@@ -328,26 +248,80 @@ do_verify(struct cli *cli, struct card_secrets *cs)
 	return CLI_EXIT_OK;
 }
 
+/* ref's row in ref_cmd's src table; new_: the new value's row. */
+static size_t
+src_row(uint8_t ref, bool new_)
+{
+	return (ref == CS_PIV_REF_PIN ? 0 : 1) + (new_ ? 2 : 0);
+}
+
+/* Included without a heading, so --help lists them as one table. */
+#define REF_TABLE(t)                                                           \
+	{                                                                      \
+		NULL, '\0', POPT_ARG_INCLUDE_TABLE, (t), 0, NULL, NULL         \
+	}
+
 static int
-pin_verify(struct cli *cli, int argc, const char **argv)
+ref_cmd(struct cli *cli, int argc, const char **argv, const struct ref_op *op)
 {
 	struct card_secrets cs;
 	int r;
 
-	card_secrets_init(&cs);
+	card_secrets_init(&cs, NULL);
 	cs.last_try_opt = "--force";
-	struct poptOption opts[] = {
-		SECRET_POPT(cs.pin, "pin", "PIN"),
-		CLI_FORCE_OPT(cs.last_try, "try even with only one try left"),
+	/* The sources: PIN, PUK, new PIN, new PUK, none (pin verify). */
+	struct poptOption src[][4] = {
+		{ SECRET_POPT(cs.pin, "pin", "PIN"), POPT_TABLEEND },
+		{ SECRET_POPT(cs.puk, "puk", "PUK"), POPT_TABLEEND },
+		{ SECRET_POPT(cs.new_pin, "new-pin", "new PIN"),
+		    POPT_TABLEEND },
+		{ SECRET_POPT(cs.new_puk, "new-puk", "new PUK"),
+		    POPT_TABLEEND },
+		{ POPT_TABLEEND },
+	};
+	struct poptOption tail[] = {
+		CLI_FORCE_OPT(cs.last_try, op->force_help),
 		CARD_LAST_TRY_POPT(cs),
 		POPT_TABLEEND,
 	};
+	struct poptOption opts[] = {
+		REF_TABLE(src[src_row(op->ref, false)]),
+		REF_TABLE(
+		    src[op->new_ref != 0 ? src_row(op->new_ref, true) : 4]),
+		REF_TABLE(tail),
+		POPT_TABLEEND,
+	};
 
-	if ((r = simple_parse(cli, argc, argv, opts, &verify_usage)) ==
+	if ((r = cardops_parse(cli, argc, argv, opts, op->usage)) ==
 	    CLI_CONTINUE)
-		r = do_verify(cli, &cs);
+		r = op->new_ref == 0 ? do_verify(cli, &cs)
+		                     : set_ref(cli, &cs, op);
 	card_secrets_release(&cs);
 	return r;
+}
+
+static int
+pin_change(struct cli *cli, int argc, const char **argv)
+{
+	return ref_cmd(cli, argc, argv, &pin_change_op);
+}
+
+static int
+puk_change(struct cli *cli, int argc, const char **argv)
+{
+	return ref_cmd(cli, argc, argv, &puk_change_op);
+}
+
+static int
+pin_unblock(struct cli *cli, int argc, const char **argv)
+{
+	return ref_cmd(cli, argc, argv, &unblock_op);
+}
+
+static int
+pin_verify(struct cli *cli, int argc, const char **argv)
+{
+	return ref_cmd(cli, argc, argv, &verify_op);
 }
 
 static int
@@ -411,22 +385,19 @@ retries_set(struct cli *cli, int argc, const char **argv)
 	uint8_t pin = 0, puk = 0;
 	int r, force = 0;
 
-	card_secrets_init(&cs);
-	cs.force = &force;
+	card_secrets_init(&cs, &force);
 	struct poptOption opts[] = {
 		{ "pin-tries", '\0', POPT_ARG_STRING, &pin_s, 0,
 		    "wrong PINs before it blocks (1-255)", "N" },
 		{ "puk-tries", '\0', POPT_ARG_STRING, &puk_s, 0,
 		    "wrong PUKs before it blocks (1-255)", "N" },
 		CLI_FORCE_OPT(force, "do not ask for confirmation"),
-		SECRET_POPT(cs.pin, "pin", "PIN"),
-		CARD_LAST_TRY_POPT(cs),
-		SECRET_POPT(cs.mgm, "mgmt-key", "management key (hex)"),
+		CARD_MGM_POPTS(cs),
 		POPT_TABLEEND,
 	};
 
 	cli->defer_needs = 1;
-	if ((r = simple_parse(cli, argc, argv, opts, &retries_usage)) !=
+	if ((r = cardops_parse(cli, argc, argv, opts, &retries_usage)) !=
 	    CLI_CONTINUE)
 		goto out;
 	if ((r = count_arg(cli, "--pin-tries", pin_s, &pin)) != CLI_CONTINUE ||
@@ -444,29 +415,17 @@ out:
 int
 cmd_pin(struct cli *cli, int argc, const char **argv)
 {
-	const struct cmd *sub = cli_find_sub(pin_subs, argc, argv);
-
-	if (sub == NULL)
-		return cli_group_usage(cli, pin_subs, argc, argv);
-	return cli_run_sub(cli, sub, argc, argv);
+	return cardops_group(cli, pin_subs, argc, argv);
 }
 
 int
 cmd_puk(struct cli *cli, int argc, const char **argv)
 {
-	const struct cmd *sub = cli_find_sub(puk_subs, argc, argv);
-
-	if (sub == NULL)
-		return cli_group_usage(cli, puk_subs, argc, argv);
-	return cli_run_sub(cli, sub, argc, argv);
+	return cardops_group(cli, puk_subs, argc, argv);
 }
 
 int
 cmd_pin_retries(struct cli *cli, int argc, const char **argv)
 {
-	const struct cmd *sub = cli_find_sub(retries_subs, argc, argv);
-
-	if (sub == NULL)
-		return cli_group_usage(cli, retries_subs, argc, argv);
-	return cli_run_sub(cli, sub, argc, argv);
+	return cardops_group(cli, retries_subs, argc, argv);
 }

@@ -161,16 +161,11 @@ cmd_readers(struct cli *cli, int argc, const char **argv)
 		    "NAME" },
 		POPT_TABLEEND,
 	};
-	poptContext con;
 	int r;
 
-	if ((r = cli_parse(cli, argc, argv, opts, &readers_usage, &con)) !=
-	    CLI_CONTINUE)
-		goto out;
-	if ((r = cli_no_args(cli, con)) == CLI_CONTINUE)
+	if ((r = cli_parse_noargs(cli, argc, argv, opts, &readers_usage,
+	         NULL)) == CLI_CONTINUE)
 		r = list_readers(cli, match);
-	poptFreeContext(con);
-out:
 	free(match);
 	return r;
 }

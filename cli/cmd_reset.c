@@ -119,17 +119,15 @@ do_reset(struct cli *cli, int force)
 int
 cmd_reset(struct cli *cli, int argc, const char **argv)
 {
-	poptContext con = NULL;
 	int r, force = 0;
 	struct poptOption opts[] = {
 		CLI_FORCE_OPT(force, "do not ask for confirmation"),
 		POPT_TABLEEND,
 	};
 
-	if ((r = cli_parse(cli, argc, argv, opts, &reset_usage, &con)) ==
-	        CLI_CONTINUE &&
-	    (r = cli_no_args(cli, con)) == CLI_CONTINUE)
+	/* An extra argument is a usage error before the card is opened. */
+	if ((r = cli_parse_noargs(cli, argc, argv, opts, &reset_usage,
+	         NULL)) == CLI_CONTINUE)
 		r = do_reset(cli, force);
-	poptFreeContext(con);
 	return r;
 }

@@ -302,8 +302,7 @@ int
 cmd_verify(struct cli *cli, int argc, const char **argv)
 {
 	struct verify_args a;
-	poptContext con = NULL;
-	const char *cert;
+	char *cert = NULL;
 	int code;
 
 	memset(&a, 0, sizeof(a));
@@ -327,18 +326,11 @@ cmd_verify(struct cli *cli, int argc, const char **argv)
 			POPT_TABLEEND,
 		};
 
-		if ((code = cli_parse(cli, argc, argv, opts, &verify_usage,
-		         &con)) != CLI_CONTINUE)
-			goto out;
+		if ((code = cli_parse_arg(cli, argc, argv, opts, &verify_usage,
+		         "CERT missing", &cert)) == CLI_CONTINUE)
+			code = verify_run(cli, &a, cert);
 	}
-	if ((cert = poptGetArg(con)) == NULL) {
-		code = out_usage(cli, "verify: CERT missing");
-		goto out;
-	}
-	if ((code = cli_no_args(cli, con)) == CLI_CONTINUE)
-		code = verify_run(cli, &a, cert);
-out:
-	poptFreeContext(con);
+	free(cert);
 	free(a.chain);
 	free(a.crl);
 	free(a.level);

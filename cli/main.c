@@ -96,9 +96,7 @@ find_cmd(const char *name)
 static void
 log_line(void *arg, enum cs_log_level level, const char *line)
 {
-	fputs("cardsmith: ", stderr);
-	out_safe(stderr, line);
-	fputc('\n', stderr);
+	out_line(line);
 }
 
 /* -q wins: errors only. Each -v steps INFO, DEBUG, APDU. */
@@ -203,14 +201,8 @@ open_needs(struct cli *cli)
 	return ca_need_open(cli);
 }
 
-struct repeat {
-	int val;
-	char **slot, **list;
-	size_t max, *n;
-};
-
 static int parse_common(struct cli *, int, const char **, struct poptOption *,
-    const struct cli_usage *, poptContext *, struct repeat *);
+    const struct cli_usage *, poptContext *, const struct cli_repeat *);
 
 int
 cli_parse(struct cli *cli, int argc, const char **argv, struct poptOption *opts,
@@ -224,16 +216,75 @@ cli_parse_repeat(struct cli *cli, int argc, const char **argv,
     struct poptOption *opts, const struct cli_usage *usage, poptContext *conp,
     int val, char **slot, char **list, size_t max, size_t *n)
 {
-	struct repeat rep = { val, slot, list, max, n };
+	struct cli_repeat rep = { val, slot, list, max, n };
 
-	*n = 0;
 	return parse_common(cli, argc, argv, opts, usage, conp, &rep);
+}
+
+/*
+ * cli_parse_noargs (arg NULL: no positional argument) and cli_parse_arg
+ * (exactly one, copied to *arg). The arguments are checked before any need
+ * is opened, and the context is freed here: *arg must not point into it,
+ * and the caller's options table need not outlive the call.
+ */
+static int
+parse_args(struct cli *cli, int argc, const char **argv,
+    struct poptOption *opts, const struct cli_usage *usage,
+    const struct cli_repeat *rep, const char *missing, char **arg)
+{
+	poptContext con = NULL;
+	const char *a;
+	int open_now = !cli->defer_needs, code;
+	size_t len;
+
+	cli->defer_needs = 1;
+	if ((code = parse_common(cli, argc, argv, opts, usage, &con, rep)) !=
+	    CLI_CONTINUE)
+		goto out;
+	if (arg != NULL) {
+		if ((a = poptGetArg(con)) == NULL) {
+			code = out_usage(cli, "%s: %s", cli->cmd->name,
+			    missing);
+			goto out;
+		}
+		len = strlen(a) + 1;
+		*arg = xmalloc(len);
+		memcpy(*arg, a, len);
+	}
+	if ((code = cli_no_args(cli, con)) == CLI_CONTINUE && open_now)
+		code = cli_open_needs(cli);
+out:
+	poptFreeContext(con);
+	if (open_now)
+		cli->defer_needs = 0;
+	if (code != CLI_CONTINUE && arg != NULL) {
+		free(*arg);
+		*arg = NULL;
+	}
+	return code;
+}
+
+int
+cli_parse_noargs(struct cli *cli, int argc, const char **argv,
+    struct poptOption *opts, const struct cli_usage *usage,
+    const struct cli_repeat *rep)
+{
+	return parse_args(cli, argc, argv, opts, usage, rep, NULL, NULL);
+}
+
+int
+cli_parse_arg(struct cli *cli, int argc, const char **argv,
+    struct poptOption *opts, const struct cli_usage *usage,
+    const char *missing, char **arg)
+{
+	*arg = NULL;
+	return parse_args(cli, argc, argv, opts, usage, NULL, missing, arg);
 }
 
 static int
 parse_common(struct cli *cli, int argc, const char **argv,
     struct poptOption *opts, const struct cli_usage *usage, poptContext *conp,
-    struct repeat *rep)
+    const struct cli_repeat *rep)
 {
 	struct poptOption card_opts[] = {
 		{ "reader", 'r', POPT_ARG_STRING, &cli->reader_match, 0,
@@ -250,6 +301,8 @@ parse_common(struct cli *cli, int argc, const char **argv,
 	int rc, help = 0, r;
 
 	*conp = NULL;
+	if (rep != NULL)
+		*rep->n = 0;
 	if (opts != NULL)
 		table[n++] = (struct poptOption){ NULL, '\0',
 			POPT_ARG_INCLUDE_TABLE, opts, 0, "Options:", NULL };
@@ -319,23 +372,34 @@ cli_no_args(struct cli *cli, poptContext con)
 	    arg);
 }
 
-/* Run c with args[0..nargs); args[0] is the command noun. */
-static int
-run_cmd(struct cli *cli, const struct cmd *c, int nargs, const char **args)
+/*
+ * A command body's argv: "cardsmith <name>", then args[1..nargs), NULL.
+ * One allocation (argv[0] lives behind the pointers): free it with free.
+ */
+static const char **
+cmd_argv(const char *name, int nargs, const char **args)
 {
-	const char **av;
-	char *argv0;
-	size_t len;
-	int i, code;
+	size_t ptrs = ((size_t)nargs + 1) * sizeof(const char *);
+	size_t len = strlen("cardsmith ") + strlen(name) + 1;
+	const char **av = xmalloc(ptrs + len);
+	char *argv0 = (char *)av + ptrs;
+	int i;
 
-	len = strlen("cardsmith ") + strlen(c->name) + 1;
-	argv0 = xmalloc(len);
-	snprintf(argv0, len, "cardsmith %s", c->name);
-	av = xmalloc(((size_t)nargs + 1) * sizeof(*av));
+	snprintf(argv0, len, "cardsmith %s", name);
 	av[0] = argv0;
 	for (i = 1; i < nargs; i++)
 		av[i] = args[i];
 	av[nargs] = NULL;
+	return av;
+}
+
+/* Run c with args[0..nargs); args[0] is the command noun. */
+static int
+run_cmd(struct cli *cli, const struct cmd *c, int nargs, const char **args)
+{
+	const char **av = cmd_argv(c->name, nargs, args);
+	int code;
+
 	cli->cmd = c;
 	cli->defer_needs = 0;
 	code = c->fn(cli, nargs, av);
@@ -347,24 +411,28 @@ run_cmd(struct cli *cli, const struct cmd *c, int nargs, const char **args)
 	free(cli->serial_str);
 	cli->serial_str = NULL;
 	free(av);
-	free(argv0);
 	return code;
+}
+
+/* The last word of a subcommand's name: "add" of "ca trust add". */
+static const char *
+sub_word(const struct cmd *c)
+{
+	const char *word = strrchr(c->name, ' ');
+
+	return word != NULL ? word + 1 : c->name;
 }
 
 const struct cmd *
 cli_find_sub(const struct cmd *subs, int argc, const char **argv)
 {
 	const struct cmd *c;
-	const char *word;
 
 	if (argc < 2 || argv[1] == NULL || argv[1][0] == '-')
 		return NULL;
-	for (c = subs; c->name != NULL; c++) {
-		word = strrchr(c->name, ' ');
-		word = word != NULL ? word + 1 : c->name;
-		if (strcmp(word, argv[1]) == 0)
+	for (c = subs; c->name != NULL; c++)
+		if (strcmp(sub_word(c), argv[1]) == 0)
 			return c;
-	}
 	return NULL;
 }
 
@@ -372,24 +440,14 @@ int
 cli_run_sub(struct cli *cli, const struct cmd *sub, int argc, const char **argv)
 {
 	const struct cmd *saved = cli->cmd;
-	const char **av;
-	char *argv0;
-	size_t len;
-	int i, code;
+	/* argv[1] is the subcommand's name: its argv[0] replaces it. */
+	const char **av = cmd_argv(sub->name, argc - 1, argv + 1);
+	int code;
 
-	len = strlen("cardsmith ") + strlen(sub->name) + 1;
-	argv0 = xmalloc(len);
-	snprintf(argv0, len, "cardsmith %s", sub->name);
-	av = xmalloc((size_t)argc * sizeof(*av));
-	av[0] = argv0;
-	for (i = 2; i < argc; i++)
-		av[i - 1] = argv[i];
-	av[argc - 1] = NULL;
 	cli->cmd = sub;
 	code = sub->fn(cli, argc - 1, av);
 	cli->cmd = saved;
 	free(av);
-	free(argv0);
 	return code;
 }
 
@@ -400,7 +458,6 @@ cli_group_usage(struct cli *cli, const struct cmd *subs, int argc,
 	const struct cmd *c;
 	char names[256];
 	size_t used = 0;
-	const char *word;
 	int i, help = 0;
 
 	for (i = 1; i < argc; i++)
@@ -408,14 +465,11 @@ cli_group_usage(struct cli *cli, const struct cmd *subs, int argc,
 		    strcmp(argv[i], "-h") == 0)
 			help = 1;
 	names[0] = '\0';
-	for (c = subs; c->name != NULL; c++) {
-		word = strrchr(c->name, ' ');
-		word = word != NULL ? word + 1 : c->name;
+	for (c = subs; c->name != NULL; c++)
 		if (used < sizeof(names))
 			used +=
 			    (size_t)snprintf(names + used, sizeof(names) - used,
-			        "%s%s", used ? ", " : "", word);
-	}
+			        "%s%s", used ? ", " : "", sub_word(c));
 	if (!help) {
 		if (argc >= 2 && argv[1][0] != '-')
 			return out_usage(cli,

@@ -122,49 +122,57 @@ out_emit(struct cli *cli, json_t *doc)
 }
 
 void
+out_line(const char *line)
+{
+	fputs("cardsmith: ", stderr);
+	out_safe(stderr, line);
+	fputc('\n', stderr);
+}
+
+static void vout_line(const char *fmt, va_list ap) CS_PRINTF(1, 0);
+
+/* out_line of fmt; a longer message is cut at OUT_MSG_MAX. */
+static void
+vout_line(const char *fmt, va_list ap)
+{
+	char msg[OUT_MSG_MAX];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	out_line(msg);
+}
+
+void
 out_err(const char *fmt, ...)
 {
 	va_list ap;
-	char msg[OUT_MSG_MAX];
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vout_line(fmt, ap);
 	va_end(ap);
-	fputs("cardsmith: ", stderr);
-	out_safe(stderr, msg);
-	fputc('\n', stderr);
 }
 
 void
 out_notice(const struct cli *cli, const char *fmt, ...)
 {
 	va_list ap;
-	char msg[OUT_MSG_MAX];
 
 	if (cli->quiet)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vout_line(fmt, ap);
 	va_end(ap);
-	fputs("cardsmith: ", stderr);
-	out_safe(stderr, msg);
-	fputc('\n', stderr);
 }
 
 void
 out_verbose(const struct cli *cli, const char *fmt, ...)
 {
 	va_list ap;
-	char msg[OUT_MSG_MAX];
 
 	if (cli->quiet || cli->verbose < 1)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vout_line(fmt, ap);
 	va_end(ap);
-	fputs("cardsmith: ", stderr);
-	out_safe(stderr, msg);
-	fputc('\n', stderr);
 }
 
 void
@@ -177,25 +185,30 @@ out_safe(FILE *f, const char *s)
 	}
 }
 
-static int
-report(struct cli *cli, enum cs_err err, const char *msg)
+/* {"ok":false,"error":{"code","message"[,"tries_left"]}}; tries < 0: none. */
+static void
+error_doc(struct cli *cli, enum cs_err err, const char *msg, int tries)
 {
-	json_t *doc, *e;
-	int tries;
+	json_t *doc = json_object(), *e = json_object();
 
-	if (!cli->json || cli->emitted) {
-		out_err("%s", msg);
-		return cli_exit_code(err);
-	}
-	if ((doc = json_object()) == NULL || (e = json_object()) == NULL)
+	if (doc == NULL || e == NULL)
 		die_nomem();
 	out_set(doc, "ok", json_false());
 	out_set(e, "code", out_str(cs_errname(err)));
 	out_set(e, "message", out_str(msg));
-	if ((tries = cs_ctx_tries_left(cli->ctx)) >= 0)
+	if (tries >= 0)
 		out_set(e, "tries_left", json_integer(tries));
 	out_set(doc, "error", e);
 	(void)out_emit(cli, doc);
+}
+
+static int
+report(struct cli *cli, enum cs_err err, const char *msg)
+{
+	if (!cli->json || cli->emitted)
+		out_err("%s", msg);
+	else
+		error_doc(cli, err, msg, cs_ctx_tries_left(cli->ctx));
 	return cli_exit_code(err);
 }
 
@@ -255,16 +268,8 @@ out_usage(struct cli *cli, const char *fmt, ...)
 		fprintf(stderr, "Try 'cardsmith help %s'.\n", cli->cmd->name);
 	else
 		fputs("Try 'cardsmith help'.\n", stderr);
-	if (cli->json && !cli->emitted) {
-		json_t *doc = json_object(), *e = json_object();
-
-		if (doc == NULL || e == NULL)
-			die_nomem();
-		out_set(doc, "ok", json_false());
-		out_set(e, "code", out_str(cs_errname(CS_ERR_ARG)));
-		out_set(e, "message", out_str(msg));
-		out_set(doc, "error", e);
-		(void)out_emit(cli, doc);
-	}
+	/* A usage error has no tries left to report, whatever ctx holds. */
+	if (cli->json && !cli->emitted)
+		error_doc(cli, CS_ERR_ARG, msg, -1);
 	return CLI_EXIT_USAGE;
 }

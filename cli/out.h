@@ -64,6 +64,8 @@ void out_notice(const struct cli *cli, const char *fmt, ...) CS_PRINTF(2, 3);
 void out_verbose(const struct cli *cli, const char *fmt, ...) CS_PRINTF(2, 3);
 /* Print s on f with control characters shown as '?'. */
 void out_safe(FILE *f, const char *s);
+/* Print to stderr "cardsmith: " + line (as out_safe) + newline. */
+void out_line(const char *line);
 /* Print to stderr "cardsmith: " + message, unconditionally. */
 void out_err(const char *fmt, ...) CS_PRINTF(1, 2);
 /* malloc that exits on failure (cli/ may die on OOM, STYLE.md 3.2). */

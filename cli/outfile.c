@@ -183,7 +183,10 @@ split_dir(const char *path, struct dest *d, char *why, size_t cap)
 	return CS_OK;
 }
 
-/* What path is, and what writing it means; refusals are decided here. */
+/*
+ * What path is, and what writing it means; refusals are decided here. why
+ * starts empty, so a caller's message never shows a stale reason.
+ */
 static enum cs_err
 classify(const char *path, unsigned int flags, struct dest *d, char *why,
     size_t cap)
@@ -191,6 +194,8 @@ classify(const char *path, unsigned int flags, struct dest *d, char *why,
 	size_t len;
 	int n;
 
+	if (cap > 0)
+		why[0] = '\0';
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
 	if (path == NULL || strcmp(path, "-") == 0) {
@@ -286,8 +291,6 @@ outfile_check(const char *path, unsigned int flags, char *why, size_t cap)
 	struct dest d;
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	if (cap > 0)
-		why[0] = '\0';
 	if ((r = classify(path, flags, &d, why, cap)) != CS_OK)
 		return r;
 	if (d.kind == DEST_NEW || d.kind == DEST_REPLACE)
@@ -509,8 +512,6 @@ outfile_write(const char *path, const void *data, size_t len,
 	struct dest d;
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	if (cap > 0)
-		why[0] = '\0';
 	if ((r = classify(path, flags, &d, why, cap)) != CS_OK)
 		return r;
 	switch (d.kind) {

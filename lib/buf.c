@@ -86,29 +86,38 @@ cs_cur_get_u8(struct cs_cur *c, uint8_t *v)
 	return cs_cur_copy(c, v, 1);
 }
 
+/* n (1..4) bytes, big-endian as ISO 7816 and DER write them. */
+static enum cs_err
+get_be(struct cs_cur *c, size_t n, uint32_t *v)
+{
+	uint8_t b[4];
+	uint32_t x = 0;
+	size_t i;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if ((r = cs_cur_copy(c, b, n)) != CS_OK)
+		return r;
+	for (i = 0; i < n; i++)
+		x = (x << 8) | b[i];
+	*v = x;
+	return CS_OK;
+}
+
 enum cs_err
 cs_cur_get_u16(struct cs_cur *c, uint16_t *v)
 {
-	uint8_t b[2];
-	enum cs_err r = CS_ERR_INTERNAL;
+	uint32_t x = 0;
+	enum cs_err r = get_be(c, 2, &x);
 
-	if ((r = cs_cur_copy(c, b, sizeof(b))) != CS_OK)
-		return r;
-	*v = (uint16_t)((b[0] << 8) | b[1]);
-	return CS_OK;
+	if (r == CS_OK)
+		*v = (uint16_t)x;
+	return r;
 }
 
 enum cs_err
 cs_cur_get_u32(struct cs_cur *c, uint32_t *v)
 {
-	uint8_t b[4];
-	enum cs_err r = CS_ERR_INTERNAL;
-
-	if ((r = cs_cur_copy(c, b, sizeof(b))) != CS_OK)
-		return r;
-	*v = ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) |
-	    ((uint32_t)b[2] << 8) | b[3];
-	return CS_OK;
+	return get_be(c, 4, v);
 }
 
 enum cs_err

@@ -47,6 +47,25 @@ pem_kind(enum cs_pem_kind kind)
 	}
 }
 
+/* Is label the kind's label, or its older one? */
+static bool
+label_is(const struct pem_kind *k, const char *label)
+{
+	return strcmp(label, k->label) == 0 ||
+	    (k->alt != NULL && strcmp(label, k->alt) == 0);
+}
+
+/* A copy of [p, p + n) in *der (the caller frees it) and *len. */
+static enum cs_err
+der_copy(const uint8_t *p, size_t n, uint8_t **der, size_t *len)
+{
+	if ((*der = malloc(n)) == NULL)
+		return CS_ERR_NOMEM;
+	memcpy(*der, p, n);
+	*len = n;
+	return CS_OK;
+}
+
 /* Is der exactly one well-formed object of the kind? */
 static bool
 der_is(const struct pem_kind *k, const uint8_t *der, size_t len)
@@ -146,18 +165,11 @@ next_block(const struct pem_kind *k, BIO *bio, bool skip_bad, bool shallow,
 
 	ERR_clear_error();
 	while (PEM_read_bio(bio, &name, &hdr, &data, &n) == 1) {
-		mine = strcmp(name, k->label) == 0 ||
-		    (k->alt != NULL && strcmp(name, k->alt) == 0);
+		mine = label_is(k, name);
 		if (mine && hdr[0] == '\0' &&
 		    (shallow ? der_is_seq(data, (size_t)n) :
 				     der_is(k, data, (size_t)n))) {
-			if ((*der = malloc((size_t)n)) == NULL) {
-				r = CS_ERR_NOMEM;
-				goto out;
-			}
-			memcpy(*der, data, (size_t)n);
-			*len = (size_t)n;
-			r = CS_OK;
+			r = der_copy(data, (size_t)n, der, len);
 			goto out;
 		}
 		if (mine && !skip_bad)
@@ -243,11 +255,7 @@ pem_decode(enum cs_pem_kind kind, const uint8_t *in, size_t inlen,
 		return CS_ERR_LIMIT;
 	if (inlen > 0 && in[0] == 0x30 &&
 	    (shallow ? der_is_seq(in, inlen) : der_is(k, in, inlen))) {
-		if ((*der = malloc(inlen)) == NULL)
-			return CS_ERR_NOMEM;
-		memcpy(*der, in, inlen);
-		*len = inlen;
-		return CS_OK;
+		return der_copy(in, inlen, der, len);
 	}
 	return pem_find(k, in, inlen, shallow, der, len);
 }
@@ -264,4 +272,136 @@ csi_pem_decode_shallow(enum cs_pem_kind kind, const uint8_t *in,
     size_t inlen, uint8_t **der, size_t *len)
 {
 	return pem_decode(kind, in, inlen, true, der, len);
+}
+
+/* --- strict walk, block by block (cs_pem_next_block) --- */
+
+/* Offset just past the line that starts at at (its '\n', or inlen). */
+static size_t
+line_end(const uint8_t *in, size_t inlen, size_t at)
+{
+	const uint8_t *nl = memchr(in + at, '\n', inlen - at);
+
+	return nl != NULL ? (size_t)(nl - in) + 1 : inlen;
+}
+
+static bool
+line_is(const uint8_t *in, size_t at, size_t end, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return end - at >= n && cs_memeq_public(in + at, prefix, n);
+}
+
+/*
+ * The label of the "-----BEGIN LABEL-----" line [at, end) into label
+ * (CS_PEM_LABEL_MAX + 1 bytes), as OpenSSL's reader takes it: trailing
+ * white space dropped. False if the line does not end in "-----": the
+ * reader would skip it as text, where a strict walk calls it corrupt.
+ */
+static bool
+begin_label(const uint8_t *in, size_t at, size_t end, char *label)
+{
+	static const char open[] = "-----BEGIN ", close[] = "-----";
+	size_t s = at + sizeof(open) - 1, n;
+
+	while (end > s && (in[end - 1] == '\n' || in[end - 1] == '\r' ||
+	                      in[end - 1] == ' ' || in[end - 1] == '\t'))
+		end--;
+	if (end - s < sizeof(close) - 1 ||
+	    !cs_memeq_public(in + end - (sizeof(close) - 1), close,
+	        sizeof(close) - 1))
+		return false;
+	n = end - s - (sizeof(close) - 1);
+	if (n > CS_PEM_LABEL_MAX)
+		n = CS_PEM_LABEL_MAX;
+	memcpy(label, in + s, n);
+	label[n] = '\0';
+	return true;
+}
+
+/*
+ * The one block [p, p + n) (BEGIN line to END line) of k's label through
+ * OpenSSL's reader: no headers and exactly one DER object of the kind.
+ */
+static enum cs_err
+block_read(const struct pem_kind *k, const uint8_t *p, size_t n,
+    struct cs_pem_block *blk, uint8_t **der, size_t *len)
+{
+	char *name = NULL, *hdr = NULL;
+	unsigned char *data = NULL;
+	long dlen = 0;
+	BIO *bio;
+	enum cs_err r = CS_ERR_MALFORMED;
+
+	if (n > CS_PEM_IN_MAX)
+		return CS_ERR_LIMIT;
+	if ((bio = BIO_new_mem_buf(p, (int)n)) == NULL)
+		return CS_ERR_NOMEM;
+	ERR_clear_error();
+	if (PEM_read_bio(bio, &name, &hdr, &data, &dlen) != 1 ||
+	    hdr[0] != '\0')
+		blk->fault = CS_PEM_FAULT_ARMOUR;
+	else if (!der_is(k, data, (size_t)dlen))
+		blk->fault = CS_PEM_FAULT_CONTENT;
+	else
+		r = der_copy(data, (size_t)dlen, der, len);
+	OPENSSL_free(name);
+	OPENSSL_free(hdr);
+	OPENSSL_free(data);
+	BIO_free(bio);
+	ERR_clear_error();
+	return r;
+}
+
+enum cs_err
+cs_pem_next_block(enum cs_pem_kind kind, const uint8_t *in, size_t inlen,
+    size_t *pos, unsigned int flags, struct cs_pem_block *blk,
+    uint8_t **der, size_t *len)
+{
+	const struct pem_kind *k = pem_kind(kind);
+	size_t at, le = inlen, end, ee = inlen;
+	bool named;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	if (der == NULL || len == NULL)
+		return CS_ERR_ARG;
+	*der = NULL;
+	*len = 0;
+	if (k == NULL || in == NULL || pos == NULL || blk == NULL ||
+	    flags != 0 || *pos > inlen)
+		return CS_ERR_ARG;
+	/* No bound on inlen: only one block at a time reaches the reader. */
+	memset(blk, 0, sizeof(*blk));
+	for (at = *pos; at < inlen; at = le)
+		if (line_is(in, at, le = line_end(in, inlen, at),
+		        "-----BEGIN "))
+			break;
+	if (at == inlen) {
+		*pos = inlen;
+		return CS_ERR_NOT_FOUND;
+	}
+	blk->off = at;
+	named = begin_label(in, at, le, blk->label);
+	for (end = le; end < inlen; end = ee)
+		if (line_is(in, end, ee = line_end(in, inlen, end),
+		        "-----END "))
+			break;
+	if (end == inlen) {
+		blk->fault = CS_PEM_FAULT_NO_END;
+		return CS_ERR_MALFORMED;
+	}
+	end = ee;
+	if (!named) {
+		blk->fault = CS_PEM_FAULT_BEGIN;
+		return CS_ERR_MALFORMED;
+	}
+	/* Another kind's block is named, not read: the caller decides. */
+	if (label_is(k, blk->label))
+		r = block_read(k, in + at, end - at, blk, der, len);
+	else
+		r = CS_OK;
+	if (r == CS_OK)
+		*pos = end;
+	return r;
 }

@@ -64,4 +64,45 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_pem_next(enum cs_pem_kind kind,
     const uint8_t *in, size_t inlen, size_t *pos, uint8_t **der,
     size_t *len);
 
+/*
+ * Why cs_pem_next_block refused a block (struct cs_pem_block.fault).
+ */
+enum cs_pem_fault {
+	CS_PEM_FAULT_NONE,
+	CS_PEM_FAULT_BEGIN, /* a "-----BEGIN " line the reader would not take */
+	CS_PEM_FAULT_NO_END, /* no "-----END " line follows */
+	CS_PEM_FAULT_ARMOUR, /* bad base64, headers or END line */
+	CS_PEM_FAULT_CONTENT, /* not exactly one DER object of the kind */
+};
+
+/* Longest label cs_pem_next_block reports; a longer one is truncated. */
+#define CS_PEM_LABEL_MAX 63
+
+/* Where a block stands and what it is, for messages that name it. */
+struct cs_pem_block {
+	size_t off; /* offset of its "-----BEGIN " line in the input */
+	char label[CS_PEM_LABEL_MAX + 1]; /* NUL-terminated; "" if FAULT_BEGIN */
+	enum cs_pem_fault fault;
+};
+
+/*
+ * Walk a PEM bundle strictly, every block in turn, for a caller that
+ * names the offending block: the next line at or after offset *pos of in
+ * that starts with "-----BEGIN " opens a block, which ends at the first
+ * "-----END " line after it. blk gets the block's offset and label either
+ * way. CS_OK: *pos moved past the block's END line and, if the label is
+ * the kind's, *der holds its DER; for another label *der is NULL and *len
+ * 0, and the contents are not read. CS_ERR_MALFORMED with *pos unchanged
+ * and blk->fault saying why: a BEGIN line the reader would not take, no
+ * END line, bad armour, or contents that are not exactly one DER object
+ * of the kind. CS_ERR_NOT_FOUND (then *pos == inlen): no block follows;
+ * text before, between and after blocks is ignored. CS_ERR_LIMIT (blk
+ * filled, *pos unchanged) for a block of the kind over CS_PEM_IN_MAX; in
+ * itself may be longer. CS_ERR_ARG for an unknown kind, flags other than
+ * 0, NULL pointers or *pos > inlen. *der: caller frees with cs_free.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_pem_next_block(enum cs_pem_kind kind,
+    const uint8_t *in, size_t inlen, size_t *pos, unsigned int flags,
+    struct cs_pem_block *blk, uint8_t **der, size_t *len);
+
 #endif

@@ -13,8 +13,13 @@
  * the position at the end or at an error with the position unchanged,
  * and a first block found this way is what cs_pem_decode finds too.
  *
+ * The strict walk cs_pem_next_block stops at every block: each one's
+ * offset lies in [previous position, input end) and starts "-----BEGIN ",
+ * a block of the kind decodes to one object of it, another label yields
+ * no DER, and on an error the position stays and a fault is named.
+ *
  * Covers: cs_pem_decode (DER check, PEM block search with labels, headers,
- * several blocks, CRLF), cs_pem_encode, cs_pem_next.
+ * several blocks, CRLF), cs_pem_encode, cs_pem_next, cs_pem_next_block.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -146,6 +151,47 @@ walk(enum cs_pem_kind kind, const uint8_t *data, size_t size)
 	}
 }
 
+/* Walk data strictly, block by block, as cs_verify's intake does. */
+static void
+walk_blocks(enum cs_pem_kind kind, const uint8_t *data, size_t size)
+{
+	struct cs_pem_block blk;
+	uint8_t *der = NULL;
+	size_t len = 0, pos = 0, before;
+	unsigned int blocks = 0;
+	enum cs_err r;
+
+	for (;;) {
+		before = pos;
+		r = cs_pem_next_block(kind, data, size, &pos, 0, &blk, &der,
+		    &len);
+		if (r != CS_OK)
+			break;
+		check(blk.off >= before && blk.off < pos && pos <= size);
+		check(size - blk.off >= 11 &&
+		    memcmp(data + blk.off, "-----BEGIN ", 11) == 0);
+		check(strlen(blk.label) <= CS_PEM_LABEL_MAX);
+		check(blk.fault == CS_PEM_FAULT_NONE);
+		if (der != NULL) {
+			check(len > 0 && der[0] == 0x30);
+			round_trip(kind, der, len);
+		} else
+			check(len == 0);
+		cs_free(der);
+		der = NULL;
+		check(++blocks <= size / 20);
+	}
+	check(der == NULL && len == 0);
+	if (r == CS_ERR_NOT_FOUND)
+		check(pos == size);
+	else {
+		check(decode_err_ok(r));
+		check(pos == before);
+		if (r == CS_ERR_MALFORMED)
+			check(blk.fault != CS_PEM_FAULT_NONE);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -165,6 +211,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	walk(CS_PEM_CERT, data, size);
 	walk(CS_PEM_PUBKEY, data, size);
 	walk(CS_PEM_CRL, data, size);
+	walk_blocks(CS_PEM_CERT, data, size);
+	walk_blocks(CS_PEM_CRL, data, size);
 	/* An unknown kind is refused with the out-params cleared. */
 	check(cs_pem_decode((enum cs_pem_kind)(CS_PEM_CRL + 1), data, size, &der, &len) ==
 	    CS_ERR_ARG);

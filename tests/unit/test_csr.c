@@ -896,6 +896,104 @@ test_csr_pem_next_walks_bundle(void **state)
 	free(pub);
 }
 
+/*
+ * cs_pem_next_block stops at every block, names it (offset, label) and
+ * says why it refused one; *pos moves only on success.
+ */
+static void
+test_csr_pem_next_block_names_blocks(void **state)
+{
+	static const char other[] = "-----BEGIN PRIVATE KEY-----\n%%\n"
+	    "-----END PRIVATE KEY-----\n";
+	static const char bad64[] = "-----BEGIN CERTIFICATE-----\nMIIB!!\n"
+	    "-----END CERTIFICATE-----\n";
+	static const char noend[] = "-----BEGIN CERTIFICATE-----\nMIIB\n";
+	static const char nobegin[] = "-----BEGIN CERTIFICATE\nMIIB\n"
+	    "-----END CERTIFICATE-----\n";
+	static const char notcert[] = "-----BEGIN CERTIFICATE-----\nMAA=\n"
+	    "-----END CERTIFICATE-----\n";
+	struct cs_pem_block blk;
+	uint8_t *csr, *crt, *pub, *der = NULL;
+	size_t csrlen, crtlen, publen, len = 0, pos = 0, n, at;
+	char *p1 = NULL, *p2 = NULL, *buf;
+
+	(void)state;
+	soft_objects(&csr, &csrlen, &crt, &crtlen, &pub, &publen);
+	assert_int_equal(cs_pem_encode(CS_PEM_CERT, crt, crtlen, &p1, &n),
+	    CS_OK);
+	assert_int_equal(cs_pem_encode(CS_PEM_CSR, csr, csrlen, &p2, &n),
+	    CS_OK);
+	n = strlen(p1) + strlen(p2) + sizeof(other) + 64;
+	buf = malloc(n);
+	assert_non_null(buf);
+	snprintf(buf, n, "comment\n%s%s%s", p1, other, p2);
+	n = strlen(buf);
+	assert_int_equal(cs_pem_next_block(CS_PEM_CERT, (uint8_t *)buf, n,
+	    &pos, 0, &blk, &der, &len), CS_OK);
+	assert_int_equal(blk.off, strlen("comment\n"));
+	assert_string_equal(blk.label, "CERTIFICATE");
+	assert_int_equal(blk.fault, CS_PEM_FAULT_NONE);
+	assert_int_equal(len, crtlen);
+	assert_memory_equal(der, crt, crtlen);
+	assert_int_equal(pos, strlen("comment\n") + strlen(p1));
+	cs_free(der);
+	/* another label: named, not read (its base64 is bad) */
+	assert_int_equal(cs_pem_next_block(CS_PEM_CERT, (uint8_t *)buf, n,
+	    &pos, 0, &blk, &der, &len), CS_OK);
+	assert_string_equal(blk.label, "PRIVATE KEY");
+	assert_null(der);
+	assert_int_equal(len, 0);
+	assert_int_equal(pos, n - strlen(p2));
+	/* a request is another label too */
+	assert_int_equal(cs_pem_next_block(CS_PEM_CERT, (uint8_t *)buf, n,
+	    &pos, 0, &blk, &der, &len), CS_OK);
+	assert_string_equal(blk.label, "CERTIFICATE REQUEST");
+	assert_null(der);
+	assert_int_equal(cs_pem_next_block(CS_PEM_CERT, (uint8_t *)buf, n,
+	    &pos, 0, &blk, &der, &len), CS_ERR_NOT_FOUND);
+	assert_int_equal(pos, n);
+	/* refusals: *pos stays put, the fault says why */
+	snprintf(buf, n, "%s%s", p1, bad64);
+	at = strlen(p1);
+	pos = at;
+	assert_int_equal(cs_pem_next_block(CS_PEM_CERT, (uint8_t *)buf,
+	    strlen(buf), &pos, 0, &blk, &der, &len), CS_ERR_MALFORMED);
+	assert_int_equal(pos, at);
+	assert_int_equal(blk.off, at);
+	assert_int_equal(blk.fault, CS_PEM_FAULT_ARMOUR);
+	assert_null(der);
+	assert_int_equal(cs_pem_next_block(CS_PEM_CERT, (uint8_t *)noend,
+	    strlen(noend), &pos, 0, &blk, &der, &len), CS_ERR_ARG);
+	pos = 0;
+	assert_int_equal(cs_pem_next_block(CS_PEM_CERT, (uint8_t *)noend,
+	    strlen(noend), &pos, 0, &blk, &der, &len), CS_ERR_MALFORMED);
+	assert_int_equal(blk.fault, CS_PEM_FAULT_NO_END);
+	assert_int_equal(pos, 0);
+	assert_int_equal(cs_pem_next_block(CS_PEM_CERT, (uint8_t *)nobegin,
+	    strlen(nobegin), &pos, 0, &blk, &der, &len), CS_ERR_MALFORMED);
+	assert_int_equal(blk.fault, CS_PEM_FAULT_BEGIN);
+	assert_string_equal(blk.label, "");
+	/* the kind's label over DER that is not one of the kind */
+	assert_int_equal(cs_pem_next_block(CS_PEM_CERT, (uint8_t *)notcert,
+	    strlen(notcert), &pos, 0, &blk, &der, &len), CS_ERR_MALFORMED);
+	assert_int_equal(blk.fault, CS_PEM_FAULT_CONTENT);
+	assert_string_equal(blk.label, "CERTIFICATE");
+	/* arguments */
+	assert_int_equal(cs_pem_next_block(CS_PEM_CERT, (uint8_t *)buf,
+	    strlen(buf), &pos, 1, &blk, &der, &len), CS_ERR_ARG);
+	assert_int_equal(cs_pem_next_block(CS_PEM_CERT, (uint8_t *)buf,
+	    strlen(buf), &pos, 0, NULL, &der, &len), CS_ERR_ARG);
+	assert_int_equal(cs_pem_next_block((enum cs_pem_kind)7, (uint8_t *)buf,
+	    strlen(buf), &pos, 0, &blk, &der, &len), CS_ERR_ARG);
+	assert_int_equal(ERR_peek_error(), 0);
+	free(buf);
+	cs_free(p1);
+	cs_free(p2);
+	free(csr);
+	free(crt);
+	free(pub);
+}
+
 /* --- requests signed on the simulator --- */
 
 static void
@@ -1388,6 +1486,7 @@ main(void)
 		cmocka_unit_test(test_csr_pem_picks_block_of_kind),
 		cmocka_unit_test(test_csr_pem_rejects_bad_input),
 		cmocka_unit_test(test_csr_pem_next_walks_bundle),
+		cmocka_unit_test(test_csr_pem_next_block_names_blocks),
 		T_(test_csr_build_p256),
 		T_(test_csr_build_p384_defaults_to_sha384),
 		T_(test_csr_build_ed25519),
