@@ -471,7 +471,7 @@ cmd_enroll(struct cli *cli, int argc, const char **argv)
 	int r;
 
 	memset(&o, 0, sizeof(o));
-	card_secrets_init(&cs);
+	card_secrets_init(&cs, NULL);
 	/* The PUK option sets the new PUK: "--puk-env NAME" reads "PUK". */
 	secret_src_init(&cs.new_puk, "PUK", "puk");
 	struct poptOption opts[] = {
