@@ -91,4 +91,11 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_batch_counts(struct cs_ca *ca,
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_batch_get(struct cs_ca *ca,
     const char *roster, const char *id, struct cs_batch_row *out);
 
+/*
+ * Hex SHA-256 of the file at path (the roster's key in batch_rows) into
+ * hex[CS_BATCH_DIGEST_HEX]. CS_ERR_IO / CS_ERR_NOT_FOUND if unreadable.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_batch_roster_digest(struct cs_ctx *ctx,
+    const char *path, char hex[CS_BATCH_DIGEST_HEX]);
+
 #endif
