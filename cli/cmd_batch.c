@@ -113,6 +113,7 @@ struct batch {
 	struct rd rd[BATCH_READERS_MAX];
 	size_t nrd;
 	size_t cards, done, skipped, refused, failed;
+	bool tty; /* standard error is a terminal: a live status line */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -589,12 +590,32 @@ count(struct batch *b, const struct result *res)
 		b->done++;
 }
 
+/* The live per-reader status, redrawn in place on a terminal. */
+static void
+draw_status(const struct batch *b)
+{
+	static const char *const names[] = { "waiting", "enrolling",
+		"remove card" };
+	size_t i;
+
+	if (!b->tty || b->cli->quiet)
+		return;
+	fputs("\r\033[K", stderr);
+	for (i = 0; i < b->nrd; i++)
+		fprintf(stderr, "%s[%zu: %s]", i > 0 ? " " : "", i + 1,
+		    names[b->rd[i].st]);
+	fprintf(stderr, "  %zu done, %zu failed", b->done, b->failed);
+	fflush(stderr);
+}
+
 static void
 status_line(const struct batch *b, const struct rd *rd,
     const struct result *res)
 {
 	if (b->cli->quiet)
 		return;
+	if (b->tty)
+		fputs("\r\033[K", stderr);
 	fprintf(stderr, "cardsmith: batch: %s: card %llu: row %s: %s%s%s\n",
 	    rd->w.name, (unsigned long long)res->card,
 	    res->id[0] != '\0' ? res->id : "-", res->status,
@@ -778,10 +799,11 @@ run_loop(struct batch *b)
 			last = time(NULL);
 			if (!b->cli->quiet)
 				fprintf(stderr,
-				    "cardsmith: batch: %s: card inserted, "
+				    "%scardsmith: batch: %s: card inserted, "
 				    "enrolling\n",
-				    rd->w.name);
+				    b->tty ? "\r\033[K" : "", rd->w.name);
 		}
+		draw_status(b);
 	}
 	for (i = 0; i < b->nrd; i++)
 		if (b->rd[i].st == RD_BUSY)
@@ -807,6 +829,8 @@ summary(struct batch *b, const char *why)
 		out_set(doc, "summary", s);
 		write_line(b, doc);
 	}
+	if (b->tty && !b->cli->quiet)
+		fputs("\r\033[K", stderr);
 	if (!b->cli->quiet)
 		fprintf(stderr,
 		    "cardsmith: batch %s: %zu card(s): %zu enrolled, %zu "
@@ -887,6 +911,7 @@ run_batch(struct batch *b, const char *roster)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	b->tty = isatty(STDERR_FILENO) == 1;
 	why = todo > 0 ? run_loop(b) : "complete";
 	summary(b, why);
 	if (strcmp(why, "error") == 0)
