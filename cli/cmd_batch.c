@@ -682,26 +682,47 @@ reader_chosen(const char *list, size_t idx, const char *name)
 	return false;
 }
 
-static int
-pick_readers(struct batch *b)
+/* Append the chosen readers not watched yet; false if pcscd fails. */
+static bool
+add_readers(struct batch *b)
 {
-	struct cli *cli = b->cli;
 	struct cs_reader_info *list = NULL;
-	size_t n = 0, i;
-	enum cs_err r = CS_ERR_INTERNAL;
+	size_t n = 0, i, j;
 
-	if ((r = cs_pcsc_list(cli->ctx, &list, &n)) != CS_OK)
-		return out_fail(cli, r, "batch: readers");
+	if (cs_pcsc_list(b->cli->ctx, &list, &n) != CS_OK)
+		return false;
 	for (i = 0; i < n && b->nrd < BATCH_READERS_MAX; i++) {
 		if (!reader_chosen(b->readers, i, list[i].name))
 			continue;
+		for (j = 0; j < b->nrd; j++)
+			if (strcmp(b->rd[j].w.name, list[i].name) == 0)
+				break;
+		if (j < b->nrd)
+			continue;
+		/* A reader plugged in during the run is used too. */
+		memset(&b->rd[b->nrd], 0, sizeof(b->rd[b->nrd]));
 		snprintf(b->rd[b->nrd].w.name, sizeof(b->rd[b->nrd].w.name),
 		    "%s", list[i].name);
 		b->rd[b->nrd].resfd = -1;
 		b->nrd++;
 	}
 	cs_free(list);
-	if (b->nrd == 0)
+	return true;
+}
+
+static int
+pick_readers(struct batch *b)
+{
+	struct cli *cli = b->cli;
+	struct cs_reader_info *list = NULL;
+	size_t n = 0;
+	enum cs_err r = CS_ERR_INTERNAL;
+
+	/* pcscd's own error first, then the chosen ones. */
+	if ((r = cs_pcsc_list(cli->ctx, &list, &n)) != CS_OK)
+		return out_fail(cli, r, "batch: readers");
+	cs_free(list);
+	if (!add_readers(b) || b->nrd == 0)
 		return out_failf(cli, CS_ERR_NO_CARD,
 		    "batch: no reader matches --readers %s",
 		    b->readers != NULL ? b->readers : "all");
@@ -737,6 +758,7 @@ run_loop(struct batch *b)
 	struct cs_pcsc_watch_reader wr[BATCH_READERS_MAX];
 	struct cs_pcsc_watch *w = NULL;
 	const char *why = "complete";
+	bool added = false, failed = false;
 	time_t last = time(NULL);
 	size_t i, jobs = b->jobs > 0 ? (size_t)b->jobs : b->nrd;
 	enum cs_err r = CS_ERR_INTERNAL;
@@ -751,7 +773,7 @@ run_loop(struct batch *b)
 				reap(b, &b->rd[i], false);
 		if (busy(b) == 0) {
 			if (stop_flag) {
-				why = "interrupted";
+				why = failed ? "error" : "interrupted";
 				break;
 			}
 			if (b->max_cards > 0 &&
@@ -771,13 +793,15 @@ run_loop(struct batch *b)
 		}
 		for (i = 0; i < b->nrd; i++)
 			wr[i] = b->rd[i].w;
-		r = cs_pcsc_watch_wait(w, wr, b->nrd, BATCH_WAIT_MS, NULL);
+		r = cs_pcsc_watch_wait(w, wr, b->nrd, BATCH_WAIT_MS, &added);
 		if (r != CS_OK && r != CS_ERR_TIMEOUT) {
 			(void)out_fail(b->cli, r, "batch: wait for cards");
-			why = "error";
+			failed = true;
 			stop_flag = 1;
 			continue;
 		}
+		if (added)
+			add_readers(b);
 		for (i = 0; i < b->nrd; i++) {
 			struct rd *rd = &b->rd[i];
 
