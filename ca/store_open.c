@@ -60,7 +60,18 @@ static const char schema[] =
     " enrollment INTEGER NOT NULL REFERENCES enrollments(id),"
     " slot INTEGER NOT NULL, profile TEXT NOT NULL, state TEXT NOT NULL,"
     " key_sha256 TEXT, cert_serial TEXT, updated INTEGER NOT NULL,"
-    " PRIMARY KEY(enrollment, slot));";
+    " PRIMARY KEY(enrollment, slot));"
+    /*
+     * Batch rows (ca/store_batch.c, cardsmith batch): a card is bound to
+     * at most one row, ever; no version step either.
+     */
+    "CREATE TABLE IF NOT EXISTS batch_rows(roster TEXT NOT NULL,"
+    " row_id TEXT NOT NULL, seq INTEGER NOT NULL, subject TEXT NOT NULL,"
+    " email TEXT, profile_set TEXT NOT NULL, want_serial INTEGER,"
+    " card_serial INTEGER, state TEXT NOT NULL, certs TEXT, error TEXT,"
+    " updated INTEGER NOT NULL, PRIMARY KEY(roster, row_id));"
+    "CREATE UNIQUE INDEX IF NOT EXISTS batch_rows_card"
+    " ON batch_rows(card_serial) WHERE card_serial IS NOT NULL;";
 
 /*
  * The tables every registry has had since version 1 (later ones, such as

@@ -195,5 +195,6 @@ int cmd_pin_retries(struct cli *cli, int argc, const char **argv);
 int cmd_mgmt_key(struct cli *cli, int argc, const char **argv);
 int cmd_reset(struct cli *cli, int argc, const char **argv);
 int cmd_enroll(struct cli *cli, int argc, const char **argv);
+int cmd_batch(struct cli *cli, int argc, const char **argv);
 
 #endif

@@ -54,6 +54,7 @@ static const struct cmd commands[] = {
 	    "block PIN and PUK, then reset the PIV application" },
 	{ "enroll", cmd_enroll, NEED_CARD | NEED_CA | NEED_CA_KEY,
 	    "enroll a card: PIN, PUK, keys, certificates, in the registry" },
+	{ "batch", cmd_batch, NEED_CA | NEED_CA_KEY, "provision the cards of a roster over several readers" },
 	{ "ca", cmd_ca, 0, "the built-in certificate authority" },
 	{ "verify", cmd_verify, 0,
 	    "check a certificate as a relying party would" },

@@ -60,4 +60,42 @@ enum cs_pcsc_event {
 CS_EXPORT CS_MUST_CHECK enum cs_err cs_pcsc_wait(struct cs_ctx *ctx,
     const char *reader, enum cs_pcsc_event ev, unsigned int timeout_ms);
 
+/* --- waiting on several readers at once (lib/pcsc_wait.c) --- */
+
+/* A set of readers watched for card events; opaque. */
+struct cs_pcsc_watch;
+
+/* What cs_pcsc_watch_wait reports per reader. */
+struct cs_pcsc_watch_reader {
+	char name[CS_READER_NAME_MAX];
+	bool present; /* a card is in the reader */
+	bool changed; /* present or the reader itself changed in this call */
+	bool gone;    /* the reader was removed */
+};
+
+/*
+ * Open a watch: one PC/SC context for the calls below. Caller frees *out
+ * with cs_pcsc_watch_close. CS_ERR_TRANSPORT without pcscd.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_pcsc_watch_open(struct cs_ctx *ctx,
+    struct cs_pcsc_watch **out);
+/*
+ * Block in SCardGetStatusChange until a card is inserted into or removed
+ * from one of the n readers r[] (or a reader appears or goes, through the
+ * \\?PnP?\\Notification pseudo reader), or timeout_ms passes. The first
+ * call on a watch (or after the reader list changed) learns the current
+ * state and returns at once with every reader changed. r[i].present and
+ * r[i].changed are set; r[i].name is read. This blocks on change, not a
+ * polling loop: a caller that must notice a signal passes a bounded
+ * timeout (500 ms) and checks its flag between calls, because SCardCancel
+ * is not async-signal-safe. Returns CS_OK (something changed),
+ * CS_ERR_TIMEOUT (nothing did), CS_ERR_TRANSPORT; *added (may be NULL) is
+ * set when a new reader appeared (list them again with cs_pcsc_list).
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_pcsc_watch_wait(
+    struct cs_pcsc_watch *w, struct cs_pcsc_watch_reader *r, size_t n,
+    unsigned int timeout_ms, bool *added);
+/* Close a watch; NULL is accepted. */
+CS_EXPORT void cs_pcsc_watch_close(struct cs_pcsc_watch *w);
+
 #endif
