@@ -37,7 +37,7 @@ note "A private pcscd is started with the vsmartcard virtual reader driver and a
 say "1. the simulated manufacturer (what Yubico is for real cards)"
 run cardsmith-sim init-vendor "$work/vendor"
 
-card="exec cardsmith-sim --vpcd-port \$CS_VPCD_PORT --state $work/card.state --vendor $work/vendor --serial 12345678"
+card="exec cardsmith-sim --vpcd-port \$CS_VPCD_PORT --state $work/card.state --vendor $work/vendor --serial 10000001"
 "$top/scripts/with-virtual-reader.sh" --card "$card" -- bash -euo pipefail -c '
 . "$DEMO/tour.sh"
 cd "$DEMO"
@@ -110,4 +110,62 @@ echo "   exit status: $? (the gateway refuses it)"
 set -e
 '
 
-say "done: the private pcscd and the virtual card are gone; nothing was left behind"
+if ! cardsmith help batch >/dev/null 2>&1; then
+	say "done: the private pcscd and the virtual card are gone; nothing was left behind"
+	exit 0
+fi
+
+export CA_PASS=demo-passphrase-only
+"$top/scripts/with-virtual-reader.sh" --ifd 4 --no-card -- bash -euo pipefail -c '
+. "$DEMO/tour.sh"
+cd "$DEMO"
+
+say "10. batch provisioning: a roster of 6 people, 4 readers, cards arriving one by one"
+note "Four virtual readers (the cardsmith-ifd pcsc-lite driver) in one pcscd." \
+	"The batch waits for cards (SCardGetStatusChange), binds each new card to" \
+	"the next roster row in the registry before touching it, enrolls up to" \
+	"four cards at once and writes one JSON line per card. The PINs and PUKs" \
+	"for the envelopes go only to the 0600 secrets file. (Rows e1003 and e1006" \
+	"name the serial of the card they must get.)"
+run cat "$CS_SRC/profiles/roster-example.csv"
+printf "$ %s\n" "cardsmith batch --dir ca roster-example.csv --out results.jsonl --secrets-out batch.secrets --readers all --pass-env CA_PASS &"
+cardsmith batch --dir ca "$CS_SRC/profiles/roster-example.csv" \
+	--out results.jsonl --secrets-out batch.secrets --readers all \
+	--pass-env CA_PASS --timeout 60 </dev/null 2>batch.err &
+bpid=$!
+# The officer inserts the cards one after another as readers free up.
+serials="40000001 12345678 40000003 23456789 40000005 40000006"
+declare -A inr pid
+next=0
+set -- $serials
+while :; do
+	for k in 1 2 3 4; do
+		if [ -n "${inr[$k]:-}" ] &&
+			grep -q "\"card_serial\":${inr[$k]}[,}]" results.jsonl 2>/dev/null; then
+			kill "${pid[$k]}" 2>/dev/null || true
+			wait "${pid[$k]}" 2>/dev/null || true
+			unset "inr[$k]"
+		fi
+		if [ -z "${inr[$k]:-}" ] && [ $# -gt 0 ]; then
+			sock=CS_IFD_SOCKET_$k
+			note "insert card $1 into reader $k"
+			cardsmith-sim --socket "${!sock}" --state "batch-card$1.state" \
+				--vendor vendor --serial "$1" </dev/null >>sims.log 2>&1 &
+			pid[$k]=$! inr[$k]=$1
+			shift
+		fi
+	done
+	kill -0 "$bpid" 2>/dev/null || break
+	sleep 0.2
+done
+wait "$bpid" && rc=0 || rc=$?
+for k in "${!pid[@]}"; do kill "${pid[$k]}" 2>/dev/null || true; done
+grep -v "^cardsmith: reader" batch.err | sed "s/^/   /" || true
+echo "   exit status: $rc"
+run cat results.jsonl
+run ls -l batch.secrets
+say "11. every row has its card; the registry knows each certificate"
+run cardsmith ca list --dir ca
+' | sed -e '/"certs"/!b' -e 's/^/   /' || exit 1
+
+say "done: the private pcscds and the virtual cards are gone; nothing was left behind"
