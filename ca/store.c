@@ -622,6 +622,17 @@ sq_close(struct csa_store *b)
 	free(s);
 }
 
+struct sq_store *
+csa_sq_of(struct cs_ca *ca, const char *what)
+{
+	if (ca->store == NULL || ca->store->ops != &csa_sq_ops) {
+		(void)cs_ctx_fail(ca->ctx, CS_ERR_UNSUPPORTED,
+		    "%s needs the SQLite registry", what);
+		return NULL;
+	}
+	return (struct sq_store *)ca->store;
+}
+
 const struct csa_store_ops csa_sq_ops = {
 	sq_reserve,
 	sq_commit,

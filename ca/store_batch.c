@@ -34,25 +34,6 @@ cs_batch_state_name(enum cs_batch_state st)
 	return state_names[st];
 }
 
-static struct sq_store *
-sq(struct cs_ca *ca)
-{
-	if (ca->store == NULL || ca->store->ops != &csa_sq_ops) {
-		(void)cs_ctx_fail(ca->ctx, CS_ERR_UNSUPPORTED,
-		    "batch state needs the SQLite registry");
-		return NULL;
-	}
-	return (struct sq_store *)ca->store;
-}
-
-static void
-col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	snprintf(dst, cap, "%s", t != NULL ? (const char *)t : "");
-}
-
 #define ROW_COLS                                                               \
 	"roster, row_id, seq, subject, email, profile_set, want_serial, "      \
 	"card_serial, state, certs, error"
@@ -64,12 +45,12 @@ read_row(sqlite3_stmt *st, struct cs_batch_row *o)
 	size_t i;
 
 	memset(o, 0, sizeof(*o));
-	col_text(st, 0, o->roster, sizeof(o->roster));
-	col_text(st, 1, o->id, sizeof(o->id));
+	csa_sq_col_text(st, 0, o->roster, sizeof(o->roster));
+	csa_sq_col_text(st, 1, o->id, sizeof(o->id));
 	o->seq = sqlite3_column_int64(st, 2);
-	col_text(st, 3, o->subject, sizeof(o->subject));
-	col_text(st, 4, o->email, sizeof(o->email));
-	col_text(st, 5, o->profile_set, sizeof(o->profile_set));
+	csa_sq_col_text(st, 3, o->subject, sizeof(o->subject));
+	csa_sq_col_text(st, 4, o->email, sizeof(o->email));
+	csa_sq_col_text(st, 5, o->profile_set, sizeof(o->profile_set));
 	if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
 		o->has_want = true;
 		o->want_serial = (uint32_t)sqlite3_column_int64(st, 6);
@@ -82,8 +63,8 @@ read_row(sqlite3_stmt *st, struct cs_batch_row *o)
 	for (i = 0; t != NULL && i < CS_BATCH_STATE_COUNT; i++)
 		if (strcmp(state_names[i], (const char *)t) == 0)
 			o->state = (enum cs_batch_state)i;
-	col_text(st, 9, o->certs, sizeof(o->certs));
-	col_text(st, 10, o->error, sizeof(o->error));
+	csa_sq_col_text(st, 9, o->certs, sizeof(o->certs));
+	csa_sq_col_text(st, 10, o->error, sizeof(o->error));
 }
 
 enum cs_err
@@ -97,7 +78,7 @@ cs_batch_add(struct cs_ca *ca, const struct cs_batch_row *row)
 	sqlite3_stmt *st = NULL;
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	if ((s = sq(ca)) == NULL)
+	if ((s = csa_sq_of(ca, "batch state")) == NULL)
 		return CS_ERR_UNSUPPORTED;
 	if (sqlite3_prepare_v2(s->db, q, -1, &st, NULL) != SQLITE_OK)
 		return csa_sq_fail(s, "batch row");
@@ -209,7 +190,7 @@ cs_batch_bind(struct cs_ca *ca, const char *roster, uint64_t card_serial,
 
 	memset(out, 0, sizeof(*out));
 	*how = CS_BATCH_NEW;
-	if ((s = sq(ca)) == NULL)
+	if ((s = csa_sq_of(ca, "batch state")) == NULL)
 		return CS_ERR_UNSUPPORTED;
 	if ((r = csa_sq_begin(s)) != CS_OK)
 		return r;
@@ -263,7 +244,7 @@ cs_batch_finish(struct cs_ca *ca, const char *roster, const char *id,
 	sqlite3_stmt *stmt = NULL;
 	int rc, ch;
 
-	if ((s = sq(ca)) == NULL)
+	if ((s = csa_sq_of(ca, "batch state")) == NULL)
 		return CS_ERR_UNSUPPORTED;
 	if (sqlite3_prepare_v2(s->db, q, -1, &stmt, NULL) != SQLITE_OK)
 		return csa_sq_fail(s, "batch row");
@@ -300,7 +281,7 @@ cs_batch_counts(struct cs_ca *ca, const char *roster,
 	int rc;
 
 	memset(counts, 0, sizeof(size_t) * CS_BATCH_STATE_COUNT);
-	if ((s = sq(ca)) == NULL)
+	if ((s = csa_sq_of(ca, "batch state")) == NULL)
 		return CS_ERR_UNSUPPORTED;
 	if (sqlite3_prepare_v2(s->db, q, -1, &st, NULL) != SQLITE_OK)
 		return csa_sq_fail(s, "batch rows");
@@ -328,7 +309,7 @@ cs_batch_get(struct cs_ca *ca, const char *roster, const char *id,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((s = sq(ca)) == NULL)
+	if ((s = csa_sq_of(ca, "batch state")) == NULL)
 		return CS_ERR_UNSUPPORTED;
 	if (sqlite3_prepare_v2(s->db, q, -1, &st, NULL) != SQLITE_OK)
 		return csa_sq_fail(s, "batch row");

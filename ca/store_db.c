@@ -174,3 +174,11 @@ csa_sq_event(struct sq_store *s, int64_t now, const char *kind,
 	sqlite3_reset(st);
 	return CS_OK;
 }
+
+void
+csa_sq_col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	snprintf(dst, cap, "%s", t != NULL ? (const char *)t : "");
+}

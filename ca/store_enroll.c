@@ -73,30 +73,10 @@ name_value(const char *const *names, int n, const unsigned char *s)
 	return -1;
 }
 
-/* The SQLite registry behind ca; NULL (reported) for another backend. */
-static struct sq_store *
-sq(struct cs_ca *ca)
-{
-	if (ca->store == NULL || ca->store->ops != &csa_sq_ops) {
-		(void)cs_ctx_fail(ca->ctx, CS_ERR_UNSUPPORTED,
-		    "enrollment state needs the SQLite registry");
-		return NULL;
-	}
-	return (struct sq_store *)ca->store;
-}
-
 static int64_t
 now(void)
 {
 	return (int64_t)time(NULL);
-}
-
-static void
-col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	snprintf(dst, cap, "%s", t != NULL ? (const char *)t : "");
 }
 
 static enum cs_err
@@ -128,9 +108,9 @@ get_slots(struct sq_store *s, int64_t id, struct cs_enroll_slot_record *slots,
 			goto out;
 		}
 		e->state = (enum cs_enroll_slot_state)v;
-		col_text(st, 2, e->profile, sizeof(e->profile));
-		col_text(st, 3, e->key_sha256, sizeof(e->key_sha256));
-		col_text(st, 4, e->cert_serial, sizeof(e->cert_serial));
+		csa_sq_col_text(st, 2, e->profile, sizeof(e->profile));
+		csa_sq_col_text(st, 3, e->key_sha256, sizeof(e->key_sha256));
+		csa_sq_col_text(st, 4, e->cert_serial, sizeof(e->cert_serial));
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		r = csa_sq_fail(s, "enrollment slots");
@@ -157,7 +137,7 @@ cs_enroll_state_get(struct cs_ca *ca, uint64_t card_serial,
 
 	memset(rec, 0, sizeof(*rec));
 	*nslots = 0;
-	if ((s = sq(ca)) == NULL)
+	if ((s = csa_sq_of(ca, "enrollment state")) == NULL)
 		return CS_ERR_UNSUPPORTED;
 	if (sqlite3_prepare_v2(s->db, q, -1, &st, NULL) != SQLITE_OK)
 		return csa_sq_fail(s, "enrollment");
@@ -174,8 +154,8 @@ cs_enroll_state_get(struct cs_ca *ca, uint64_t card_serial,
 	}
 	rec->id = sqlite3_column_int64(st, 0);
 	rec->card_serial = card_serial;
-	col_text(st, 1, rec->profile_set, sizeof(rec->profile_set));
-	col_text(st, 2, rec->subject, sizeof(rec->subject));
+	csa_sq_col_text(st, 1, rec->profile_set, sizeof(rec->profile_set));
+	csa_sq_col_text(st, 2, rec->subject, sizeof(rec->subject));
 	v = name_value(state_names, CS_ENROLL_ST_COUNT,
 	    sqlite3_column_text(st, 3));
 	if (v < 0) {
@@ -249,7 +229,7 @@ cs_enroll_state_begin(struct cs_ca *ca, uint64_t card_serial,
 
 	if (id != NULL)
 		*id = 0;
-	if ((s = sq(ca)) == NULL)
+	if ((s = csa_sq_of(ca, "enrollment state")) == NULL)
 		return CS_ERR_UNSUPPORTED;
 	if ((r = csa_sq_begin(s)) != CS_OK)
 		return r;
@@ -329,7 +309,7 @@ cs_enroll_state_set(struct cs_ca *ca, int64_t id, enum cs_enroll_state st_)
 
 	if ((unsigned int)st_ >= CS_ENROLL_ST_COUNT || st_ == CS_ENROLL_ST_NONE)
 		return cs_ctx_fail(ca->ctx, CS_ERR_ARG, "bad enrollment state");
-	if ((s = sq(ca)) == NULL)
+	if ((s = csa_sq_of(ca, "enrollment state")) == NULL)
 		return CS_ERR_UNSUPPORTED;
 	if (sqlite3_prepare_v2(s->db, q, -1, &st, NULL) != SQLITE_OK)
 		return csa_sq_fail(s, "enrollment");
@@ -357,7 +337,7 @@ cs_enroll_slot_set(struct cs_ca *ca, int64_t id, uint8_t slot,
 
 	if ((unsigned int)st_ >= CS_ENROLL_SLOT_COUNT)
 		return cs_ctx_fail(ca->ctx, CS_ERR_ARG, "bad slot state");
-	if ((s = sq(ca)) == NULL)
+	if ((s = csa_sq_of(ca, "enrollment state")) == NULL)
 		return CS_ERR_UNSUPPORTED;
 	if (sqlite3_prepare_v2(s->db, q, -1, &st, NULL) != SQLITE_OK)
 		return csa_sq_fail(s, "enrollment slot");
@@ -384,7 +364,7 @@ cs_enroll_state_supersede(struct cs_ca *ca, uint64_t card_serial)
 	sqlite3_stmt *st = NULL;
 	enum cs_err r = CS_ERR_INTERNAL;
 
-	if ((s = sq(ca)) == NULL)
+	if ((s = csa_sq_of(ca, "enrollment state")) == NULL)
 		return CS_ERR_UNSUPPORTED;
 	if (sqlite3_prepare_v2(s->db, q, -1, &st, NULL) != SQLITE_OK)
 		return csa_sq_fail(s, "enrollment");
@@ -410,7 +390,7 @@ cs_enroll_find_cert(struct cs_ca *ca, const char *key_sha256, char *serial,
 
 	if (cap > 0)
 		serial[0] = '\0';
-	if ((s = sq(ca)) == NULL)
+	if ((s = csa_sq_of(ca, "enrollment state")) == NULL)
 		return CS_ERR_UNSUPPORTED;
 	if (key_sha256 == NULL || key_sha256[0] == '\0')
 		return cs_ctx_fail(ca->ctx, CS_ERR_ARG, "no key hash");
@@ -419,7 +399,7 @@ cs_enroll_find_cert(struct cs_ca *ca, const char *key_sha256, char *serial,
 	sqlite3_bind_text(st, 1, key_sha256, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		col_text(st, 0, serial, cap);
+		csa_sq_col_text(st, 0, serial, cap);
 		r = CS_OK;
 	} else if (rc == SQLITE_DONE)
 		r = cs_ctx_fail(ca->ctx, CS_ERR_NOT_FOUND,

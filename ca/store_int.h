@@ -106,4 +106,12 @@ bool csa_sq_owner_alive(const struct sq_store *s, const char *owner);
 /* RFC 5280 CRLReason name; "an unknown reason" out of range. Static. */
 const char *csa_store_reason_name(int reason);
 
+/*
+ * The SQLite registry behind ca; NULL, with "WHAT needs the SQLite
+ * registry" in ca's ctx, for another backend (store.c).
+ */
+struct sq_store *csa_sq_of(struct cs_ca *ca, const char *what);
+/* Column i of st as text into dst, cut to cap; NULL is "" (store_db.c). */
+void csa_sq_col_text(sqlite3_stmt *st, int i, char *dst, size_t cap);
+
 #endif
