@@ -603,22 +603,33 @@ set_pin(struct run *run)
 	return set_state(run, CS_ENROLL_ST_PUK);
 }
 
-/* PUK_DIGITS random decimal digits (rejection sampling: no bias). */
+enum cs_err
+cs_enroll_random_digits(struct cs_ctx *ctx, char *d, size_t n)
+{
+	unsigned char b;
+	size_t i = 0;
+
+	while (i < n) {
+		if (RAND_priv_bytes(&b, 1) != 1)
+			return cs_ctx_fail_crypto(ctx, CS_ERR_CRYPTO,
+			    "random digits");
+		/* rejection sampling: 250 = 25 * 10, so no digit is favoured */
+		if (b < 250)
+			d[i++] = (char)('0' + b % 10);
+	}
+	d[n] = '\0';
+	cs_wipe(&b, sizeof(b));
+	return CS_OK;
+}
+
+/* PUK_DIGITS random decimal digits, never the factory PUK. */
 static enum cs_err
 random_puk(struct run *run, char *puk)
 {
-	unsigned char b;
-	size_t n = 0;
+	enum cs_err r;
 
-	while (n < PUK_DIGITS) {
-		if (RAND_priv_bytes(&b, 1) != 1)
-			return cs_ctx_fail_crypto(run->ctx, CS_ERR_CRYPTO,
-			    "random PUK");
-		if (b < 250)
-			puk[n++] = (char)('0' + b % 10);
-	}
-	puk[n] = '\0';
-	cs_wipe(&b, sizeof(b));
+	if ((r = cs_enroll_random_digits(run->ctx, puk, PUK_DIGITS)) != CS_OK)
+		return r;
 	if (strcmp(puk, DEFAULT_PUK) == 0)
 		return random_puk(run, puk);
 	return CS_OK;

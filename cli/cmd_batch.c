@@ -18,7 +18,6 @@
  * comes back (cs_enroll_card continues), and gives pending rows to new
  * cards.
  */
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -324,24 +323,6 @@ out:
 
 /* --- secrets --- */
 
-/* n random decimal digits into d (no modulo bias). */
-static bool
-random_digits(char *d, size_t n)
-{
-	uint8_t c;
-	size_t i = 0;
-
-	while (i < n) {
-		if (getrandom(&c, 1, 0) != 1)
-			return false;
-		if (c >= 250)
-			continue;
-		d[i++] = (char)('0' + c % 10);
-	}
-	d[n] = '\0';
-	return true;
-}
-
 /*
  * The PIN and PUK an earlier run wrote for row id and card into
  * --secrets-in ("row=ID card=N pin=P puk=Q" lines); false if none.
@@ -485,7 +466,8 @@ worker(struct batch *b, const char *reader, struct result *res)
 		earlier = true;
 	}
 	if (!earlier) {
-		if (!random_digits(pin, 8) || !random_digits(puk, 8)) {
+		if (cs_enroll_random_digits(NULL, pin, 8) != CS_OK ||
+		    cs_enroll_random_digits(NULL, puk, 8) != CS_OK) {
 			fail_res(res, "failed", NULL, "no randomness");
 			goto finish;
 		}

@@ -270,4 +270,11 @@ CS_EXPORT CS_MUST_CHECK enum cs_err cs_enroll_card(struct cs_ctx *ctx,
     struct cs_ca *ca, struct cs_card *card, const struct cs_enroll_req *req,
     struct cs_enroll_result *res);
 
+/*
+ * n uniformly random decimal digits (OpenSSL's private DRBG) into d,
+ * NUL-terminated (d holds n + 1): PINs and PUKs that people must type.
+ */
+CS_EXPORT CS_MUST_CHECK enum cs_err cs_enroll_random_digits(
+    struct cs_ctx *ctx, char *d, size_t n);
+
 #endif
